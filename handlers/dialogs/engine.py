@@ -1,0 +1,252 @@
+"""Guided dialogs: declarative steps, state in the database, buttons first.
+
+A dialog is a list of ``Step``s and a ``finish`` coroutine. The engine asks each step in turn
+(buttons for its choices, typed text through its parser), shows a confirmation card when the dialog
+wants one (确认 / 修改 / 取消), and lets the user change any field from that card.
+
+Every button carries ``d:<nonce>:<index>``. The nonce is renewed at every step, and the index points
+into the choices the server computes again when the button comes back, so a stale or forged button
+can only ever select a choice that the current step really offers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from handlers.context import Context
+from handlers.events import Button, Outcome, Reply
+from handlers.i18n import t
+from handlers.parsing import InvalidInput, normalize
+from storage.models import DialogState
+from storage.repositories.dialogs import DialogRepository
+
+CONFIRM = "_confirm"
+FIELDS = "_fields"
+EDITING = "_editing"
+RECORD_ID = "_record_id"
+
+ChoiceSource = Callable[[Context, dict[str, Any]], Awaitable[Sequence["Choice"]]]
+Parser = Callable[[str, Context], Any]
+
+
+@dataclass(frozen=True)
+class Choice:
+    label: str
+    value: Any = None  # stored in the dialog data (JSON)
+    asks_typing: bool = False  # "其他…": the step's typing hint is shown instead of a value
+
+
+@dataclass(frozen=True)
+class Step:
+    key: str
+    label: str  # catalogue key of the field name (confirmation card, edit menu)
+    prompt: str | Callable[[dict[str, Any]], str]  # catalogue key, or text made from the data
+    choices: tuple[Choice, ...] | ChoiceSource = ()
+    parse: Parser | None = None  # typed answers; None: buttons only
+    optional: bool = False  # offers 跳过
+    typing_hint: str | None = None  # catalogue key shown by a Choice(asks_typing=True)
+    columns: int = 2
+    show: Callable[[Any], str] = str  # how a stored value reads on the card
+    when: Callable[[dict[str, Any]], bool] | None = None  # ask only if true for the data so far
+
+    async def options(self, ctx: Context, data: dict[str, Any]) -> Sequence[Choice]:
+        if callable(self.choices):
+            return await self.choices(ctx, data)
+        return self.choices
+
+    def applies(self, data: dict[str, Any]) -> bool:
+        return self.when is None or self.when(data)
+
+
+@dataclass
+class Dialog:
+    name: str
+    title: str  # catalogue key, e.g. "学习记录"
+    steps: tuple[Step, ...]
+    finish: Callable[[Context, dict[str, Any]], Awaitable[list[Reply]]]
+    confirm: bool = True
+
+    def step(self, key: str) -> Step:
+        return next(s for s in self.steps if s.key == key)
+
+    def next_step(self, data: dict[str, Any], after: str | None) -> str | None:
+        keys = [s.key for s in self.steps]
+        start = 0 if after is None else keys.index(after) + 1
+        for step in self.steps[start:]:
+            if step.applies(data):
+                return step.key
+        return None
+
+
+REGISTRY: dict[str, Dialog] = {}
+
+
+def register(dialog: Dialog) -> Dialog:
+    REGISTRY[dialog.name] = dialog
+    return dialog
+
+
+def _repo(ctx: Context) -> DialogRepository:
+    return DialogRepository(ctx.session)
+
+
+async def start(ctx: Context, name: str, data: dict[str, Any] | None = None) -> list[Reply]:
+    """Begin dialog ``name`` (replacing any dialog in progress) and ask its first question."""
+    dialog = REGISTRY[name]
+    data = dict(data or {})
+    first = CONFIRM if data.get(RECORD_ID) and dialog.confirm else dialog.next_step(data, None)
+    if first is None:
+        return await dialog.finish(ctx, data)
+    state = await _save(ctx, dialog, first, data)
+    return [await _prompt(ctx, dialog, state)]
+
+
+async def _save(ctx: Context, dialog: Dialog, step: str, data: dict[str, Any],
+                state: DialogState | None = None) -> DialogState:
+    ev = ctx.event
+    return await _repo(ctx).put(
+        ev.platform, ev.user_id, dialog=dialog.name, step=step, data=data,
+        expires_at=ctx.now + ctx.config.dialog_timeout, existing=state,
+    )
+
+
+async def _buttons(ctx: Context, dialog: Dialog, state: DialogState) -> list[tuple[str, Choice]]:
+    """The (callback suffix, choice) pairs the current step offers, in display order."""
+    if state.step == CONFIRM:
+        return [("ok", Choice(t("dialog.confirm"))), ("edit", Choice(t("dialog.edit"))),
+                ("x", Choice(t("dialog.cancel")))]
+    if state.step == FIELDS:
+        asked = [s for s in dialog.steps if s.applies(state.data)]
+        return [(f"f{i}", Choice(t(s.label), s.key)) for i, s in enumerate(asked)] + [
+            ("back", Choice(t("dialog.back")))]
+    step = dialog.step(state.step)
+    pairs = [(str(i), c) for i, c in enumerate(await step.options(ctx, state.data))]
+    if step.optional:
+        pairs.append(("skip", Choice(t("dialog.skip"))))
+    pairs.append(("x", Choice(t("dialog.cancel"))))
+    return pairs
+
+
+def _rows(pairs: list[tuple[str, Choice]], nonce: str, columns: int) -> tuple[tuple[Button, ...], ...]:
+    """Lay out choices ``columns`` to a row; 跳过/取消/返回 share the last row."""
+    main = [(s, c) for s, c in pairs if s not in ("skip", "x", "back")]
+    tail = [(s, c) for s, c in pairs if s in ("skip", "x", "back")]
+    rows = [main[i:i + columns] for i in range(0, len(main), columns)] + ([tail] if tail else [])
+    return tuple(tuple(Button(c.label, data=f"d:{nonce}:{s}") for s, c in row) for row in rows)
+
+
+def card(dialog: Dialog, data: dict[str, Any]) -> str:
+    lines = [t("dialog.card_title", title=t(dialog.title))]
+    for step in dialog.steps:
+        if step.applies(data):
+            value = data.get(step.key)
+            shown = t("dialog.empty_value") if value in (None, "") else step.show(value)
+            lines.append(f"{t(step.label)}：{shown}")
+    return "\n".join(lines)
+
+
+async def _prompt(ctx: Context, dialog: Dialog, state: DialogState, prefix: str = "") -> Reply:
+    if state.step == CONFIRM:
+        text, columns = card(dialog, state.data) + "\n" + t("dialog.confirm_question"), 3
+    elif state.step == FIELDS:
+        text, columns = t("dialog.which_field"), 2
+    else:
+        step = dialog.step(state.step)
+        text = step.prompt(state.data) if callable(step.prompt) else t(step.prompt)
+        columns = step.columns
+    rows = _rows(await _buttons(ctx, dialog, state), state.nonce, columns)
+    return Reply(prefix + text, buttons=rows)
+
+
+def _echo(ctx: Context, text: str) -> list[Reply]:
+    """Turn the pressed prompt into a record of the answer, without its buttons."""
+    return [Reply(text, replace=True)] if ctx.event.callback_data else []
+
+
+async def _advance(ctx: Context, dialog: Dialog, state: DialogState, answered: str) -> list[Reply]:
+    data = state.data
+    if data.pop(EDITING, False) and dialog.confirm:
+        nxt: str | None = CONFIRM
+    else:
+        nxt = dialog.next_step(data, answered)
+        if nxt is None and dialog.confirm:
+            nxt = CONFIRM
+    if nxt is None:
+        return await _finish(ctx, dialog, state)
+    state = await _save(ctx, dialog, nxt, data, state)
+    return [await _prompt(ctx, dialog, state)]
+
+
+async def _finish(ctx: Context, dialog: Dialog, state: DialogState) -> list[Reply]:
+    data = dict(state.data)
+    if not await _repo(ctx).claim(state):
+        return [Reply(t("button.stale"))]
+    return await dialog.finish(ctx, data)
+
+
+async def cancel(ctx: Context) -> bool:
+    return await _repo(ctx).clear(ctx.event.platform, ctx.event.user_id)
+
+
+async def on_button(ctx: Context, state: DialogState, nonce: str, suffix: str) -> Outcome:
+    dialog = REGISTRY.get(state.dialog)
+    if dialog is None or nonce != state.nonce:
+        return Outcome(notice=t("button.stale"))
+    pairs = dict(await _buttons(ctx, dialog, state))
+    choice = pairs.get(suffix)
+    if choice is None:
+        return Outcome(notice=t("button.stale"))
+    head = await _prompt(ctx, dialog, state)
+    echo = _echo(ctx, f"{head.text}\n→ {choice.label}")
+    if suffix == "x":
+        await _repo(ctx).claim(state)
+        return Outcome(echo + [Reply(t("dialog.cancelled"))])
+    if state.step == CONFIRM:
+        if suffix == "ok":
+            return Outcome(echo + await _finish(ctx, dialog, state))
+        state = await _save(ctx, dialog, FIELDS, state.data, state)
+        return Outcome(echo + [await _prompt(ctx, dialog, state)])
+    if state.step == FIELDS:
+        data = dict(state.data)
+        if suffix != "back":
+            data[EDITING] = True
+        state = await _save(ctx, dialog, CONFIRM if suffix == "back" else choice.value, data, state)
+        return Outcome(echo + [await _prompt(ctx, dialog, state)])
+    step = dialog.step(state.step)
+    if choice.asks_typing:
+        return Outcome([Reply(t(step.typing_hint or "dialog.type_answer"))])
+    data = dict(state.data)
+    data[step.key] = None if suffix == "skip" else choice.value
+    state.data = data
+    return Outcome(echo + await _advance(ctx, dialog, state, step.key))
+
+
+async def on_text(ctx: Context, state: DialogState, text: str) -> list[Reply]:
+    dialog = REGISTRY.get(state.dialog)
+    if dialog is None:
+        await cancel(ctx)
+        return [Reply(t("dialog.cancelled"))]
+    if state.step in (CONFIRM, FIELDS):
+        return [await _prompt(ctx, dialog, state, prefix=t("dialog.use_buttons") + "\n")]
+    step = dialog.step(state.step)
+    typed = normalize(text)
+    for choice in await step.options(ctx, state.data):
+        if not choice.asks_typing and normalize(choice.label) == typed:
+            value = choice.value
+            break
+    else:
+        if step.optional and typed == normalize(t("dialog.skip")):
+            value = None
+        elif step.parse is None:
+            return [await _prompt(ctx, dialog, state, prefix=t("dialog.use_buttons") + "\n")]
+        else:
+            try:
+                value = step.parse(text, ctx)
+            except InvalidInput as error:
+                return [await _prompt(ctx, dialog, state, prefix=f"{error}\n")]
+    data = dict(state.data)
+    data[step.key] = value
+    state.data = data
+    return await _advance(ctx, dialog, state, step.key)

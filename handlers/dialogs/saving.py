@@ -1,0 +1,28 @@
+"""Saving a confirmed record dialog: a new record, or the edit of one the member owns."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from handlers.context import Context
+from handlers.dialogs.engine import RECORD_ID
+from storage.repositories.records import Record, RecordRepository
+
+
+async def save_record(ctx: Context, kind: str, data: dict[str, Any],
+                      values: dict[str, Any]) -> tuple[Record | None, bool]:
+    """Insert, or update the record named by ``data[RECORD_ID]``.
+
+    Returns (record, created). The record is None when the edited one is no longer the member's
+    to edit (deleted meanwhile, or never theirs): the caller says so instead of saving.
+    """
+    assert ctx.member is not None
+    repo = RecordRepository(ctx.session)
+    record_id = data.get(RECORD_ID)
+    if record_id is None:
+        return await repo.create(kind, ctx.member, values), True
+    record = await repo.get_owned(kind, int(record_id), ctx.member)
+    if record is None:
+        return None, False
+    await repo.update(record, kind, values, ctx.member)
+    return record, False

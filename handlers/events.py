@@ -1,0 +1,65 @@
+"""The neutral contract between adapters and the core.
+
+An adapter turns a platform event into an ``Incoming``; the core answers with ``Reply`` objects
+that the adapter renders as well as its platform can (inline keyboard, template card, numbered list).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class FileRef:
+    """A file a user sent: the platform's id for it, and what we know of it."""
+
+    file_id: str
+    name: str | None = None
+    mime_type: str | None = None
+
+
+@dataclass(frozen=True)
+class Incoming:
+    platform: str  # "telegram" | "console" | "wecom"
+    user_id: str  # the platform's id of the sender
+    user_name: str  # the sender's display name on the platform
+    chat_id: str
+    is_private: bool
+    text: str | None = None
+    callback_data: str | None = None  # set when a button was pressed
+    message_id: str | None = None  # the message that carried the pressed button
+    file: FileRef | None = None
+    chat_title: str | None = None
+
+
+@dataclass(frozen=True)
+class Button:
+    """A choice under a message: either a callback (``data``) or a link into a private chat
+    with the bot that starts with ``start`` (a Telegram deep link, a WeCom app link...)."""
+
+    label: str
+    data: str | None = None
+    start: str | None = None
+
+
+@dataclass(frozen=True)
+class OutDocument:
+    file_name: str
+    content: bytes
+
+
+@dataclass(frozen=True)
+class Reply:
+    text: str
+    buttons: tuple[tuple[Button, ...], ...] = ()
+    replace: bool = False  # edit the message whose button was pressed instead of sending anew
+    document: OutDocument | None = None
+    chat_id: str | None = None  # None: the chat the event came from
+
+
+@dataclass
+class Outcome:
+    """What the core did with one event: the replies, and the toast for a pressed button."""
+
+    replies: list[Reply] = field(default_factory=list)
+    notice: str | None = None

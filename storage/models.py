@@ -1,0 +1,252 @@
+"""The database schema: typed SQLAlchemy 2 models.
+
+Records a member logs (study, visit, problem, commitment) are never deleted in place: deletion sets
+``deleted_at`` and writes an audit row holding the record as it was.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from storage.types import UTCDateTime, utcnow
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON, list[str]: JSON}
+
+
+class OrgKind(str, enum.Enum):
+    bureau = "bureau"  # 局党组/党委
+    general = "general"  # 党总支 / 基层党委
+    branch = "branch"  # 党支部
+
+
+class Role(str, enum.Enum):
+    member = "member"  # 党员
+    committee = "committee"  # 支委
+    secretary = "secretary"  # 支部书记
+    office = "office"  # 主题教育办公室
+
+
+class ProblemStatus(str, enum.Enum):
+    """The problem lifecycle (检视整改). The transitions live in one place, with the problem list."""
+
+    pending = "pending"  # 待确认
+    rectifying = "rectifying"  # 整改中
+    closure_requested = "closure_requested"  # 申请销号
+    closed = "closed"  # 已销号
+    rejected = "rejected"  # 不属于问题
+
+
+class Organization(Base):
+    __tablename__ = "organizations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    kind: Mapped[OrgKind] = mapped_column(Enum(OrgKind, native_enum=False, length=16))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id"), index=True)
+    invite_code: Mapped[str | None] = mapped_column(String(32), unique=True)
+    required_books: Mapped[list[str]] = mapped_column(default=list)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    parent: Mapped[Organization | None] = relationship(remote_side=[id])
+
+
+class Member(Base):
+    __tablename__ = "members"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
+    name: Mapped[str] = mapped_column(String(50))
+    role: Mapped[Role] = mapped_column(Enum(Role, native_enum=False, length=16), default=Role.member)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    org: Mapped[Organization] = relationship()
+    identities: Mapped[list[Identity]] = relationship(back_populates="member")
+
+
+class Identity(Base):
+    """A member's account on one platform (a Telegram user id, a WeCom userid…)."""
+
+    __tablename__ = "identities"
+    __table_args__ = (UniqueConstraint("platform", "platform_user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    platform_user_id: Mapped[str] = mapped_column(String(64))
+    display_name: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    member: Mapped[Member] = relationship(back_populates="identities")
+
+
+class GroupChat(Base):
+    """A branch's group chat (支部群), bound by its secretary."""
+
+    __tablename__ = "group_chats"
+    __table_args__ = (UniqueConstraint("platform", "chat_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    chat_id: Mapped[str] = mapped_column(String(64))
+    title: Mapped[str | None] = mapped_column(String(200))
+    bound_by_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    bound_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class _MemberRecord:
+    """Columns every logged record shares."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    deleted_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class StudyRecord(_MemberRecord, Base):
+    __tablename__ = "study_records"
+    __table_args__ = (Index("ix_study_records_org_date", "org_id", "study_date"),)
+
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"))
+    form: Mapped[str] = mapped_column(String(32))
+    study_date: Mapped[date] = mapped_column(Date)
+    minutes: Mapped[int] = mapped_column(Integer)
+    content: Mapped[str] = mapped_column(String(200))
+    reflection: Mapped[str | None] = mapped_column(Text)
+
+
+class Visit(_MemberRecord, Base):
+    __tablename__ = "visits"
+    __table_args__ = (Index("ix_visits_org_date", "org_id", "visit_date"),)
+
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"))
+    kind: Mapped[str] = mapped_column(String(32))
+    visit_date: Mapped[date] = mapped_column(Date)
+    place: Mapped[str] = mapped_column(String(100))
+    whom: Mapped[str] = mapped_column(String(100))
+    heard: Mapped[str] = mapped_column(Text)
+    solved_count: Mapped[int] = mapped_column(Integer, default=0)
+    topic: Mapped[str | None] = mapped_column(String(100))
+
+
+class Problem(_MemberRecord, Base):
+    __tablename__ = "problems"
+    __table_args__ = (Index("ix_problems_org_status", "org_id", "status"),)
+
+    reporter_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"))
+    description: Mapped[str] = mapped_column(Text)
+    source: Mapped[str] = mapped_column(String(32))
+    kind: Mapped[str] = mapped_column(String(32))
+    owner_name: Mapped[str] = mapped_column(String(50))
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    deadline: Mapped[date] = mapped_column(Date)
+    measures: Mapped[str] = mapped_column(Text)
+    status: Mapped[ProblemStatus] = mapped_column(
+        Enum(ProblemStatus, native_enum=False, length=24), default=ProblemStatus.pending
+    )
+    visit_id: Mapped[int | None] = mapped_column(ForeignKey("visits.id"))
+
+
+class ProblemEvent(Base):
+    """Every change of a problem: who, when, what and why (its history; nothing edited in place)."""
+
+    __tablename__ = "problem_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    problem_id: Mapped[int] = mapped_column(ForeignKey("problems.id"), index=True)
+    actor_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    action: Mapped[str] = mapped_column(String(32))
+    from_status: Mapped[ProblemStatus | None] = mapped_column(
+        Enum(ProblemStatus, native_enum=False, length=24)
+    )
+    to_status: Mapped[ProblemStatus | None] = mapped_column(
+        Enum(ProblemStatus, native_enum=False, length=24)
+    )
+    note: Mapped[str | None] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Commitment(_MemberRecord, Base):
+    """一名党员一个承诺."""
+
+    __tablename__ = "commitments"
+
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"))
+    content: Mapped[str] = mapped_column(Text)
+    kept: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class CommitmentReport(_MemberRecord, Base):
+    """A report of keeping a commitment (践诺情况)."""
+
+    __tablename__ = "commitment_reports"
+
+    commitment_id: Mapped[int] = mapped_column(ForeignKey("commitments.id"), index=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    report_date: Mapped[date] = mapped_column(Date)
+    text: Mapped[str] = mapped_column(Text)
+    kept: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class DialogState(Base):
+    """Where a user is in a guided dialog. Lives here, not in memory, so restarts lose nothing."""
+
+    __tablename__ = "dialog_states"
+    __table_args__ = (UniqueConstraint("platform", "platform_user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    platform_user_id: Mapped[str] = mapped_column(String(64))
+    dialog: Mapped[str] = mapped_column(String(32))
+    step: Mapped[str] = mapped_column(String(32))
+    data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    nonce: Mapped[str] = mapped_column(String(8))
+    expires_at: Mapped[datetime] = mapped_column()
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class AuditLog(Base):
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_entity", "entity", "entity_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    action: Mapped[str] = mapped_column(String(32))
+    entity: Mapped[str] = mapped_column(String(32))
+    entity_id: Mapped[int | None] = mapped_column(Integer)
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    at: Mapped[datetime] = mapped_column(default=utcnow)

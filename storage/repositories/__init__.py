@@ -1,0 +1,1 @@
+"""Data access: each repository takes the event's AsyncSession."""

@@ -1,0 +1,54 @@
+"""Members, their roles, and their platform identities."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import joinedload
+
+from storage.models import Identity, Member, Organization, Role
+
+
+class MemberRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def by_identity(self, platform: str, user_id: str) -> Member | None:
+        return await self.session.scalar(
+            select(Member)
+            .join(Identity)
+            .where(Identity.platform == platform, Identity.platform_user_id == user_id, Member.active)
+            .options(joinedload(Member.org))
+        )
+
+    async def by_name(self, name: str, org: Organization | None = None) -> list[Member]:
+        query = select(Member).where(Member.name == name, Member.active).options(joinedload(Member.org))
+        if org is not None:
+            query = query.where(Member.org_id == org.id)
+        return list(await self.session.scalars(query.order_by(Member.id)))
+
+    async def unclaimed_in(self, org: Organization, name: str, platform: str) -> Member | None:
+        """A roster entry of ``org`` with this name that has no identity on ``platform`` yet."""
+        claimed = select(Identity.member_id).where(Identity.platform == platform)
+        return await self.session.scalar(
+            select(Member)
+            .where(Member.org_id == org.id, Member.name == name, Member.active,
+                   Member.id.not_in(claimed))
+            .order_by(Member.id)
+            .limit(1)
+        )
+
+    async def add(self, org: Organization, name: str, role: Role = Role.member) -> Member:
+        member = Member(org_id=org.id, name=name, role=role)
+        self.session.add(member)
+        await self.session.flush()
+        member.org = org
+        return member
+
+    async def bind(self, member: Member, *, platform: str, user_id: str,
+                   display_name: str | None) -> Identity:
+        identity = Identity(member_id=member.id, platform=platform, platform_user_id=user_id,
+                            display_name=display_name)
+        self.session.add(identity)
+        await self.session.flush()
+        return identity

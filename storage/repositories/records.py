@@ -1,0 +1,126 @@
+"""What members log — study, visits, problems, commitments — with every change audited.
+
+Nothing is deleted in place: deletion sets ``deleted_at``; the audit log keeps each version.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, Literal
+
+from sqlalchemy import inspect, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import (
+    AuditLog,
+    Commitment,
+    CommitmentReport,
+    Member,
+    Problem,
+    ProblemEvent,
+    ProblemStatus,
+    StudyRecord,
+    Visit,
+)
+from storage.types import utcnow
+
+RecordKind = Literal["study", "visit", "problem", "commitment"]
+Record = StudyRecord | Visit | Problem | Commitment
+MODELS: dict[str, type[Record]] = {
+    "study": StudyRecord, "visit": Visit, "problem": Problem, "commitment": Commitment,
+}
+_SKIP = {"created_at", "updated_at"}
+
+
+def owner_column(model: type[Record]) -> Any:
+    return model.reporter_id if model is Problem else model.member_id
+
+
+def snapshot(obj: object) -> dict[str, Any]:
+    """The row's columns as JSON-safe values, for the audit log."""
+    out: dict[str, Any] = {}
+    for attr in inspect(obj).mapper.column_attrs:
+        if attr.key in _SKIP:
+            continue
+        value = getattr(obj, attr.key)
+        out[attr.key] = value.isoformat() if isinstance(value, date | datetime) else (
+            value.value if hasattr(value, "value") else value)
+    return out
+
+
+class RecordRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    def _audit(self, actor: Member, action: str, entity: str, entity_id: int,
+               before: dict[str, Any] | None, after: dict[str, Any] | None) -> None:
+        self.session.add(AuditLog(actor_id=actor.id, action=action, entity=entity,
+                                  entity_id=entity_id, before=before, after=after))
+
+    async def create(self, kind: str, member: Member, values: dict[str, Any]) -> Record:
+        model = MODELS[kind]
+        owner = {"reporter_id" if model is Problem else "member_id": member.id}
+        record = model(org_id=member.org_id, **owner, **values)
+        self.session.add(record)
+        await self.session.flush()
+        if isinstance(record, Problem):
+            self.session.add(ProblemEvent(problem_id=record.id, actor_id=member.id, action="report",
+                                          to_status=ProblemStatus.pending))
+        self._audit(member, "create", kind, record.id, None, snapshot(record))
+        return record
+
+    async def get_owned(self, kind: str, record_id: int, member: Member) -> Record | None:
+        model = MODELS[kind]
+        return await self.session.scalar(
+            select(model).where(model.id == record_id, owner_column(model) == member.id,
+                                model.deleted_at.is_(None))
+        )
+
+    async def update(self, record: Record, kind: str, values: dict[str, Any], actor: Member) -> None:
+        before = snapshot(record)
+        for key, value in values.items():
+            setattr(record, key, value)
+        await self.session.flush()
+        after = snapshot(record)
+        if after != before:
+            self._audit(actor, "update", kind, record.id, before, after)
+            if isinstance(record, Problem):
+                self.session.add(ProblemEvent(problem_id=record.id, actor_id=actor.id,
+                                              action="edit", from_status=record.status,
+                                              to_status=record.status))
+
+    async def delete(self, record: Record, kind: str, actor: Member) -> None:
+        before = snapshot(record)
+        record.deleted_at = utcnow()
+        self._audit(actor, "delete", kind, record.id, before, None)
+        await self.session.flush()
+
+    async def recent(self, member: Member, limit: int = 8) -> list[tuple[str, Record]]:
+        """The member's newest records of every kind, newest first."""
+        found: list[tuple[str, Record]] = []
+        for kind, model in MODELS.items():
+            rows = await self.session.scalars(
+                select(model).where(owner_column(model) == member.id, model.deleted_at.is_(None))
+                .order_by(model.created_at.desc(), model.id.desc()).limit(limit)
+            )
+            found.extend((kind, row) for row in rows)
+        found.sort(key=lambda pair: pair[1].created_at, reverse=True)
+        return found[:limit]
+
+    async def active_commitment(self, member: Member) -> Commitment | None:
+        return await self.session.scalar(
+            select(Commitment).where(Commitment.member_id == member.id,
+                                     Commitment.deleted_at.is_(None))
+            .order_by(Commitment.id.desc()).limit(1)
+        )
+
+    async def report_commitment(self, commitment: Commitment, member: Member, *, text: str,
+                                kept: bool, on: date) -> CommitmentReport:
+        report = CommitmentReport(commitment_id=commitment.id, member_id=member.id,
+                                  report_date=on, text=text, kept=kept)
+        self.session.add(report)
+        before = snapshot(commitment)
+        commitment.kept = commitment.kept or kept
+        await self.session.flush()
+        self._audit(member, "report", "commitment", commitment.id, before, snapshot(commitment))
+        return report
