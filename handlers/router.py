@@ -92,8 +92,8 @@ class Core:
             return Outcome(expired + await self._command(ctx, *command))
         if not ev.is_private:
             return Outcome()  # the bot does not read group conversation
-        if state is not None and ev.text:
-            return Outcome(await engine.on_text(ctx, state, ev.text))
+        if state is not None:
+            return Outcome(await engine.on_text(ctx, state, ev.text or ""))
         return Outcome(expired or [Reply(t("help.hint"))])
 
     async def _command(self, ctx: Context, name: str, args: str) -> list[Reply]:

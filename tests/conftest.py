@@ -1,0 +1,96 @@
+"""Fixtures shared by the suite: databases (SQLite and PostgreSQL), the app, a sample branch."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from bot.app import App, build_app
+from bot.config import Settings
+from storage.db import session_factory
+from storage.models import Member, OrgKind, Organization, Role
+from storage.repositories.members import MemberRepository
+from storage.repositories.orgs import OrgRepository
+from tests.databases import PostgresFactory, SqliteFactory, postgres_reachable
+
+_factories: dict[str, SqliteFactory | PostgresFactory] = {}
+_pg_problem: list[str | None] = []
+
+
+async def _factory(kind: str, tmp_root: Path) -> SqliteFactory | PostgresFactory:
+    if kind == "postgresql":
+        if not _pg_problem:
+            _pg_problem.append(await postgres_reachable())
+        if _pg_problem[0] is not None:
+            message = f"PostgreSQL not reachable ({_pg_problem[0]})"
+            if os.environ.get("CI", "").lower() == "true":
+                pytest.fail(message + " and CI=true requires it", pytrace=False)
+            pytest.skip(message)
+    if kind not in _factories:
+        _factories[kind] = PostgresFactory() if kind == "postgresql" else SqliteFactory(tmp_root)
+    return _factories[kind]
+
+
+@pytest.fixture(scope="session")
+def _sqlite_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("sqlite")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def db_url(request: pytest.FixtureRequest, _sqlite_root: Path) -> AsyncIterator[str]:
+    """A fresh, migrated database of each kind."""
+    factory = await _factory(request.param, _sqlite_root)
+    yield await factory.new()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def empty_db_url(request: pytest.FixtureRequest, _sqlite_root: Path) -> AsyncIterator[str]:
+    """A fresh database of each kind with no schema at all."""
+    factory = await _factory(request.param, _sqlite_root)
+    yield await factory.new(migrated=False)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _drop_databases() -> object:
+    yield
+    import asyncio
+
+    for factory in _factories.values():
+        asyncio.run(factory.close())
+
+
+def make_settings(db_url: str, **overrides: object) -> Settings:
+    return Settings(_env_file=None, database_url=db_url, **overrides)  # type: ignore[call-arg]
+
+
+@pytest.fixture
+async def app(db_url: str) -> AsyncIterator[App]:
+    bot_app = build_app(make_settings(db_url, platform="console"))
+    yield bot_app
+    await bot_app.close()
+
+
+@dataclass
+class Branch:
+    org: Organization
+    other: Organization
+    secretary: Member
+    roster_only: Member  # on the roster, not joined yet
+
+
+@pytest.fixture
+async def branch(app: App) -> Branch:
+    """机关第一党支部 with a secretary, plus a second branch; nobody has joined on a platform yet."""
+    async with session_factory(app.engine)() as session, session.begin():
+        orgs, members = OrgRepository(session), MemberRepository(session)
+        bureau = await orgs.add("测试局党委", kind=OrgKind.bureau)
+        org = await orgs.add("机关第一党支部", kind=OrgKind.branch, parent=bureau,
+                             books=["《习近平著作选读》", "《党的二十大报告辅导读本》"])
+        other = await orgs.add("机关第二党支部", kind=OrgKind.branch, parent=bureau)
+        secretary = await members.add(org, "王书记", Role.secretary)
+        roster_only = await members.add(org, "李娜", Role.member)
+    return Branch(org, other, secretary, roster_only)
