@@ -241,3 +241,7 @@ def run() -> None:
         run_telegram(settings)
     except SchemaOutOfDate as error:
         raise CliError(str(error)) from error
+
+
+if __name__ == "__main__":
+    main()

@@ -89,12 +89,19 @@ class Core:
 
         command = _parse_command((ev.text or "").strip())
         if command is not None:
-            return Outcome(expired + await self._command(ctx, *command))
+            name, args = command
+            if state is not None and ev.is_private and not self._knows(name):
+                again = await engine.ask_again(ctx, state)
+                return Outcome([Reply(t("command.unknown", name=name))] + ([again] if again else []))
+            return Outcome(expired + await self._command(ctx, name, args))
         if not ev.is_private:
             return Outcome()  # the bot does not read group conversation
         if state is not None:
             return Outcome(await engine.on_text(ctx, state, ev.text or ""))
         return Outcome(expired or [Reply(t("help.hint"))])
+
+    def _knows(self, name: str) -> bool:
+        return name in PERSONAL or name in self.commands
 
     async def _command(self, ctx: Context, name: str, args: str) -> list[Reply]:
         if name in PERSONAL:

@@ -24,7 +24,14 @@ from tests.botapi import FakeBotApi
 
 USER = 1001
 POLL_TIMEOUT = dtm.timedelta(seconds=10)
-KEYBOARD = InlineKeyboardMarkup([[InlineKeyboardButton("确认", callback_data="ok")]])
+KEYBOARD = InlineKeyboardMarkup(
+    [
+        [
+            InlineKeyboardButton("确认", callback_data="ok"),
+            InlineKeyboardButton("稍后", callback_data="later"),
+        ]
+    ]
+)
 
 
 @pytest.fixture
@@ -41,7 +48,9 @@ async def bot(api: FakeBotApi) -> AsyncIterator[Bot]:
 
 async def echo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     assert update.effective_message is not None and update.effective_message.text is not None
-    await update.effective_message.reply_text(f"echo: {update.effective_message.text}", reply_markup=KEYBOARD)
+    await update.effective_message.reply_text(
+        f"echo: {update.effective_message.text}", reply_markup=KEYBOARD
+    )
 
 
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -52,12 +61,22 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     query = update.callback_query
     assert query is not None
-    await query.edit_message_text(f"pressed {query.data}")
-    await query.answer("收到")
+    if query.data == "later":  # answer first, edit afterwards
+        await query.answer()
+        await query.edit_message_text("later")
+    else:
+        await query.edit_message_text(f"pressed {query.data}")
+        await query.answer("收到")
 
 
 def build_app(api: FakeBotApi) -> Application:
-    app = ApplicationBuilder().token(api.token).base_url(api.base_url).base_file_url(api.base_file_url).build()
+    app = (
+        ApplicationBuilder()
+        .token(api.token)
+        .base_url(api.base_url)
+        .base_file_url(api.base_file_url)
+        .build()
+    )
     app.add_handler(CommandHandler("start", start))
     app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, echo))
     app.add_handler(CallbackQueryHandler(on_button))
@@ -110,10 +129,21 @@ async def test_get_me(bot: Bot, api: FakeBotApi) -> None:
 async def test_send_message_records_buttons(bot: Bot, api: FakeBotApi) -> None:
     sent = await bot.send_message(USER, "请选择", reply_markup=KEYBOARD)
     call = api.calls[-1]
-    assert (call.method, call.chat_id, call.text, call.message_id) == ("sendMessage", USER, "请选择", sent.message_id)
-    assert call.buttons() == [[{"text": "确认", "callback_data": "ok"}]]
-    assert api.last_message(USER).button_labels() == ["确认"]
-    assert sent.reply_markup == KEYBOARD and sent.chat.type == "private" and sent.from_user.id == api.bot_id
+    assert (call.method, call.chat_id, call.text, call.message_id) == (
+        "sendMessage",
+        USER,
+        "请选择",
+        sent.message_id,
+    )
+    assert call.buttons() == [
+        [{"text": "确认", "callback_data": "ok"}, {"text": "稍后", "callback_data": "later"}]
+    ]
+    assert api.last_message(USER).button_labels() == ["确认", "稍后"]
+    assert (
+        sent.reply_markup == KEYBOARD
+        and sent.chat.type == "private"
+        and sent.from_user.id == api.bot_id
+    )
 
 
 async def test_text_that_looks_like_json_stays_text(bot: Bot, api: FakeBotApi) -> None:
@@ -123,17 +153,25 @@ async def test_text_that_looks_like_json_stays_text(bot: Bot, api: FakeBotApi) -
 
 async def test_edit_message_text(bot: Bot, api: FakeBotApi) -> None:
     sent = await bot.send_message(USER, "第一版", reply_markup=KEYBOARD)
-    edited = await bot.edit_message_text("第二版", chat_id=USER, message_id=sent.message_id, reply_markup=KEYBOARD)
+    edited = await bot.edit_message_text(
+        "第二版", chat_id=USER, message_id=sent.message_id, reply_markup=KEYBOARD
+    )
     assert isinstance(edited, type(sent)) and edited.edit_date is not None
     [message] = api.messages_in(USER)
-    assert (message.text, message.button_labels()) == ("第二版", ["确认"])
+    assert (message.text, message.button_labels()) == ("第二版", ["确认", "稍后"])
 
     with pytest.raises(BadRequest, match="(?i)message is not modified"):
-        await bot.edit_message_text("第二版", chat_id=USER, message_id=sent.message_id, reply_markup=KEYBOARD)
-    await bot.edit_message_text("第二版", chat_id=USER, message_id=sent.message_id)  # drops the keyboard
+        await bot.edit_message_text(
+            "第二版", chat_id=USER, message_id=sent.message_id, reply_markup=KEYBOARD
+        )
+    await bot.edit_message_text(
+        "第二版", chat_id=USER, message_id=sent.message_id
+    )  # drops the keyboard
     assert api.last_message(USER).reply_markup is None
-    await bot.edit_message_reply_markup(chat_id=USER, message_id=sent.message_id, reply_markup=KEYBOARD)
-    assert api.last_message(USER).button_labels() == ["确认"]
+    await bot.edit_message_reply_markup(
+        chat_id=USER, message_id=sent.message_id, reply_markup=KEYBOARD
+    )
+    assert api.last_message(USER).button_labels() == ["确认", "稍后"]
 
 
 async def test_edit_unknown_message(bot: Bot, api: FakeBotApi) -> None:
@@ -144,10 +182,17 @@ async def test_edit_unknown_message(bot: Bot, api: FakeBotApi) -> None:
 
 async def test_send_document_upload_and_resend(bot: Bot, api: FakeBotApi) -> None:
     content = "台账,2024\n".encode() * 1000
-    sent = await bot.send_document(USER, InputFile(content, filename="台账.csv"), caption="本周台账")
+    sent = await bot.send_document(
+        USER, InputFile(content, filename="台账.csv"), caption="本周台账"
+    )
     assert sent.document is not None and sent.document.file_name == "台账.csv"
     [doc] = api.documents
-    assert (doc.file_name, doc.content, doc.chat_id, doc.caption) == ("台账.csv", content, USER, "本周台账")
+    assert (doc.file_name, doc.content, doc.chat_id, doc.caption) == (
+        "台账.csv",
+        content,
+        USER,
+        "本周台账",
+    )
 
     await bot.send_document(USER, sent.document.file_id)
     assert api.documents[-1].content == content
@@ -165,10 +210,14 @@ async def test_user_document_is_downloadable(bot: Bot, api: FakeBotApi) -> None:
 
 
 async def test_fail_next_retry_after(bot: Bot, api: FakeBotApi) -> None:
-    api.fail_next("sendMessage", error_code=429, description="Too Many Requests: retry after 1", retry_after=1)
+    api.fail_next(
+        "sendMessage", error_code=429, description="Too Many Requests: retry after 1", retry_after=1
+    )
     with pytest.raises(RetryAfter) as excinfo:
         await bot.send_message(USER, "hi")
-    assert str(excinfo.value) == "Flood control exceeded. Retry in 1 seconds"  # .retry_after warns in PTB 22
+    assert (
+        str(excinfo.value) == "Flood control exceeded. Retry in 1 seconds"
+    )  # .retry_after warns in PTB 22
     assert api.messages_in(USER) == []
     await bot.send_message(USER, "hi")  # only the next call failed
     assert api.last_message(USER).text == "hi"
@@ -185,14 +234,22 @@ async def test_wrong_token_and_unknown_method(bot: Bot, api: FakeBotApi) -> None
 async def test_json_body_and_status_codes(api: FakeBotApi) -> None:
     async with aiohttp.ClientSession() as session:
         url = f"{api.base_url}{api.token}"
-        async with session.post(f"{url}/sendMessage", json={"chat_id": USER, "text": "json"}) as response:
+        async with session.post(
+            f"{url}/sendMessage", json={"chat_id": USER, "text": "json"}
+        ) as response:
             body = await response.json()
             assert response.status == 200 and body["result"]["text"] == "json"
         async with session.post(f"{url}/nope") as response:
             assert response.status == 404
-            assert await response.json() == {"ok": False, "error_code": 404, "description": "Not Found"}
+            assert await response.json() == {
+                "ok": False,
+                "error_code": 404,
+                "description": "Not Found",
+            }
         async with session.post(f"{api.base_url}1:bad/getMe") as response:
-            assert response.status == 401 and (await response.json())["description"] == "Unauthorized"
+            assert (
+                response.status == 401 and (await response.json())["description"] == "Unauthorized"
+            )
 
 
 async def test_my_commands(bot: Bot, api: FakeBotApi) -> None:
@@ -206,7 +263,9 @@ async def test_my_commands(bot: Bot, api: FakeBotApi) -> None:
 
 async def test_webhook_bookkeeping(bot: Bot, api: FakeBotApi) -> None:
     api.push_message(USER, "queued")
-    await bot.set_webhook("http://127.0.0.1:9/unreachable", secret_token="abc", drop_pending_updates=True)
+    await bot.set_webhook(
+        "http://127.0.0.1:9/unreachable", secret_token="abc", drop_pending_updates=True
+    )
     assert (api.webhook_url, api.webhook_secret) == ("http://127.0.0.1:9/unreachable", "abc")
     with pytest.raises(Conflict):
         await bot.get_updates()
@@ -234,14 +293,16 @@ async def test_stop_ends_pending_long_poll(api: FakeBotApi) -> None:
 async def test_polling_echo(api: FakeBotApi, polling_app: Application) -> None:
     calls = await api.say(USER, "你好", first_name="张三")
     assert [(c.method, c.text) for c in calls] == [("sendMessage", "echo: 你好")]
-    assert calls[0].button_labels() == ["确认"]
+    assert calls[0].button_labels() == ["确认", "稍后"]
 
     [reply] = await api.say(USER, "/start@branchbot_test_bot 邀请码")
     assert reply.text == "start 邀请码"
 
 
 async def test_polling_group_chat(api: FakeBotApi, polling_app: Application) -> None:
-    [reply] = await api.say(USER, "群里好", chat_id=-100500, chat_type="supergroup", chat_title="第一支部")
+    [reply] = await api.say(
+        USER, "群里好", chat_id=-100500, chat_type="supergroup", chat_title="第一支部"
+    )
     assert reply.chat_id == -100500 and reply.text == "echo: 群里好"
     assert api.messages_in(USER) == []
 
@@ -255,6 +316,17 @@ async def test_polling_press(api: FakeBotApi, polling_app: Application) -> None:
 
     with pytest.raises(AssertionError, match="no button '确认'"):
         await api.press(USER, "确认")
+
+
+async def test_press_with_settle_sees_edits_after_the_answer(
+    api: FakeBotApi, polling_app: Application
+) -> None:
+    await api.say(USER, "菜单")
+    assert [c.method for c in await api.press(USER, "稍后", settle=0.1)] == [
+        "answerCallbackQuery",
+        "editMessageText",
+    ]
+    assert api.last_message(USER).text == "later"
 
 
 async def test_long_poll_answers_promptly(api: FakeBotApi, polling_app: Application) -> None:
@@ -308,7 +380,10 @@ async def test_webhook_delivery(api: FakeBotApi) -> None:
         assert api.webhook_deliveries[-1].status == 200
 
         async with aiohttp.ClientSession() as session:
-            update = {"update_id": 99, "message": {"message_id": 1, "date": 0, "chat": {"id": 1, "type": "private"}}}
+            update = {
+                "update_id": 99,
+                "message": {"message_id": 1, "date": 0, "chat": {"id": 1, "type": "private"}},
+            }
             headers = {"X-Telegram-Bot-Api-Secret-Token": "wrong"}
             async with session.post(hook, json=update, headers=headers) as response:
                 assert response.status == 403

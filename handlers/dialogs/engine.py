@@ -186,6 +186,12 @@ async def _finish(ctx: Context, dialog: Dialog, state: DialogState) -> list[Repl
     return await dialog.finish(ctx, data)
 
 
+async def ask_again(ctx: Context, state: DialogState) -> Reply | None:
+    """The current question again (after something that did not answer it)."""
+    dialog = REGISTRY.get(state.dialog)
+    return None if dialog is None else await _prompt(ctx, dialog, state)
+
+
 async def cancel(ctx: Context) -> bool:
     return await _repo(ctx).clear(ctx.event.platform, ctx.event.user_id)
 

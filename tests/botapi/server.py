@@ -29,7 +29,9 @@ from aiohttp import web
 JSONDict = dict[str, Any]
 
 #: Bot methods that put something visible in a chat; ``say`` waits for the first of these.
-OUTPUT_METHODS = frozenset({"sendMessage", "editMessageText", "editMessageReplyMarkup", "sendDocument"})
+OUTPUT_METHODS = frozenset(
+    {"sendMessage", "editMessageText", "editMessageReplyMarkup", "sendDocument"}
+)
 
 # Form fields PTB sends as raw strings; everything else it JSON-encodes. Kept as str so that a
 # text such as "123" or "true" is not turned into a number or a bool.
@@ -170,7 +172,11 @@ class ApiError(Exception):
         self.retry_after = retry_after
 
     def payload(self) -> JSONDict:
-        body: JSONDict = {"ok": False, "error_code": self.error_code, "description": self.description}
+        body: JSONDict = {
+            "ok": False,
+            "error_code": self.error_code,
+            "description": self.description,
+        }
         if self.retry_after is not None:
             body["parameters"] = {"retry_after": self.retry_after}
         return body
@@ -198,7 +204,9 @@ def _bad_request(what: str) -> ApiError:
 class FakeBotApi:
     """The Bot API of one bot, served on 127.0.0.1 at a free port."""
 
-    def __init__(self, token: str = "123456:TEST-TOKEN", bot_username: str = "branchbot_test_bot") -> None:
+    def __init__(
+        self, token: str = "123456:TEST-TOKEN", bot_username: str = "branchbot_test_bot"
+    ) -> None:
         self.token = token
         self.bot_username = bot_username
         self.bot_id = int(token.split(":", 1)[0])
@@ -268,7 +276,9 @@ class FakeBotApi:
         await site.start()
         self._port = self._runner.addresses[0][1]
         self._client = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10))
-        self._delivery_task = asyncio.create_task(self._deliver_webhooks(), name="FakeBotApi:webhook")
+        self._delivery_task = asyncio.create_task(
+            self._deliver_webhooks(), name="FakeBotApi:webhook"
+        )
 
     async def stop(self) -> None:
         """Stop serving; pending long polls are answered at once (with no updates)."""
@@ -327,7 +337,12 @@ class FakeBotApi:
         chat_title: str | None = None,
     ) -> int:
         """A user's text message; a leading "/word" gets a bot_command entity."""
-        user = {"id": user_id, "is_bot": False, "first_name": first_name, "language_code": "zh-hans"}
+        user = {
+            "id": user_id,
+            "is_bot": False,
+            "first_name": first_name,
+            "language_code": "zh-hans",
+        }
         if last_name is not None:
             user["last_name"] = last_name
         if username is not None:
@@ -349,10 +364,18 @@ class FakeBotApi:
         return self._push_update({"message": message})
 
     def push_callback(
-        self, user_id: int, data: str, *, message_id: int, chat_id: int | None = None, first_name: str = "用户"
+        self,
+        user_id: int,
+        data: str,
+        *,
+        message_id: int,
+        chat_id: int | None = None,
+        first_name: str = "用户",
     ) -> int:
-        """A press on a button of the bot's message; ``first_name`` only names a user not seen before."""
-        return self._push_callback(user_id, data, message_id=message_id, chat_id=chat_id, first_name=first_name)[0]
+        """A press on a button of a bot message; ``first_name`` only names a user not seen yet."""
+        return self._push_callback(
+            user_id, data, message_id=message_id, chat_id=chat_id, first_name=first_name
+        )[0]
 
     def push_document(
         self,
@@ -366,7 +389,8 @@ class FakeBotApi:
     ) -> int:
         """A user's file, downloadable by the bot through getFile."""
         user = self._known_user(user_id, "用户")
-        chat = self._user_chat(user_id if chat_id is None else chat_id, user)
+        chat_id = user_id if chat_id is None else chat_id
+        chat = self._chat(chat_id, user["first_name"] if chat_id == user_id else None)
         stored = self._store_file(file_name, mime_type, content)
         message = self._user_message(chat, user, document=stored.document())
         if caption is not None:
@@ -391,29 +415,43 @@ class FakeBotApi:
         chat_id = user_id if chat_id is None else chat_id
         for message in reversed(self.messages_in(chat_id)):
             button = next(
-                (b for row in message.buttons() for b in row if b.get("text") == label and "callback_data" in b),
+                (
+                    b
+                    for row in message.buttons()
+                    for b in row
+                    if b.get("text") == label and "callback_data" in b
+                ),
                 None,
             )
             if button is not None:
                 break
         else:
-            available = {m.message_id: m.button_labels() for m in self.messages_in(chat_id) if m.buttons()}
+            available = {
+                m.message_id: m.button_labels() for m in self.messages_in(chat_id) if m.buttons()
+            }
             raise AssertionError(
-                f"no button {label!r} in chat {chat_id}; buttons by message_id: {available or 'none'}"
+                f"no button {label!r} in chat {chat_id}; "
+                f"buttons by message_id: {available or 'none'}"
             )
 
         since = len(self.calls)
         _, query_id = self._push_callback(
-            user_id, button["callback_data"], message_id=message.message_id, chat_id=chat_id, first_name="用户"
+            user_id,
+            button["callback_data"],
+            message_id=message.message_id,
+            chat_id=chat_id,
+            first_name="用户",
         )
         answered = await self._find_call(
-            lambda c: c.method == "answerCallbackQuery" and c.params.get("callback_query_id") == query_id,
+            lambda c: c.method == "answerCallbackQuery"
+            and c.params.get("callback_query_id") == query_id,
             timeout,
             since,
         )
         if answered is None:
             raise TimeoutError(
-                f"button {label!r} (query {query_id}) in chat {chat_id} was not answered within {timeout}s; "
+                f"button {label!r} (query {query_id}) in chat {chat_id} "
+                f"was not answered within {timeout}s; "
                 f"calls to that chat since the press: {self._describe(since, chat_id)}"
             )
         if settle > 0:
@@ -434,7 +472,9 @@ class FakeBotApi:
         target = user_id if chat_id is None else chat_id
         since = len(self.calls)
         self.push_message(user_id, text, chat_id=chat_id, **push_kwargs)
-        first = await self._find_call(lambda c: c.chat_id == target and c.method in OUTPUT_METHODS, timeout, since)
+        first = await self._find_call(
+            lambda c: c.chat_id == target and c.method in OUTPUT_METHODS, timeout, since
+        )
         if first is None:
             raise TimeoutError(
                 f"no reply in chat {target} to {text!r} within {timeout}s; calls since: "
@@ -469,14 +509,20 @@ class FakeBotApi:
             raise AssertionError(f"the bot has sent nothing to chat {chat_id}")
         return messages[-1]
 
-    async def wait_for(self, predicate: Callable[[Call], bool], timeout: float = 5.0, *, since: int = 0) -> Call:
+    async def wait_for(
+        self, predicate: Callable[[Call], bool], timeout: float = 5.0, *, since: int = 0
+    ) -> Call:
         """The first call at index >= ``since`` matching ``predicate``, waiting for it if needed."""
         index = await self._find_call(predicate, timeout, since)
         if index is None:
-            raise TimeoutError(f"no matching call within {timeout}s; calls since {since}: {self._describe(since)}")
+            raise TimeoutError(
+                f"no matching call within {timeout}s; calls since {since}: {self._describe(since)}"
+            )
         return self.calls[index]
 
-    async def _find_call(self, predicate: Callable[[Call], bool], timeout: float, since: int) -> int | None:
+    async def _find_call(
+        self, predicate: Callable[[Call], bool], timeout: float, since: int
+    ) -> int | None:
         deadline = time.monotonic() + timeout
         index = since
         while True:
@@ -491,19 +537,29 @@ class FakeBotApi:
 
     async def _settle(self, chat_id: int, last: int, settle: float) -> int:
         """Index of the last call to the chat once none has followed for ``settle`` seconds."""
-        while (following := await self._find_call(lambda c: c.chat_id == chat_id, settle, last + 1)) is not None:
+        while (
+            following := await self._find_call(lambda c: c.chat_id == chat_id, settle, last + 1)
+        ) is not None:
             last = following
         return last
 
     def _describe(self, since: int, chat_id: int | None = None) -> str:
         calls = [c for c in self.calls[since:] if chat_id is None or c.chat_id == chat_id]
-        return ", ".join(f"{c.method}(chat={c.chat_id}{', error=' + c.error if c.error else ''})" for c in calls) or "none"
+        return (
+            ", ".join(
+                f"{c.method}(chat={c.chat_id}{', error=' + c.error if c.error else ''})"
+                for c in calls
+            )
+            or "none"
+        )
 
     # ----------------------------------------------------------------- HTTP
 
     async def _handle_method(self, request: web.Request) -> web.Response:
         params = await self._read_params(request)
-        name, impl = self._methods.get(request.match_info["method"].lower(), (request.match_info["method"], None))
+        name, impl = self._methods.get(
+            request.match_info["method"].lower(), (request.match_info["method"], None)
+        )
         result: Any = None
         error: ApiError | None = None
         try:
@@ -533,7 +589,7 @@ class FakeBotApi:
 
     @staticmethod
     async def _read_params(request: web.Request) -> JSONDict:
-        """Query string plus body; PTB posts urlencoded or multipart forms with JSON-encoded values."""
+        """Query string plus body: JSON, or a form (urlencoded or multipart) of JSON values."""
         params: JSONDict = {k: _decode_form_value(k, v) for k, v in request.query.items()}
         if request.content_type == "application/json" and request.body_exists:
             params.update(await request.json())
@@ -583,7 +639,9 @@ class FakeBotApi:
         """Long polling; a newer getUpdates ends an older pending one with 409, as Telegram does."""
         if self.webhook_url:
             raise ApiError(
-                409, "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first"
+                409,
+                "Conflict: can't use getUpdates method while webhook is active; "
+                "use deleteWebhook to delete the webhook first",
             )
         self._poll_generation += 1
         generation = self._poll_generation
@@ -602,7 +660,9 @@ class FakeBotApi:
             while True:
                 if generation != self._poll_generation:
                     raise ApiError(
-                        409, "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running"
+                        409,
+                        "Conflict: terminated by other getUpdates request; "
+                        "make sure that only one bot instance is running",
                     )
                 remaining = deadline - time.monotonic()
                 if self._updates or self._closing or remaining <= 0:
@@ -645,7 +705,9 @@ class FakeBotApi:
     async def _api_answer_callback_query(self, params: JSONDict) -> bool:
         query_id = str(params.get("callback_query_id"))
         if query_id not in self._unanswered_queries:
-            raise _bad_request("query is too old and response timeout expired or query ID is invalid")
+            raise _bad_request(
+                "query is too old and response timeout expired or query ID is invalid"
+            )
         self._unanswered_queries.discard(query_id)
         return True
 
@@ -675,7 +737,14 @@ class FakeBotApi:
         )
         chat.messages[message.message_id] = message
         self.documents.append(
-            SentDocument(stored.file_name, stored.content, message.chat_id, caption, stored.mime_type, message.message_id)
+            SentDocument(
+                stored.file_name,
+                stored.content,
+                message.chat_id,
+                caption,
+                stored.mime_type,
+                message.message_id,
+            )
         )
         return self._message_json(message)
 
@@ -745,31 +814,36 @@ class FakeBotApi:
     # ----------------------------------------------------------------- internals
 
     def _bot_user(self) -> JSONDict:
-        return {"id": self.bot_id, "is_bot": True, "first_name": "Branchbot Test", "username": self.bot_username}
+        return {
+            "id": self.bot_id,
+            "is_bot": True,
+            "first_name": "Branchbot Test",
+            "username": self.bot_username,
+        }
 
     def _known_user(self, user_id: int, first_name: str) -> JSONDict:
         return self._users.setdefault(
-            user_id, {"id": user_id, "is_bot": False, "first_name": first_name, "language_code": "zh-hans"}
+            user_id,
+            {"id": user_id, "is_bot": False, "first_name": first_name, "language_code": "zh-hans"},
         )
 
-    def _user_chat(self, chat_id: int, user: JSONDict) -> _Chat:
-        """The chat a user writes in: as last seen, else their private chat or a group."""
+    def _chat(self, chat_id: int, private_name: str | None) -> _Chat:
+        """The chat as last seen, else a new one: private (named) or a group."""
         if chat_id not in self._chats:
-            if chat_id == user["id"]:
-                info = {"type": "private", "first_name": user["first_name"]}
+            if private_name is not None:
+                info = {"type": "private", "first_name": private_name}
             else:
                 info = {"type": "group", "title": "测试群"}
             self._chats[chat_id] = _Chat({"id": chat_id, **info})
         return self._chats[chat_id]
 
     def _bot_chat(self, params: JSONDict) -> _Chat:
-        """The chat the bot writes to; one not seen yet is a user's private chat if the id is positive."""
+        """The chat the bot writes to; an unseen positive id is that user's private chat."""
         chat_id = params.get("chat_id")
         if not isinstance(chat_id, int):
             raise _bad_request("chat not found")
-        if chat_id > 0:
-            return self._user_chat(chat_id, self._known_user(chat_id, "用户"))
-        return self._user_chat(chat_id, {"id": None})
+        name = self._users.get(chat_id, {}).get("first_name", "用户") if chat_id > 0 else None
+        return self._chat(chat_id, name)
 
     def _user_message(self, chat: _Chat, user: JSONDict, **content: Any) -> JSONDict:
         return {
@@ -800,7 +874,11 @@ class FakeBotApi:
     def _message_to_edit(self, params: JSONDict) -> Message:
         chat_id, message_id = params.get("chat_id"), params.get("message_id")
         chat = self._chats.get(chat_id) if isinstance(chat_id, int) else None
-        message = chat.messages.get(message_id) if chat is not None and isinstance(message_id, int) else None
+        message = (
+            chat.messages.get(message_id)
+            if chat is not None and isinstance(message_id, int)
+            else None
+        )
         if message is None:
             raise _bad_request("message to edit not found")
         return message
@@ -821,7 +899,9 @@ class FakeBotApi:
         chat = self._chats.get(chat_id)
         message = None if chat is None else chat.messages.get(message_id)
         if message is None:
-            raise AssertionError(f"no bot message {message_id} in chat {chat_id} to press a button on")
+            raise AssertionError(
+                f"no bot message {message_id} in chat {chat_id} to press a button on"
+            )
         query_id = str(next(self._query_ids))
         self._query_chats[query_id] = chat_id
         self._unanswered_queries.add(query_id)
@@ -871,9 +951,15 @@ class FakeBotApi:
             assert self._client is not None
             status: int | None = None
             try:
-                async with self._client.post(self.webhook_url, data=json.dumps(update), headers=headers) as response:
+                async with self._client.post(
+                    self.webhook_url, data=json.dumps(update), headers=headers
+                ) as response:
                     status = response.status
-                    error = None if status < 300 else f"Wrong response from the webhook: {status} {response.reason}"
+                    error = (
+                        None
+                        if status < 300
+                        else f"Wrong response from the webhook: {status} {response.reason}"
+                    )
             except (aiohttp.ClientError, TimeoutError) as exc:
                 error = f"Connection failed: {exc!r}"
             self.webhook_deliveries.append(WebhookDelivery(update["update_id"], status, error))

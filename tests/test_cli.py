@@ -1,0 +1,155 @@
+"""The `branchbot` command line, run as a real process against real database files."""
+
+from __future__ import annotations
+
+import csv
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from openpyxl import Workbook
+
+from handlers.roster import RosterError, import_roster
+from storage.db import session_factory
+from storage.models import Member, Role
+from tests.conftest import Branch
+from bot.app import App
+
+BRANCHBOT = [sys.executable, "-m", "bot.cli"]
+
+
+def cli(tmp_path: Path, *args: str, stdin: str = "", env: dict[str, str] | None = None,
+        db: str = "bb.db") -> subprocess.CompletedProcess[str]:
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("BRANCHBOT_")}
+    full_env.update({"BRANCHBOT_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / db}",
+                     "PYTHONPATH": str(Path(__file__).resolve().parents[1])})
+    full_env.update(env or {})
+    return subprocess.run(BRANCHBOT + list(args), cwd=tmp_path, input=stdin, text=True,
+                          capture_output=True, env=full_env, timeout=120)
+
+
+def query(tmp_path: Path, sql: str, db: str = "bb.db") -> list[tuple]:
+    with sqlite3.connect(tmp_path / db) as connection:
+        return connection.execute(sql).fetchall()
+
+
+def test_demo_then_chat_through_a_pipe(tmp_path: Path) -> None:
+    created = cli(tmp_path, "demo", "--no-chat")
+    assert created.returncode == 0, created.stderr
+    assert "已创建示例数据" in created.stdout and "机关第一党支部：邀请码" in created.stdout
+    again = cli(tmp_path, "demo", "--no-chat")
+    assert "示例数据已存在" in again.stdout
+    before = query(tmp_path, "select count(*) from study_records")[0][0]
+    assert before > 20  # a month of records
+    script = "\n".join(["/study", "1", "1", "两小时", "1", "学以致用", "1", "/quit"]) + "\n"
+    chat = cli(tmp_path, "chat", "--as", "李娜", stdin=script)
+    assert chat.returncode == 0, chat.stderr
+    assert "[1] 集中学习" in chat.stdout and "学习时长：2小时" in chat.stdout
+    assert "学习记录已保存" in chat.stdout
+    rows = query(tmp_path, "select s.minutes, s.reflection from study_records s join members m "
+                           "on m.id = s.member_id where m.name='李娜' order by s.id desc limit 1")
+    assert rows == [(120, "学以致用")]
+    assert query(tmp_path, "select count(*) from study_records")[0][0] == before + 1
+
+
+def test_chat_as_someone_not_on_the_roster(tmp_path: Path) -> None:
+    cli(tmp_path, "demo", "--no-chat")
+    result = cli(tmp_path, "chat", "--as", "不存在的人")
+    assert result.returncode == 1 and "名册中没有“不存在的人”" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_org_add_branch_and_list(tmp_path: Path) -> None:
+    assert cli(tmp_path, "db", "upgrade").returncode == 0
+    added = cli(tmp_path, "org", "add-branch", "机关第一党支部", "--parent", "机关党委",
+                env={"BRANCHBOT_TELEGRAM_BOT_USERNAME": "bb_bot"})
+    assert added.returncode == 0, added.stderr
+    code = query(tmp_path, "select invite_code from organizations where name='机关第一党支部'")[0][0]
+    assert f"邀请码：{code}" in added.stdout and f"https://t.me/bb_bot?start={code}" in added.stdout
+    assert cli(tmp_path, "org", "add-branch", "机关第二党支部", "--parent", "机关党委").returncode == 0
+    duplicate = cli(tmp_path, "org", "add-branch", "机关第一党支部")
+    assert duplicate.returncode == 1 and "已经存在" in duplicate.stderr
+    listing = cli(tmp_path, "org", "list").stdout.splitlines()
+    assert listing[0] == "机关党委（0人）"
+    assert listing[1].startswith("  机关第一党支部（0人）  邀请码 ")
+
+
+def _write_csv(path: Path, rows: list[list[str]], encoding: str = "utf-8-sig") -> None:
+    with path.open("w", newline="", encoding=encoding) as handle:
+        csv.writer(handle).writerows(rows)
+
+
+def test_member_import_all_or_nothing(tmp_path: Path) -> None:
+    cli(tmp_path, "db", "upgrade")
+    cli(tmp_path, "org", "add-branch", "机关第一党支部")
+    bad = tmp_path / "roster.xlsx"
+    book = Workbook()
+    sheet = book.active
+    for row in (["姓名", "支部", "角色"], ["王建国", "机关第一党支部", "支部书记"],
+                ["李娜", "机关第一党支部", "群众"], ["", "机关第一党支部", "党员"],
+                ["刘洋", "不存在支部", "党员"]):
+        sheet.append(row)
+    book.save(bad)
+    refused = cli(tmp_path, "member", "import", str(bad))
+    assert refused.returncode == 1
+    assert "第3行：角色“群众”无法识别" in refused.stderr and "第4行：姓名为空" in refused.stderr
+    assert query(tmp_path, "select count(*) from members") == [(0,)]
+    good = tmp_path / "roster.csv"
+    _write_csv(good, [["姓名", "支部", "角色"], ["王建国", "机关第一党支部", "支部书记"],
+                      ["李娜", "机关第一党支部", "党员"], ["", "", ""]], encoding="gb18030")
+    imported = cli(tmp_path, "member", "import", str(good))
+    assert imported.returncode == 0, imported.stderr
+    assert "新增 2 人" in imported.stdout
+    assert query(tmp_path, "select name, role from members order by id") == [
+        ("王建国", "secretary"), ("李娜", "member")]
+    unknown = tmp_path / "unknown.csv"
+    _write_csv(unknown, [["姓名", "支部", "角色"], ["刘洋", "不存在支部", "党员"]])
+    result = cli(tmp_path, "member", "import", str(unknown))
+    assert "第2行：支部“不存在支部”不存在" in result.stderr
+    assert query(tmp_path, "select count(*) from members") == [(2,)]
+
+
+def test_run_refuses_an_out_of_date_schema_and_a_missing_token(tmp_path: Path) -> None:
+    no_token = cli(tmp_path, "run")
+    assert no_token.returncode == 1 and "BRANCHBOT_TELEGRAM_TOKEN" in no_token.stderr
+    assert len(no_token.stderr.strip().splitlines()) == 1
+    stale = cli(tmp_path, "run", env={"BRANCHBOT_TELEGRAM_TOKEN": "1:x"})
+    assert stale.returncode == 1 and "branchbot db upgrade" in stale.stderr
+    assert "Traceback" not in stale.stderr
+    listing = cli(tmp_path, "org", "list")
+    assert listing.returncode == 1 and "branchbot db upgrade" in listing.stderr
+
+
+def test_a_bad_setting_is_one_line(tmp_path: Path) -> None:
+    result = cli(tmp_path, "org", "list", env={"BRANCHBOT_TIMEZONE": "Mars/Olympus"})
+    assert result.returncode == 1 and "BRANCHBOT_TIMEZONE" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_env_example_documents_every_setting() -> None:
+    from bot.config import Settings
+
+    text = (Path(__file__).resolve().parents[1] / ".env.example").read_text(encoding="utf-8")
+    documented = {line.split("=", 1)[0] for line in text.splitlines() if line.startswith("BRANCHBOT_")}
+    assert documented == {f"BRANCHBOT_{name.upper()}" for name in Settings.model_fields}
+
+
+async def test_roster_import_on_both_databases(app: App, branch: Branch, tmp_path: Path) -> None:
+    roster = tmp_path / "r.csv"
+    _write_csv(roster, [["姓名", "所在支部", "身份"], ["李娜", "机关第一党支部", "支委"],
+                        ["钱七", "机关第二党支部", "党员"]])
+    async with session_factory(app.engine)() as session, session.begin():
+        assert await import_roster(session, roster) == 1  # 李娜 exists: her role is updated
+    async with session_factory(app.engine)() as session:
+        li = await session.get(Member, branch.roster_only.id)
+        assert li is not None and li.role is Role.committee
+    broken = tmp_path / "b.csv"
+    _write_csv(broken, [["姓名", "支部", "角色"], ["孙八", "机关第二党支部", "党员"],
+                        ["孙八", "机关第二党支部", "党员"]])
+    with pytest.raises(RosterError) as refused:
+        async with session_factory(app.engine)() as session, session.begin():
+            await import_roster(session, broken)
+    assert refused.value.problems == ["第3行：孙八 在同一支部中重复出现。"]
