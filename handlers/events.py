@@ -30,6 +30,7 @@ class Incoming:
     message_id: str | None = None  # the message that carried the pressed button
     file: FileRef | None = None
     chat_title: str | None = None
+    event_id: str | None = None  # the platform's id of this event, to drop a redelivered one
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from handlers.context import Context, CoreConfig
@@ -14,7 +15,7 @@ from handlers.dialogs import study as _study  # noqa: F401
 from handlers.dialogs import visit as _visit  # noqa: F401
 from handlers.events import Button, Incoming, Outcome, Reply
 from handlers.i18n import t
-from storage.models import Role
+from storage.models import HandledEvent, Role
 from storage.repositories.dialogs import DialogRepository
 from storage.repositories.members import MemberRepository
 from storage.repositories.orgs import OrgRepository
@@ -36,6 +37,18 @@ PERSONAL: dict[str, Callable[[Context], Awaitable[list[Reply]]]] = {
     "commit": commitment.begin,
     "mine": mine.begin,
 }
+
+
+async def _first_delivery(session: AsyncSession, event: Incoming) -> bool:
+    """Record the event as handled (committed with its effects); False if it already was."""
+    session.add(HandledEvent(platform=event.platform, event_id=event.event_id))
+    try:
+        await session.flush()
+    except IntegrityError:
+        await session.rollback()
+        log.info("dropped redelivered %s event %s", event.platform, event.event_id)
+        return False
+    return True
 
 
 def _parse_command(text: str) -> tuple[str, str] | None:
@@ -60,6 +73,8 @@ class Core:
     async def handle(self, event: Incoming) -> Outcome:
         async with self.sessions() as session:
             try:
+                if event.event_id is not None and not await _first_delivery(session, event):
+                    return Outcome()
                 member = await MemberRepository(session).by_identity(event.platform, event.user_id)
                 ctx = Context(session, event, member, self.config, utcnow())
                 outcome = await self._dispatch(ctx)

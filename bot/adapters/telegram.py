@@ -21,6 +21,7 @@ PLATFORM = "telegram"
 
 def to_incoming(update: Update) -> Incoming | None:
     """The neutral event for an update, or None for updates the core does not take."""
+    event_id = str(update.update_id)
     query = update.callback_query
     if query is not None:
         message = query.message
@@ -30,7 +31,7 @@ def to_incoming(update: Update) -> Incoming | None:
         return Incoming(
             platform=PLATFORM, user_id=str(query.from_user.id), user_name=query.from_user.full_name,
             chat_id=str(chat.id), is_private=chat.type == ChatType.PRIVATE, callback_data=query.data,
-            message_id=str(message.message_id), chat_title=chat.title,
+            message_id=str(message.message_id), chat_title=chat.title, event_id=event_id,
         )
     message = update.message
     if message is None or message.from_user is None:
@@ -48,7 +49,7 @@ def to_incoming(update: Update) -> Incoming | None:
     return Incoming(
         platform=PLATFORM, user_id=str(message.from_user.id), user_name=message.from_user.full_name,
         chat_id=str(chat.id), is_private=chat.type == ChatType.PRIVATE, text=text,
-        file=file, chat_title=chat.title,
+        file=file, chat_title=chat.title, event_id=event_id,
     )
 
 

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-22 05:50:05.527846
+Create Date: 2026-11-22 05:59:07.697607
 """
 
 from __future__ import annotations
@@ -34,6 +34,17 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_dialog_states')),
     sa.UniqueConstraint('platform', 'platform_user_id', name=op.f('uq_dialog_states_platform'))
     )
+    op.create_table('handled_events',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('platform', sa.String(length=16), nullable=False),
+    sa.Column('event_id', sa.String(length=64), nullable=False),
+    sa.Column('at', storage.types.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_handled_events')),
+    sa.UniqueConstraint('platform', 'event_id', name=op.f('uq_handled_events_platform'))
+    )
+    with op.batch_alter_table('handled_events', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_handled_events_at'), ['at'], unique=False)
+
     op.create_table('organizations',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('name', sa.String(length=100), nullable=False),
@@ -277,5 +288,9 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_organizations_parent_id'))
 
     op.drop_table('organizations')
+    with op.batch_alter_table('handled_events', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_handled_events_at'))
+
+    op.drop_table('handled_events')
     op.drop_table('dialog_states')
     # ### end Alembic commands ###

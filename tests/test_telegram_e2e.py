@@ -1,0 +1,334 @@
+"""End to end over real HTTP: python-telegram-bot's own request stack and polling loop (or webhook)
+against the loopback Bot API server, with state and records in SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select, update
+from telegram.ext import Application
+
+from bot.adapters.telegram import build_application
+from bot.app import build_app
+from handlers.i18n import t
+from storage.db import session_factory
+from storage.models import DialogState, Problem, StudyRecord, Visit
+from tests.botapi import FakeBotApi
+from tests.conftest import Branch, make_settings
+
+USER = 1001
+
+
+@pytest.fixture
+async def api() -> AsyncIterator[FakeBotApi]:
+    async with FakeBotApi() as server:
+        yield server
+
+
+def telegram_settings(db_url: str, api: FakeBotApi, **extra: object):
+    return make_settings(db_url, platform="telegram", telegram_token=api.token,
+                         telegram_base_url=api.base_url, telegram_base_file_url=api.base_file_url,
+                         **extra)
+
+
+async def start_polling(db_url: str, api: FakeBotApi) -> Application:
+    application = build_application(build_app(telegram_settings(db_url, api)))
+    await application.initialize()
+    await application.start()
+    await application.updater.start_polling(poll_interval=0, timeout=5)
+    return application
+
+
+async def stop(application: Application) -> None:
+    if application.updater.running:
+        await application.updater.stop()
+    await application.stop()
+    await application.shutdown()
+
+
+@pytest.fixture
+async def polling(db_url: str, api: FakeBotApi, branch: Branch) -> AsyncIterator[Application]:
+    application = await start_polling(db_url, api)
+    yield application
+    await stop(application)
+
+
+async def scalar_count(db_url: str, model: type, *where: object) -> int:
+    bot_app = build_app(make_settings(db_url))
+    try:
+        async with session_factory(bot_app.engine)() as session:
+            return await session.scalar(select(func.count()).select_from(model).where(*where)) or 0
+    finally:
+        await bot_app.close()
+
+
+async def join(api: FakeBotApi, code: str, user: int = USER, name: str = "李娜") -> None:
+    calls = await api.say(user, f"/start {code}", first_name=name)
+    assert "请确认你的真实姓名" in calls[-1].text
+    assert calls[-1].button_labels() == [f"我是 {name}", "取消"]
+    calls = await api.press(user, f"我是 {name}")
+    assert any(f"{name}，你已加入" in (c.text or "") for c in calls)
+
+
+def texts(calls: list) -> str:
+    return "\n".join(c.text or "" for c in calls)
+
+
+async def test_join_and_study_over_telegram(polling: Application, api: FakeBotApi, branch: Branch,
+                                            db_url: str) -> None:
+    await join(api, branch.org.invite_code)
+    calls = await api.say(USER, "/study")
+    assert calls[-1].button_labels()[:3] == ["集中学习", "自学", "读书班"]
+    prompt_id = calls[-1].message_id
+    await api.press(USER, "集中学习")
+    shown = next(m for m in api.messages_in(USER) if m.message_id == prompt_id)
+    assert shown.text.endswith("→ 集中学习") and shown.button_labels() == []  # answered in place
+    await api.press(USER, "今天")
+    await api.say(USER, "１．５小时")
+    await api.press(USER, "《习近平著作选读》")
+    await api.press(USER, "跳过")
+    card = api.last_message(USER)
+    assert "学习时长：1.5小时" in card.text and card.button_labels() == ["✅ 确认", "✏️ 修改", "取消"]
+    calls = await api.press(USER, "✅ 确认")
+    assert t("study.saved") in texts(calls)
+    assert await scalar_count(db_url, StudyRecord, StudyRecord.minutes == 90) == 1
+
+
+async def test_visit_problem_and_commit_over_telegram(polling: Application, api: FakeBotApi,
+                                                      branch: Branch, db_url: str) -> None:
+    await join(api, branch.org.invite_code)
+    await api.say(USER, "/visit")
+    await api.press(USER, "走访")
+    await api.press(USER, "昨天")
+    for text in ("城南街道", "街道办和两家企业", "企业反映用工难", "1", "优化营商环境"):
+        await api.say(USER, text)
+    calls = await api.press(USER, "✅ 确认")
+    assert t("visit.ask_found") in texts(calls)
+    await api.press(USER, t("visit.found_yes"))
+    await api.say(USER, "企业招工信息发布渠道少")
+    await api.press(USER, "调研")
+    await api.press(USER, "需上级协调")
+    await api.press(USER, "我本人（李娜）")
+    await api.press(USER, "两周内")
+    await api.say(USER, "联系人社部门举办专场招聘会")
+    calls = await api.press(USER, "✅ 确认")
+    assert t("problem.saved") in texts(calls)
+    await api.say(USER, "/commit")
+    await api.say(USER, "帮助一家企业解决一件实事")
+    calls = await api.press(USER, "✅ 确认")
+    assert t("commit.saved") in texts(calls)
+    assert await scalar_count(db_url, Visit) == 1
+    assert await scalar_count(db_url, Problem, Problem.visit_id.is_not(None)) == 1
+
+
+async def test_edit_delete_cancel_and_expiry_over_telegram(polling: Application, api: FakeBotApi,
+                                                           branch: Branch, db_url: str) -> None:
+    await join(api, branch.org.invite_code)
+    await api.say(USER, "/study")
+    await api.press(USER, "自学")
+    await api.press(USER, "今天")
+    await api.press(USER, "2小时")
+    await api.say(USER, "党章")
+    await api.press(USER, "跳过")
+    await api.press(USER, "✅ 确认")
+    calls = await api.say(USER, "/mine")
+    assert "党章" in calls[-1].text
+    await api.press(USER, "修改1")
+    await api.press(USER, "✏️ 修改")
+    await api.press(USER, "学习时长")
+    await api.say(USER, "3小时")
+    calls = await api.press(USER, "✅ 确认")
+    assert t("record.updated") in texts(calls)
+    assert await scalar_count(db_url, StudyRecord, StudyRecord.minutes == 180) == 1
+    await api.say(USER, "/mine")
+    await api.press(USER, "删除1")
+    calls = await api.press(USER, t("mine.delete_yes"))
+    assert t("mine.deleted") in texts(calls)
+    assert await scalar_count(db_url, StudyRecord, StudyRecord.deleted_at.is_not(None)) == 1
+
+    await api.say(USER, "/visit")
+    calls = await api.say(USER, "/cancel")
+    assert texts(calls) == t("dialog.cancelled")
+    await api.say(USER, "/study")
+    bot_app = build_app(make_settings(db_url))
+    async with session_factory(bot_app.engine)() as session, session.begin():
+        await session.execute(update(DialogState).values(
+            expires_at=datetime.now(timezone.utc) - timedelta(seconds=1)))
+    await bot_app.close()
+    calls = await api.press(USER, "自学")  # a button of the expired dialog
+    assert texts(calls[:-1]) == t("dialog.expired")
+    assert calls[-1].method == "answerCallbackQuery"
+    assert calls[-1].params.get("text") == t("button.stale")
+    calls = await api.say(USER, "今天")
+    assert texts(calls) == t("help.hint")
+
+
+async def test_group_chat_hands_off_to_a_private_deep_link(polling: Application, api: FakeBotApi,
+                                                           branch: Branch) -> None:
+    await join(api, branch.org.invite_code)
+    calls = await api.say(USER, "/study@branchbot_test_bot", chat_id=-100200, chat_type="group",
+                          chat_title="第一支部群")
+    (reply,) = calls
+    assert reply.text == t("group.go_private")
+    assert reply.buttons() == [[{"text": t("group.open_private"),
+                                 "url": "https://t.me/branchbot_test_bot?start=study"}]]
+    calls = await api.say(USER, "/start study")
+    assert "请选择学习形式" in calls[-1].text
+
+
+async def test_forged_callback_and_a_stranger(polling: Application, api: FakeBotApi,
+                                              branch: Branch) -> None:
+    await join(api, branch.org.invite_code)
+    await api.say(USER, "/study")
+    message_id = api.last_message(USER).message_id
+    since = len(api.calls)
+    api.push_callback(USER, "d:forged:0", message_id=message_id)
+    answer = await api.wait_for(lambda c: c.method == "answerCallbackQuery", since=since)
+    assert answer.params.get("text") == t("button.stale")
+    calls = await api.say(2002, "/study", first_name="陌生人")
+    assert texts(calls) == t("auth.not_member")
+
+
+# --- a real process, killed mid-dialog, and webhook mode ---------------------------------------
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+async def wait_listening(port: int, timeout: float = 10.0) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        try:
+            _, writer = await asyncio.open_connection("127.0.0.1", port)
+        except OSError:
+            if asyncio.get_running_loop().time() > deadline:
+                raise
+            await asyncio.sleep(0.05)
+        else:
+            writer.close()
+            return
+
+
+class BotProcess:
+    """`branchbot run` as its own process, configured only by environment variables."""
+
+    def __init__(self, db_url: str, api: FakeBotApi, tmp_path: Path, **env: str) -> None:
+        self.env = {k: v for k, v in os.environ.items() if not k.startswith("BRANCHBOT_")}
+        self.env.update({
+            "BRANCHBOT_DATABASE_URL": db_url, "BRANCHBOT_TELEGRAM_TOKEN": api.token,
+            "BRANCHBOT_TELEGRAM_BASE_URL": api.base_url,
+            "BRANCHBOT_TELEGRAM_BASE_FILE_URL": api.base_file_url,
+            "PYTHONPATH": str(Path(__file__).resolve().parents[1]), **env,
+        })
+        self.cwd, self.log = tmp_path, tmp_path / "bot.log"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    async def start(self, api: FakeBotApi, ready: str) -> None:
+        since = len(api.calls)
+        with self.log.open("ab") as log:
+            self.process = subprocess.Popen([sys.executable, "-m", "bot.cli", "run"], cwd=self.cwd,
+                                            env=self.env, stdout=log, stderr=subprocess.STDOUT)
+        await api.wait_for(lambda c: c.method == ready, timeout=30, since=since)
+
+    def kill(self) -> None:
+        assert self.process is not None
+        self.process.kill()
+        self.process.wait(10)
+
+    async def interrupt(self) -> int | None:
+        """Ctrl-C, waited for without blocking the loop the fake server answers on."""
+        assert self.process is not None
+        self.process.send_signal(signal.SIGINT)
+        for _ in range(200):
+            if self.process.poll() is not None:
+                break
+            await asyncio.sleep(0.1)
+        return self.process.poll()
+
+
+async def test_killed_mid_dialog_continues_after_restart(db_url: str, api: FakeBotApi,
+                                                         branch: Branch, tmp_path: Path) -> None:
+    bot = BotProcess(db_url, api, tmp_path)
+    await bot.start(api, "getUpdates")
+    await join(api, branch.org.invite_code)
+    await api.say(USER, "/study")
+    await api.press(USER, "专题党课")
+    await api.press(USER, "今天")
+    bot.kill()  # SIGKILL: no shutdown, no goodbye
+
+    await bot.start(api, "getUpdates")
+    calls = await api.say(USER, "两小时")  # the next message continues the same dialog
+    assert "学习了什么" in calls[-1].text
+    await api.press(USER, "《党的二十大报告辅导读本》")
+    await api.press(USER, "跳过")
+    await api.press(USER, "✅ 确认")
+    assert await bot.interrupt() == 0
+    assert await scalar_count(db_url, StudyRecord) == 1
+    assert await scalar_count(db_url, StudyRecord, StudyRecord.minutes == 120,
+                              StudyRecord.form == "专题党课") == 1
+    assert "Traceback" not in bot.log.read_text(encoding="utf-8", errors="replace")
+
+
+async def test_a_redelivered_update_is_handled_once(polling: Application, api: FakeBotApi,
+                                                    branch: Branch, db_url: str) -> None:
+    await join(api, branch.org.invite_code)
+    await api.say(USER, "/study")
+    await api.press(USER, "自学")
+    await api.press(USER, "今天")
+    update_id = api.push_message(USER, "2")
+    await api.wait_for(lambda c: c.method == "sendMessage" and "学习了什么" in (c.text or ""))
+    core = polling.handlers[0][0].callback  # the adapter's handler, fed the same update again
+    from telegram import Update
+
+    payload = {"update_id": update_id, "message": {
+        "message_id": 999, "date": 0, "chat": {"id": USER, "type": "private"},
+        "from": {"id": USER, "is_bot": False, "first_name": "李娜"}, "text": "2"}}
+    since = len(api.calls)
+    await core(Update.de_json(payload, polling.bot), None)  # type: ignore[arg-type]
+    await asyncio.sleep(0.2)
+    assert [c for c in api.calls[since:] if c.method == "sendMessage"] == []
+    bot_app = build_app(make_settings(db_url))
+    async with session_factory(bot_app.engine)() as session:
+        state = await session.scalar(select(DialogState))
+    await bot_app.close()
+    assert state is not None and state.step == "content"  # not pushed on by the copy
+
+
+async def test_webhook_mode_checks_the_secret(db_url: str, api: FakeBotApi, branch: Branch,
+                                              tmp_path: Path) -> None:
+    import aiohttp
+
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/tg/hook"
+    bot = BotProcess(db_url, api, tmp_path, BRANCHBOT_TELEGRAM_WEBHOOK_URL=url,
+                     BRANCHBOT_TELEGRAM_WEBHOOK_SECRET="s3cret-Token",
+                     BRANCHBOT_TELEGRAM_WEBHOOK_PORT=str(port))
+    await bot.start(api, "setWebhook")
+    await wait_listening(port)  # PTB registers the webhook a moment before it listens
+    try:
+        assert api.webhook_url == url and api.webhook_secret == "s3cret-Token"
+        await join(api, branch.org.invite_code)  # updates arrive by POST with the secret header
+        calls = await api.say(USER, "/study")
+        assert "请选择学习形式" in calls[-1].text
+        async with aiohttp.ClientSession() as client:
+            forged = {"update_id": 10**6, "message": {
+                "message_id": 1, "date": 0, "chat": {"id": USER, "type": "private"},
+                "from": {"id": USER, "is_bot": False, "first_name": "x"}, "text": "/cancel"}}
+            for headers in ({}, {"X-Telegram-Bot-Api-Secret-Token": "wrong"}):
+                async with client.post(url, json=forged, headers=headers) as response:
+                    assert response.status == 403
+        await asyncio.sleep(0.2)
+        assert await scalar_count(db_url, DialogState) == 1  # the forged /cancel did nothing
+    finally:
+        assert await bot.interrupt() == 0
