@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 
+from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -41,9 +42,9 @@ PERSONAL: dict[str, Callable[[Context], Awaitable[list[Reply]]]] = {
 
 async def _first_delivery(session: AsyncSession, event: Incoming) -> bool:
     """Record the event as handled (committed with its effects); False if it already was."""
-    session.add(HandledEvent(platform=event.platform, event_id=event.event_id))
     try:
-        await session.flush()
+        await session.execute(insert(HandledEvent).values(platform=event.platform,
+                                                          event_id=event.event_id, at=utcnow()))
     except IntegrityError:
         await session.rollback()
         log.info("dropped redelivered %s event %s", event.platform, event.event_id)

@@ -8,6 +8,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
+from storage.sqlite_inline import inline_creator
+
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
@@ -19,10 +21,22 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
-    engine = create_async_engine(url, **kwargs)
-    if make_url(url).get_backend_name() == "sqlite":
+    """An async engine; for a SQLite file, one connection, called inline, that events queue for.
+
+    SQLite has one writer at a time. Several connections would wait for each other inside
+    SQLite's sleeping busy handler (tens of milliseconds a turn); one shared connection makes
+    them wait on an asyncio queue instead, which wakes them the moment it is free. Its calls run
+    on the loop's thread (see storage.sqlite_inline).
+    """
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        kwargs = {"pool_size": 1, "max_overflow": 0, **kwargs}
+        if parsed.database and parsed.database != ":memory:":
+            kwargs.setdefault("async_creator", inline_creator(parsed.database))
+        engine = create_async_engine(url, **kwargs)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
-    return engine
+        return engine
+    return create_async_engine(url, **kwargs)
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -28,7 +28,7 @@ class CoreChat:
         outcome = await self.core.handle(event)
         self.replies, self.notice = outcome.replies, outcome.notice
         for reply in outcome.replies:
-            if reply.buttons and not reply.replace:
+            if reply.buttons:
                 message_id = str(next(_message_ids))
                 self._buttons = [(b, message_id) for row in reply.buttons for b in row]
         return outcome

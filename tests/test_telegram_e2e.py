@@ -89,9 +89,11 @@ async def test_join_and_study_over_telegram(polling: Application, api: FakeBotAp
     calls = await api.say(USER, "/study")
     assert calls[-1].button_labels()[:3] == ["集中学习", "自学", "读书班"]
     prompt_id = calls[-1].message_id
-    await api.press(USER, "集中学习")
+    calls = await api.press(USER, "集中学习")
+    assert [c.method for c in calls] == ["editMessageText", "answerCallbackQuery"]
     shown = next(m for m in api.messages_in(USER) if m.message_id == prompt_id)
-    assert shown.text.endswith("→ 集中学习") and shown.button_labels() == []  # answered in place
+    assert "→ 集中学习\n\n哪天学习的？" in shown.text  # the answer, then the next question in place
+    assert shown.button_labels()[:3] == ["今天", "昨天", "前天"]
     await api.press(USER, "今天")
     await api.say(USER, "１．５小时")
     await api.press(USER, "《习近平著作选读》")

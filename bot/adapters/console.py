@@ -34,9 +34,12 @@ class ConsoleChat:
         self.out.flush()
 
     def _render(self, reply: Reply) -> None:
-        if reply.replace:
-            self._print("  ✓ " + reply.text.rsplit("\n", 1)[-1].lstrip("→ "))
-            return
+        if reply.replace:  # the pressed message, rewritten: show the answer, then what follows
+            answer, _, following = reply.text.partition("\n\n")
+            self._print("  ✓ " + answer.rsplit("\n", 1)[-1].removeprefix("→ "))
+            if not following:
+                return
+            reply = Reply(following, buttons=reply.buttons, document=reply.document)
         self._message_id += 1
         self._print("🤖 " + reply.text.replace("\n", "\n   "))
         if reply.document is not None:

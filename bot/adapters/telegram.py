@@ -10,6 +10,7 @@ from telegram.constants import ChatType
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHandler
 
+from bot.adapters.ordering import PerUserUpdateProcessor
 from bot.app import App, build_app, require_current_schema
 from storage.db import create_engine
 from bot.config import Settings
@@ -116,6 +117,7 @@ def build_application(bot_app: App) -> Application:
         .token(settings.telegram_token)
         .base_url(settings.telegram_base_url)
         .base_file_url(settings.telegram_base_file_url)
+        .concurrent_updates(PerUserUpdateProcessor())
         .post_shutdown(post_shutdown)
         .build()
     )

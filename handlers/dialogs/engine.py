@@ -19,8 +19,7 @@ from handlers.context import Context
 from handlers.events import Button, Outcome, Reply
 from handlers.i18n import t
 from handlers.parsing import InvalidInput, normalize
-from storage.models import DialogState
-from storage.repositories.dialogs import DialogRepository
+from storage.repositories.dialogs import DialogRepository, DialogState
 
 CONFIRM = "_confirm"
 FIELDS = "_fields"
@@ -103,13 +102,10 @@ async def start(ctx: Context, name: str, data: dict[str, Any] | None = None) -> 
     return [await _prompt(ctx, dialog, state)]
 
 
-async def _save(ctx: Context, dialog: Dialog, step: str, data: dict[str, Any],
-                state: DialogState | None = None) -> DialogState:
+async def _save(ctx: Context, dialog: Dialog, step: str, data: dict[str, Any]) -> DialogState:
     ev = ctx.event
-    return await _repo(ctx).put(
-        ev.platform, ev.user_id, dialog=dialog.name, step=step, data=data,
-        expires_at=ctx.now + ctx.config.dialog_timeout, existing=state,
-    )
+    return await _repo(ctx).put(ev.platform, ev.user_id, dialog=dialog.name, step=step, data=data,
+                                expires_at=ctx.now + ctx.config.dialog_timeout)
 
 
 async def _buttons(ctx: Context, dialog: Dialog, state: DialogState) -> list[tuple[str, Choice]]:
@@ -160,9 +156,14 @@ async def _prompt(ctx: Context, dialog: Dialog, state: DialogState, prefix: str 
     return Reply(prefix + text, buttons=rows)
 
 
-def _echo(ctx: Context, text: str) -> list[Reply]:
-    """Turn the pressed prompt into a record of the answer, without its buttons."""
-    return [Reply(text, replace=True)] if ctx.event.callback_data else []
+def _answered(question: str, label: str, replies: list[Reply]) -> list[Reply]:
+    """Rewrite the pressed message as "question → answer", followed in the same message by what
+    comes next (one edit instead of an edit and a new message; the old buttons go away)."""
+    echo = f"{question}\n→ {label}"
+    if replies and replies[0].document is None and replies[0].chat_id is None:
+        first, *rest = replies
+        return [Reply(f"{echo}\n\n{first.text}", buttons=first.buttons, replace=True), *rest]
+    return [Reply(echo, replace=True), *replies]
 
 
 async def _advance(ctx: Context, dialog: Dialog, state: DialogState, answered: str) -> list[Reply]:
@@ -175,7 +176,7 @@ async def _advance(ctx: Context, dialog: Dialog, state: DialogState, answered: s
             nxt = CONFIRM
     if nxt is None:
         return await _finish(ctx, dialog, state)
-    state = await _save(ctx, dialog, nxt, data, state)
+    state = await _save(ctx, dialog, nxt, data)
     return [await _prompt(ctx, dialog, state)]
 
 
@@ -204,29 +205,35 @@ async def on_button(ctx: Context, state: DialogState, nonce: str, suffix: str) -
     choice = pairs.get(suffix)
     if choice is None:
         return Outcome(notice=t("button.stale"))
-    head = await _prompt(ctx, dialog, state)
-    echo = _echo(ctx, f"{head.text}\n→ {choice.label}")
+    question = (await _prompt(ctx, dialog, state)).text
+    if choice.asks_typing:
+        hint = dialog.step(state.step).typing_hint or "dialog.type_answer"
+        return Outcome([Reply(t(hint))])
+    return Outcome(_answered(question, choice.label, await _chosen(ctx, dialog, state, suffix, choice)))
+
+
+async def _chosen(ctx: Context, dialog: Dialog, state: DialogState, suffix: str,
+                  choice: Choice) -> list[Reply]:
+    """What follows a valid press of ``choice`` on the current step."""
     if suffix == "x":
         await _repo(ctx).claim(state)
-        return Outcome(echo + [Reply(t("dialog.cancelled"))])
+        return [Reply(t("dialog.cancelled"))]
     if state.step == CONFIRM:
         if suffix == "ok":
-            return Outcome(echo + await _finish(ctx, dialog, state))
-        state = await _save(ctx, dialog, FIELDS, state.data, state)
-        return Outcome(echo + [await _prompt(ctx, dialog, state)])
+            return await _finish(ctx, dialog, state)
+        state = await _save(ctx, dialog, FIELDS, state.data)
+        return [await _prompt(ctx, dialog, state)]
     if state.step == FIELDS:
         data = dict(state.data)
         if suffix != "back":
             data[EDITING] = True
-        state = await _save(ctx, dialog, CONFIRM if suffix == "back" else choice.value, data, state)
-        return Outcome(echo + [await _prompt(ctx, dialog, state)])
+        state = await _save(ctx, dialog, CONFIRM if suffix == "back" else choice.value, data)
+        return [await _prompt(ctx, dialog, state)]
     step = dialog.step(state.step)
-    if choice.asks_typing:
-        return Outcome([Reply(t(step.typing_hint or "dialog.type_answer"))])
     data = dict(state.data)
     data[step.key] = None if suffix == "skip" else choice.value
     state.data = data
-    return Outcome(echo + await _advance(ctx, dialog, state, step.key))
+    return await _advance(ctx, dialog, state, step.key)
 
 
 async def on_text(ctx: Context, state: DialogState, text: str) -> list[Reply]:

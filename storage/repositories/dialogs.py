@@ -1,51 +1,67 @@
-"""Dialog state: one row per platform user, replaced at every step."""
+"""Dialog state: one row per platform user, replaced at every step.
+
+This is read and written on every message, so it uses plain SQL statements on the table rather
+than the ORM's unit of work (about half the cost per event).
+"""
 
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import DialogState
+from storage.models import DialogState as DialogRow
+from storage.types import utcnow
+
+TABLE = DialogRow.__table__
 
 
 def new_nonce() -> str:
     return secrets.token_hex(3)
 
 
+@dataclass
+class DialogState:
+    """Where a user is: which dialog, which step, the answers so far, and the buttons' nonce."""
+
+    platform: str
+    user_id: str
+    dialog: str
+    step: str
+    data: dict[str, Any]
+    nonce: str
+    expires_at: datetime
+
+
 class DialogRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def get(self, platform: str, user_id: str) -> DialogState | None:
-        return await self.session.scalar(
-            select(DialogState).where(
-                DialogState.platform == platform, DialogState.platform_user_id == user_id
-            )
-        )
+    def _mine(self, platform: str, user_id: str) -> tuple[Any, Any]:
+        return TABLE.c.platform == platform, TABLE.c.platform_user_id == user_id
 
-    async def put(
-        self,
-        platform: str,
-        user_id: str,
-        *,
-        dialog: str,
-        step: str,
-        data: dict[str, Any],
-        expires_at: datetime,
-        existing: DialogState | None = None,
-    ) -> DialogState:
+    async def get(self, platform: str, user_id: str) -> DialogState | None:
+        row = (await self.session.execute(
+            select(TABLE.c.dialog, TABLE.c.step, TABLE.c.data, TABLE.c.nonce, TABLE.c.expires_at)
+            .where(*self._mine(platform, user_id))
+        )).first()
+        return None if row is None else DialogState(platform, user_id, *row)
+
+    async def put(self, platform: str, user_id: str, *, dialog: str, step: str,
+                  data: dict[str, Any], expires_at: datetime) -> DialogState:
         """Set the user's state to ``step`` of ``dialog`` with a fresh nonce (old buttons go stale)."""
-        state = existing or await self.get(platform, user_id)
-        if state is None:
-            state = DialogState(platform=platform, platform_user_id=user_id)
-            self.session.add(state)
-        state.dialog, state.step, state.data = dialog, step, dict(data)
-        state.nonce, state.expires_at = new_nonce(), expires_at
-        await self.session.flush()
+        state = DialogState(platform, user_id, dialog, step, dict(data), new_nonce(), expires_at)
+        values = {"dialog": dialog, "step": step, "data": state.data, "nonce": state.nonce,
+                  "expires_at": expires_at, "updated_at": utcnow()}
+        result = await self.session.execute(
+            update(TABLE).where(*self._mine(platform, user_id)).values(**values))
+        if result.rowcount == 0:  # type: ignore[attr-defined]
+            await self.session.execute(
+                insert(TABLE).values(platform=platform, platform_user_id=user_id, **values))
         return state
 
     async def claim(self, state: DialogState) -> bool:
@@ -55,19 +71,10 @@ class DialogRepository:
         saves one record, not two.
         """
         result = await self.session.execute(
-            delete(DialogState)
-            .where(DialogState.id == state.id, DialogState.nonce == state.nonce)
-            .execution_options(synchronize_session=False)
-        )
-        claimed = result.rowcount == 1  # type: ignore[attr-defined]
-        if claimed:
-            self.session.expunge(state)
-        return claimed
+            delete(TABLE).where(*self._mine(state.platform, state.user_id),
+                                TABLE.c.nonce == state.nonce))
+        return result.rowcount == 1  # type: ignore[attr-defined]
 
     async def clear(self, platform: str, user_id: str) -> bool:
-        result = await self.session.execute(
-            delete(DialogState).where(
-                DialogState.platform == platform, DialogState.platform_user_id == user_id
-            )
-        )
+        result = await self.session.execute(delete(TABLE).where(*self._mine(platform, user_id)))
         return result.rowcount > 0  # type: ignore[attr-defined]
