@@ -1,16 +1,17 @@
 """Benchmark: complete /study dialogs through the loopback Bot API server.
 
-    python bench/dialogs.py [--users 8] [--dialogs 40] [--database-url URL]
+    python bench/dialogs.py [--users 8] [--dialogs 15] [--rounds 5] [--database-url URL]
 
 Simulated members (each waiting for the bot's answer before the next tap, as a person does) run
 complete /study dialogs against `branchbot run` (state and records in SQLite by default), then the
 same harness drives a bare python-telegram-bot echo bot, the floor of this stack, with the very same
-updates (it answers each tap and echoes each text). Each bot is its own process; the Bot API server
-and the members share this one. Two phases per bot:
+updates (it answers each tap and echoes each text). Each bot is its own process with its own Bot API
+server; the servers and the members share this process. Rounds alternate between the two bots so
+that the machine's ups and downs fall on both alike; figures are medians over the rounds:
 
 - throughput: --users members at once, --dialogs dialogs each: updates per second at saturation;
-- time per update: one member alone, --dialogs dialogs: from the update being available to the bot
-  until the bot's last API call for it (answerCallbackQuery for a tap, the reply for a text).
+- time per update: one member alone: from the update being available to the bot until the bot's
+  last API call for it (answerCallbackQuery for a tap, the reply for a text), p99 over all rounds.
 
 The last line is:
 
@@ -22,6 +23,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -147,7 +149,8 @@ def p99_ms(run: Run) -> float:
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--users", type=int, default=8, help="members tapping at the same time")
-    parser.add_argument("--dialogs", type=int, default=40, help="complete /study dialogs per member")
+    parser.add_argument("--dialogs", type=int, default=15, help="complete /study dialogs per member")
+    parser.add_argument("--rounds", type=int, default=5, help="alternating rounds per bot")
     parser.add_argument("--database-url", default=None, help="default: a fresh SQLite file")
     args = parser.parse_args()
     users = list(range(10_001, 10_001 + args.users))
@@ -155,35 +158,48 @@ async def main() -> None:
     url = args.database_url or f"sqlite+aiosqlite:///{workdir / 'bench.db'}"
     await prepare_database(url, users)
 
-    async with FakeBotApi() as api:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("BRANCHBOT_")}
-        env.update(BRANCHBOT_DATABASE_URL=url, BRANCHBOT_TELEGRAM_TOKEN=api.token,
-                   BRANCHBOT_TELEGRAM_BASE_URL=api.base_url, PYTHONPATH=str(ROOT))
-        warmup = 2
-        bot = await start_bot(api, [sys.executable, "-m", "bot.cli", "run"], env)
-        await drive(api, users, warmup, echo=False)
-        ours = await drive(api, users, args.dialogs, echo=False)
-        ours_alone = await drive(api, users[:1], args.dialogs, echo=False)
-        await stop_bot(bot)
-        echo_bot = await start_bot(api, [sys.executable, str(ROOT / "bench" / "echo_bot.py")], env)
-        await drive(api, users, warmup, echo=True)
-        floor = await drive(api, users, args.dialogs, echo=True)
-        floor_alone = await drive(api, users[:1], args.dialogs, echo=True)
+    async with FakeBotApi() as api, FakeBotApi(token="654321:ECHO-TOKEN") as echo_api:
+        ours_bot = await start_bot(api, [sys.executable, "-m", "bot.cli", "run"], bot_env(url, api))
+        echo_bot = await start_bot(echo_api, [sys.executable, str(ROOT / "bench" / "echo_bot.py")],
+                                   bot_env(url, echo_api))
+        busy: dict[bool, list[Run]] = {False: [], True: []}
+        alone: dict[bool, list[Run]] = {False: [], True: []}
+        for echo, server in ((False, api), (True, echo_api)):  # warm up
+            await drive(server, users, 1, echo)
+        for _ in range(args.rounds):
+            for echo, server in ((False, api), (True, echo_api)):
+                busy[echo].append(await drive(server, users, args.dialogs, echo))
+                alone[echo].append(await drive(server, users[:1], args.dialogs, echo))
+        await stop_bot(ours_bot)
         await stop_bot(echo_bot)
 
     saved = await count_records(url)
-    expected = len(users) * (args.dialogs + warmup) + args.dialogs
-    print(f"database: {url.split(':')[0]}; {len(users)} members x {args.dialogs} dialogs "
-          f"({ours.updates} updates), then 1 member x {args.dialogs} dialogs")
-    for name, busy, alone in (("branchbot", ours, ours_alone), ("echo bot ", floor, floor_alone)):
-        print(f"{name}: {busy.per_second:6.1f} updates/s at {len(users)} members "
-              f"(p99 {p99_ms(busy):.1f} ms while queued); one member alone: "
-              f"p50 {percentile_ms(alone, 0.5):.1f} ms, p99 {p99_ms(alone):.1f} ms per update")
+    expected = (len(users) + (len(users) + 1) * args.dialogs * args.rounds)
+    print(f"database: {url.split(':')[0]}; per round {len(users)} members x {args.dialogs} dialogs "
+          f"({busy[False][0].updates} updates), then 1 member x {args.dialogs}; {args.rounds} rounds")
+    rates = {echo: statistics.median(r.per_second for r in busy[echo]) for echo in busy}
+    for echo, name in ((False, "branchbot"), (True, "echo bot ")):
+        each = " ".join(f"{r.per_second:.0f}" for r in busy[echo])
+        single = merged(alone[echo])
+        print(f"{name}: {rates[echo]:6.1f} updates/s at {len(users)} members (rounds: {each}); "
+              f"one member alone: p50 {percentile_ms(single, 0.5):.1f} ms, "
+              f"p99 {p99_ms(single):.1f} ms per update")
     print(f"records saved: {saved}, expected {expected}")
     if saved != expected:
         sys.exit(f"wrong number of records: {saved} != {expected}")
-    print(f"dialogs: updates_per_s={ours.per_second:.1f} echo_updates_per_s={floor.per_second:.1f} "
-          f"ratio={ours.per_second / floor.per_second:.2f} p99_ms={p99_ms(ours_alone):.1f}")
+    print(f"dialogs: updates_per_s={rates[False]:.1f} echo_updates_per_s={rates[True]:.1f} "
+          f"ratio={rates[False] / rates[True]:.2f} p99_ms={p99_ms(merged(alone[False])):.1f}")
+
+
+def bot_env(url: str, api: FakeBotApi) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BRANCHBOT_")}
+    env.update(BRANCHBOT_DATABASE_URL=url, BRANCHBOT_TELEGRAM_TOKEN=api.token,
+               BRANCHBOT_TELEGRAM_BASE_URL=api.base_url, PYTHONPATH=str(ROOT))
+    return env
+
+
+def merged(runs: list[Run]) -> Run:
+    return Run(latencies=[x for r in runs for x in r.latencies])
 
 
 if __name__ == "__main__":

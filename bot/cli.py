@@ -67,6 +67,7 @@ async def with_session(app: App, work: Callable[[AsyncSession], Awaitable[T]]) -
 def main() -> None:
     """branchbot：党支部主题教育助手。"""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # a line per Bot API call is only noise
 
 
 @main.group()
