@@ -34,9 +34,10 @@ class ConsoleChat:
         self.out.flush()
 
     def _render(self, reply: Reply) -> None:
-        if reply.replace:  # the pressed message, rewritten: show the answer, then what follows
-            answer, _, following = reply.text.partition("\n\n")
-            self._print("  ✓ " + answer.rsplit("\n", 1)[-1].removeprefix("→ "))
+        if reply.replace:  # the pressed message, rewritten as "question → answer", then what follows
+            _, _, answered = reply.text.partition("\n→ ")
+            answer, _, following = answered.partition("\n\n")
+            self._print("  ✓ " + answer)
             if not following:
                 return
             reply = Reply(following, buttons=reply.buttons, document=reply.document)

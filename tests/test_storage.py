@@ -1,0 +1,80 @@
+"""Storage on SQLite and PostgreSQL: migrations, time zones, and concurrent finishing of a dialog."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import func, inspect, select
+
+from bot.app import App, SchemaOutOfDate, build_app, require_current_schema
+from handlers.events import Incoming
+from storage.db import create_engine, session_factory
+from storage.migrate import current_revision, head_revision, is_up_to_date, upgrade
+from storage.models import DialogState, HandledEvent, StudyRecord
+from storage.repositories.dialogs import DialogRepository
+from tests.chat_driver import CoreChat
+from tests.conftest import Branch, make_settings
+
+EXPECTED_TABLES = {
+    "organizations", "members", "identities", "group_chats", "study_records", "visits", "problems",
+    "problem_events", "commitments", "commitment_reports", "dialog_states", "audit_log",
+    "handled_events", "alembic_version",
+}
+
+
+async def test_migrations_build_the_schema_from_nothing(empty_db_url: str) -> None:
+    engine = create_engine(empty_db_url)
+    try:
+        assert await current_revision(engine) is None and not await is_up_to_date(engine)
+        with pytest.raises(SchemaOutOfDate):
+            await require_current_schema(engine)
+        await upgrade(engine)
+        assert await current_revision(engine) == head_revision()
+        await require_current_schema(engine)
+        async with engine.connect() as connection:
+            tables = set(await connection.run_sync(lambda c: inspect(c).get_table_names()))
+        assert EXPECTED_TABLES <= tables
+        await upgrade(engine)  # a second upgrade is a no-op
+    finally:
+        await engine.dispose()
+
+
+async def test_datetimes_come_back_aware_and_in_utc(app: App) -> None:
+    shanghai_noon = datetime(2023, 11, 9, 12, 0, tzinfo=timezone(timedelta(hours=8)))
+    async with session_factory(app.engine)() as session, session.begin():
+        await DialogRepository(session).put("test", "u1", dialog="study", step="form", data={"a": 1},
+                                            expires_at=shanghai_noon)
+    async with session_factory(app.engine)() as session:
+        row = await session.scalar(select(DialogState))
+    assert row is not None and row.expires_at == shanghai_noon
+    assert row.expires_at.utcoffset() == timedelta(0) and row.data == {"a": 1}
+
+
+async def test_two_workers_confirming_at_once_save_one_record(db_url: str, branch: Branch) -> None:
+    """Two processes' worth of cores (separate engines) press the same 确认 at the same moment."""
+    apps = [build_app(make_settings(db_url)) for _ in range(2)]
+    try:
+        chat = CoreChat(apps[0].core, "1001", "李娜")
+        await chat.say(f"/start {branch.org.invite_code}")
+        await chat.press("我是 李娜")
+        await chat.say("/study")
+        await chat.press("自学")
+        await chat.press("今天")
+        await chat.press("1小时")
+        await chat.press("《习近平著作选读》")
+        await chat.press("跳过")
+        confirm = chat.data_of("✅ 确认")
+        events = [Incoming(platform="test", user_id="1001", user_name="李娜", chat_id="1001",
+                           is_private=True, callback_data=confirm, message_id="9",
+                           event_id=f"double-{i}") for i in range(2)]
+        outcomes = await asyncio.gather(*(a.core.handle(e) for a, e in zip(apps, events)))
+        saved = [o for o in outcomes if any("已保存" in r.text for r in o.replies)]
+        assert len(saved) == 1
+        async with session_factory(apps[0].engine)() as session:
+            assert await session.scalar(select(func.count()).select_from(StudyRecord)) == 1
+            assert await session.scalar(select(func.count()).select_from(HandledEvent)) >= 2
+    finally:
+        for bot_app in apps:
+            await bot_app.close()
