@@ -5,11 +5,11 @@ from __future__ import annotations
 import random
 from datetime import date, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.vocabulary import DEFAULT_BOOKS, PROBLEM_KINDS, PROBLEM_SOURCES, STUDY_FORMS, VISIT_KINDS
-from storage.models import Member, OrgKind, Organization, Role
+from storage.models import OrgKind, Organization, Role
 from storage.repositories.members import MemberRepository
 from storage.repositories.orgs import OrgRepository
 from storage.repositories.records import RecordRepository

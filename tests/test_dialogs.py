@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta, timezone, datetime
+from datetime import timedelta, timezone, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -49,6 +49,14 @@ async def joined(app: App, branch: Branch, user_id: str = "1001", name: str = "�
     await chat.press(f"我是 {name}")
     assert f"{name}，你已加入“机关第一党支部”" in chat.text
     return chat
+
+
+async def study_at_hours(chat: CoreChat, form: str = "自学") -> None:
+    """/study up to the question of how long."""
+    await chat.say("/study")
+    await chat.press(form)
+    await chat.press("今天")
+    assert "学习了多长时间" in chat.text
 
 
 async def study_until_confirm(chat: CoreChat) -> None:
@@ -118,9 +126,7 @@ async def test_study_dialog_saves_one_record(app: App, branch: Branch) -> None:
 async def test_study_bad_hours_are_asked_again(app: App, branch: Branch, typed: str,
                                                key: str | None) -> None:
     chat = await joined(app, branch)
-    await chat.say("/study")
-    await chat.press("自学")
-    await chat.press("今天")
+    await study_at_hours(chat)
     await chat.say(typed)
     if key is not None:
         assert chat.text.startswith(t(key, max=24).split("{")[0][:8])
@@ -145,9 +151,7 @@ async def test_study_date_typed_future_and_garbage(app: App, branch: Branch) -> 
 
 async def test_over_long_content_is_refused_with_the_limit(app: App, branch: Branch) -> None:
     chat = await joined(app, branch)
-    await chat.say("/study")
-    await chat.press("自学")
-    await chat.press("今天")
+    await study_at_hours(chat)
     await chat.press("2小时")
     await chat.say("学" * 201)
     assert "200" in chat.text and "学习了什么" in chat.text
@@ -217,9 +221,7 @@ async def test_any_typed_hours_is_either_taken_or_asked_again(app: App, branch: 
     if await count(app, Identity, Identity.platform_user_id == chat.user_id) == 0:
         await chat.say(f"/start {branch.org.invite_code}")
         await chat.say(f"测{len(typed)}")
-    await chat.say("/study")
-    await chat.press("自学")
-    await chat.press("今天")
+    await study_at_hours(chat)
     await chat.say(typed)
     assert t("error.internal") not in chat.text
     assert ("学习了什么" in chat.text) or ("学习了多长时间" in chat.text)

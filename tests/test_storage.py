@@ -69,7 +69,7 @@ async def test_two_workers_confirming_at_once_save_one_record(db_url: str, branc
         events = [Incoming(platform="test", user_id="1001", user_name="李娜", chat_id="1001",
                            is_private=True, callback_data=confirm, message_id="9",
                            event_id=f"double-{i}") for i in range(2)]
-        outcomes = await asyncio.gather(*(a.core.handle(e) for a, e in zip(apps, events)))
+        outcomes = await asyncio.gather(*(a.core.handle(e) for a, e in zip(apps, events, strict=True)))
         saved = [o for o in outcomes if any("已保存" in r.text for r in o.replies)]
         assert len(saved) == 1
         async with session_factory(apps[0].engine)() as session:

@@ -8,7 +8,7 @@ from handlers.context import Context
 from handlers.dialogs import engine
 from handlers.dialogs.engine import RECORD_ID, Choice, Dialog, Step, register
 from handlers.dialogs.fields import text_step
-from handlers.dialogs.saving import save_record
+from handlers.dialogs.saving import save_record, saved_reply
 from handlers.events import Reply
 from handlers.i18n import t
 from storage.models import Commitment
@@ -34,9 +34,7 @@ async def begin(ctx: Context) -> list[Reply]:
 
 async def finish(ctx: Context, data: dict[str, Any]) -> list[Reply]:
     record, created = await save_record(ctx, "commitment", data, {"content": data["content"]})
-    if record is None:
-        return [Reply(t("record.gone"))]
-    return [Reply(t("commit.saved" if created else "record.updated"))]
+    return saved_reply(record, created, "commit.saved")
 
 
 async def menu_chosen(ctx: Context, data: dict[str, Any]) -> list[Reply]:

@@ -8,7 +8,7 @@ from typing import Any
 from handlers.context import Context
 from handlers.dialogs.engine import RECORD_ID, Choice, Dialog, register
 from handlers.dialogs.fields import deadline_step, pick_step, text_step
-from handlers.dialogs.saving import save_record
+from handlers.dialogs.saving import save_record, saved_reply
 from handlers.dialogs.visit import VISIT_ID
 from handlers.events import Reply
 from handlers.i18n import t
@@ -35,9 +35,7 @@ async def finish(ctx: Context, data: dict[str, Any]) -> list[Reply]:
               "deadline": date.fromisoformat(data["deadline"]), "measures": data["measures"],
               "visit_id": data.get(VISIT_ID)}
     record, created = await save_record(ctx, "problem", data, values)
-    if record is None:
-        return [Reply(t("record.gone"))]
-    return [Reply(t("problem.saved" if created else "record.updated"))]
+    return saved_reply(record, created, "problem.saved")
 
 
 DIALOG = register(Dialog(

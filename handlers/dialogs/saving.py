@@ -6,6 +6,8 @@ from typing import Any
 
 from handlers.context import Context
 from handlers.dialogs.engine import RECORD_ID
+from handlers.events import Reply
+from handlers.i18n import t
 from storage.repositories.records import Record, RecordRepository
 
 
@@ -26,3 +28,10 @@ async def save_record(ctx: Context, kind: str, data: dict[str, Any],
         return None, False
     await repo.update(record, kind, values, ctx.member)
     return record, False
+
+
+def saved_reply(record: Record | None, created: bool, saved_key: str) -> list[Reply]:
+    """What the member reads after 确认: saved, changed, or no longer theirs to change."""
+    if record is None:
+        return [Reply(t("record.gone"))]
+    return [Reply(t(saved_key if created else "record.updated"))]

@@ -6,11 +6,10 @@ from datetime import date
 from typing import Any
 
 from handlers.context import Context
-from handlers.dialogs.engine import RECORD_ID, Choice, Dialog, Step, register
+from handlers.dialogs.engine import RECORD_ID, Choice, Dialog, register
 from handlers.dialogs.fields import hours_step, past_date_step, pick_step, text_step
-from handlers.dialogs.saving import save_record
+from handlers.dialogs.saving import save_record, saved_reply
 from handlers.events import Reply
-from handlers.i18n import t
 from handlers.vocabulary import DEFAULT_BOOKS, QUICK_HOURS, STUDY_FORMS
 from storage.models import StudyRecord
 
@@ -30,9 +29,7 @@ async def finish(ctx: Context, data: dict[str, Any]) -> list[Reply]:
               "minutes": data["minutes"], "content": data["content"],
               "reflection": data.get("reflection")}
     record, created = await save_record(ctx, "study", data, values)
-    if record is None:
-        return [Reply(t("record.gone"))]
-    return [Reply(t("study.saved" if created else "record.updated"))]
+    return saved_reply(record, created, "study.saved")
 
 
 DIALOG = register(Dialog(

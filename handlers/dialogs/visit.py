@@ -9,7 +9,7 @@ from handlers.context import Context
 from handlers.dialogs import engine
 from handlers.dialogs.engine import RECORD_ID, Choice, Dialog, Step, register
 from handlers.dialogs.fields import count_step, past_date_step, pick_step, text_step
-from handlers.dialogs.saving import save_record
+from handlers.dialogs.saving import save_record, saved_reply
 from handlers.events import Reply
 from handlers.i18n import t
 from handlers.vocabulary import VISIT_KINDS
@@ -29,11 +29,10 @@ async def finish(ctx: Context, data: dict[str, Any]) -> list[Reply]:
               "place": data["place"], "whom": data["whom"], "heard": data["heard"],
               "solved_count": data["solved"], "topic": data.get("topic")}
     record, created = await save_record(ctx, "visit", data, values)
-    if record is None:
-        return [Reply(t("record.gone"))]
-    if not created:
-        return [Reply(t("record.updated"))]
-    return [Reply(t("visit.saved"))] + await engine.start(ctx, "visit_problem", {VISIT_ID: record.id})
+    replies = saved_reply(record, created, "visit.saved")
+    if record is None or not created:
+        return replies
+    return replies + await engine.start(ctx, "visit_problem", {VISIT_ID: record.id})
 
 
 async def offer_problem(ctx: Context, data: dict[str, Any]) -> list[Reply]:
