@@ -191,4 +191,7 @@ TEXTS: dict[str, str] = {
     "cli.reset_sqlite_only": "--reset 只能用于 SQLite 数据库文件。",
     "cli.no_such_member": "名册中没有“{name}”。可用 branchbot org list 查看支部，或先导入名册。",
     "cli.no_token": "缺少 BRANCHBOT_TELEGRAM_TOKEN：请在环境变量或 .env 中设置机器人令牌（或设置 BRANCHBOT_PLATFORM=console 在终端中试用）。",
+    # --- scheduler, 述学 and nudges (issue 3) ---
+    # --- problem list, closed loop (issue 4) ---
+    # --- summaries and reports (issue 5) ---
 }

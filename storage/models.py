@@ -195,6 +195,25 @@ class ProblemEvent(Base):
         Enum(ProblemStatus, native_enum=False, length=24)
     )
     note: Mapped[str | None] = mapped_column(Text)
+    percent: Mapped[int | None] = mapped_column(Integer)  # progress reported with an update
+    new_deadline: Mapped[date | None] = mapped_column(Date)  # asked for or granted
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ProblemEvidence(Base):
+    """A photo or document sent with a progress update or a closure request."""
+
+    __tablename__ = "problem_evidence"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    problem_id: Mapped[int] = mapped_column(ForeignKey("problems.id"), index=True)
+    event_id: Mapped[int | None] = mapped_column(ForeignKey("problem_events.id"))
+    platform: Mapped[str] = mapped_column(String(16))
+    file_id: Mapped[str] = mapped_column(String(256))  # the platform's id, to send it again
+    file_name: Mapped[str | None] = mapped_column(String(200))
+    mime_type: Mapped[str | None] = mapped_column(String(100))
+    local_path: Mapped[str | None] = mapped_column(String(500))  # a copy kept by the bot
+    uploaded_by_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
     at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -219,6 +238,116 @@ class CommitmentReport(_MemberRecord, Base):
     report_date: Mapped[date] = mapped_column(Date)
     text: Mapped[str] = mapped_column(Text)
     kept: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class ShuxueSchedule(Base):
+    """A branch's 述学 rhythm: weekly, or every two weeks ("1+3"), and when to remind."""
+
+    __tablename__ = "shuxue_schedules"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), unique=True)
+    weekday: Mapped[int] = mapped_column(Integer, default=0)  # 0 = Monday
+    time: Mapped[str] = mapped_column(String(5), default="09:00")  # local time HH:MM
+    every_weeks: Mapped[int] = mapped_column(Integer, default=1)  # 1 weekly, 2 for "1+3"
+    anchor: Mapped[date | None] = mapped_column(Date)  # a prompt date, for every_weeks = 2
+    remind_after_days: Mapped[int] = mapped_column(Integer, default=1)
+    remind_time: Mapped[str] = mapped_column(String(5), default="18:00")
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class ShuxueAnswer(Base):
+    """A member's 述学 for one period: 自学情况, 调研情况, 为民办实事情况."""
+
+    __tablename__ = "shuxue_answers"
+    __table_args__ = (UniqueConstraint("member_id", "period_start"),
+                      Index("ix_shuxue_answers_org_period", "org_id", "period_start"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"))
+    period_start: Mapped[date] = mapped_column(Date)  # the day the prompt went out
+    self_study: Mapped[str] = mapped_column(Text)
+    research: Mapped[str] = mapped_column(Text)
+    deeds: Mapped[str] = mapped_column(Text)
+    answered_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Milestone(Base):
+    """A date on the campaign calendar (读书班结束, 课题结题 …), loaded from the office's file."""
+
+    __tablename__ = "milestones"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    due: Mapped[date] = mapped_column(Date)
+    branches: Mapped[list[str]] = mapped_column(default=list)  # empty: every branch
+    roles: Mapped[list[str]] = mapped_column(default=list)  # empty: everyone
+    remind_days: Mapped[list[int]] = mapped_column(JSON, default=list)  # days before; 0 = the day
+
+
+class Holiday(Base):
+    __tablename__ = "holidays"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    day: Mapped[date] = mapped_column(Date, unique=True)
+    name: Mapped[str] = mapped_column(String(50))
+
+
+class Leave(Base):
+    """A member away (请假/出差): no reminders until ``until`` (inclusive)."""
+
+    __tablename__ = "leaves"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
+    start: Mapped[date] = mapped_column(Date)
+    until: Mapped[date] = mapped_column(Date)
+    reason: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Pairing(Base):
+    """A cadre paired with a village or community (结对居村), to be visited every half month."""
+
+    __tablename__ = "pairings"
+    __table_args__ = (UniqueConstraint("member_id", "place"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
+    place: Mapped[str] = mapped_column(String(100))
+
+
+class OutboxStatus(str, enum.Enum):
+    pending = "pending"
+    sent = "sent"
+    failed = "failed"  # rejected for good (blocked, chat gone) or out of attempts
+
+
+class OutboxMessage(Base):
+    """Everything the bot sends on its own. ``key`` (what, to whom, which occurrence) is unique,
+    so a message planned twice is stored once and sent once."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_due", "status", "not_before"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    platform: Mapped[str] = mapped_column(String(16))
+    chat_id: Mapped[str] = mapped_column(String(64))
+    is_group: Mapped[bool] = mapped_column(Boolean, default=False)
+    org_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id"))
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)  # text and buttons
+    status: Mapped[OutboxStatus] = mapped_column(
+        Enum(OutboxStatus, native_enum=False, length=16), default=OutboxStatus.pending)
+    not_before: Mapped[datetime] = mapped_column(default=utcnow)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
 class DialogState(Base):

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from telegram.ext import Application
 
 from bot.app import App, build_app
 from bot.config import Settings
@@ -15,6 +16,7 @@ from storage.db import session_factory
 from storage.models import Member, OrgKind, Organization, Role
 from storage.repositories.members import MemberRepository
 from storage.repositories.orgs import OrgRepository
+from tests.botapi import FakeBotApi
 from tests.databases import PostgresFactory, SqliteFactory, postgres_reachable
 
 _factories: dict[str, SqliteFactory | PostgresFactory] = {}
@@ -72,6 +74,22 @@ async def app(db_url: str) -> AsyncIterator[App]:
     bot_app = build_app(make_settings(db_url, platform="console"))
     yield bot_app
     await bot_app.close()
+
+
+@pytest.fixture
+async def api() -> AsyncIterator[FakeBotApi]:
+    """The loopback Telegram Bot API server."""
+    async with FakeBotApi() as server:
+        yield server
+
+
+@pytest.fixture
+async def polling(db_url: str, api: FakeBotApi, branch: "Branch") -> AsyncIterator[Application]:
+    """branchbot's Telegram adapter, long-polling ``api``, on ``db_url`` with ``branch`` set up."""
+    from tests.telegram_support import polling_bot
+
+    async for application in polling_bot(db_url, api):
+        yield application
 
 
 @dataclass

@@ -9,78 +9,20 @@ import signal
 import socket
 import subprocess
 import sys
-from collections.abc import AsyncIterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from telegram.ext import Application
 
-from bot.adapters.telegram import build_application
 from bot.app import build_app
 from handlers.i18n import t
 from storage.db import session_factory
 from storage.models import DialogState, Problem, StudyRecord, Visit
 from tests.botapi import FakeBotApi
 from tests.conftest import Branch, make_settings
+from tests.telegram_support import USER, join, scalar_count, texts
 
-USER = 1001
-
-
-@pytest.fixture
-async def api() -> AsyncIterator[FakeBotApi]:
-    async with FakeBotApi() as server:
-        yield server
-
-
-def telegram_settings(db_url: str, api: FakeBotApi, **extra: object):
-    return make_settings(db_url, platform="telegram", telegram_token=api.token,
-                         telegram_base_url=api.base_url, telegram_base_file_url=api.base_file_url,
-                         **extra)
-
-
-async def start_polling(db_url: str, api: FakeBotApi) -> Application:
-    application = build_application(build_app(telegram_settings(db_url, api)))
-    await application.initialize()
-    await application.start()
-    await application.updater.start_polling(poll_interval=0, timeout=5)
-    return application
-
-
-async def stop(application: Application) -> None:
-    if application.updater.running:
-        await application.updater.stop()
-    await application.stop()
-    await application.shutdown()
-
-
-@pytest.fixture
-async def polling(db_url: str, api: FakeBotApi, branch: Branch) -> AsyncIterator[Application]:
-    application = await start_polling(db_url, api)
-    yield application
-    await stop(application)
-
-
-async def scalar_count(db_url: str, model: type, *where: object) -> int:
-    bot_app = build_app(make_settings(db_url))
-    try:
-        async with session_factory(bot_app.engine)() as session:
-            return await session.scalar(select(func.count()).select_from(model).where(*where)) or 0
-    finally:
-        await bot_app.close()
-
-
-async def join(api: FakeBotApi, code: str, user: int = USER, name: str = "李娜") -> None:
-    calls = await api.say(user, f"/start {code}", first_name=name)
-    assert "请确认你的真实姓名" in calls[-1].text
-    assert calls[-1].button_labels() == [f"我是 {name}", "取消"]
-    calls = await api.press(user, f"我是 {name}")
-    assert any(f"{name}，你已加入" in (c.text or "") for c in calls)
-
-
-def texts(calls: list) -> str:
-    return "\n".join(c.text or "" for c in calls)
 
 
 async def test_join_and_study_over_telegram(polling: Application, api: FakeBotApi, branch: Branch,

@@ -1,0 +1,66 @@
+"""Shared pieces for end-to-end tests through the loopback Bot API server."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+from sqlalchemy import func, select
+from telegram.ext import Application
+
+from bot.adapters.telegram import build_application
+from bot.app import build_app
+from bot.config import Settings
+from storage.db import session_factory
+from tests.botapi import Call, FakeBotApi
+from tests.conftest import make_settings
+
+USER = 1001
+
+
+def telegram_settings(db_url: str, api: FakeBotApi, **extra: object) -> Settings:
+    return make_settings(db_url, platform="telegram", telegram_token=api.token,
+                         telegram_base_url=api.base_url, telegram_base_file_url=api.base_file_url,
+                         **extra)
+
+
+async def start_polling(db_url: str, api: FakeBotApi) -> Application:
+    application = build_application(build_app(telegram_settings(db_url, api)))
+    await application.initialize()
+    await application.start()
+    await application.updater.start_polling(poll_interval=0, timeout=5)
+    return application
+
+
+async def stop(application: Application) -> None:
+    if application.updater.running:
+        await application.updater.stop()
+    await application.stop()
+    await application.shutdown()
+
+
+async def scalar_count(db_url: str, model: type, *where: object) -> int:
+    bot_app = build_app(make_settings(db_url))
+    try:
+        async with session_factory(bot_app.engine)() as session:
+            return await session.scalar(select(func.count()).select_from(model).where(*where)) or 0
+    finally:
+        await bot_app.close()
+
+
+async def join(api: FakeBotApi, code: str, user: int = USER, name: str = "李娜") -> None:
+    """Open the invite link as ``name`` and confirm the name."""
+    calls = await api.say(user, f"/start {code}", first_name=name)
+    assert "请确认你的真实姓名" in calls[-1].text
+    assert calls[-1].button_labels() == [f"我是 {name}", "取消"]
+    calls = await api.press(user, f"我是 {name}")
+    assert any(f"{name}，你已加入" in (c.text or "") for c in calls)
+
+
+def texts(calls: list[Call]) -> str:
+    return "\n".join(c.text or "" for c in calls)
+
+
+async def polling_bot(db_url: str, api: FakeBotApi) -> AsyncIterator[Application]:
+    application = await start_polling(db_url, api)
+    yield application
+    await stop(application)
