@@ -11,6 +11,7 @@ from bot.config import Settings
 from handlers.context import CoreConfig
 from handlers.i18n import set_language
 from handlers.router import Core
+from handlers.schedule.times import parse_hhmm
 from storage.db import create_engine, session_factory
 from storage.migrate import is_up_to_date
 
@@ -32,8 +33,10 @@ class App:
 def build_app(settings: Settings) -> App:
     set_language(settings.language)
     engine = create_engine(settings.database_url)
+    quiet_start, quiet_end = settings.quiet_hours.split("-")
     config = CoreConfig(tz=settings.tz,
-                        dialog_timeout=timedelta(minutes=settings.dialog_timeout_minutes))
+                        dialog_timeout=timedelta(minutes=settings.dialog_timeout_minutes),
+                        quiet_start=parse_hhmm(quiet_start), quiet_end=parse_hhmm(quiet_end))
     return App(settings, engine, Core(session_factory(engine), config))
 
 

@@ -6,21 +6,25 @@ import asyncio
 import logging
 import sys
 from collections.abc import Awaitable, Callable
+from datetime import date
 from functools import wraps
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 from pydantic import ValidationError
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.app import App, SchemaOutOfDate, build_app, require_current_schema
 from bot.config import Settings
 from handlers.i18n import t
+from handlers.reports.figures import Scope
+from handlers.reports.periods import Period
 from handlers.roster import RosterError, import_roster
 from storage.db import session_factory
 from storage.migrate import upgrade
-from storage.models import OrgKind
+from storage.models import OrgKind, Organization
 from storage.repositories.members import MemberRepository
 from storage.repositories.orgs import OrgRepository
 
@@ -67,7 +71,8 @@ async def with_session(app: App, work: Callable[[AsyncSession], Awaitable[T]]) -
 def main() -> None:
     """branchbot：党支部主题教育助手。"""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("httpx").setLevel(logging.WARNING)  # a line per Bot API call is only noise
+    for noisy in ("httpx", "alembic", "apscheduler"):  # a line per API call or job is only noise
+        logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
 @main.group()
@@ -152,6 +157,69 @@ async def member_import(path: Path) -> None:
     click.echo(t("cli.roster_imported", added=added))
 
 
+@main.group()
+def problems() -> None:
+    """问题清单。"""
+
+
+@problems.command("export")
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="写入的 Excel 文件，如 问题清单.xlsx。")
+@click.option("--branch", default=None, help="只导出这个支部（默认：全部支部）。")
+@run_async
+async def problems_export(out: Path, branch: str | None) -> None:
+    """导出问题清单（每个问题一行：措施、责任人、时限、进展、状态、销号日期）。"""
+    from handlers.problems.export import export
+    from storage.repositories.problems import ProblemRepository
+    from storage.types import utcnow
+
+    settings = load_settings()
+
+    async def work(session: AsyncSession) -> tuple[bytes, int]:
+        org_id = None
+        if branch is not None:
+            found = await OrgRepository(session).by_name(branch.strip())
+            if found is None:
+                raise CliError(t("cli.no_such_branch", name=branch))
+            org_id = found.id
+        count = len(await ProblemRepository(session).all_of(org_id))
+        today = utcnow().astimezone(settings.tz).date()
+        return await export(session, org_id, today, settings.tz), count
+
+    content, count = await with_session(build_app(settings), work)
+    out.write_bytes(content)
+    click.echo(t("cli.problems_exported", path=out, count=count))
+
+
+@main.group()
+def calendar() -> None:
+    """主题教育日历：时间节点、节假日、述学安排。"""
+
+
+@calendar.command("load")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@run_async
+async def calendar_load(path: Path) -> None:
+    """导入日历文件（.toml）。有错误时整份不导入。"""
+    from handlers.calendar_file import CalendarError, load_calendar
+
+    try:
+        counts = await with_session(build_app(load_settings()), lambda s: load_calendar(s, path))
+    except CalendarError as error:
+        raise CliError(t("calendar.refused", problems=str(error))) from error
+    click.echo(t("calendar.loaded", milestones=counts[0], holidays=counts[1], schedules=counts[2]))
+
+
+@calendar.command("show")
+@run_async
+async def calendar_show() -> None:
+    """列出日历中的时间节点和节假日。"""
+    from handlers.calendar_file import calendar_lines
+
+    lines = await with_session(build_app(load_settings()), calendar_lines)
+    click.echo("\n".join(lines) if lines else t("calendar.empty"))
+
+
 @main.command()
 @click.option("--no-chat", is_flag=True, help="只创建示例数据，不打开对话。")
 @click.option("--as", "as_name", default=None, help="以哪位党员的身份对话（默认：李娜）。")
@@ -207,7 +275,9 @@ async def chat(as_name: str | None) -> None:
 
 
 async def _chat(app: App, as_name: str | None) -> None:
-    from bot.adapters.console import PLATFORM, ConsoleChat
+    from bot.adapters.console import PLATFORM, ConsoleChat, ConsoleSender
+    from bot.delivery import UNLIMITED
+    from bot.pushes import Pushes
 
     try:
         user_id, user_name = "newcomer", "新用户"
@@ -221,8 +291,16 @@ async def _chat(app: App, as_name: str | None) -> None:
                 if await MemberRepository(session).by_identity(PLATFORM, user_id) is None:
                     await MemberRepository(session).bind(person, platform=PLATFORM, user_id=user_id,
                                                          display_name=person.name)
-        await ConsoleChat(app.core, user_id=user_id, user_name=user_name).run(
-            echo=not sys.stdin.isatty())
+        console = ConsoleChat(app.core, user_id=user_id, user_name=user_name)
+        pushes = Pushes(app, ConsoleSender(console), limits=UNLIMITED) \
+            if app.settings.pushes_enabled else None
+        if pushes is not None:
+            await pushes.start()
+        try:
+            await console.run(echo=not sys.stdin.isatty())
+        finally:
+            if pushes is not None:
+                await pushes.stop()
     finally:
         await app.close()
 
@@ -242,6 +320,120 @@ def run() -> None:
         run_telegram(settings)
     except SchemaOutOfDate as error:
         raise CliError(str(error)) from error
+
+
+# --- summaries and reports (issue 5) ---
+
+
+def _report_period(today: date, first: date | None, start: str | None, end: str | None,
+                   word: str | None, default: str) -> Period:
+    from handlers.parsing import InvalidInput
+    from handlers.reports.periods import campaign, parse_period
+
+    words = [w for w in (start, end) if w] if (start or end) else ([word] if word else [])
+    if start and not end:
+        words = [start, today.isoformat()]
+    elif end and not start:
+        raise CliError(t("cli.report_need_from"))
+    try:
+        if not words and default == "campaign":
+            return campaign(first, today)
+        return parse_period(words, today, first)
+    except InvalidInput as error:
+        raise CliError(str(error)) from error
+
+
+async def _report_target(session: AsyncSession, branch: str | None) -> tuple[Scope, str, bool]:
+    """(scope, title, side by side) for one named branch, or for every branch."""
+    from handlers.reports import figures
+
+    if branch is None:
+        bureau = await session.scalar(select(Organization.name).where(Organization.kind == OrgKind.bureau)
+                                      .order_by(Organization.id).limit(1))
+        return Scope(None), bureau or t("cli.report_all_title"), True
+    for org_id, name in await figures.branches(session):
+        if name == branch:
+            return Scope((org_id,)), name, False
+    raise CliError(t("cli.report_no_branch", name=branch))
+
+
+_PERIOD_OPTIONS = [
+    click.option("--branch", default=None, help="支部名称；不填则为全部支部。"),
+    click.option("--from", "start", default=None, help="开始日期，如 2023-10-01。"),
+    click.option("--to", "end", default=None, help="结束日期，如 2023-10-31（不填为今天）。"),
+    click.option("--period", "word", default=None, help="本周、上周、本月、上月、全程。"),
+]
+
+
+def _period_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    for option in reversed(_PERIOD_OPTIONS):
+        func = option(func)
+    return func
+
+
+@main.command()
+@_period_options
+@run_async
+async def summary(branch: str | None, start: str | None, end: str | None, word: str | None) -> None:
+    """汇总：各支部对照（进度慢的在前），或 --branch 一个支部的逐人情况。"""
+    from handlers.reports import figures
+    from handlers.reports.summary import rollup
+    from handlers.reports.summary import summary as branch_summary
+    from handlers.reports.text import branch_text, pages, rollup_text
+    from storage.types import utcnow
+
+    settings = load_settings()
+
+    async def work(session: AsyncSession) -> str:
+        today = utcnow().astimezone(settings.tz).date()
+        period = _report_period(today, await figures.first_day(session), start, end, word, "this_month")
+        scope, title, everyone = await _report_target(session, branch)
+        if everyone:
+            rows = await rollup(session, period, settings.tz)
+            header = t("report.rollup_header", period=period.shown())
+            return "\n".join(rollup_text(rows, header, page) for page in range(1, pages(len(rows)) + 1))
+        found = await branch_summary(session, scope, title, period, settings.tz)
+        return "\n".join(branch_text(found, page) for page in range(1, pages(len(found.members)) + 1))
+
+    click.echo(await with_session(build_app(settings), work))
+
+
+@main.command()
+@_period_options
+@click.option("--format", "formats", multiple=True, type=click.Choice(["xlsx", "docx", "png"]),
+              help="xlsx（台账）、docx（阶段性总结）、png（图表）；可写多次，不写为全部。")
+@click.option("--out", "out", type=click.Path(path_type=Path), default=Path("."),
+              help="输出文件（一种格式时）或文件夹。")
+@run_async
+async def report(branch: str | None, start: str | None, end: str | None, word: str | None,
+                 formats: tuple[str, ...], out: Path) -> None:
+    """生成报表文件：Excel 台账、Word 阶段性总结、PNG 图表。"""
+    from handlers.reports import figures
+    from handlers.reports.files import FORMATS, Request, produce
+    from storage.types import utcnow
+
+    settings = load_settings()
+    app = build_app(settings)
+    try:
+        await require_current_schema(app.engine)
+        sessions = session_factory(app.engine)
+        async with sessions() as session:
+            today = utcnow().astimezone(settings.tz).date()
+            period = _report_period(today, await figures.first_day(session), start, end, word, "campaign")
+            scope, title, everyone = await _report_target(session, branch)
+        request = Request(scope, title, period, settings.tz, formats or FORMATS, side_by_side=everyone)
+        one_file = len(request.formats) == 1 and out.suffix.lower() == f".{request.formats[0]}"
+        if not one_file:
+            out.mkdir(parents=True, exist_ok=True)
+        async for text, document in produce(sessions, request):
+            if document is None:
+                click.echo(f"… {text}", err=True)
+                continue
+            path = out if one_file else out / document.file_name
+            path.write_bytes(document.content)
+            click.echo(str(path))
+    finally:
+        await app.close()
 
 
 if __name__ == "__main__":

@@ -29,6 +29,11 @@ class Settings(BaseSettings):
     timezone: str = "Asia/Shanghai"
     dialog_timeout_minutes: int = Field(default=30, ge=1, le=24 * 60)
     language: str = "zh_CN"
+    pushes_enabled: bool = True  # scheduled prompts and nudges; off for a worker that only answers
+    quiet_hours: str = Field(default="22:00-08:00", pattern=r"^\d{1,2}:\d{2}-\d{1,2}:\d{2}$")
+    grace_hours: float = Field(default=6, ge=0, le=72)
+    nudge_time: str = Field(default="09:00", pattern=r"^\d{1,2}:\d{2}$")
+    study_target_hours: int = Field(default=32, ge=0, le=1000)
 
     @field_validator("timezone")
     @classmethod

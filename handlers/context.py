@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from handlers.events import Incoming
+from handlers.events import Incoming, Reply
 from storage.models import Member
 
 
@@ -18,6 +19,8 @@ class CoreConfig:
 
     tz: ZoneInfo
     dialog_timeout: timedelta
+    quiet_start: time = time(22, 0)  # pushes wait until quiet_end
+    quiet_end: time = time(8, 0)
 
 
 @dataclass
@@ -27,6 +30,9 @@ class Context:
     member: Member | None
     config: CoreConfig
     now: datetime  # UTC
+    enqueued: bool = False  # something was put in the outbox: wake the deliverer
+    # A long job (a report) to run after the replies are sent; see Outcome.followup.
+    followup: Callable[[async_sessionmaker[AsyncSession]], AsyncIterator[Reply]] | None = None
 
     @property
     def today(self) -> date:

@@ -6,6 +6,7 @@ that the adapter renders as well as its platform can (inline keyboard, template 
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
 
@@ -64,3 +65,7 @@ class Outcome:
 
     replies: list[Reply] = field(default_factory=list)
     notice: str | None = None
+    # A long job's further replies, for the adapter to send after ``replies`` (its own database
+    # sessions, heavy work off the event loop). One with ``replace`` edits the message that
+    # ``replies`` or an earlier follow-up reply put up last ("正在生成…" as it goes).
+    followup: AsyncIterator[Reply] | None = None

@@ -10,12 +10,17 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from handlers.context import Context, CoreConfig
-from handlers.dialogs import commitment, engine, join, mine
+from handlers.dialogs import commitment, engine, join, mine, schedule_setting, shuxue
 from handlers.dialogs import problem as _problem  # noqa: F401  (registers the dialog)
+from handlers.dialogs import problem_actions as _problem_actions  # noqa: F401
+from handlers.dialogs import problem_board, progress
 from handlers.dialogs import study as _study  # noqa: F401
 from handlers.dialogs import visit as _visit  # noqa: F401
 from handlers.events import Button, Incoming, Outcome, Reply
 from handlers.i18n import t
+from handlers.leave import leave_command
+from handlers.reports import commands as reports
+from handlers.schedule.renudge import nudge_again
 from storage.models import HandledEvent, Role
 from storage.repositories.dialogs import DialogRepository
 from storage.repositories.members import MemberRepository
@@ -37,6 +42,8 @@ PERSONAL: dict[str, Callable[[Context], Awaitable[list[Reply]]]] = {
     "problem": lambda ctx: _start_dialog("problem", ctx),
     "commit": commitment.begin,
     "mine": mine.begin,
+    "progress": progress.begin,
+    "shuxue": shuxue.begin,
 }
 
 
@@ -69,7 +76,11 @@ class Core:
         self.commands: dict[str, Command] = {
             "start": self._start, "join": self._join, "help": self._help,
             "cancel": self._cancel, "bindgroup": self._bindgroup,
+            "problems": problem_board.command,
+            "schedule": self._schedule, "leave": self._leave,
+            "summary": reports.summary_command, "report": reports.report_command,
         }
+        self.on_enqueue: Callable[[], None] | None = None  # set by whoever delivers the outbox
 
     async def handle(self, event: Incoming) -> Outcome:
         async with self.sessions() as session:
@@ -80,6 +91,10 @@ class Core:
                 ctx = Context(session, event, member, self.config, utcnow())
                 outcome = await self._dispatch(ctx)
                 await session.commit()
+                if ctx.followup is not None:
+                    outcome.followup = ctx.followup(self.sessions)
+                if ctx.enqueued and self.on_enqueue is not None:
+                    self.on_enqueue()
                 return outcome
             except Exception:
                 await session.rollback()
@@ -97,6 +112,10 @@ class Core:
             state = None
             expired = [Reply(t("dialog.expired"))] if ev.is_private else []
 
+        if ev.callback_data is not None and ev.callback_data.startswith("n:"):
+            return await nudge_again(ctx, ev.callback_data)
+        if ev.callback_data is not None and ev.callback_data.startswith(reports.BUTTON_PREFIX):
+            return await reports.on_button(ctx, ev.callback_data)
         if ev.callback_data is not None:
             _, nonce, suffix = (ev.callback_data.split(":", 2) + ["", ""])[:3]
             if not ev.callback_data.startswith("d:") or state is None:
@@ -137,6 +156,8 @@ class Core:
     async def _start(self, ctx: Context, payload: str) -> list[Reply]:
         if payload in PERSONAL:
             return await self._personal(ctx, payload)
+        if payload == "schedule":
+            return await self._schedule(ctx, "")
         if payload:
             return await self._join(ctx, payload)
         if ctx.member is None:
@@ -162,7 +183,21 @@ class Core:
         if ctx.member is None:
             return [Reply(t("start.stranger"))]
         extra = "\n" + t("help.secretary") if ctx.member.role in (Role.secretary, Role.office) else ""
-        return [Reply(t("help.member") + extra)]
+        if ctx.member.role in (Role.secretary, Role.office):
+            extra += "\n" + t("problem.help_board")
+        return [Reply(t("help.member") + "\n" + t("problem.help_progress") + extra)]
+
+    async def _schedule(self, ctx: Context, _args: str) -> list[Reply]:
+        if ctx.member is None:
+            return [Reply(t("auth.not_member"))] if ctx.event.is_private else []
+        return await schedule_setting.begin(ctx)
+
+    async def _leave(self, ctx: Context, args: str) -> list[Reply]:
+        if not ctx.event.is_private:
+            return [Reply(t("group.go_private"))]
+        if ctx.member is None:
+            return [Reply(t("auth.not_member"))]
+        return await leave_command(ctx, args)
 
     async def _cancel(self, ctx: Context, _args: str) -> list[Reply]:
         cancelled = await engine.cancel(ctx)

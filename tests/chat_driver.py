@@ -26,6 +26,9 @@ class CoreChat:
 
     async def _send(self, event: Incoming) -> Outcome:
         outcome = await self.core.handle(event)
+        if outcome.followup is not None:  # a long job (a report): its replies follow
+            outcome.replies = outcome.replies + [reply async for reply in outcome.followup]
+            outcome.followup = None
         self.replies, self.notice = outcome.replies, outcome.notice
         for reply in outcome.replies:
             if reply.buttons:

@@ -10,6 +10,7 @@ from telegram.ext import Application
 from bot.adapters.telegram import build_application
 from bot.app import build_app
 from bot.config import Settings
+from handlers.i18n import t
 from storage.db import session_factory
 from tests.botapi import Call, FakeBotApi
 from tests.conftest import make_settings
@@ -23,8 +24,10 @@ def telegram_settings(db_url: str, api: FakeBotApi, **extra: object) -> Settings
                          **extra)
 
 
-async def start_polling(db_url: str, api: FakeBotApi) -> Application:
-    application = build_application(build_app(telegram_settings(db_url, api)))
+async def start_polling(db_url: str, api: FakeBotApi, *, pushes: bool = False) -> Application:
+    """Our Telegram adapter polling ``api``; scheduled pushes only when a test asks for them
+    (they would otherwise depend on the day and hour the suite runs)."""
+    application = build_application(build_app(telegram_settings(db_url, api)), pushes=pushes)
     await application.initialize()
     await application.start()
     await application.updater.start_polling(poll_interval=0, timeout=5)
@@ -64,3 +67,23 @@ async def polling_bot(db_url: str, api: FakeBotApi) -> AsyncIterator[Application
     application = await start_polling(db_url, api)
     yield application
     await stop(application)
+
+
+async def report_problem_on_a_visit(api: FakeBotApi) -> None:
+    """As ``USER``: log a visit and, found there, a problem (需上级协调, owned by 李娜, two weeks)."""
+    await api.say(USER, "/visit")
+    await api.press(USER, "走访")
+    await api.press(USER, "昨天")
+    for text in ("城南街道", "街道办和两家企业", "企业反映用工难", "1", "优化营商环境"):
+        await api.say(USER, text)
+    calls = await api.press(USER, "✅ 确认")
+    assert t("visit.ask_found") in texts(calls)
+    await api.press(USER, t("visit.found_yes"))
+    await api.say(USER, "企业招工信息发布渠道少")
+    await api.press(USER, "调研")
+    await api.press(USER, "需上级协调")
+    await api.press(USER, "我本人（李娜）")
+    await api.press(USER, "两周内")
+    await api.say(USER, "联系人社部门举办专场招聘会")
+    calls = await api.press(USER, "✅ 确认")
+    assert t("problem.saved") in texts(calls)

@@ -21,7 +21,7 @@ from storage.db import session_factory
 from storage.models import DialogState, Problem, StudyRecord, Visit
 from tests.botapi import FakeBotApi
 from tests.conftest import Branch, make_settings
-from tests.telegram_support import USER, join, scalar_count, texts
+from tests.telegram_support import USER, join, report_problem_on_a_visit, scalar_count, texts
 
 
 
@@ -50,22 +50,7 @@ async def test_join_and_study_over_telegram(polling: Application, api: FakeBotAp
 async def test_visit_problem_and_commit_over_telegram(polling: Application, api: FakeBotApi,
                                                       branch: Branch, db_url: str) -> None:
     await join(api, branch.org.invite_code)
-    await api.say(USER, "/visit")
-    await api.press(USER, "走访")
-    await api.press(USER, "昨天")
-    for text in ("城南街道", "街道办和两家企业", "企业反映用工难", "1", "优化营商环境"):
-        await api.say(USER, text)
-    calls = await api.press(USER, "✅ 确认")
-    assert t("visit.ask_found") in texts(calls)
-    await api.press(USER, t("visit.found_yes"))
-    await api.say(USER, "企业招工信息发布渠道少")
-    await api.press(USER, "调研")
-    await api.press(USER, "需上级协调")
-    await api.press(USER, "我本人（李娜）")
-    await api.press(USER, "两周内")
-    await api.say(USER, "联系人社部门举办专场招聘会")
-    calls = await api.press(USER, "✅ 确认")
-    assert t("problem.saved") in texts(calls)
+    await report_problem_on_a_visit(api)
     await api.say(USER, "/commit")
     await api.say(USER, "帮助一家企业解决一件实事")
     calls = await api.press(USER, "✅ 确认")
@@ -173,12 +158,15 @@ class BotProcess:
             "BRANCHBOT_DATABASE_URL": db_url, "BRANCHBOT_TELEGRAM_TOKEN": api.token,
             "BRANCHBOT_TELEGRAM_BASE_URL": api.base_url,
             "BRANCHBOT_TELEGRAM_BASE_FILE_URL": api.base_file_url,
-            "PYTHONPATH": str(Path(__file__).resolve().parents[1]), **env,
+            "PYTHONPATH": str(Path(__file__).resolve().parents[1]),
+            "BRANCHBOT_PUSHES_ENABLED": "false", **env,
         })
         self.cwd, self.log = tmp_path, tmp_path / "bot.log"
         self.process: subprocess.Popen[bytes] | None = None
 
     async def start(self, api: FakeBotApi, ready: str) -> None:
+        """Start, and wait for the Bot API call ``ready`` (deleteWebhook: polling begins next;
+        setWebhook: the webhook is registered)."""
         since = len(api.calls)
         with self.log.open("ab") as log:
             self.process = subprocess.Popen([sys.executable, "-m", "bot.cli", "run"], cwd=self.cwd,
@@ -204,14 +192,14 @@ class BotProcess:
 async def test_killed_mid_dialog_continues_after_restart(db_url: str, api: FakeBotApi,
                                                          branch: Branch, tmp_path: Path) -> None:
     bot = BotProcess(db_url, api, tmp_path)
-    await bot.start(api, "getUpdates")
+    await bot.start(api, "deleteWebhook")
     await join(api, branch.org.invite_code)
     await api.say(USER, "/study")
     await api.press(USER, "专题党课")
     await api.press(USER, "今天")
     bot.kill()  # SIGKILL: no shutdown, no goodbye
 
-    await bot.start(api, "getUpdates")
+    await bot.start(api, "deleteWebhook")
     calls = await api.say(USER, "两小时")  # the next message continues the same dialog
     assert "学习了什么" in calls[-1].text
     await api.press(USER, "《党的二十大报告辅导读本》")

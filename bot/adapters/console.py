@@ -29,12 +29,12 @@ class ConsoleChat:
         self._buttons: list[Button] = []  # the newest message's buttons, numbered from 1
         self._buttons_message = ""
 
-    def _print(self, text: str) -> None:
+    def _print(self, text: str) -> None:  # used by ConsoleSender too
         self.out.write(text + "\n")
         self.out.flush()
 
-    def _render(self, reply: Reply) -> None:
-        if reply.replace:  # the pressed message, rewritten as "question → answer", then what follows
+    def _render(self, reply: Reply) -> None:  # used by ConsoleSender too
+        if reply.replace and "\n→ " in reply.text:  # the pressed message, rewritten as "question → answer", then what follows
             _, _, answered = reply.text.partition("\n→ ")
             answer, _, following = answered.partition("\n\n")
             self._print("  ✓ " + answer)
@@ -71,6 +71,12 @@ class ConsoleChat:
             self._print("   ⚠ " + outcome.notice)
         for reply in outcome.replies:
             self._render(reply)
+        if outcome.followup is not None:  # a report: progress lines, then its files
+            async for reply in outcome.followup:
+                if reply.replace:
+                    self._print("   " + reply.text.splitlines()[-1])
+                else:
+                    self._render(reply)
 
     async def run(self, read_line: Callable[[], str] = sys.stdin.readline, echo: bool = False) -> None:
         self._print(f"（以 {self.user_name} 的身份对话；输入 /help 查看命令，/quit 退出）")
@@ -85,3 +91,20 @@ class ConsoleChat:
                 break
             if line:
                 await self.send(line)
+
+
+class ConsoleSender:
+    """Pushes from the outbox, shown in the console: the user's own like any bot message,
+    other chats' (groups, other members) with their recipient."""
+
+    platform = PLATFORM
+
+    def __init__(self, chat: ConsoleChat) -> None:
+        self.chat = chat
+
+    async def send(self, chat_id: str, reply: Reply) -> None:
+        if chat_id == self.chat.user_id:
+            self.chat._print("📣")
+            self.chat._render(reply)
+        else:
+            self.chat._print(f"📣 → {chat_id}：" + reply.text.replace("\n", "\n   "))

@@ -3,15 +3,29 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
+from collections.abc import AsyncIterator
+from datetime import timedelta
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
 from telegram.constants import ChatType
-from telegram.error import BadRequest, TelegramError
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+    TimedOut,
+)
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHandler
 
 from bot.adapters.ordering import PerUserUpdateProcessor
 from bot.app import App, build_app, require_current_schema
+from bot.delivery import PermanentFailure, TemporaryFailure
+from bot.pushes import Pushes
 from storage.db import create_engine
 from bot.config import Settings
 from handlers.events import Button, FileRef, Incoming, Reply
@@ -65,7 +79,8 @@ def keyboard(buttons: tuple[tuple[Button, ...], ...], bot_username: str) -> Inli
     ])
 
 
-async def render(app: Application, event: Incoming, reply: Reply) -> None:
+async def render(app: Application, event: Incoming, reply: Reply) -> str | None:
+    """Send or edit one reply; the id of the text message now showing it (None for a file)."""
     bot = app.bot
     chat_id = int(reply.chat_id or event.chat_id)
     markup = keyboard(reply.buttons, bot.username)
@@ -73,20 +88,54 @@ async def render(app: Application, event: Incoming, reply: Reply) -> None:
         await bot.send_document(chat_id, InputFile(reply.document.content,
                                                           filename=reply.document.file_name),
                                        caption=reply.text or None, reply_markup=markup)
+        return None  # the text went as the caption
     if reply.replace and event.message_id is not None:
         try:
             await bot.edit_message_text(reply.text, chat_id=chat_id,
                                         message_id=int(event.message_id), reply_markup=markup)
-            return
+            return event.message_id
         except BadRequest as error:
             if "not modified" in error.message.lower():
-                return
+                return event.message_id
             log.info("could not edit message %s (%s); sending anew", event.message_id, error.message)
-    await bot.send_message(chat_id, reply.text, reply_markup=markup)
+    return str((await bot.send_message(chat_id, reply.text, reply_markup=markup)).message_id)
 
 
-def build_application(bot_app: App) -> Application:
-    """A PTB Application that feeds every update through ``bot_app.core``."""
+async def follow(app: Application, event: Incoming, followup: AsyncIterator[Reply],
+                 last: str | None) -> None:
+    """A long job's replies (a report): each ``replace`` edits the text message put up last."""
+    async for reply in followup:
+        sent = await render(app, dataclasses.replace(event, message_id=last), reply)
+        last = sent or last
+
+
+class TelegramSender:
+    """Sends outbox messages with the Application's bot, telling passing failures from final ones."""
+
+    platform = PLATFORM
+
+    def __init__(self, bot: Bot) -> None:
+        self.bot = bot
+
+    async def send(self, chat_id: str, reply: Reply) -> None:
+        try:
+            await self.bot.send_message(int(chat_id), reply.text,
+                                        reply_markup=keyboard(reply.buttons, self.bot.username))
+        except RetryAfter as error:
+            raise TemporaryFailure("429 Too Many Requests", retry_after=_seconds(error.retry_after)) from error
+        except (Forbidden, BadRequest, ChatMigrated, InvalidToken) as error:
+            raise PermanentFailure(f"{type(error).__name__}: {error.message}") from error
+        except (TimedOut, NetworkError) as error:
+            raise TemporaryFailure(f"{type(error).__name__}: {error.message}") from error
+
+
+def _seconds(value: object) -> float:
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)  # type: ignore[arg-type]
+
+
+def build_application(bot_app: App, *, pushes: bool = True) -> Application:
+    """A PTB Application that feeds every update through ``bot_app.core``; with ``pushes``, it also
+    runs the scheduled pushes (planner and deliverer) while it runs."""
     settings = bot_app.settings
     assert settings.telegram_token is not None
 
@@ -95,19 +144,33 @@ def build_application(bot_app: App) -> Application:
         if event is None:
             return
         outcome = await bot_app.core.handle(event)
+        last: str | None = None
         try:
             for reply in outcome.replies:
-                await render(context.application, event, reply)
+                last = await render(context.application, event, reply) or last
         finally:
             # Answered last, so a button press is "done" once its spinner stops.
             if update.callback_query is not None:
                 await update.callback_query.answer(outcome.notice)
+        if outcome.followup is not None:
+            await follow(context.application, event, outcome.followup, last)
 
     async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         if isinstance(context.error, TelegramError):
             log.warning("Telegram error for %s: %s", update, context.error)
         else:
             log.error("unexpected error for %s", update, exc_info=context.error)
+
+    scheduled: list[Pushes] = []
+
+    async def post_init(application: Application) -> None:
+        if pushes:
+            scheduled.append(Pushes(bot_app, TelegramSender(application.bot)))
+            await scheduled[0].start()
+
+    async def post_stop(application: Application) -> None:
+        for running in scheduled:
+            await running.stop()
 
     async def post_shutdown(application: Application) -> None:
         await bot_app.close()
@@ -118,6 +181,8 @@ def build_application(bot_app: App) -> Application:
         .base_url(settings.telegram_base_url)
         .base_file_url(settings.telegram_base_file_url)
         .concurrent_updates(PerUserUpdateProcessor())
+        .post_init(post_init)
+        .post_stop(post_stop)
         .post_shutdown(post_shutdown)
         .build()
     )
@@ -140,7 +205,7 @@ def run_telegram(settings: Settings) -> None:
     Refuses to start (SchemaOutOfDate) on a database that needs ``branchbot db upgrade``.
     """
     asyncio.run(_check_schema(settings.database_url))
-    application = build_application(build_app(settings))
+    application = build_application(build_app(settings), pushes=settings.pushes_enabled)
     if settings.telegram_webhook_url:
         application.run_webhook(
             listen=settings.telegram_webhook_listen,

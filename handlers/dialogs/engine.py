@@ -49,6 +49,7 @@ class Step:
     columns: int = 2
     show: Callable[[Any], str] = str  # how a stored value reads on the card
     when: Callable[[dict[str, Any]], bool] | None = None  # ask only if true for the data so far
+    files: bool = False  # takes photos/documents: each one sent is added to a list, 完成 moves on
 
     async def options(self, ctx: Context, data: dict[str, Any]) -> Sequence[Choice]:
         if callable(self.choices):
@@ -119,7 +120,9 @@ async def _buttons(ctx: Context, dialog: Dialog, state: DialogState) -> list[tup
             ("back", Choice(t("dialog.back")))]
     step = dialog.step(state.step)
     pairs = [(str(i), c) for i, c in enumerate(await step.options(ctx, state.data))]
-    if step.optional:
+    if step.files and state.data.get(step.key):
+        pairs.append(("done", Choice(t("dialog.files_done"))))
+    elif step.optional:
         pairs.append(("skip", Choice(t("dialog.skip"))))
     pairs.append(("x", Choice(t("dialog.cancel"))))
     return pairs
@@ -231,7 +234,8 @@ async def _chosen(ctx: Context, dialog: Dialog, state: DialogState, suffix: str,
         return [await _prompt(ctx, dialog, state)]
     step = dialog.step(state.step)
     data = dict(state.data)
-    data[step.key] = None if suffix == "skip" else choice.value
+    if suffix != "done":  # 完成 keeps the files collected
+        data[step.key] = None if suffix == "skip" else choice.value
     state.data = data
     return await _advance(ctx, dialog, state, step.key)
 
@@ -244,7 +248,11 @@ async def on_text(ctx: Context, state: DialogState, text: str) -> list[Reply]:
     if state.step in (CONFIRM, FIELDS):
         return [await _prompt(ctx, dialog, state, prefix=t("dialog.use_buttons") + "\n")]
     step = dialog.step(state.step)
+    if step.files and ctx.event.file is not None:
+        return [await _take_file(ctx, dialog, state)]
     typed = normalize(text)
+    if step.files and state.data.get(step.key) and typed == normalize(t("dialog.files_done")):
+        return await _advance(ctx, dialog, state, step.key)
     for choice in await step.options(ctx, state.data):
         if not choice.asks_typing and normalize(choice.label) == typed:
             value = choice.value
@@ -263,3 +271,14 @@ async def on_text(ctx: Context, state: DialogState, text: str) -> list[Reply]:
     data[step.key] = value
     state.data = data
     return await _advance(ctx, dialog, state, step.key)
+
+
+async def _take_file(ctx: Context, dialog: Dialog, state: DialogState) -> Reply:
+    """Add the file just sent to the step's list and ask the same step again (more, or 完成)."""
+    file = ctx.event.file
+    assert file is not None
+    key = state.step
+    files = list(state.data.get(key) or [])
+    files.append({"file_id": file.file_id, "name": file.name, "mime_type": file.mime_type})
+    state = await _save(ctx, dialog, key, {**state.data, key: files})
+    return await _prompt(ctx, dialog, state, prefix=t("dialog.file_received", count=len(files)) + "\n")

@@ -28,6 +28,9 @@ from aiohttp import web
 
 JSONDict = dict[str, Any]
 
+#: Methods that send a new message, checked against blocked chats and the limits.
+_SEND_METHODS = frozenset({"sendMessage", "sendDocument"})
+
 #: Bot methods that put something visible in a chat; ``say`` waits for the first of these.
 OUTPUT_METHODS = frozenset(
     {"sendMessage", "editMessageText", "editMessageReplyMarkup", "sendDocument"}
@@ -241,6 +244,15 @@ class FakeBotApi:
         self._query_chats: dict[str, int] = {}
         self._unanswered_queries: set[str] = set()
         self._failures: dict[str, deque[ApiError]] = {}
+        self._limits: tuple[int, int, int] | None = None
+        self._group_window = 60.0
+        self._sent_all: deque[float] = deque()
+        self._sent_chat: dict[int, deque[float]] = {}
+        #: 429s answered because a limit set by ``enforce_limits`` was exceeded
+        self.limit_violations = 0
+        #: chats that blocked the bot (403) or no longer exist (400 chat not found)
+        self.blocked_chats: set[int] = set()
+        self.gone_chats: set[int] = set()
 
         api_methods: list[tuple[str, Callable[[JSONDict], Awaitable[Any]]]] = [
             ("getMe", self._api_get_me),
@@ -570,6 +582,8 @@ class FakeBotApi:
             failures = self._failures.get(name.lower())
             if failures:
                 raise failures.popleft()
+            if name in _SEND_METHODS:
+                self._check_recipient(params)
             result = await impl(params)
         except ApiError as exc:
             error = exc
@@ -577,6 +591,37 @@ class FakeBotApi:
         if error is not None:
             return web.json_response(error.payload(), status=error.error_code)
         return web.json_response({"ok": True, "result": result})
+
+    def enforce_limits(self, per_second: int = 30, per_chat_second: int = 1,
+                       per_group_minute: int = 20, group_window: float = 60.0) -> None:
+        """Answer sends beyond Telegram's limits with 429 and ``retry_after``, as Telegram does
+        (``group_window`` shortens the group's minute for fast tests)."""
+        self._limits = (per_second, per_chat_second, per_group_minute)
+        self._group_window = group_window
+
+    def _check_recipient(self, params: JSONDict) -> None:
+        chat_id = int(params.get("chat_id") or 0)
+        if chat_id in self.blocked_chats:
+            raise ApiError(403, "Forbidden: bot was blocked by the user")
+        if chat_id in self.gone_chats:
+            raise ApiError(400, "Bad Request: chat not found")
+        if self._limits is None:
+            return
+        per_second, per_chat_second, per_group_minute = self._limits
+        now = time.monotonic()
+        chat_times = self._sent_chat.setdefault(chat_id, deque())
+        window, limit = (self._group_window, per_group_minute) if chat_id < 0 else (1.0, per_chat_second)
+        for times, span in ((self._sent_all, 1.0), (chat_times, window)):
+            while times and times[0] <= now - span:
+                times.popleft()
+        if len(self._sent_all) >= per_second or len(chat_times) >= limit:
+            self.limit_violations += 1
+            busiest = chat_times if len(chat_times) >= limit else self._sent_all
+            span = window if busiest is chat_times else 1.0
+            retry = max(1, int(busiest[0] + span - now + 0.999))
+            raise ApiError(429, f"Too Many Requests: retry after {retry}", retry_after=retry)
+        self._sent_all.append(now)
+        chat_times.append(now)
 
     async def _handle_file(self, request: web.Request) -> web.Response:
         if request.match_info["token"] != self.token:

@@ -1,0 +1,116 @@
+"""The problem lifecycle (问题清单 闭环管理), in one place: states, actions, who may act.
+
+待确认 → 整改中 (accepted, with measures, owner, deadline) or 不属于问题 (rejected, with a reason);
+整改中 → 申请销号 (the owner says it is done) → 已销号 (approved) or back to 整改中 (returned);
+已销号 → 整改中 again when the problem comes back (回潮). Progress updates and deadline changes
+keep the state. The scheduler's nudges read ``OPEN``, ``is_overdue`` and ``UPDATE_EVERY`` from here.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, timedelta
+
+from storage.models import Member, Problem, ProblemStatus, Role
+
+S = ProblemStatus
+OPEN: frozenset[ProblemStatus] = frozenset({S.rectifying, S.closure_requested})  # being worked on
+ACCEPTED: frozenset[ProblemStatus] = OPEN | {S.closed}  # the denominator of 整改率
+UPDATE_EVERY = timedelta(days=14)  # "问题清单至少每两周更新一次"
+
+
+class Action(str, enum.Enum):
+    """What someone does to a problem; stored as ``ProblemEvent.action``."""
+
+    accept = "accept"  # 确认整改
+    reject = "reject"  # 不属于问题
+    update = "update"  # 报告进展
+    request_extension = "request_extension"  # 申请延期
+    extend = "extend"  # 批准延期 / 调整时限
+    decline_extension = "decline_extension"  # 不同意延期
+    request_closure = "request_closure"  # 申请销号
+    approve = "approve"  # 批准销号
+    send_back = "send_back"  # 退回整改
+    reopen = "reopen"  # 回潮，重新整改
+
+
+class Actor(str, enum.Enum):
+    owner = "owner"  # the responsible person, or the branch secretary / office for them
+    approver = "approver"  # the branch secretary or the office only
+
+
+# state × action → the state after it. A pair that is not here is not allowed.
+TRANSITIONS: dict[tuple[ProblemStatus, Action], ProblemStatus] = {
+    (S.pending, Action.accept): S.rectifying,
+    (S.pending, Action.reject): S.rejected,
+    (S.rectifying, Action.update): S.rectifying,
+    (S.rectifying, Action.request_extension): S.rectifying,
+    (S.rectifying, Action.extend): S.rectifying,
+    (S.rectifying, Action.decline_extension): S.rectifying,
+    (S.rectifying, Action.request_closure): S.closure_requested,
+    (S.closure_requested, Action.approve): S.closed,
+    (S.closure_requested, Action.send_back): S.rectifying,
+    (S.closed, Action.reopen): S.rectifying,
+}
+
+WHO: dict[Action, Actor] = {
+    Action.update: Actor.owner,
+    Action.request_extension: Actor.owner,
+    Action.request_closure: Actor.owner,
+    Action.accept: Actor.approver,
+    Action.reject: Actor.approver,
+    Action.extend: Actor.approver,
+    Action.decline_extension: Actor.approver,
+    Action.approve: Actor.approver,
+    Action.send_back: Actor.approver,
+    Action.reopen: Actor.approver,
+}
+
+# Catalogue keys: how a state reads, and how an action reads on its button and in the history.
+STATUS_TEXT: dict[ProblemStatus, str] = {
+    S.pending: "problem.status_pending",
+    S.rectifying: "problem.status_rectifying",
+    S.closure_requested: "problem.status_closure_requested",
+    S.closed: "problem.status_closed",
+    S.rejected: "problem.status_rejected",
+}
+ACTION_TEXT: dict[str, str] = {
+    "report": "problem.act_report",
+    "edit": "problem.act_edit",
+    **{action.value: f"problem.act_{action.value}" for action in Action},
+}
+
+
+def target(status: ProblemStatus, action: Action) -> ProblemStatus | None:
+    """The state ``action`` leads to from ``status``; None when it is not allowed there."""
+    return TRANSITIONS.get((status, action))
+
+
+def is_approver(member: Member, problem: Problem) -> bool:
+    return member.role is Role.office or (
+        member.role is Role.secretary and member.org_id == problem.org_id)
+
+
+def can_see(member: Member, problem: Problem) -> bool:
+    """The office sees everything, a branch sees its own problems, nobody else sees them."""
+    return member.role is Role.office or member.org_id == problem.org_id
+
+
+def may(member: Member, problem: Problem, action: Action) -> bool:
+    """Whether ``member`` is someone who may take ``action`` on ``problem`` (state aside)."""
+    if is_approver(member, problem):
+        return True
+    return WHO[action] is Actor.owner and problem.owner_id == member.id
+
+
+def actions_for(member: Member, problem: Problem) -> list[Action]:
+    """The actions ``member`` may take on ``problem`` now, in the order buttons show them.
+    (An approver is not offered 申请延期: they change the deadline themselves.)"""
+    approver = is_approver(member, problem)
+    return [action for action in Action
+            if target(problem.status, action) is not None and may(member, problem, action)
+            and not (approver and action is Action.request_extension)]
+
+
+def is_overdue(status: ProblemStatus, deadline: date, today: date) -> bool:
+    return status in OPEN and deadline < today

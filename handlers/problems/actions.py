@@ -1,0 +1,66 @@
+"""Taking an action on a problem: who may, from which state, and the history row it leaves.
+
+Every path that changes a problem goes through ``perform``, which checks the member, the state
+(``handlers.problem_lifecycle``) and then changes the row conditionally, so a stale screen or a
+second secretary pressing at the same moment is refused instead of acting twice.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from handlers.context import Context
+from handlers.i18n import t
+from handlers.problem_lifecycle import ACTION_TEXT, STATUS_TEXT, Action, can_see, may, target
+from handlers.problems.notify import notify
+from storage.models import Problem
+from storage.repositories.problems import ProblemRepository
+
+DONE_TEXT: dict[Action, str] = {action: f"problem.done_{action.value}" for action in Action}
+
+
+def refusal(ctx: Context, problem: Problem | None, action: Action) -> str | None:
+    """Why ``ctx.member`` may not take ``action`` on ``problem`` now; None if they may."""
+    member = ctx.member
+    if problem is None or member is None or not can_see(member, problem):
+        return t("problem.not_found")
+    if not may(member, problem, action):
+        return t("problem.not_allowed", action=t(ACTION_TEXT[action.value]))
+    if target(problem.status, action) is None:
+        return t("problem.transition_refused", action=t(ACTION_TEXT[action.value]),
+                 status=t(STATUS_TEXT[problem.status]))
+    return None
+
+
+async def load(ctx: Context, problem_id: int, action: Action) -> tuple[Problem | None, str | None]:
+    """The problem, if ``action`` on it is allowed now; else None and the reason."""
+    problem = await ProblemRepository(ctx.session).get(problem_id)
+    refused = refusal(ctx, problem, action)
+    if refused is None and action is Action.decline_extension:
+        assert problem is not None
+        if await ProblemRepository(ctx.session).pending_extension(problem.id) is None:
+            refused = t("problem.no_extension_request")
+    return (None, refused) if refused else (problem, None)
+
+
+async def perform(ctx: Context, problem_id: int, action: Action, *, note: str | None = None,
+                  percent: int | None = None, new_deadline: date | None = None,
+                  changes: dict[str, Any] | None = None,
+                  files: list[dict[str, Any]] | None = None) -> str:
+    """Take ``action`` and say what happened (or why not) in one line for the member."""
+    problem, refused = await load(ctx, problem_id, action)
+    if problem is None or ctx.member is None:
+        return refused or t("problem.not_found")
+    repo = ProblemRepository(ctx.session)
+    to = target(problem.status, action)
+    assert to is not None
+    event = await repo.apply(problem, action=action.value, actor=ctx.member, expected=problem.status,
+                             to=to, note=note, percent=percent, new_deadline=new_deadline,
+                             changes=changes)
+    if event is None:
+        return t("problem.changed_meanwhile")
+    if files:
+        await repo.add_evidence(event, files, platform=ctx.event.platform, by=ctx.member)
+    await notify(ctx, problem, event, action)
+    return t(DONE_TEXT[action])

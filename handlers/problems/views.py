@@ -1,0 +1,83 @@
+"""How the problem list reads in the chat: counts, list lines, one problem with its history."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from handlers.i18n import t
+from handlers.problem_lifecycle import ACTION_TEXT, STATUS_TEXT, is_overdue
+from storage.models import Problem, ProblemEvidence
+from storage.repositories.problems import Counts, HistoryLine
+
+
+def day(value: date) -> str:
+    return f"{value.year}年{value.month}月{value.day}日"
+
+
+def local_day(at: datetime, tz: ZoneInfo) -> date:
+    return at.astimezone(tz).date()
+
+
+def status_text(problem: Problem, today: date) -> str:
+    text = t(STATUS_TEXT[problem.status])
+    if is_overdue(problem.status, problem.deadline, today):
+        text += t("problem.overdue_mark")
+    return text
+
+
+def rate(counts: Counts) -> str:
+    """整改率 = closed / accepted, as a percentage ("—" while nothing is accepted)."""
+    if not counts.accepted:
+        return "—"
+    return f"{round(100 * counts.closed / counts.accepted)}%"
+
+
+def summary(counts: Counts, scope: str) -> str:
+    return t("problem.board_summary", scope=scope, found=counts.found, pending=counts.pending,
+             in_progress=counts.in_progress, overdue=counts.overdue, closed=counts.closed,
+             rate=rate(counts))
+
+
+def short(text: str, limit: int = 30) -> str:
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def line(n: int, problem: Problem, today: date) -> str:
+    return t("problem.list_line", n=n, description=short(problem.description),
+             owner=problem.owner_name, deadline=day(problem.deadline),
+             status=status_text(problem, today))
+
+
+def history_line(entry: HistoryLine, tz: ZoneInfo, note_limit: int | None = None) -> str:
+    """One dated change: who did what, and the note, percentage and date that came with it
+    (the note cut to ``note_limit`` characters in the chat; the export has it whole)."""
+    event = entry.event
+    text = t("problem.history_line", date=day(local_day(event.at, tz)), actor=entry.actor,
+             action=t(ACTION_TEXT.get(event.action, "problem.act_edit")))
+    extras = [short(event.note, note_limit) if note_limit else event.note] if event.note else []
+    if event.percent is not None:
+        extras.append(t("problem.percent_value", percent=event.percent))
+    if event.new_deadline is not None:
+        extras.append(t("problem.new_deadline_value", date=day(event.new_deadline)))
+    return text + ("：" + "；".join(extras) if extras else "")
+
+
+def evidence_name(item: ProblemEvidence, n: int) -> str:
+    return item.file_name or t("problem.evidence_unnamed", n=n)
+
+
+def detail(problem: Problem, org: str, history: list[HistoryLine],
+           evidence: list[ProblemEvidence], today: date, tz: ZoneInfo) -> str:
+    """The problem as a chat message: its fields, state, the changes given and the evidence files.
+    Long texts are cut so the card, and the list it is opened from, stay within a chat message."""
+    lines = [t("problem.detail", id=problem.id, org=org, description=short(problem.description, 300),
+               source=problem.source, kind=problem.kind, owner=problem.owner_name,
+               measures=short(problem.measures, 300), deadline=day(problem.deadline),
+               status=status_text(problem, today))]
+    lines.append(t("problem.history_header"))
+    lines += ["· " + history_line(entry, tz, note_limit=80) for entry in history]
+    if evidence:
+        names = "、".join(evidence_name(item, n) for n, item in enumerate(evidence, start=1))
+        lines.append(t("problem.evidence_list", count=len(evidence), names=names))
+    return "\n".join(lines)

@@ -1,0 +1,221 @@
+"""/summary and /report in the chat, with who may see what.
+
+A member sees their own figures, a secretary their branch, the office every branch. Paging
+buttons carry the page and the period (``r:…``); each press checks the presser's rights again,
+so an old or forged button can show nothing its presser may not see.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from handlers.context import Context
+from handlers.events import Button, Outcome, Reply
+from handlers.i18n import t
+from handlers.parsing import InvalidInput, normalize
+from handlers.reports import figures
+from handlers.reports.figures import Scope
+from handlers.reports.files import FORMAT_WORDS, FORMATS, Request, produce
+from handlers.reports.periods import Period, campaign, parse_period
+from handlers.reports.summary import rollup, summary
+from handlers.reports.text import branch_text, member_text, pages, rollup_text
+from storage.models import Member, Role
+
+BUTTON_PREFIX = "r:"
+ALL_WORDS = ("all", "全部", "全局", "各支部")
+
+
+@dataclass(frozen=True)
+class Audience:
+    """What one requester may see: their own figures, their branch, or every branch."""
+
+    kind: str  # "member" | "branch" | "office"
+    scope: Scope
+    title: str
+
+
+def audience(member: Member) -> Audience:
+    if member.role is Role.office:
+        return Audience("office", Scope(None), member.org.name)
+    if member.role is Role.secretary:
+        return Audience("branch", Scope((member.org_id,)), member.org.name)
+    return Audience("member", Scope((member.org_id,), member.id), member.name)
+
+
+def _guard(ctx: Context) -> list[Reply] | None:
+    if not ctx.event.is_private:
+        return [Reply(t("report.private_only"))]
+    if ctx.member is None:
+        return [Reply(t("auth.not_member"))]
+    return None
+
+
+async def _branch_named(ctx: Context, word: str) -> tuple[int, str] | None:
+    for org_id, name in await figures.branches(ctx.session):
+        if name == word:
+            return org_id, name
+    return None
+
+
+async def _narrow(ctx: Context, who: Audience, words: list[str]) -> tuple[Audience, list[str]] | Reply:
+    """The office may name one branch (first word); anyone else naming one is refused."""
+    if not words:
+        return who, words
+    found = await _branch_named(ctx, normalize(words[0]))
+    if found is None:
+        return who, words
+    if who.kind != "office":
+        return Reply(t("report.not_allowed"))
+    return Audience("branch", Scope((found[0],)), found[1]), words[1:]
+
+
+async def _period(ctx: Context, words: list[str], default: str) -> Period:
+    first = await figures.first_day(ctx.session)
+    if not words and default == "campaign":
+        return campaign(first, ctx.today)
+    return parse_period(words, ctx.today, first)
+
+
+def _encode(day: date) -> str:
+    return day.strftime("%Y%m%d")
+
+
+def _decode(text: str) -> date:
+    return date(int(text[:4]), int(text[4:6]), int(text[6:8]))
+
+
+def _page_buttons(head: str, period: Period, page: int, total: int) -> tuple[tuple[Button, ...], ...]:
+    if total <= 1:
+        return ()
+    base = f"{BUTTON_PREFIX}{head}:{period.kind}:{_encode(period.start)}:{_encode(period.end)}"
+    row = []
+    if page > 1:
+        row.append(Button(t("report.prev_page"), data=f"{base}:{page - 1}"))
+    if page < total:
+        row.append(Button(t("report.next_page"), data=f"{base}:{page + 1}"))
+    return (tuple(row),)
+
+
+async def _branch_reply(ctx: Context, who: Audience, period: Period, page: int,
+                        replace: bool = False) -> Reply:
+    found = await summary(ctx.session, who.scope, who.title, period, ctx.config.tz)
+    if who.kind == "member":
+        return Reply(member_text(found), replace=replace)
+    assert who.scope.org_ids is not None
+    total = pages(len(found.members))
+    page = min(max(page, 1), total)
+    return Reply(branch_text(found, page), replace=replace,
+                 buttons=_page_buttons(f"b:{who.scope.org_ids[0]}", period, page, total))
+
+
+async def _rollup_reply(ctx: Context, period: Period, page: int, replace: bool = False) -> Reply:
+    rows = await rollup(ctx.session, period, ctx.config.tz)
+    total = pages(len(rows))
+    page = min(max(page, 1), total)
+    header = t("report.rollup_header", period=period.shown())
+    return Reply(rollup_text(rows, header, page), replace=replace,
+                 buttons=_page_buttons("a", period, page, total))
+
+
+async def summary_command(ctx: Context, args: str) -> list[Reply]:
+    """/summary [all | 支部名] [本周|本月|上周|上月|全程|起 止]."""
+    refused = _guard(ctx)
+    if refused is not None:
+        return refused
+    assert ctx.member is not None
+    who = audience(ctx.member)
+    words = normalize(args).split()
+    everyone = bool(words) and words[0].lower() in ALL_WORDS
+    if everyone:
+        if who.kind != "office":
+            return [Reply(t("report.office_only"))]
+        words = words[1:]
+    narrowed = await _narrow(ctx, who, words)
+    if isinstance(narrowed, Reply):
+        return [narrowed]
+    who, words = narrowed
+    try:
+        period = await _period(ctx, words, "this_month")
+    except InvalidInput as error:
+        return [Reply(f"{error}\n{t('report.summary_usage')}")]
+    if who.kind == "office":
+        return [await _rollup_reply(ctx, period, 1)]
+    return [await _branch_reply(ctx, who, period, 1)]
+
+
+def _allowed(member: Member, org_id: int | None) -> bool:
+    who = audience(member)
+    if who.kind == "office":
+        return True
+    return who.kind == "branch" and org_id is not None and (org_id,) == who.scope.org_ids
+
+
+async def on_button(ctx: Context, data: str) -> Outcome:
+    """A paging button: ``r:b:<org>:<kind>:<start>:<end>:<page>`` or ``r:a:<kind>:…``."""
+    parts = data[len(BUTTON_PREFIX):].split(":")
+    member = ctx.member
+    try:
+        if parts[0] == "b" and len(parts) == 6:
+            org_id, (kind, start, end, page) = int(parts[1]), parts[2:]
+        elif parts[0] == "a" and len(parts) == 5:
+            org_id, (kind, start, end, page) = None, parts[1:]
+        else:
+            raise ValueError(data)
+        period = Period(_decode(start), _decode(end), kind)
+        number = int(page)
+    except ValueError:
+        return Outcome(notice=t("button.stale"))
+    if member is None or not _allowed(member, org_id) or (org_id is None and
+                                                          audience(member).kind != "office"):
+        return Outcome(notice=t("report.not_allowed"))
+    if org_id is None:
+        return Outcome([await _rollup_reply(ctx, period, number, replace=True)])
+    names = dict(await figures.branches(ctx.session, (org_id,)))
+    if org_id not in names:
+        return Outcome(notice=t("button.stale"))
+    who = Audience("branch", Scope((org_id,)), names[org_id])
+    return Outcome([await _branch_reply(ctx, who, period, number, replace=True)])
+
+
+async def report_command(ctx: Context, args: str) -> list[Reply]:
+    """/report [支部名] [xlsx|docx|png …] [period]: the files, with progress shown as they are made."""
+    refused = _guard(ctx)
+    if refused is not None:
+        return refused
+    assert ctx.member is not None
+    words = normalize(args).split()
+    formats = tuple(dict.fromkeys(FORMAT_WORDS[w.lower()] for w in words if w.lower() in FORMAT_WORDS))
+    words = [w for w in words if w.lower() not in FORMAT_WORDS and w.lower() not in ALL_WORDS]
+    narrowed = await _narrow(ctx, audience(ctx.member), words)
+    if isinstance(narrowed, Reply):
+        return [narrowed]
+    who, words = narrowed
+    try:
+        period = await _period(ctx, words, "campaign")
+    except InvalidInput as error:
+        return [Reply(f"{error}\n{t('report.report_usage')}")]
+    request = Request(who.scope, who.title, period, ctx.config.tz, formats or FORMATS,
+                      side_by_side=who.kind == "office")
+
+    def job(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[Reply]:
+        return _progress(sessions, request)
+
+    ctx.followup = job
+    return [Reply(t("report.generating", period=period.shown()))]
+
+
+async def _progress(sessions: async_sessionmaker[AsyncSession], request: Request) -> AsyncIterator[Reply]:
+    """The "正在生成…" message edited at each step (``replace``), and each file as it is done."""
+    done: list[str] = []
+    async for text, document in produce(sessions, request):
+        if document is None:
+            steps = "\n".join([*(f"✓ {d}" for d in done), f"… {text}"])
+            yield Reply(t("report.generating", period=request.period.shown()) + "\n" + steps, replace=True)
+            done.append(text)
+        else:
+            yield Reply(text, document=document)
+    yield Reply(t("report.done", count=len(request.formats)), replace=True)

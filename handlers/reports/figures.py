@@ -1,0 +1,406 @@
+"""Every figure the summaries, ledgers and the stage summary report — defined once, here.
+
+Each figure is one SQL aggregate computed by the database (GROUP BY, never a Python loop over
+records), grouped by branch (``by_org=True``), over the whole scope, or per member. Deleted
+records (``deleted_at`` set) and inactive members are never counted. The README's "Glossary of
+figures" says the same in words; keep the two in step.
+
+Definitions:
+- 学习时长 (study hours): SUM(study_records.minutes) / 60 for study dates in the period.
+- 集中学习 (group study): a record whose form is in ``GROUP_FORMS``. 集中学习次数 (sessions) counts
+  distinct (branch, form, date): everyone who attended one session logs it, and it is one session.
+  参与人次 (attendances) counts the records themselves: one member at one session is one 人次.
+- 读书班 days: distinct (branch, date) of records with form 读书班; its 人次 are those records.
+- 调研走访次数 (visits): visit records dated in the period; 解决问题数: SUM(visits.solved_count);
+  调研课题: distinct non-empty visit topics.
+- 查摆问题 (problems found): problems reported in the period (created_at), not rejected.
+  已销号 (closed in the period): a 已销号 event in the period on a problem still closed.
+- 整改率 (rectification rate) = problems now closed / problems accepted, over problems reported up
+  to the end of the period; accepted = ever reached 整改中 (an event to 整改中, or a status at or
+  after it: 整改中, 申请销号, 已销号). No accepted problem: no rate (said so, not 0%).
+- 述学: answers (shuxue_answers rows) whose period_start is in the period; 述学期数: distinct
+  period_start; 连续述学 (streak): the most recent periods in a row, each with an answer.
+- 承诺: members with a (not deleted) commitment; 已兑现: of them, those whose commitment is kept.
+- 参与率 (participation): active members with at least one study or visit record in the period,
+  divided by active members. 未报送 (not reported): active members with neither.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Select, and_, case, distinct, exists, func, literal, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from handlers.reports.periods import Period
+from storage.models import (
+    Commitment,
+    Member,
+    OrgKind,
+    Organization,
+    Problem,
+    ProblemEvent,
+    ProblemStatus,
+    ShuxueAnswer,
+    ShuxueSchedule,
+    StudyRecord,
+    Visit,
+)
+
+GROUP_FORMS: tuple[str, ...] = (
+    "集中学习", "中心组学习", "联组学习", "读书班", "三会一课", "主题党日", "专题党课", "专家辅导",
+)
+READING_CLASS = "读书班"
+ACCEPTED_STATUSES = (ProblemStatus.rectifying, ProblemStatus.closure_requested, ProblemStatus.closed)
+ALL = 0  # the key of the one row when figures are not grouped by branch
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Whose rows count: some branches (None: every branch), or one member."""
+
+    org_ids: tuple[int, ...] | None = None
+    member_id: int | None = None
+
+    def where(self, org_column: Any, member_column: Any) -> list[Any]:
+        if self.org_ids is None:  # every branch (not the bureau's own office members)
+            branches = select(Organization.id).where(Organization.kind == OrgKind.branch)
+            conditions = [org_column.in_(branches.scalar_subquery())]
+        else:
+            conditions = [org_column.in_(self.org_ids)]
+        if self.member_id is not None:
+            conditions.append(member_column == self.member_id)
+        return conditions
+
+
+@dataclass
+class Totals:
+    """One branch's (or the whole scope's) figures for a period."""
+
+    members: int = 0
+    reported: int = 0
+    study_minutes: int = 0
+    study_records: int = 0
+    group_sessions: int = 0
+    group_attendances: int = 0
+    reading_days: int = 0
+    reading_attendances: int = 0
+    visits: int = 0
+    solved: int = 0
+    topics: int = 0
+    problems_found: int = 0
+    problems_closed_in_period: int = 0
+    problems_listed: int = 0
+    problems_accepted: int = 0
+    problems_closed: int = 0
+    shuxue_answers: int = 0
+    shuxue_periods: int = 0
+    shuxue_streak: int = 0
+    commitments: int = 0
+    commitments_kept: int = 0
+
+    @property
+    def study_hours(self) -> float:
+        return self.study_minutes / 60
+
+    @property
+    def hours_per_member(self) -> float | None:
+        return self.study_minutes / 60 / self.members if self.members else None
+
+    @property
+    def participation(self) -> float | None:
+        return self.reported / self.members if self.members else None
+
+    @property
+    def rectification_rate(self) -> float | None:
+        return self.problems_closed / self.problems_accepted if self.problems_accepted else None
+
+
+@dataclass
+class MemberFigures:
+    member_id: int
+    name: str
+    minutes_by_form: dict[str, int] = field(default_factory=dict)
+    visits: int = 0
+    solved: int = 0
+    problems_found: int = 0
+    problems_closed: int = 0
+    shuxue_answers: int = 0
+    commitment: bool = False
+    commitment_kept: bool = False
+
+    @property
+    def study_minutes(self) -> int:
+        return sum(self.minutes_by_form.values())
+
+    @property
+    def reported(self) -> bool:
+        return bool(self.minutes_by_form) or self.visits > 0
+
+
+def _key(column: Any, by_org: bool) -> Any:
+    return column.label("k") if by_org else literal(ALL).label("k")
+
+
+def _grouped(query: Select[Any], by_org: bool) -> Select[Any]:
+    return query.group_by("k") if by_org else query
+
+
+async def _rows(session: AsyncSession, query: Select[Any]) -> Sequence[Any]:
+    return (await session.execute(query)).all()
+
+
+def _study_where(scope: Scope | None, period: Period) -> list[Any]:
+    scoped = scope.where(StudyRecord.org_id, StudyRecord.member_id) if scope else []
+    return [StudyRecord.deleted_at.is_(None), StudyRecord.study_date.between(period.start, period.end),
+            *scoped]
+
+
+def _visit_where(scope: Scope | None, period: Period) -> list[Any]:
+    scoped = scope.where(Visit.org_id, Visit.member_id) if scope else []
+    return [Visit.deleted_at.is_(None), Visit.visit_date.between(period.start, period.end), *scoped]
+
+
+def _accepted() -> Any:
+    ever = exists().where(ProblemEvent.problem_id == Problem.id,
+                          ProblemEvent.to_status == ProblemStatus.rectifying)
+    return or_(Problem.status.in_(ACCEPTED_STATUSES), ever)
+
+
+def _closed_in(bounds: tuple[Any, Any]) -> Any:
+    """A 已销号 event inside ``bounds`` on a problem that is still closed."""
+    return and_(Problem.status == ProblemStatus.closed, exists().where(
+        ProblemEvent.problem_id == Problem.id, ProblemEvent.to_status == ProblemStatus.closed,
+        ProblemEvent.at >= bounds[0], ProblemEvent.at < bounds[1]))
+
+
+def _as_int(value: Any) -> int:
+    return int(value or 0)
+
+
+async def totals(session: AsyncSession, scope: Scope, period: Period, tz: ZoneInfo,
+                 *, by_org: bool = True) -> dict[int, Totals]:
+    """The figures per branch (keyed by org id), or for the whole scope (keyed by ``ALL``)."""
+    out: dict[int, Totals] = {}
+
+    def row(key: int) -> Totals:
+        return out.setdefault(key, Totals())
+
+    # Members and participation.
+    active = [Member.active, *scope.where(Member.org_id, Member.id)]
+    did_study = exists().where(StudyRecord.member_id == Member.id, *_study_where(None, period))
+    did_visit = exists().where(Visit.member_id == Member.id, *_visit_where(None, period))
+    query = select(_key(Member.org_id, by_org), func.count(),
+                   func.sum(case((or_(did_study, did_visit), 1), else_=0))).where(*active)
+    for k, members, reported in await _rows(session, _grouped(query, by_org)):
+        row(k).members, row(k).reported = members, _as_int(reported)
+
+    # Study.
+    group = StudyRecord.form.in_(GROUP_FORMS)
+    reading = StudyRecord.form == READING_CLASS
+    query = select(_key(StudyRecord.org_id, by_org), func.sum(StudyRecord.minutes), func.count(),
+                   func.sum(case((group, 1), else_=0)), func.sum(case((reading, 1), else_=0))
+                   ).where(*_study_where(scope, period))
+    for k, minutes, records, group_n, reading_n in await _rows(session, _grouped(query, by_org)):
+        t = row(k)
+        t.study_minutes, t.study_records = _as_int(minutes), records
+        t.group_attendances, t.reading_attendances = _as_int(group_n), _as_int(reading_n)
+    sessions = select(StudyRecord.org_id, StudyRecord.form, StudyRecord.study_date).where(
+        *_study_where(scope, period), group).distinct().subquery()
+    query = select(_key(sessions.c.org_id, by_org), func.count()).select_from(sessions)
+    for k, group_sessions in await _rows(session, _grouped(query, by_org)):
+        row(k).group_sessions = group_sessions
+    days = select(StudyRecord.org_id, StudyRecord.study_date).where(
+        *_study_where(scope, period), reading).distinct().subquery()
+    query = select(_key(days.c.org_id, by_org), func.count()).select_from(days)
+    for k, reading_days in await _rows(session, _grouped(query, by_org)):
+        row(k).reading_days = reading_days
+
+    # Visits.
+    query = select(_key(Visit.org_id, by_org), func.count(), func.sum(Visit.solved_count),
+                   func.count(distinct(func.nullif(Visit.topic, "")))).where(*_visit_where(scope, period))
+    for k, visits, solved, topics in await _rows(session, _grouped(query, by_org)):
+        row(k).visits, row(k).solved, row(k).topics = visits, _as_int(solved), topics
+
+    # Problems.
+    bounds = period.utc_bounds(tz)
+    listed = [Problem.deleted_at.is_(None), Problem.status != ProblemStatus.rejected,
+              Problem.created_at < bounds[1], *scope.where(Problem.org_id, Problem.reporter_id)]
+    found = Problem.created_at >= bounds[0]
+    query = select(_key(Problem.org_id, by_org), func.count(),
+                   func.sum(case((found, 1), else_=0)),
+                   func.sum(case((_accepted(), 1), else_=0)),
+                   func.sum(case((Problem.status == ProblemStatus.closed, 1), else_=0)),
+                   func.sum(case((_closed_in(bounds), 1), else_=0))).where(*listed)
+    for k, n, found_n, accepted, closed, closed_now in await _rows(session, _grouped(query, by_org)):
+        t = row(k)
+        t.problems_listed, t.problems_found = n, _as_int(found_n)
+        t.problems_accepted, t.problems_closed = _as_int(accepted), _as_int(closed)
+        t.problems_closed_in_period = _as_int(closed_now)
+
+    # 述学.
+    answered = [ShuxueAnswer.period_start.between(period.start, period.end),
+                *scope.where(ShuxueAnswer.org_id, ShuxueAnswer.member_id)]
+    query = select(_key(ShuxueAnswer.org_id, by_org), func.count(),
+                   func.count(distinct(ShuxueAnswer.period_start))).where(*answered)
+    for k, answers, periods in await _rows(session, _grouped(query, by_org)):
+        row(k).shuxue_answers, row(k).shuxue_periods = answers, periods
+    for k, streak in (await shuxue_streaks(session, scope, period, by_org=by_org)).items():
+        row(k).shuxue_streak = streak
+
+    # Commitments.
+    made = [Commitment.deleted_at.is_(None), *scope.where(Commitment.org_id, Commitment.member_id)]
+    query = select(_key(Commitment.org_id, by_org), func.count(distinct(Commitment.member_id)),
+                   func.count(distinct(case((Commitment.kept, Commitment.member_id))))).where(*made)
+    for k, members_with, kept in await _rows(session, _grouped(query, by_org)):
+        row(k).commitments, row(k).commitments_kept = members_with, kept
+    return out
+
+
+async def shuxue_streaks(session: AsyncSession, scope: Scope, period: Period, *,
+                         by_org: bool) -> dict[int, int]:
+    """连续述学: per branch, how many 述学 periods in a row up to the period's end had an answer.
+
+    The database gives the distinct answered periods (at most one a week per branch); the run is
+    counted from the newest back, a gap being more than the branch's rhythm (1 or 2 weeks).
+    """
+    rhythm = func.coalesce(ShuxueSchedule.every_weeks, 1)
+    query = (select(_key(ShuxueAnswer.org_id, by_org), ShuxueAnswer.period_start, func.max(rhythm))
+             .outerjoin(ShuxueSchedule, ShuxueSchedule.org_id == ShuxueAnswer.org_id)
+             .where(ShuxueAnswer.period_start <= period.end,
+                    *scope.where(ShuxueAnswer.org_id, ShuxueAnswer.member_id))
+             .group_by("k", ShuxueAnswer.period_start)
+             .order_by("k", ShuxueAnswer.period_start.desc()))
+    streaks: dict[int, int] = {}
+    last: dict[int, date] = {}
+    broken: set[int] = set()
+    for k, start, weeks in await _rows(session, query):
+        if k in broken:
+            continue
+        if k in last and (last[k] - start) > timedelta(days=7 * int(weeks or 1)):
+            broken.add(k)
+            continue
+        streaks[k], last[k] = streaks.get(k, 0) + 1, start
+    return streaks
+
+
+async def member_figures(session: AsyncSession, scope: Scope, period: Period,
+                         tz: ZoneInfo) -> list[MemberFigures]:
+    """Per active member of the scope, in roster order: the figures of ``MemberFigures``."""
+    members = await _rows(session, select(Member.id, Member.name).where(
+        Member.active, *scope.where(Member.org_id, Member.id)).order_by(Member.id))
+    by_id = {member_id: MemberFigures(member_id, name) for member_id, name in members}
+
+    query = (select(StudyRecord.member_id, StudyRecord.form, func.sum(StudyRecord.minutes))
+             .where(*_study_where(scope, period)).group_by(StudyRecord.member_id, StudyRecord.form))
+    for member_id, form, minutes in await _rows(session, query):
+        if member_id in by_id:
+            by_id[member_id].minutes_by_form[form] = _as_int(minutes)
+
+    query = (select(Visit.member_id, func.count(), func.sum(Visit.solved_count))
+             .where(*_visit_where(scope, period)).group_by(Visit.member_id))
+    for member_id, visits, solved in await _rows(session, query):
+        if member_id in by_id:
+            by_id[member_id].visits, by_id[member_id].solved = visits, _as_int(solved)
+
+    bounds = period.utc_bounds(tz)
+    query = (select(Problem.reporter_id,
+                    func.sum(case((Problem.created_at >= bounds[0], 1), else_=0)),
+                    func.sum(case((_closed_in(bounds), 1), else_=0)))
+             .where(Problem.deleted_at.is_(None), Problem.status != ProblemStatus.rejected,
+                    Problem.created_at < bounds[1], *scope.where(Problem.org_id, Problem.reporter_id))
+             .group_by(Problem.reporter_id))
+    for member_id, found, closed in await _rows(session, query):
+        if member_id in by_id:
+            by_id[member_id].problems_found, by_id[member_id].problems_closed = _as_int(found), _as_int(closed)
+
+    query = (select(ShuxueAnswer.member_id, func.count())
+             .where(ShuxueAnswer.period_start.between(period.start, period.end),
+                    *scope.where(ShuxueAnswer.org_id, ShuxueAnswer.member_id))
+             .group_by(ShuxueAnswer.member_id))
+    for member_id, answers in await _rows(session, query):
+        if member_id in by_id:
+            by_id[member_id].shuxue_answers = answers
+
+    query = (select(Commitment.member_id, func.max(case((Commitment.kept, 1), else_=0)))
+             .where(Commitment.deleted_at.is_(None), *scope.where(Commitment.org_id, Commitment.member_id))
+             .group_by(Commitment.member_id))
+    for member_id, kept in await _rows(session, query):
+        if member_id in by_id:
+            by_id[member_id].commitment, by_id[member_id].commitment_kept = True, bool(kept)
+    return list(by_id.values())
+
+
+async def branches(session: AsyncSession, org_ids: tuple[int, ...] | None = None) -> list[tuple[int, str]]:
+    """(id, name) of the branches in scope, in creation order."""
+    query = select(Organization.id, Organization.name).where(Organization.kind == OrgKind.branch)
+    if org_ids is not None:
+        query = query.where(Organization.id.in_(org_ids))
+    return [(org_id, name) for org_id, name in await _rows(session, query.order_by(Organization.id))]
+
+
+async def first_day(session: AsyncSession) -> date | None:
+    """The first day anything was logged: where "the campaign so far" starts."""
+    study = await session.scalar(select(func.min(StudyRecord.study_date))
+                                 .where(StudyRecord.deleted_at.is_(None)))
+    visit = await session.scalar(select(func.min(Visit.visit_date)).where(Visit.deleted_at.is_(None)))
+    found = [d for d in (study, visit) if d is not None]
+    return min(found) if found else None
+
+
+def week_of(column: Any, dialect: str) -> Any:
+    """The Monday of the week a date column falls in, computed by the database."""
+    if dialect == "postgresql":
+        return func.date(func.date_trunc("week", column))
+    return func.date(column, "weekday 0", "-6 days")  # SQLite: the next Sunday (or today), −6
+
+
+def _as_date(value: Any) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(str(value))
+
+
+async def weekly(session: AsyncSession, scope: Scope, period: Period) -> dict[str, dict[tuple[int, date], float]]:
+    """Per branch and week: study hours and visits (for the charts)."""
+    dialect = session.get_bind().dialect.name
+    week = week_of(StudyRecord.study_date, dialect).label("w")
+    study = (select(StudyRecord.org_id, week, func.sum(StudyRecord.minutes))
+             .where(*_study_where(scope, period)).group_by(StudyRecord.org_id, "w"))
+    week = week_of(Visit.visit_date, dialect).label("w")
+    visits = (select(Visit.org_id, week, func.count())
+              .where(*_visit_where(scope, period)).group_by(Visit.org_id, "w"))
+    return {
+        "hours": {(k, _as_date(w)): _as_int(v) / 60 for k, w, v in await _rows(session, study)},
+        "visits": {(k, _as_date(w)): float(v) for k, w, v in await _rows(session, visits)},
+    }
+
+
+async def problem_flow(session: AsyncSession, scope: Scope, period: Period,
+                       tz: ZoneInfo) -> dict[str, dict[date, int]]:
+    """Per week up to the period's end: problems reported, taken into 整改中, closed (counts of
+    events; the chart adds them up into totals over time)."""
+    dialect = session.get_bind().dialect.name
+    end = period.utc_bounds(tz)[1]
+    week = week_of(func.date(ProblemEvent.at), dialect).label("w")
+    query = (select(ProblemEvent.to_status, week, func.count(distinct(ProblemEvent.problem_id)))
+             .join(Problem, Problem.id == ProblemEvent.problem_id)
+             .where(Problem.deleted_at.is_(None), ProblemEvent.at < end,
+                    ProblemEvent.to_status.in_((ProblemStatus.pending, ProblemStatus.rectifying,
+                                                ProblemStatus.closed)),
+                    *scope.where(Problem.org_id, Problem.reporter_id))
+             .group_by(ProblemEvent.to_status, "w"))
+    flow: dict[str, dict[date, int]] = {s.value: {} for s in (ProblemStatus.pending, ProblemStatus.rectifying,
+                                                              ProblemStatus.closed)}
+    for status, w, n in await _rows(session, query):
+        flow[ProblemStatus(status).value][_as_date(w)] = n
+    return flow
+
+
+async def hours_by_form(session: AsyncSession, scope: Scope, period: Period) -> dict[str, int]:
+    """Study minutes per form over the scope."""
+    query = (select(StudyRecord.form, func.sum(StudyRecord.minutes))
+             .where(*_study_where(scope, period)).group_by(StudyRecord.form))
+    return {form: _as_int(minutes) for form, minutes in await _rows(session, query)}

@@ -1,0 +1,115 @@
+"""Report periods: 本周, 本月, 上周, 上月, the campaign so far, or a typed range; and the one before.
+
+A period is a closed range of local dates. ``previous`` is the period of the same kind just
+before it (上周 for 本周, the same number of days before for a typed range), for "change against
+the previous period".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from handlers.i18n import t
+from handlers.parsing import InvalidInput, normalize, parse_date
+
+WEEK_WORDS = ("本周", "这周", "周")
+LAST_WEEK_WORDS = ("上周",)
+MONTH_WORDS = ("本月", "这个月", "月")
+LAST_MONTH_WORDS = ("上月", "上个月")
+CAMPAIGN_WORDS = ("全程", "至今", "累计", "全部时间")
+MAX_DAYS = 3 * 366
+
+
+@dataclass(frozen=True)
+class Period:
+    start: date
+    end: date  # inclusive
+    kind: str  # "this_week", "last_week", "this_month", "last_month", "campaign", "range", "previous"
+
+    @property
+    def label(self) -> str:
+        return t(f"report.{self.kind}")
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+    def utc_bounds(self, tz: ZoneInfo) -> tuple[datetime, datetime]:
+        """[from, to) in UTC, for timestamps (when a problem was reported or closed)."""
+        start = datetime.combine(self.start, time.min, tz)
+        end = datetime.combine(self.end + timedelta(days=1), time.min, tz)
+        return start.astimezone(ZoneInfo("UTC")), end.astimezone(ZoneInfo("UTC"))
+
+    def shown(self) -> str:
+        return t("report.period", label=self.label, start=self.start.isoformat(),
+                 end=self.end.isoformat())
+
+
+def _month_start(day: date) -> date:
+    return day.replace(day=1)
+
+
+def this_week(today: date) -> Period:
+    return Period(today - timedelta(days=today.weekday()), today, "this_week")
+
+
+def last_week(today: date) -> Period:
+    start = today - timedelta(days=today.weekday() + 7)
+    return Period(start, start + timedelta(days=6), "last_week")
+
+
+def this_month(today: date) -> Period:
+    return Period(_month_start(today), today, "this_month")
+
+
+def last_month(today: date) -> Period:
+    end = _month_start(today) - timedelta(days=1)
+    return Period(_month_start(end), end, "last_month")
+
+
+def campaign(first_day: date | None, today: date) -> Period:
+    """The campaign so far: from the first day anything was logged (or today) to today."""
+    return Period(min(first_day or today, today), today, "campaign")
+
+
+def previous(period: Period) -> Period:
+    """The period before ``period``: the whole previous week or month for those, else as long."""
+    if period.kind in ("this_week", "last_week"):
+        start = period.start - timedelta(days=7)
+        return Period(start, start + timedelta(days=period.days - 1), "previous")
+    if period.kind in ("this_month", "last_month"):
+        end = period.start - timedelta(days=1)
+        start = _month_start(end)
+        # 本月 so far compares with the same number of days of last month.
+        end = min(end, start + timedelta(days=period.days - 1))
+        return Period(start, end, "previous")
+    end = period.start - timedelta(days=1)
+    return Period(end - timedelta(days=period.days - 1), end, "previous")
+
+
+def parse_period(words: list[str], today: date, first_day: date | None) -> Period:
+    """The period named by ``words`` (already split); no words means 本月.
+
+    Raises InvalidInput with a message saying what is accepted.
+    """
+    if not words:
+        return this_month(today)
+    if len(words) == 1:
+        word = normalize(words[0])
+        named = {**{w: this_week for w in WEEK_WORDS}, **{w: last_week for w in LAST_WEEK_WORDS},
+                 **{w: this_month for w in MONTH_WORDS}, **{w: last_month for w in LAST_MONTH_WORDS}}
+        if word in named:
+            return named[word](today)
+        if word in CAMPAIGN_WORDS:
+            return campaign(first_day, today)
+    if len(words) == 2:
+        start = parse_date(words[0], today=today)  # its own message says what is wrong
+        end = parse_date(words[1], today=today)
+        if end < start:
+            raise InvalidInput("report.period_reversed")
+        if (end - start).days >= MAX_DAYS:
+            raise InvalidInput("report.period_too_long", days=MAX_DAYS)
+        return Period(start, end, "range")
+    raise InvalidInput("report.bad_period")

@@ -1,0 +1,61 @@
+"""The summary API: a member's, a branch's and the office's figures for a period and the one before.
+
+Chat text, the CLI, the ledgers and the stage summary all read these; the figures themselves are
+defined in ``handlers.reports.figures``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from handlers.reports import figures
+from handlers.reports.figures import ALL, MemberFigures, Scope, Totals
+from handlers.reports.periods import Period, previous
+
+
+@dataclass
+class Summary:
+    """Figures of one scope: a member (one entry in ``members``) or a branch."""
+
+    title: str
+    period: Period
+    totals: Totals
+    before: Totals  # the previous period, for the change
+    members: list[MemberFigures]
+
+    @property
+    def not_reported(self) -> list[str]:
+        return [m.name for m in self.members if not m.reported]
+
+
+@dataclass
+class RollupRow:
+    org_id: int
+    name: str
+    totals: Totals
+
+
+async def summary(session: AsyncSession, scope: Scope, title: str, period: Period,
+                  tz: ZoneInfo) -> Summary:
+    now = (await figures.totals(session, scope, period, tz, by_org=False)).get(ALL, Totals())
+    before = (await figures.totals(session, scope, previous(period), tz, by_org=False)).get(ALL, Totals())
+    members = await figures.member_figures(session, scope, period, tz)
+    return Summary(title, period, now, before, members)
+
+
+def laggard_order(row: RollupRow) -> tuple[float, float, int]:
+    """Laggards first: lowest participation, then fewest hours per member, then fewest visits."""
+    t = row.totals
+    return (t.participation or 0.0, t.hours_per_member or 0.0, t.visits)
+
+
+async def rollup(session: AsyncSession, period: Period, tz: ZoneInfo,
+                 org_ids: tuple[int, ...] | None = None) -> list[RollupRow]:
+    """Every branch side by side, laggards first."""
+    by_org = await figures.totals(session, Scope(org_ids), period, tz, by_org=True)
+    rows = [RollupRow(org_id, name, by_org.get(org_id, Totals()))
+            for org_id, name in await figures.branches(session, org_ids)]
+    return sorted(rows, key=laggard_order)

@@ -1,0 +1,103 @@
+"""Who the pushes go to: branches, their groups and members on one platform, leave and holidays."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from handlers.schedule.times import Rhythm, parse_hhmm
+from storage.models import (
+    GroupChat,
+    Holiday,
+    Identity,
+    Leave,
+    Member,
+    OrgKind,
+    Organization,
+    Role,
+    ShuxueSchedule,
+)
+
+
+@dataclass(frozen=True)
+class Person:
+    member_id: int
+    name: str
+    role: Role
+    org_id: int
+    chat_id: str  # their private chat with the bot on this platform
+
+
+@dataclass
+class Branch:
+    org: Organization
+    rhythm: Rhythm
+    groups: list[str] = field(default_factory=list)
+    people: list[Person] = field(default_factory=list)
+
+    @property
+    def secretaries(self) -> list[Person]:
+        return [p for p in self.people if p.role is Role.secretary]
+
+
+def rhythm_of(schedule: ShuxueSchedule | None) -> Rhythm | None:
+    """The branch's rhythm; the defaults when it set none; None when it switched 述学 off."""
+    if schedule is None:
+        return Rhythm()
+    if not schedule.enabled:
+        return None
+    return Rhythm(weekday=schedule.weekday, at=parse_hhmm(schedule.time),
+                  every_weeks=schedule.every_weeks, anchor=schedule.anchor,
+                  remind_after_days=schedule.remind_after_days,
+                  remind_at=parse_hhmm(schedule.remind_time))
+
+
+@dataclass
+class Audience:
+    branches: list[Branch]
+    offices: list[Person]
+    holidays: frozenset[date]
+    leaves: dict[int, list[tuple[date, date]]]
+
+    def on_leave(self, member_id: int, day: date) -> bool:
+        return any(start <= day <= until for start, until in self.leaves.get(member_id, []))
+
+    def person(self, member_id: int) -> Person | None:
+        return self._people.get(member_id)
+
+    def __post_init__(self) -> None:
+        self._people = {p.member_id: p for b in self.branches for p in b.people}
+
+
+async def load_audience(session: AsyncSession, platform: str, today: date) -> Audience:
+    orgs = list(await session.scalars(select(Organization).where(Organization.kind == OrgKind.branch)
+                                      .order_by(Organization.id)))
+    schedules = {s.org_id: s for s in await session.scalars(select(ShuxueSchedule))}
+    branches = {org.id: Branch(org, rhythm) for org in orgs
+                if (rhythm := rhythm_of(schedules.get(org.id))) is not None}
+    for org_id, chat_id in await session.execute(
+            select(GroupChat.org_id, GroupChat.chat_id).where(GroupChat.platform == platform)
+            .order_by(GroupChat.id)):
+        if org_id in branches:
+            branches[org_id].groups.append(chat_id)
+    offices: list[Person] = []
+    rows = await session.execute(
+        select(Member.id, Member.name, Member.role, Member.org_id, Identity.platform_user_id)
+        .join(Identity, Identity.member_id == Member.id)
+        .where(Identity.platform == platform, Member.active).order_by(Member.id))
+    for member_id, name, role, org_id, chat_id in rows:
+        person = Person(member_id, name, role, org_id, chat_id)
+        if role is Role.office:
+            offices.append(person)
+        elif org_id in branches:
+            branches[org_id].people.append(person)
+    holidays = frozenset(await session.scalars(select(Holiday.day)))
+    leaves: dict[int, list[tuple[date, date]]] = defaultdict(list)
+    for member_id, start, until in await session.execute(
+            select(Leave.member_id, Leave.start, Leave.until).where(Leave.until >= today)):
+        leaves[member_id].append((start, until))
+    return Audience(list(branches.values()), offices, holidays, dict(leaves))

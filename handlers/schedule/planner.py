@@ -1,0 +1,280 @@
+"""The planner: from the database and the clock, every push that is due, into the outbox.
+
+``plan`` is a pure function of the stored state and ``now``: it looks at the grace window
+[now - grace, now] and enqueues each due message under a key naming what, to whom and which
+occurrence. Running it again (every minute, after a restart, from two processes) adds nothing new,
+so nothing is sent twice; an occurrence older than the grace window is never sent (and is logged).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from handlers.events import Button
+from handlers.i18n import t
+from handlers.schedule.audience import Audience, Branch, Person, load_audience
+from handlers.schedule.times import (
+    after_quiet_hours,
+    at_local,
+    local_days,
+    prompt_periods,
+    reminder_time,
+)
+from storage.models import (
+    Milestone,
+    Pairing,
+    Problem,
+    ProblemEvent,
+    ProblemStatus,
+    Role,
+    ShuxueAnswer,
+    StudyRecord,
+    Visit,
+)
+from storage.repositories.outbox import OutboxRepository, Planned
+
+log = logging.getLogger(__name__)
+
+ROLE_NAMES = {"党员": Role.member, "支委": Role.committee, "支部书记": Role.secretary,
+              "办公室": Role.office}
+OPEN = (ProblemStatus.pending, ProblemStatus.rectifying)
+DEFAULT_MILESTONE_DAYS = (7, 3, 1, 0)
+SOON_DAYS = (3, 0)  # a deadline's owner hears 3 days before and on the day
+SECRETARY_AFTER_DAYS = 3  # overdue this long: the secretary hears too
+
+
+@dataclass(frozen=True)
+class PlanConfig:
+    platform: str
+    tz: ZoneInfo
+    grace: timedelta = timedelta(hours=6)
+    quiet_start: time = time(22, 0)
+    quiet_end: time = time(8, 0)
+    nudge_at: time = time(9, 0)  # when daily nudges (deadlines, calendar) go out
+    yearly_target_minutes: int = 32 * 60
+    stale_days: int = 14
+    pairing_days: int = 15
+
+
+@dataclass
+class PlanResult:
+    added: int
+    dropped: list[str]
+
+
+def payload(text: str, buttons: tuple[tuple[Button, ...], ...] = ()) -> dict[str, Any]:
+    return {"text": text, "buttons": [[{"label": b.label, "data": b.data, "start": b.start}
+                                       for b in row] for row in buttons]}
+
+
+class _Plan:
+    """Collects the messages of one planning pass."""
+
+    def __init__(self, cfg: PlanConfig, now: datetime) -> None:
+        self.cfg, self.now = cfg, now
+        self.send_at = after_quiet_hours(now, cfg.tz, cfg.quiet_start, cfg.quiet_end)
+        self.messages: list[Planned] = []
+
+    def to_person(self, key: str, kind: str, person: Person, text: str,
+                  buttons: tuple[tuple[Button, ...], ...] = ()) -> None:
+        self.messages.append(Planned(key, kind, self.cfg.platform, person.chat_id,
+                                     payload(text, buttons), self.send_at, False, person.org_id,
+                                     person.member_id))
+
+    def to_group(self, key: str, kind: str, chat_id: str, org_id: int, text: str,
+                 buttons: tuple[tuple[Button, ...], ...] = ()) -> None:
+        self.messages.append(Planned(key, kind, self.cfg.platform, chat_id,
+                                     payload(text, buttons), self.send_at, True, org_id))
+
+
+async def plan(session: AsyncSession, now: datetime, cfg: PlanConfig, *,
+               look_back: timedelta | None = None) -> PlanResult:
+    """Enqueue what is due in [now - grace, now]. With ``look_back`` (on start-up), also name the
+    述学 prompts that fell due between ``now - look_back`` and the grace window and were never sent."""
+    start = now - cfg.grace
+    today = now.astimezone(cfg.tz).date()
+    audience = await load_audience(session, cfg.platform, today)
+    plan_ = _Plan(cfg, now)
+    await _shuxue(session, plan_, audience, start, now)
+    for day in _nudge_days(cfg, audience, start, now):
+        await _milestones(session, plan_, audience, day)
+        await _problems(session, plan_, audience, day)
+        await _pairings(session, plan_, audience, day)
+        if day == _first_working_day_of_month(day, audience.holidays):
+            await _hours(session, plan_, audience, day)
+    outbox = OutboxRepository(session)
+    added = await outbox.enqueue(plan_.messages)
+    dropped: list[str] = []
+    if look_back is not None:
+        missed = _Plan(cfg, now)
+        await _shuxue(session, missed, audience, now - look_back, start - timedelta(microseconds=1))
+        keys = [m.key for m in missed.messages if m.kind == "shuxue_prompt"]
+        dropped = sorted(set(keys) - await outbox.known(keys))
+        for key in dropped:
+            log.warning("not sending %s: it fell due more than %s ago (bot was down)", key, cfg.grace)
+    return PlanResult(added, dropped)
+
+
+def _nudge_days(cfg: PlanConfig, audience: Audience, start: datetime, end: datetime) -> Iterator[date]:
+    """Working days whose daily-nudge time falls in [start, end]."""
+    for day in local_days(start, end, cfg.tz):
+        if day not in audience.holidays and start <= at_local(day, cfg.nudge_at, cfg.tz) <= end:
+            yield day
+
+
+def _first_working_day_of_month(day: date, holidays: frozenset[date]) -> date:
+    first = day.replace(day=1)
+    while first in holidays or first.weekday() >= 5:
+        first += timedelta(days=1)
+    return first
+
+
+# --- 述学 ------------------------------------------------------------------------------------------
+
+async def _shuxue(session: AsyncSession, plan_: _Plan, audience: Audience, start: datetime,
+                  end: datetime) -> None:
+    cfg = plan_.cfg
+    for branch in audience.branches:
+        for period, _when in prompt_periods(branch.rhythm, start, end, cfg.tz, audience.holidays):
+            for chat_id in branch.groups:
+                plan_.to_group(f"shuxue_prompt:{branch.org.id}:{period}:{chat_id}", "shuxue_prompt",
+                               chat_id, branch.org.id,
+                               t("push.shuxue_prompt", period=_md(period)),
+                               ((Button(t("push.shuxue_button"), start="shuxue"),),))
+        for period, _ in prompt_periods(branch.rhythm, start - timedelta(days=14), end, cfg.tz,
+                                        audience.holidays):
+            remind = reminder_time(branch.rhythm, period, cfg.tz, audience.holidays)
+            if start <= remind <= end:
+                await _remind_and_digest(session, plan_, audience, branch, period, remind)
+
+
+async def _remind_and_digest(session: AsyncSession, plan_: _Plan, audience: Audience,
+                             branch: Branch, period: date, remind: datetime) -> None:
+    answered = set(await session.scalars(
+        select(ShuxueAnswer.member_id).where(ShuxueAnswer.org_id == branch.org.id,
+                                             ShuxueAnswer.period_start == period)))
+    day = remind.astimezone(plan_.cfg.tz).date()
+    missing = [p for p in branch.people if p.member_id not in answered]
+    for person in missing:
+        if not audience.on_leave(person.member_id, day):
+            plan_.to_person(f"shuxue_remind:{person.member_id}:{period}", "shuxue_remind", person,
+                            t("push.shuxue_remind", period=_md(period)),
+                            ((Button(t("push.shuxue_button"), start="shuxue"),),))
+    done = [p.name for p in branch.people if p.member_id in answered]
+    text = t("push.shuxue_digest", org=branch.org.name, period=_md(period), done=len(done),
+             total=len(branch.people), done_names="、".join(done) or "—",
+             missing_names="、".join(p.name for p in missing) or "—")
+    buttons = ((Button(t("push.nudge_again"), data=f"n:{branch.org.id}:{period.isoformat()}"),),) \
+        if missing else ()
+    for secretary in branch.secretaries:
+        plan_.to_person(f"shuxue_digest:{branch.org.id}:{period}:{secretary.member_id}",
+                        "shuxue_digest", secretary, text, buttons)
+
+
+def _md(day: date) -> str:
+    return f"{day.month}月{day.day}日"
+
+
+# --- the campaign calendar --------------------------------------------------------------------------
+
+async def _milestones(session: AsyncSession, plan_: _Plan, audience: Audience, day: date) -> None:
+    for milestone in await session.scalars(select(Milestone).where(Milestone.due >= day)):
+        days_left = (milestone.due - day).days
+        if days_left not in (milestone.remind_days or DEFAULT_MILESTONE_DAYS):
+            continue
+        roles = {ROLE_NAMES[r] for r in milestone.roles if r in ROLE_NAMES}
+        text = (t("push.milestone_today", name=milestone.name) if days_left == 0 else
+                t("push.milestone", name=milestone.name, due=_md(milestone.due), days=days_left))
+        for branch in audience.branches:
+            if milestone.branches and branch.org.name not in milestone.branches:
+                continue
+            for person in branch.people:
+                if (not roles or person.role in roles) and not audience.on_leave(person.member_id, day):
+                    plan_.to_person(f"milestone:{milestone.key}:{days_left}:{person.member_id}",
+                                    "milestone", person, text)
+
+
+# --- problems, study hours, paired villages ------------------------------------------------------
+
+async def _problems(session: AsyncSession, plan_: _Plan, audience: Audience, day: date) -> None:
+    last_update = (select(ProblemEvent.problem_id, func.max(ProblemEvent.at).label("at"))
+                   .group_by(ProblemEvent.problem_id).subquery())
+    rows = await session.execute(
+        select(Problem, last_update.c.at).join(last_update, last_update.c.problem_id == Problem.id)
+        .where(Problem.status.in_(OPEN), Problem.deleted_at.is_(None)))
+    stale_before = plan_.now - timedelta(days=plan_.cfg.stale_days)
+    for problem, updated in rows.tuples():
+        owner = audience.person(problem.owner_id or problem.reporter_id)
+        left = (problem.deadline - day).days
+        short = problem.description[:30]
+        if owner is not None and not audience.on_leave(owner.member_id, day):
+            if left in SOON_DAYS:
+                plan_.to_person(f"deadline_soon:{problem.id}:{problem.deadline}:{left}", "deadline",
+                                owner, t("push.deadline_soon", problem=short, days=left)
+                                if left else t("push.deadline_today", problem=short))
+            elif left < 0:
+                plan_.to_person(f"overdue:{problem.id}:{problem.deadline}", "deadline", owner,
+                                t("push.overdue_owner", problem=short, due=_md(problem.deadline)))
+            if problem.status is ProblemStatus.rectifying and updated <= stale_before:
+                plan_.to_person(f"stale:{problem.id}:{updated.date()}", "stale", owner,
+                                t("push.stale", problem=short, days=plan_.cfg.stale_days))
+        if left <= -SECRETARY_AFTER_DAYS:
+            for branch in audience.branches:
+                if branch.org.id == problem.org_id:
+                    for secretary in branch.secretaries:
+                        plan_.to_person(
+                            f"overdue_secretary:{problem.id}:{problem.deadline}:{secretary.member_id}",
+                            "deadline", secretary,
+                            t("push.overdue_secretary", problem=short, owner=problem.owner_name,
+                              due=_md(problem.deadline)))
+
+
+async def _hours(session: AsyncSession, plan_: _Plan, audience: Audience, day: date) -> None:
+    """Once a month: members behind the yearly study target, pro rata."""
+    year_start = day.replace(month=1, day=1)
+    days_in_year = (year_start.replace(year=day.year + 1) - year_start).days
+    expected = plan_.cfg.yearly_target_minutes * (day - year_start).days / days_in_year
+    logged = dict((await session.execute(
+        select(StudyRecord.member_id, func.sum(StudyRecord.minutes))
+        .where(StudyRecord.study_date >= year_start, StudyRecord.study_date <= day,
+               StudyRecord.deleted_at.is_(None))
+        .group_by(StudyRecord.member_id))).tuples().all())
+    for branch in audience.branches:
+        for person in branch.people:
+            minutes = int(logged.get(person.member_id, 0) or 0)
+            if minutes < expected and not audience.on_leave(person.member_id, day):
+                plan_.to_person(f"hours:{person.member_id}:{day:%Y-%m}", "hours", person,
+                                t("push.hours_behind", hours=round(minutes / 60, 1),
+                                  expected=round(expected / 60, 1),
+                                  target=plan_.cfg.yearly_target_minutes // 60))
+
+
+async def _pairings(session: AsyncSession, plan_: _Plan, audience: Audience, day: date) -> None:
+    """A paired 居村 not visited for ``pairing_days``: one nudge per such stretch."""
+    last_visit = (select(Visit.member_id, Visit.place, func.max(Visit.visit_date).label("last"))
+                  .where(Visit.deleted_at.is_(None)).group_by(Visit.member_id, Visit.place).subquery())
+    rows = await session.execute(
+        select(Pairing, last_visit.c.last).outerjoin(
+            last_visit, (last_visit.c.member_id == Pairing.member_id)
+            & (last_visit.c.place == Pairing.place)))
+    for pairing, last in rows.tuples():
+        since = (day - last).days if last is not None else None
+        if since is not None and since < plan_.cfg.pairing_days:
+            continue
+        person = audience.person(pairing.member_id)
+        if person is None or audience.on_leave(person.member_id, day):
+            continue
+        if last is None:
+            stretch = f"never-{day.toordinal() // plan_.cfg.pairing_days}"
+            text = t("push.pairing_never", place=pairing.place)
+        else:
+            stretch, text = last.isoformat(), t("push.pairing", place=pairing.place, days=since)
+        plan_.to_person(f"pairing:{pairing.id}:{stretch}", "pairing", person, text)

@@ -1,0 +1,139 @@
+"""The problem list: reading it by branch and condition, and changing a problem only with history.
+
+A change of state is one conditional ``UPDATE … WHERE status = <the state it was read in>``: of two
+secretaries approving at once, the second finds no row to change (PostgreSQL makes it wait for the
+first and then re-reads the row), so there is one closure and one history row.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import ColumnElement, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import (
+    AuditLog,
+    Member,
+    Organization,
+    Problem,
+    ProblemEvent,
+    ProblemEvidence,
+    ProblemStatus,
+)
+from storage.repositories.records import snapshot
+from storage.types import utcnow
+
+@dataclass(frozen=True)
+class HistoryLine:
+    event: ProblemEvent
+    actor: str
+
+
+class ProblemRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    def _scope(self, org_id: int | None) -> list[ColumnElement[bool]]:
+        """Live problems of one branch, or of all branches (``org_id`` None: the office)."""
+        where = [Problem.deleted_at.is_(None)]
+        if org_id is not None:
+            where.append(Problem.org_id == org_id)
+        return where
+
+    async def get(self, problem_id: int) -> Problem | None:
+        return await self.session.scalar(
+            select(Problem).where(Problem.id == problem_id, Problem.deleted_at.is_(None)))
+
+    async def count_by_status(self, org_id: int | None) -> dict[ProblemStatus, int]:
+        rows = await self.session.execute(
+            select(Problem.status, func.count()).where(*self._scope(org_id)).group_by(Problem.status))
+        return dict(rows.tuples().all())
+
+    async def count(self, org_id: int | None, where: ColumnElement[bool]) -> int:
+        return await self.session.scalar(
+            select(func.count()).select_from(Problem).where(*self._scope(org_id), where)) or 0
+
+    async def listing(self, org_id: int | None, where: ColumnElement[bool],
+                      limit: int | None = None) -> list[Problem]:
+        """The problems in scope matching ``where``, most urgent deadline first."""
+        query = (select(Problem).where(*self._scope(org_id), where)
+                 .order_by(Problem.deadline, Problem.id))
+        return list(await self.session.scalars(query.limit(limit)))
+
+    async def all_of(self, org_id: int | None) -> list[tuple[Problem, str]]:
+        """Every problem in scope with its branch's name, in the order they were reported."""
+        rows = await self.session.execute(
+            select(Problem, Organization.name).join(Organization, Organization.id == Problem.org_id)
+            .where(*self._scope(org_id)).order_by(Problem.id))
+        return list(rows.tuples())
+
+    async def owned_in_work(self, member: Member) -> list[Problem]:
+        """The member's problems being rectified (the ones ``/progress`` offers)."""
+        return list(await self.session.scalars(
+            select(Problem).where(Problem.owner_id == member.id, Problem.status == ProblemStatus.rectifying,
+                                  Problem.deleted_at.is_(None))
+            .order_by(Problem.deadline, Problem.id)))
+
+    async def history(self, problem_id: int) -> list[HistoryLine]:
+        rows = await self.session.execute(
+            select(ProblemEvent, Member.name).join(Member, Member.id == ProblemEvent.actor_id)
+            .where(ProblemEvent.problem_id == problem_id)
+            .order_by(ProblemEvent.at, ProblemEvent.id))
+        return [HistoryLine(event, name) for event, name in rows.tuples()]
+
+    async def evidence(self, problem_id: int) -> list[ProblemEvidence]:
+        return list(await self.session.scalars(
+            select(ProblemEvidence).where(ProblemEvidence.problem_id == problem_id)
+            .order_by(ProblemEvidence.id)))
+
+    async def pending_extension(self, problem_id: int) -> ProblemEvent | None:
+        """The newest deadline request, unless it was granted or declined since."""
+        latest = await self.session.scalar(
+            select(ProblemEvent)
+            .where(ProblemEvent.problem_id == problem_id,
+                   ProblemEvent.action.in_(("request_extension", "extend", "decline_extension")))
+            .order_by(ProblemEvent.at.desc(), ProblemEvent.id.desc()).limit(1))
+        return latest if latest is not None and latest.action == "request_extension" else None
+
+    async def branch_members(self, org_id: int) -> list[Member]:
+        return list(await self.session.scalars(
+            select(Member).where(Member.org_id == org_id, Member.active).order_by(Member.id)))
+
+    async def apply(self, problem: Problem, *, action: str, actor: Member, expected: ProblemStatus,
+                    to: ProblemStatus, note: str | None = None, percent: int | None = None,
+                    new_deadline: date | None = None,
+                    changes: dict[str, Any] | None = None) -> ProblemEvent | None:
+        """Record ``action``: move ``problem`` from ``expected`` to ``to`` with ``changes``, and
+        write its history row. None, with nothing written, when the problem is no longer in
+        ``expected`` (someone else acted first)."""
+        before = snapshot(problem)
+        result = await self.session.execute(
+            update(Problem)
+            .where(Problem.id == problem.id, Problem.status == expected, Problem.deleted_at.is_(None))
+            .values(status=to, updated_at=utcnow(), **(changes or {}))
+            .execution_options(synchronize_session=False))
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            return None
+        event = ProblemEvent(problem_id=problem.id, actor_id=actor.id, action=action,
+                             from_status=expected, to_status=to, note=note, percent=percent,
+                             new_deadline=new_deadline)
+        self.session.add(event)
+        await self.session.flush()
+        await self.session.refresh(problem)
+        if changes:
+            self.session.add(AuditLog(actor_id=actor.id, action=action, entity="problem",
+                                      entity_id=problem.id, before=before, after=snapshot(problem)))
+        return event
+
+    async def add_evidence(self, event: ProblemEvent, files: list[dict[str, Any]], *,
+                           platform: str, by: Member) -> None:
+        """Keep ``files`` (each ``file_id``, ``name``, ``mime_type``) as evidence of ``event``."""
+        for file in files:
+            self.session.add(ProblemEvidence(
+                problem_id=event.problem_id, event_id=event.id, platform=platform,
+                file_id=file["file_id"], file_name=file.get("name"),
+                mime_type=file.get("mime_type"), uploaded_by_id=by.id))
+        await self.session.flush()

@@ -1,0 +1,93 @@
+"""The deliverer against the loopback Bot API server enforcing Telegram's limits, with failures
+injected: every message delivered or marked failed with its reason, none twice, no 429 earned."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from datetime import timedelta
+
+from sqlalchemy import select
+from telegram import Bot
+
+from bot.adapters.telegram import TelegramSender
+from bot.app import App
+from bot.delivery import Deliverer, Limits
+from storage.db import session_factory
+from storage.models import OutboxMessage, OutboxStatus
+from storage.repositories.outbox import OutboxRepository, Planned
+from storage.types import utcnow
+from tests.botapi import FakeBotApi
+
+FAST_GROUPS = Limits(per_group_minute=3, group_window=1.5)
+
+
+async def fill(app: App, chats: list[tuple[str, bool]]) -> None:
+    now = utcnow()
+    planned = [Planned(f"test:{i}:{chat}", "test", "telegram", chat, {"text": f"消息{i}"},
+                       now, is_group) for i, (chat, is_group) in enumerate(chats)]
+    async with session_factory(app.engine)() as session, session.begin():
+        assert await OutboxRepository(session).enqueue(planned) == len(planned)
+        assert await OutboxRepository(session).enqueue(planned) == 0  # same keys: stored once
+
+
+async def deliver_all(deliverer: Deliverer, app: App, timeout: float = 20) -> None:
+    async def until_empty() -> None:
+        while True:
+            await deliverer.drain()
+            async with session_factory(app.engine)() as session:
+                pending = await session.scalar(select(OutboxMessage.id).where(
+                    OutboxMessage.status == OutboxStatus.pending).limit(1))
+            if pending is None:
+                return
+            await asyncio.sleep(0.05)
+    await asyncio.wait_for(until_empty(), timeout)
+
+
+async def test_limits_retries_and_refusals(app: App, api: FakeBotApi) -> None:
+    api.enforce_limits(per_group_minute=3, group_window=1.5)
+    api.blocked_chats.add(5001)
+    api.gone_chats.add(5002)
+    private = [(str(4000 + i), False) for i in range(40)]
+    chats = private + [("-200", True)] * 6 + [("5001", False), ("5002", False)]
+    await fill(app, chats)
+    api.fail_next("sendMessage", error_code=429, description="Too Many Requests: retry after 1",
+                  retry_after=1)
+    api.fail_next("sendMessage", error_code=502, description="Bad Gateway")
+    async with Bot(api.token, base_url=api.base_url) as bot:
+        deliverer = Deliverer(app.core.sessions, TelegramSender(bot), limits=FAST_GROUPS)
+        await deliver_all(deliverer, app)
+    delivered = Counter(c.chat_id for c in api.calls if c.method == "sendMessage" and c.error is None)
+    assert all(delivered[int(chat)] == 1 for chat, _ in private)
+    assert delivered[-200] == 6  # all six, three per window
+    assert api.limit_violations == 0  # our own limiter kept within Telegram's limits
+    async with session_factory(app.engine)() as session:
+        rows = {m.chat_id: m for m in await session.scalars(select(OutboxMessage))}
+        failed = {m.chat_id: m.last_error for m in await session.scalars(
+            select(OutboxMessage).where(OutboxMessage.status == OutboxStatus.failed))}
+    assert set(failed) == {"5001", "5002"}
+    assert "blocked" in (failed["5001"] or "") and "not found" in (failed["5002"] or "").lower()
+    assert sum(m.attempts for m in rows.values()) == len(rows) + 2  # the 429 and the 502, retried once
+    group_times = sorted(c.at for c in api.calls if c.method == "sendMessage" and c.chat_id == -200)
+    assert group_times[3] - group_times[0] >= 1.5  # the fourth waited for the group's window
+
+
+async def test_gives_up_after_max_attempts(app: App, api: FakeBotApi) -> None:
+    await fill(app, [("4100", False)])
+    api.fail_next("sendMessage", error_code=500, description="Internal Server Error", times=3)
+    async with Bot(api.token, base_url=api.base_url) as bot:
+        clock = {"seconds": 0.0}  # a clock that jumps 10 minutes at every look: past any backoff
+
+        def later() -> float:
+            clock["seconds"] += 600
+            return clock["seconds"]
+
+        deliverer = Deliverer(app.core.sessions, TelegramSender(bot), max_attempts=3,
+                              now=lambda: utcnow() + timedelta(seconds=later()),
+                              monotonic=lambda: clock["seconds"])
+        for _ in range(3):
+            await deliverer.drain()
+    async with session_factory(app.engine)() as session:
+        (row,) = await session.scalars(select(OutboxMessage))
+    assert row.status is OutboxStatus.failed and row.attempts == 3 and "gave up" in (row.last_error or "")
+    assert [c for c in api.calls if c.method == "sendMessage" and c.error is None] == []

@@ -1,0 +1,341 @@
+"""/summary, /report and the summary API against a dataset with known counts, on SQLite and
+PostgreSQL. Every figure is checked against an independent count written here, in the chat text,
+the workbook (opened again with openpyxl), the docx (python-docx) and the API."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import time
+import warnings
+from datetime import date, datetime
+
+import docx
+import pytest
+from openpyxl import load_workbook
+from sqlalchemy import and_, distinct, exists, func, or_, select
+
+from bot.app import App
+from handlers.i18n import t
+from handlers.reports import charts, stage_summary
+from handlers.reports.figures import GROUP_FORMS, Scope, totals
+from handlers.reports.periods import Period
+from handlers.reports.summary import rollup, summary
+from storage.db import session_factory
+from storage.models import (
+    Commitment,
+    Member,
+    Problem,
+    ProblemEvent,
+    ProblemStatus,
+    ShuxueAnswer,
+    StudyRecord,
+    Visit,
+)
+from storage.repositories.members import MemberRepository
+from tests.chat_driver import CoreChat
+from tests.conftest import Branch
+from tests.report_fixture import END, EXPECTED, PERIOD_ARGS, START, TZ, People, at, build
+
+PERIOD = Period(START, END, "range")
+
+
+@pytest.fixture
+async def people(app: App, branch: Branch) -> People:
+    async with session_factory(app.engine)() as session, session.begin():
+        found = await build(session, branch.org, branch.other, branch.secretary, branch.roster_only)
+        repo = MemberRepository(session)
+        for member, user in ((found.secretary, "sec"), (found.lina, "lina"), (found.stranger, "zhao"),
+                             (found.office, "office")):
+            await repo.bind(member, platform="test", user_id=user, display_name=member.name)
+    return found
+
+
+async def independent(app: App, org_id: int, member_id: int | None = None) -> dict[str, int]:
+    """The figures counted here, straight from the tables, without the report code."""
+    start, end = at(START, 0), at(date(2023, 11, 1), 0)
+    mine = (lambda column: column == member_id) if member_id else (lambda column: column.is_not(None))
+    study = and_(StudyRecord.org_id == org_id, StudyRecord.deleted_at.is_(None), mine(StudyRecord.member_id),
+                 StudyRecord.study_date >= START, StudyRecord.study_date <= END)
+    visit = and_(Visit.org_id == org_id, Visit.deleted_at.is_(None), mine(Visit.member_id),
+                 Visit.visit_date >= START, Visit.visit_date <= END)
+    listed = and_(Problem.org_id == org_id, Problem.deleted_at.is_(None), mine(Problem.reporter_id),
+                  Problem.status != ProblemStatus.rejected, Problem.created_at < end)
+    reached = exists().where(ProblemEvent.problem_id == Problem.id,
+                             ProblemEvent.to_status == ProblemStatus.rectifying)
+    closed_event = exists().where(ProblemEvent.problem_id == Problem.id, ProblemEvent.at >= start,
+                                  ProblemEvent.at < end, ProblemEvent.to_status == ProblemStatus.closed)
+    answers = and_(ShuxueAnswer.org_id == org_id, mine(ShuxueAnswer.member_id),
+                   ShuxueAnswer.period_start >= START, ShuxueAnswer.period_start <= END)
+    sessions = select(StudyRecord.form, StudyRecord.study_date).where(
+        study, StudyRecord.form.in_(GROUP_FORMS)).distinct().subquery()
+    reported = or_(exists().where(StudyRecord.member_id == Member.id, study),
+                   exists().where(Visit.member_id == Member.id, visit))
+    queries = {
+        "members": select(func.count()).select_from(Member).where(Member.org_id == org_id, Member.active,
+                                                                  mine(Member.id)),
+        "reported": select(func.count()).select_from(Member).where(Member.org_id == org_id, Member.active,
+                                                                   mine(Member.id), reported),
+        "study_minutes": select(func.coalesce(func.sum(StudyRecord.minutes), 0)).where(study),
+        "group_sessions": select(func.count()).select_from(sessions),
+        "group_attendances": select(func.count()).select_from(StudyRecord).where(
+            study, StudyRecord.form.in_(GROUP_FORMS)),
+        "visits": select(func.count()).select_from(Visit).where(visit),
+        "solved": select(func.coalesce(func.sum(Visit.solved_count), 0)).where(visit),
+        "problems_found": select(func.count()).select_from(Problem).where(listed, Problem.created_at >= start),
+        "problems_listed": select(func.count()).select_from(Problem).where(listed),
+        "problems_accepted": select(func.count()).select_from(Problem).where(listed, or_(reached, Problem.status.in_(
+            (ProblemStatus.rectifying, ProblemStatus.closure_requested, ProblemStatus.closed)))),
+        "problems_closed": select(func.count()).select_from(Problem).where(listed, Problem.status == ProblemStatus.closed),
+        "closed_in_period": select(func.count()).select_from(Problem).where(
+            listed, Problem.status == ProblemStatus.closed, closed_event),
+        "shuxue_answers": select(func.count()).select_from(ShuxueAnswer).where(answers),
+        "shuxue_periods": select(func.count(distinct(ShuxueAnswer.period_start))).where(answers),
+        "commitments": select(func.count(distinct(Commitment.member_id))).where(
+            Commitment.org_id == org_id, Commitment.deleted_at.is_(None), mine(Commitment.member_id)),
+        "commitments_kept": select(func.count(distinct(Commitment.member_id))).where(
+            Commitment.org_id == org_id, Commitment.deleted_at.is_(None), Commitment.kept,
+            mine(Commitment.member_id)),
+    }
+    async with session_factory(app.engine)() as session:
+        return {name: int(await session.scalar(query) or 0) for name, query in queries.items()}
+
+
+def hours(minutes: int) -> str:
+    return f"{round(minutes / 60, 1):g}"
+
+
+def rate(done: int, of: int) -> str:
+    return f"{round(done / of * 100)}%" if of else "—"
+
+
+async def test_branch_figures_match_independent_counts(app: App, people: People) -> None:
+    counted = await independent(app, people.org.id)
+    assert {k: counted[k] for k in counted} == {k: EXPECTED[k] for k in counted}
+    async with session_factory(app.engine)() as session:
+        got = (await totals(session, Scope((people.org.id,)), PERIOD, TZ, by_org=False))[0]
+        per_branch = await totals(session, Scope(None), PERIOD, TZ, by_org=True)
+    assert (got.members, got.reported, got.study_minutes, got.group_sessions, got.group_attendances,
+            got.reading_days, got.visits, got.solved, got.topics, got.problems_found, got.problems_listed,
+            got.problems_accepted, got.problems_closed, got.problems_closed_in_period, got.shuxue_answers,
+            got.shuxue_periods, got.shuxue_streak, got.commitments, got.commitments_kept) == tuple(
+        EXPECTED[k] for k in ("members", "reported", "study_minutes", "group_sessions", "group_attendances",
+                              "reading_days", "visits", "solved", "topics", "problems_found",
+                              "problems_listed", "problems_accepted", "problems_closed", "closed_in_period",
+                              "shuxue_answers", "shuxue_periods", "shuxue_streak", "commitments",
+                              "commitments_kept"))
+    assert got.rectification_rate == counted["problems_closed"] / counted["problems_accepted"]
+    assert per_branch[people.org.id] == got  # grouped by branch: the same figures
+    other = await independent(app, people.other.id)
+    assert per_branch[people.other.id].study_minutes == other["study_minutes"] == 90
+    assert people.office.org_id not in per_branch  # the office is no branch
+
+
+async def test_secretary_summary_in_chat(app: App, people: People) -> None:
+    n = await independent(app, people.org.id)
+    chat = CoreChat(app.core, "sec", "王书记")
+    await chat.say(f"/summary {PERIOD_ARGS}")
+    text = chat.text
+    assert text.startswith("📊 机关第一党支部 · 自定时段（2023-10-01 至 2023-10-31）")
+    assert f"学习 {hours(n['study_minutes'])} 小时" in text
+    assert f"集中学习 {n['group_sessions']} 次、{n['group_attendances']} 人次" in text
+    assert f"调研走访 {n['visits']} 次" in text and f"现场解决问题 {n['solved']} 个" in text
+    assert (f"查摆问题 {n['problems_found']} 个，本期销号 {n['closed_in_period']} 个；整改率 "
+            f"{rate(n['problems_closed'], n['problems_accepted'])}（已销号 {n['problems_closed']}/已整改 "
+            f"{n['problems_accepted']}）") in text
+    assert f"述学 {n['shuxue_answers']} 份" in text
+    assert f"承诺已兑现 {n['commitments_kept']}/{n['commitments']} 人" in text
+    assert f"参与 {n['reported']}/{n['members']} 人（{rate(n['reported'], n['members'])}）" in text
+    assert "未报送：党员3、党员4、党员5、党员6、党员7、党员8" in text and "党员9" not in text
+    assert "赵敏" not in text  # another branch
+    # The previous period (2023-08-31…2023-09-30): 李娜's 30 minutes of 自学 and one visit.
+    assert "学习 11.5 小时（较上期 +11）" in text and "调研走访 3 次（较上期 +2）" in text
+    # Ten members: two pages, with buttons.
+    assert "— 第 1/2 页 —" in text and "1. 王书记：" in text and "9. 党员7" not in text
+    assert chat.labels == [t("report.next_page")]
+    await chat.press(t("report.next_page"))
+    assert chat.notice is None, chat.notice
+    (page,) = chat.replies
+    assert page.replace and "— 第 2/2 页 —" in page.text and "9. 党员7：未登记学习" in page.text
+    assert chat.labels == [t("report.prev_page")]
+    for line in text.splitlines():
+        assert len(line) <= 120  # fits a phone: short lines
+
+
+async def test_member_sees_only_their_own(app: App, people: People) -> None:
+    n = await independent(app, people.org.id, people.lina.id)
+    chat = CoreChat(app.core, "lina", "李娜")
+    await chat.say(f"/summary {PERIOD_ARGS}")
+    text = chat.text
+    assert text.startswith("📊 李娜 · ")
+    assert f"学习 {hours(n['study_minutes'])} 小时" in text and "读书班 4" in text
+    assert f"调研走访 {n['visits']} 次" in text and f"述学 {n['shuxue_answers']} 份" in text
+    assert f"查摆问题 {n['problems_found']} 个，本期销号 {n['closed_in_period']} 个" in text
+    assert "王书记" not in text and "未报送" not in text
+    await chat.say("/summary all")
+    assert chat.text == t("report.office_only")
+    await chat.say("/summary 机关第二党支部")
+    assert chat.text == t("report.not_allowed")
+    await chat.say("/summary 2023-10-31 2023-10-01")
+    assert t("report.period_reversed") in chat.text and "/summary 本周" in chat.text
+    await chat.say("/summary 明年某天")
+    assert t("report.bad_period") in chat.text
+    group = CoreChat(app.core, "lina", "李娜", chat_id="-100", private=False)
+    await group.say("/summary")
+    assert group.text == t("report.private_only")
+
+
+async def test_forged_paging_button_shows_nothing_of_another_branch(app: App, people: People) -> None:
+    chat = CoreChat(app.core, "sec", "王书记")
+    await chat.press_data(f"r:b:{people.other.id}:range:20231001:20231031:1")
+    assert chat.replies == [] and chat.notice == t("report.not_allowed")
+    await chat.press_data("r:a:range:20231001:20231031:1")
+    assert chat.notice == t("report.not_allowed")
+    await chat.press_data("r:b:nonsense")
+    assert chat.notice == t("button.stale")
+
+
+async def test_office_rollup_laggards_first(app: App, people: People) -> None:
+    chat = CoreChat(app.core, "office", "马主任")
+    await chat.say(f"/summary all {PERIOD_ARGS}")
+    text = chat.text
+    first, second = text.index("机关第一党支部"), text.index("机关第二党支部")
+    assert first < second  # 40% participation before 100%
+    n = await independent(app, people.org.id)
+    assert (f"1. 机关第一党支部：{rate(n['reported'], n['members'])}｜"
+            f"{round(n['study_minutes'] / 60 / n['members'], 1):g} 小时｜走访 {n['visits']}｜"
+            f"问题 {n['problems_listed']}（{rate(n['problems_closed'], n['problems_accepted'])}）｜述学 3 期") in text
+    async with session_factory(app.engine)() as session:
+        rows = await rollup(session, PERIOD, TZ)
+    assert [row.name for row in rows] == ["机关第一党支部", "机关第二党支部"]
+    await chat.say(f"/summary 机关第二党支部 {PERIOD_ARGS}")
+    assert chat.text.startswith("📊 机关第二党支部") and "赵敏" in chat.text
+
+
+async def _report(app: App, user: str, name: str, args: str) -> CoreChat:
+    chat = CoreChat(app.core, user, name)
+    await chat.say(f"/report {args}")
+    return chat
+
+
+def _document(chat: CoreChat, suffix: str) -> bytes:
+    (doc,) = [r.document for r in chat.replies if r.document and r.document.file_name.endswith(suffix)]
+    return doc.content
+
+
+async def test_report_workbook_and_docx_figures(app: App, people: People) -> None:
+    n = await independent(app, people.org.id)
+    chat = await _report(app, "sec", "王书记", f"台账 总结 {PERIOD_ARGS}")
+    assert chat.replies[0].text.startswith("⏳ 正在生成报表")
+    progress = [r.text for r in chat.replies if r.replace]
+    assert "… 生成 Excel 台账" in progress[1] and progress[-1] == t("report.done", count=2)
+    book = load_workbook(io.BytesIO(_document(chat, ".xlsx")))
+    assert book.sheetnames == ["学习台账", "调研走访台账", "问题清单", "承诺践诺", "述学记录", "汇总"]
+    study = book["学习台账"]
+    rows = list(study.iter_rows(min_row=2, values_only=True))
+    assert [c.value for c in study[1]][:5] == ["支部", "姓名", "学习日期", "学习形式", "时长（小时）"]
+    assert study.freeze_panes == "A2" and study.auto_filter.ref == f"A1:H{len(rows) + 1}"
+    assert study.column_dimensions["F"].width == 36
+    assert len(rows) == 8 and {r[0] for r in rows} == {"机关第一党支部"}  # never another branch's rows
+    assert isinstance(rows[0][2], datetime | date) and isinstance(rows[0][4], float | int)
+    assert round(sum(r[4] for r in rows) * 60) == n["study_minutes"]
+    visits = list(book["调研走访台账"].iter_rows(min_row=2, values_only=True))
+    assert len(visits) == n["visits"] and sum(r[7] for r in visits) == n["solved"]
+    problems = list(book["问题清单"].iter_rows(min_row=2, values_only=True))
+    assert len(problems) == 6  # the five listed and the rejected one, not the deleted one
+    assert sum(1 for r in problems if r[9] == "已销号") == n["problems_closed"]
+    assert len(list(book["述学记录"].iter_rows(min_row=2))) == n["shuxue_answers"]
+    assert len(list(book["承诺践诺"].iter_rows(min_row=2))) == n["commitments"]
+    figures = {r[0]: r[1] for r in book["汇总"].iter_rows(min_row=2, values_only=True)}
+    assert figures["学习时长（小时）"] == n["study_minutes"] / 60
+    assert figures["集中学习次数"] == n["group_sessions"] and figures["集中学习参与人次"] == n["group_attendances"]
+    assert figures["调研走访次数"] == n["visits"] and figures["帮助群众解决问题数"] == n["solved"]
+    assert figures["本期查摆问题数"] == n["problems_found"] and figures["已销号问题数"] == n["problems_closed"]
+    assert figures["整改率"] == n["problems_closed"] / n["problems_accepted"]
+    assert figures["述学份数"] == n["shuxue_answers"] and figures["承诺已兑现人数"] == n["commitments_kept"]
+
+    text = "\n".join(p.text for p in docx.Document(io.BytesIO(_document(chat, ".docx"))).paragraphs)
+    for heading in ("一、总体开展情况", "二、重点工作开展情况", "（一）开展理论学习", "（二）深化调查研究",
+                    "（三）认真检视整改", "三、存在不足", "四、下一步计划"):
+        assert heading in text
+    assert "X" not in text and "Ｘ" not in text and "{" not in text
+    assert f"共有党员{n['members']}名，其中{n['reported']}名" in text
+    assert f"开展集体学习{n['group_sessions']}次，参与{n['group_attendances']}人次" in text
+    assert f"开展调研走访{n['visits']}次，帮助企业群众解决问题{n['solved']}个" in text
+    assert f"本期查摆问题{n['problems_found']}个，问题清单累计{n['problems_listed']}个" in text
+    assert f"问题整改率{rate(n['problems_closed'], n['problems_accepted'])}" in text
+    assert f"述学{n['shuxue_answers']}份，覆盖{n['shuxue_periods']}期" in text
+    assert "赵敏" not in text and "机关第二党支部" not in text
+
+
+async def test_docx_says_plainly_what_is_missing(app: App, branch: Branch) -> None:
+    async with session_factory(app.engine)() as session:
+        found = await summary(session, Scope((branch.org.id,)), "机关第一党支部", PERIOD, TZ)
+    data = stage_summary.StageData("机关第一党支部", PERIOD, found.totals, {}, found.not_reported)
+    text = "\n".join(p.text for p in docx.Document(io.BytesIO(stage_summary.render(data))).paragraphs)
+    for key in ("stage.overall_no_records", "stage.group_study_none", "stage.visits_none",
+                "stage.problems_none", "stage.shuxue_none"):
+        assert t(key) in text
+    assert "整改率" not in text and "X" not in text  # no rate without problems
+
+
+async def test_member_report_has_only_their_rows(app: App, people: People) -> None:
+    chat = await _report(app, "lina", "李娜", f"xlsx {PERIOD_ARGS}")
+    book = load_workbook(io.BytesIO(_document(chat, ".xlsx")))
+    for sheet in book.sheetnames[:-1]:
+        names = {row[1] if sheet != "问题清单" else row[2]
+                 for row in book[sheet].iter_rows(min_row=2, values_only=True)}
+        assert names <= {"李娜"}, sheet
+
+
+def test_chart_renders_with_a_cjk_font() -> None:
+    from matplotlib import font_manager
+    from matplotlib.ft2font import FT2Font
+    from PIL import Image
+
+    data = charts.ChartData("机关第一党支部", [(1, "机关第一党支部")], {(1, date(2023, 10, 9)): 3.5},
+                            {(1, date(2023, 10, 9)): 2.0}, {"pending": {date(2023, 10, 9): 2}})
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        png = charts.render(data)
+    assert not [w for w in caught if "missing from font" in str(w.message) or "Glyph" in str(w.message)]
+    assert png.startswith(b"\x89PNG") and Image.open(io.BytesIO(png)).size == (1000, 1200)
+    found = font_manager.findfont(font_manager.FontProperties(family=charts.cjk_font()),
+                                  fallback_to_default=False)
+    assert str(found).endswith("NotoSansCJK-Regular.ttc") and "site-packages" in str(found)
+    face = FT2Font(found, face_index=getattr(found, "face_index", 0))
+    assert face.family_name == "Noto Sans CJK SC"
+    for char in "机关第一党支部每周学习时长调研走访问题整改已销号":
+        assert face.get_char_index(ord(char)) != 0, char
+
+
+async def test_report_does_not_block_other_users(app: App, people: People, branch: Branch,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    real = stage_summary.render
+
+    def slow(data: stage_summary.StageData) -> bytes:
+        time.sleep(1.0)  # a big document, in its worker thread
+        return real(data)
+
+    monkeypatch.setattr(stage_summary, "render", slow)
+    from tests.chat_driver import Incoming
+
+    outcome = await app.core.handle(Incoming(platform="test", user_id="sec", user_name="王书记",
+                                             chat_id="sec", is_private=True, text="/report 总结"))
+    assert outcome.followup is not None
+    replies = []
+
+    async def drain() -> None:
+        async for reply in outcome.followup:  # type: ignore[union-attr]
+            replies.append(reply)
+
+    job = asyncio.create_task(drain())
+    await asyncio.sleep(0.2)  # the report is rendering now
+    other = CoreChat(app.core, "lina", "李娜")
+    started = time.monotonic()
+    await other.say("/study")
+    await other.press("自学")
+    assert "哪天学习的" in other.text
+    assert time.monotonic() - started < 0.5 and not job.done()
+    await job
+    assert any(r.document for r in replies)
