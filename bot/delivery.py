@@ -156,9 +156,13 @@ class Deliverer:
             return False
         while (overall := self.limiter.overall_wait()) > 0:
             await asyncio.sleep(overall)
-        self.limiter.record(message.chat_id)
         try:
-            await self.sender.send(message.chat_id, to_reply(message))
+            try:
+                await self.sender.send(message.chat_id, to_reply(message))
+            finally:
+                # Counted when the call is over: the platform saw it arrive no later than that,
+                # so however the network's delays vary, its window never sees one too many.
+                self.limiter.record(message.chat_id)
         except PermanentFailure as error:
             log.warning("outbox %s refused for good: %s", message.key, error)
             reason = str(error)

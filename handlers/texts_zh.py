@@ -192,6 +192,7 @@ TEXTS: dict[str, str] = {
     "cli.no_such_member": "名册中没有“{name}”。可用 branchbot org list 查看支部，或先导入名册。",
     "cli.no_token": "缺少 BRANCHBOT_TELEGRAM_TOKEN：请在环境变量或 .env 中设置机器人令牌（或设置 BRANCHBOT_PLATFORM=console 在终端中试用）。",
     # --- scheduler, 述学 and nudges (issue 3) ---
+    "push.undelivered": "⚠️ 近期有 {count} 条提醒未能送达（对方屏蔽了机器人或会话已不存在）：{chats}",
     "calendar.syntax": "日历文件格式有误：{error}",
     "calendar.top": "文件顶层",
     "calendar.where": "第{line}行 [[{table}]] 的 {field}",
@@ -265,6 +266,7 @@ TEXTS: dict[str, str] = {
     "push.pairing": "🏘 你结对的“{place}”已经 {days} 天没有走访了（要求每半个月至少一次）。",
     "push.pairing_never": "🏘 你结对的“{place}”还没有走访记录（要求每半个月至少一次）。",
     # --- problem list, closed loop (issue 4) ---
+    "problem.locked": "这个问题已经由支部书记确认，不能再在这里修改或删除。进展、延期和销号请发送 /progress。",
     "problem.notify": "📌 问题“{problem}”：{actor} {action}{note}\n{hint}",
     "problem.notify_hint_board": "请发送 /problems 查看处理。",
     "problem.notify_hint_progress": "发送 /progress 查看你负责整改的问题。",
@@ -387,6 +389,7 @@ TEXTS: dict[str, str] = {
     "cli.problems_exported": "问题清单已导出：{path}（{count} 个问题）",
     "cli.no_such_branch": "没有名为“{name}”的支部。可用 branchbot org list 查看。",
     # --- summaries and reports (issue 5) ---
+    "report.help": "/summary 汇总（党员看自己，支部书记看本支部，办公室看各支部）\n/report 生成台账、阶段性总结和图表文件",
     "cli.report_need_from": "请同时给出 --from 开始日期（--to 不填则到今天）。",
     "cli.report_all_title": "全局",
     "cli.report_no_branch": "没有名为“{name}”的支部。可用 branchbot org list 查看支部名称。",

@@ -9,6 +9,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 from telegram import Bot
+from telegram.request import HTTPXRequest
 
 from bot.adapters.telegram import TelegramSender
 from bot.app import App
@@ -54,7 +55,9 @@ async def test_limits_retries_and_refusals(app: App, api: FakeBotApi) -> None:
     api.fail_next("sendMessage", error_code=429, description="Too Many Requests: retry after 1",
                   retry_after=1)
     api.fail_next("sendMessage", error_code=502, description="Bad Gateway")
-    async with Bot(api.token, base_url=api.base_url) as bot:
+    api.fail_next("sendMessage", error_code=504, description="Gateway Timeout", delay=1.0)
+    request = HTTPXRequest(read_timeout=0.3)  # the delayed answer comes too late: a timeout
+    async with Bot(api.token, base_url=api.base_url, request=request) as bot:
         deliverer = Deliverer(app.core.sessions, TelegramSender(bot), limits=FAST_GROUPS)
         await deliver_all(deliverer, app)
     delivered = Counter(c.chat_id for c in api.calls if c.method == "sendMessage" and c.error is None)
@@ -67,7 +70,8 @@ async def test_limits_retries_and_refusals(app: App, api: FakeBotApi) -> None:
             select(OutboxMessage).where(OutboxMessage.status == OutboxStatus.failed))}
     assert set(failed) == {"5001", "5002"}
     assert "blocked" in (failed["5001"] or "") and "not found" in (failed["5002"] or "").lower()
-    assert sum(m.attempts for m in rows.values()) == len(rows) + 2  # the 429 and the 502, retried once
+    # the 429, the 502 and the timeout each cost one more attempt
+    assert sum(m.attempts for m in rows.values()) == len(rows) + 3
     group_times = sorted(c.at for c in api.calls if c.method == "sendMessage" and c.chat_id == -200)
     assert group_times[3] - group_times[0] >= 1.5  # the fourth waited for the group's window
 

@@ -25,12 +25,12 @@ from storage.models import (
     Problem,
     ProblemEvent,
     ProblemStatus,
-    Role,
     ShuxueAnswer,
     StudyRecord,
     Visit,
 )
 from storage.repositories.members import MemberRepository
+from storage.repositories.outbox import OutboxRepository, Planned
 from tests.conftest import Branch
 
 SH = ZoneInfo("Asia/Shanghai")
@@ -109,6 +109,21 @@ async def test_reminders_only_to_those_who_did_not_answer_and_are_not_away(week:
     assert "已填写 1/4 人" in text and "已填写：李娜" in text and "刘洋" in text
     assert digest.payload["buttons"][0][0]["data"] == f"n:{week.branch.org.id}:2023-11-13"
     assert all("刘洋" not in m.payload["text"] for m in added if m.is_group)  # nobody named in the group
+    assert "未能送达" not in text
+
+
+async def test_the_digest_names_those_the_platform_refused(week: Week) -> None:
+    await plan_at(week.app, sh(MONDAY, 9, 0))
+    async with session_factory(week.app.engine)() as session, session.begin():
+        await OutboxRepository(session).enqueue([Planned(
+            "milestone:x:1:%d" % week.silent.id, "milestone", "telegram", "1002", {"text": "x"},
+            sh(MONDAY, 9, 0), False, week.branch.org.id, week.silent.id)])
+        (row,) = await session.scalars(select(OutboxMessage).where(OutboxMessage.chat_id == "1002"))
+        await OutboxRepository(session).mark_failed(row.id, "Forbidden: bot was blocked by the user")
+    added = await plan_at(week.app, sh(MONDAY + timedelta(days=1), 18, 0))
+    (digest,) = [m for m in added if m.kind == "shuxue_digest"]
+    warning = digest.payload["text"].splitlines()[-1]
+    assert warning.startswith("⚠️ 近期有 1 条提醒未能送达") and warning.endswith("：刘洋")
 
 
 async def test_downtime_within_grace_sends_once_and_older_is_dropped(week: Week, caplog) -> None:

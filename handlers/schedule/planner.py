@@ -172,6 +172,12 @@ async def _remind_and_digest(session: AsyncSession, plan_: _Plan, audience: Audi
     text = t("push.shuxue_digest", org=branch.org.name, period=_md(period), done=len(done),
              total=len(branch.people), done_names="、".join(done) or "—",
              missing_names="、".join(p.name for p in missing) or "—")
+    refused = await OutboxRepository(session).failed_since(
+        branch.org.id, remind - timedelta(days=7 * branch.rhythm.every_weeks))
+    if refused:
+        names = {person.name if (person := audience.person(m.member_id or 0)) else m.chat_id
+                 for m in refused}
+        text += "\n" + t("push.undelivered", count=len(refused), chats="、".join(sorted(names)))
     buttons = ((Button(t("push.nudge_again"), data=f"n:{branch.org.id}:{period.isoformat()}"),),) \
         if missing else ()
     for secretary in branch.secretaries:

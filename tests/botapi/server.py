@@ -243,7 +243,7 @@ class FakeBotApi:
         self._query_ids = itertools.count(4_000_000_001)
         self._query_chats: dict[str, int] = {}
         self._unanswered_queries: set[str] = set()
-        self._failures: dict[str, deque[ApiError]] = {}
+        self._failures: dict[str, deque[tuple[float, ApiError]]] = {}
         self._limits: tuple[int, int, int] | None = None
         self._group_window = 60.0
         self._sent_all: deque[float] = deque()
@@ -504,10 +504,12 @@ class FakeBotApi:
         description: str = "Internal Server Error",
         retry_after: int | None = None,
         times: int = 1,
+        delay: float = 0.0,
     ) -> None:
-        """Answer the next ``times`` calls of ``method`` with this error (before any effect)."""
+        """Answer the next ``times`` calls of ``method`` with this error (before any effect),
+        after ``delay`` seconds (longer than the client waits: a timeout)."""
         queue = self._failures.setdefault(method.lower(), deque())
-        queue.extend(ApiError(error_code, description, retry_after) for _ in range(times))
+        queue.extend((delay, ApiError(error_code, description, retry_after)) for _ in range(times))
 
     # ----------------------------------------------------------------- observing
 
@@ -581,7 +583,9 @@ class FakeBotApi:
                 raise ApiError(404, "Not Found")
             failures = self._failures.get(name.lower())
             if failures:
-                raise failures.popleft()
+                delay, failure = failures.popleft()
+                await asyncio.sleep(delay)
+                raise failure
             if name in _SEND_METHODS:
                 self._check_recipient(params)
             result = await impl(params)
