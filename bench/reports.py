@@ -1,20 +1,21 @@
 """Benchmark: summaries and report files on a year of data, in SQLite and in PostgreSQL.
 
     python bench/reports.py [--records 1000000] [--branches 60] [--members 5000] [--iterations 40]
-                            [--postgres-url URL] [--skip-postgres]
+                            [--period 全程] [--postgres-url URL] [--skip-postgres] [--suggested-indexes]
 
 Generates --records records (study 65%, visits 20%, 述学 10%, problems 4%, the rest commitments;
 problems also get their history events) for --members members in --branches branches over the year
 ending today, bulk-inserted (sqlite3 executemany; PostgreSQL COPY) into a migrated schema. Then,
-through the core as a secretary would (an Incoming into Core.handle), it times:
+through the core as a user would (an Incoming into Core.handle), on each database it times:
 
-- a branch's `/summary 全程` (the whole year: the heaviest period) on each database, p50/p99;
-- the office roll-up `/summary all 全程` on PostgreSQL, p50;
+- a secretary's `/summary` (本月) and `/summary 全程` (the whole year, the heaviest), p50/p99;
+- the office roll-up `/summary all` for the same two periods, p50;
 - the full-branch Excel export (`branchbot report --format xlsx`, a year) as its own process:
-  peak RSS in MB;
-- the Word stage summary of the whole bureau, seconds.
+  time and peak RSS (VmHWM);
+- the Word stage summary of the whole bureau for the year, seconds.
 
-The last line is:
+``--suggested-indexes`` adds the covering indexes proposed for a migration, to see what they buy.
+The last line (the year's figures) is:
 
     reports: sqlite_p50_ms=… sqlite_p99_ms=… pg_p50_ms=… pg_p99_ms=… rollup_pg_p50_ms=… xlsx_peak_mb=… docx_s=…
 """
@@ -23,9 +24,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import os
 import random
-import resource
 import sqlite3
 import statistics
 import subprocess
@@ -220,10 +221,12 @@ def export_peak(url: str, out: Path) -> tuple[float, float]:
     """Seconds and peak RSS (MB) of `branchbot report --format xlsx` for one branch, a year."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("BRANCHBOT_")}
     env.update(BRANCHBOT_DATABASE_URL=url, PYTHONPATH=str(ROOT))
-    script = ("import resource, runpy, sys; sys.argv = sys.argv[1:]\n"
+    # VmHWM, not ru_maxrss: Linux carries ru_maxrss over exec from this (big) process.
+    script = ("import runpy, sys; sys.argv = sys.argv[1:]\n"
               "try:\n    runpy.run_module('bot.cli', run_name='__main__')\n"
               "except SystemExit:\n    pass\n"
-              "print('peak_kb', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)")
+              "hwm = [l for l in open('/proc/self/status') if l.startswith('VmHWM')][0]\n"
+              "print('peak_kb', hwm.split()[1], file=sys.stderr)")
     started = time.perf_counter()
     done = subprocess.run([sys.executable, "-c", script, "branchbot", "report", "--branch", "第01党支部",
                            "--period", "全程", "--format", "xlsx", "--out", str(out)],
@@ -254,14 +257,71 @@ async def docx_seconds(url: str) -> float:
         await engine.dispose()
 
 
+SUGGESTED_INDEXES = (
+    "CREATE INDEX ix_study_records_cover ON study_records (org_id, study_date, form, minutes, member_id) "
+    "WHERE deleted_at IS NULL",
+    "CREATE INDEX ix_visits_cover ON visits (org_id, visit_date, member_id, solved_count) "
+    "WHERE deleted_at IS NULL",
+    "CREATE INDEX ix_commitments_org ON commitments (org_id)",
+)
+
+
+async def postgres_database(url: str, name: str, create: bool) -> None:
+    admin = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+    connection = await asyncpg.connect(admin)
+    try:
+        await connection.execute(f'CREATE DATABASE "{name}"' if create
+                                 else f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await connection.close()
+
+
+async def add_indexes(sqlite_path: Path, pg_dsn: str | None) -> None:
+    with sqlite3.connect(sqlite_path) as db:
+        for sql in SUGGESTED_INDEXES:
+            db.execute(sql)
+        db.execute("ANALYZE")
+    if pg_dsn is not None:
+        connection = await asyncpg.connect(pg_dsn)
+        try:
+            for sql in SUGGESTED_INDEXES:
+                await connection.execute(sql)
+            await connection.execute("ANALYZE")
+        finally:
+            await connection.close()
+
+
+async def measure(name: str, url: str, args: argparse.Namespace, tmp: Path) -> dict[str, float]:
+    """The figures of one database; each line printed as it is known."""
+    out: dict[str, float] = {}
+    for label, text in (("month", "/summary"), ("year", f"/summary {args.period}")):
+        times = await time_summaries(url, args.branches, args.iterations, text)
+        out[f"{label}_p50"], out[f"{label}_p99"] = statistics.median(times), percentile(times, 0.99)
+        rollup = await time_summaries(url, args.branches, max(5, args.iterations // 4),
+                                      text.replace("/summary", "/summary all"), office=True)
+        out[f"{label}_rollup_p50"] = statistics.median(rollup)
+        print(f"{name}: {text!r}: branch p50 {out[f'{label}_p50']:.0f} ms, p99 {out[f'{label}_p99']:.0f} ms; "
+              f"office roll-up p50 {out[f'{label}_rollup_p50']:.0f} ms", flush=True)
+    seconds, out["xlsx_mb"] = export_peak(url, tmp / f"{name}.xlsx")
+    print(f"{name}: full-branch xlsx (a year) {seconds:.1f}s, peak RSS {out['xlsx_mb']:.0f} MB, "
+          f"{(tmp / f'{name}.xlsx').stat().st_size // 1024} KB", flush=True)
+    out["docx_s"] = await docx_seconds(url)
+    print(f"{name}: bureau stage summary docx (a year, {args.branches} branches) {out['docx_s']:.1f}s",
+          flush=True)
+    return out
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--records", type=int, default=1_000_000)
     parser.add_argument("--branches", type=int, default=60)
     parser.add_argument("--members", type=int, default=5000)
     parser.add_argument("--iterations", type=int, default=40)
+    parser.add_argument("--period", default="全程", help="the long period timed besides 本月")
     parser.add_argument("--postgres-url", default=DEFAULT_PG)
     parser.add_argument("--skip-postgres", action="store_true")
+    parser.add_argument("--suggested-indexes", action="store_true",
+                        help="add SUGGESTED_INDEXES after loading (not yet in the migrations)")
     args = parser.parse_args()
 
     today = datetime.now(UTC).date()
@@ -270,57 +330,45 @@ async def main() -> None:
     counted = sum(len(rows[t]) for t in ("study_records", "visits", "problems", "shuxue_answers", "commitments"))
     print(f"planned {counted} records (+{len(rows['problem_events'])} problem events) "
           f"in {time.perf_counter() - started:.1f}s", flush=True)
-    figures: dict[str, str] = {}
-    with tempfile.TemporaryDirectory() as tmp:
+    pg_name = f"bb_bench_{uuid.uuid4().hex[:8]}"
+    pg_url = make_url(args.postgres_url).set(database=pg_name).render_as_string(hide_password=False)
+    pg_dsn = make_url(pg_url).set(drivername="postgresql").render_as_string(hide_password=False)
+    with tempfile.TemporaryDirectory() as name:
+        tmp = Path(name)
         sqlite_url = f"sqlite+aiosqlite:///{tmp}/bench.db"
         await migrate(sqlite_url)
         started = time.perf_counter()
-        load_sqlite(Path(tmp) / "bench.db", rows)
-        print(f"sqlite: loaded in {time.perf_counter() - started:.1f}s", flush=True)
-        times = await time_summaries(sqlite_url, args.branches, args.iterations, "/summary 全程")
-        figures["sqlite_p50_ms"] = f"{statistics.median(times):.0f}"
-        figures["sqlite_p99_ms"] = f"{percentile(times, 0.99):.0f}"
-        rollup = await time_summaries(sqlite_url, args.branches, max(5, args.iterations // 4),
-                                      "/summary all 全程", office=True)
-        print(f"sqlite: branch summary p50 {figures['sqlite_p50_ms']} ms, p99 {figures['sqlite_p99_ms']} ms; "
-              f"roll-up p50 {statistics.median(rollup):.0f} ms", flush=True)
-        xlsx_s, xlsx_mb = export_peak(sqlite_url, Path(tmp) / "branch.xlsx")
-        print(f"sqlite: full-branch xlsx {xlsx_s:.1f}s, peak {xlsx_mb:.0f} MB "
-              f"({(Path(tmp) / 'branch.xlsx').stat().st_size // 1024} KB)", flush=True)
-        figures["xlsx_peak_mb"] = f"{xlsx_mb:.0f}"
-        figures["docx_s"] = f"{await docx_seconds(sqlite_url):.2f}"
-
+        load_sqlite(tmp / "bench.db", rows)
+        print(f"sqlite: loaded in {time.perf_counter() - started:.1f}s (executemany)", flush=True)
         if not args.skip_postgres:
-            admin = make_url(args.postgres_url).set(drivername="postgresql")
-            name = f"bb_bench_{uuid.uuid4().hex[:8]}"
-            admin_dsn = admin.render_as_string(hide_password=False)
-            connection = await asyncpg.connect(admin_dsn)
-            await connection.execute(f'CREATE DATABASE "{name}"')
-            await connection.close()
-            try:
-                pg_url = make_url(args.postgres_url).set(database=name).render_as_string(hide_password=False)
+            await postgres_database(args.postgres_url, pg_name, create=True)
+        try:
+            if not args.skip_postgres:
                 await migrate(pg_url)
                 started = time.perf_counter()
-                await load_postgres(admin.set(database=name).render_as_string(hide_password=False), rows)
-                print(f"postgresql: loaded in {time.perf_counter() - started:.1f}s", flush=True)
-                times = await time_summaries(pg_url, args.branches, args.iterations, "/summary 全程")
-                figures["pg_p50_ms"] = f"{statistics.median(times):.0f}"
-                figures["pg_p99_ms"] = f"{percentile(times, 0.99):.0f}"
-                rollup = await time_summaries(pg_url, args.branches, max(5, args.iterations // 4),
-                                              "/summary all 全程", office=True)
-                figures["rollup_pg_p50_ms"] = f"{statistics.median(rollup):.0f}"
-                xlsx_s, xlsx_mb = export_peak(pg_url, Path(tmp) / "branch_pg.xlsx")
-                print(f"postgresql: full-branch xlsx {xlsx_s:.1f}s, peak {xlsx_mb:.0f} MB", flush=True)
-                figures["xlsx_peak_mb"] = f"{max(float(figures['xlsx_peak_mb']), xlsx_mb):.0f}"
-            finally:
-                connection = await asyncpg.connect(admin_dsn)
-                await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-                await connection.close()
-    order = ("sqlite_p50_ms", "sqlite_p99_ms", "pg_p50_ms", "pg_p99_ms", "rollup_pg_p50_ms", "xlsx_peak_mb",
-             "docx_s")
-    print("reports: " + " ".join(f"{key}={figures.get(key, 'n/a')}" for key in order))
+                await load_postgres(pg_dsn, rows)
+                print(f"postgresql: loaded in {time.perf_counter() - started:.1f}s (COPY)", flush=True)
+            del rows
+            gc.collect()  # the generated rows are gone: no full collections walking them while timing
+            if args.suggested_indexes:
+                await add_indexes(tmp / "bench.db", None if args.skip_postgres else pg_dsn)
+                print("suggested indexes added", flush=True)
+            lite = await measure("sqlite", sqlite_url, args, tmp)
+            pg = {} if args.skip_postgres else await measure("postgresql", pg_url, args, tmp)
+        finally:
+            if not args.skip_postgres:
+                await postgres_database(args.postgres_url, pg_name, create=False)
+    figures = {
+        "sqlite_p50_ms": f"{lite['year_p50']:.0f}", "sqlite_p99_ms": f"{lite['year_p99']:.0f}",
+        "pg_p50_ms": f"{pg['year_p50']:.0f}" if pg else "n/a",
+        "pg_p99_ms": f"{pg['year_p99']:.0f}" if pg else "n/a",
+        "rollup_pg_p50_ms": f"{pg['year_rollup_p50']:.0f}" if pg else "n/a",
+        "xlsx_peak_mb": f"{max(lite['xlsx_mb'], pg.get('xlsx_mb', 0)):.0f}",
+        "docx_s": f"{max(lite['docx_s'], pg.get('docx_s', 0)):.2f}",
+    }
+    print(f"(the figures below are for {args.period!r}, the heaviest period; 本月 is above)")
+    print("reports: " + " ".join(f"{key}={value}" for key, value in figures.items()))
 
 
 if __name__ == "__main__":
-    resource.setrlimit(resource.RLIMIT_NOFILE, resource.getrlimit(resource.RLIMIT_NOFILE))
     asyncio.run(main())

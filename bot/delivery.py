@@ -89,6 +89,7 @@ class RateLimiter:
 
 
 TELEGRAM_LIMITS = Limits()
+LEASE = timedelta(seconds=60)  # how long a message taken for sending stays taken
 UNLIMITED = Limits(per_second=10_000, per_chat_second=10_000, per_group_minute=10_000, margin=0)
 
 
@@ -156,6 +157,10 @@ class Deliverer:
             return False
         while (overall := self.limiter.overall_wait()) > 0:
             await asyncio.sleep(overall)
+        async with self.sessions() as session, session.begin():
+            now = self.now()
+            if not await OutboxRepository(session).lease(message.id, now, now + LEASE):
+                return True  # another deliverer has it
         try:
             try:
                 await self.sender.send(message.chat_id, to_reply(message))

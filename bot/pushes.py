@@ -10,14 +10,18 @@ from datetime import timedelta
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 
+from sqlalchemy import delete
+
 from bot.app import App
 from bot.delivery import TELEGRAM_LIMITS, Deliverer, Limits, Sender
 from handlers.schedule.planner import PlanConfig, PlanResult, plan
 from handlers.schedule.times import parse_hhmm
+from storage.models import HandledEvent
 from storage.types import utcnow
 
 log = logging.getLogger(__name__)
 LOOK_BACK = timedelta(days=8)  # how far back a start-up looks for prompts it missed
+HANDLED_EVENTS_KEPT = timedelta(days=7)
 
 
 def plan_config(app: App, platform: str) -> PlanConfig:
@@ -44,11 +48,19 @@ class Pushes:
             self.deliverer.wake()
         return result
 
+    async def housekeeping(self) -> None:
+        """Forget handled update ids after a week (a redelivery comes within minutes)."""
+        async with self.app.core.sessions() as session, session.begin():
+            await session.execute(delete(HandledEvent).where(
+                HandledEvent.at < utcnow() - HANDLED_EVENTS_KEPT))
+
     async def start(self) -> None:
         self.app.core.on_enqueue = self.deliverer.wake
         await self.tick(look_back=LOOK_BACK)
         self.scheduler.add_job(self.tick, CronTrigger(second=0), id="plan", coalesce=True,
                                max_instances=1, misfire_grace_time=50)
+        self.scheduler.add_job(self.housekeeping, CronTrigger(hour=3, minute=17), id="housekeeping",
+                               coalesce=True, max_instances=1)
         self.scheduler.start()
         self._task = asyncio.create_task(self.deliverer.run(), name="deliverer")
 

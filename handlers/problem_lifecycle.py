@@ -17,6 +17,7 @@ S = ProblemStatus
 OPEN: frozenset[ProblemStatus] = frozenset({S.rectifying, S.closure_requested})  # being worked on
 ACCEPTED: frozenset[ProblemStatus] = OPEN | {S.closed}  # the denominator of 整改率
 UPDATE_EVERY = timedelta(days=14)  # "问题清单至少每两周更新一次"
+COORDINATION_KIND = "需上级协调"  # the kind (vocabulary.PROBLEM_KINDS) routed to the office
 
 
 class Action(str, enum.Enum):

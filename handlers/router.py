@@ -185,7 +185,8 @@ class Core:
         extra = "\n" + t("help.secretary") if ctx.member.role in (Role.secretary, Role.office) else ""
         if ctx.member.role in (Role.secretary, Role.office):
             extra += "\n" + t("problem.help_board")
-        return [Reply(t("help.member") + "\n" + t("problem.help_progress") + extra)]
+        return [Reply(t("help.member") + "\n" + t("problem.help_progress") + "\n" + t("report.help")
+                      + extra)]
 
     async def _schedule(self, ctx: Context, _args: str) -> list[Reply]:
         if ctx.member is None:

@@ -180,6 +180,10 @@ async def test_problem_deadlines_and_updates(week: Week) -> None:
         Problem(reporter_id=week.silent.id, org_id=week.branch.org.id, description="已逾期四天",
                 source="调研", kind="限期整改", owner_name="刘洋", owner_id=week.silent.id,
                 deadline=MONDAY - timedelta(days=4), measures="m", status=ProblemStatus.rectifying),
+        Problem(reporter_id=week.silent.id, org_id=week.branch.org.id, description="申请销号待批",
+                source="调研", kind="限期整改", owner_name="刘洋", owner_id=week.silent.id,
+                deadline=MONDAY - timedelta(days=5), measures="m",
+                status=ProblemStatus.closure_requested),
         Problem(reporter_id=week.silent.id, org_id=week.branch.org.id, description="已销号的",
                 source="调研", kind="限期整改", owner_name="刘洋", owner_id=week.silent.id,
                 deadline=MONDAY - timedelta(days=4), measures="m", status=ProblemStatus.closed),
@@ -190,8 +194,8 @@ async def test_problem_deadlines_and_updates(week: Week) -> None:
     added = await plan_at(week.app, sh(MONDAY, 9, 0))
     nudges = sorted((m.kind, m.chat_id, m.payload["text"][:12]) for m in added if not m.is_group)
     kinds = [(kind, chat) for kind, chat, _ in nudges]
-    assert kinds.count(("deadline", "1002")) == 2  # 3 days left; 4 days overdue
-    assert ("deadline", "7") in kinds  # overdue 3+ days: the secretary hears too
+    assert kinds.count(("deadline", "1002")) == 2  # 3 days left; 4 days overdue (not 申请销号)
+    assert kinds.count(("deadline", "7")) == 2  # overdue 3+ days, 申请销号 included: the secretary
     assert kinds.count(("stale", "1002")) == 2  # no update for 20 days
     assert not any("已销号的" in text for *_, text in nudges)
     assert await plan_at(week.app, sh(MONDAY, 9, 1)) == []

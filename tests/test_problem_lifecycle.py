@@ -150,6 +150,13 @@ async def test_every_state_and_action(app: App, branch: Branch) -> None:
                 assert event.actor_id == branch.secretary.id
 
 
+def test_the_office_kind_is_one_members_can_pick() -> None:
+    from handlers.problem_lifecycle import COORDINATION_KIND
+    from handlers.vocabulary import PROBLEM_KINDS
+
+    assert COORDINATION_KIND in PROBLEM_KINDS
+
+
 def test_overdue_is_open_and_past_its_deadline() -> None:
     day = date(2026, 11, 22)
     assert is_overdue(S.rectifying, day - timedelta(days=1), day)
@@ -479,3 +486,15 @@ def test_the_command_line_export_names_an_unknown_branch(tmp_path: Any) -> None:
     result = cli(tmp_path, "problems", "export", "--out", str(tmp_path / "x.xlsx"))
     assert result.returncode == 0 and "0 个问题" in result.stdout
     assert [c.value for c in load_workbook(tmp_path / "x.xlsx").active[1]][0] == "序号"
+
+
+async def test_an_accepted_problem_is_not_edited_or_deleted_from_mine(app: App, branch: Branch) -> None:
+    member = await joined(app, "1001", "李娜", branch.org.invite_code)
+    problem_id = await add_problem(app, branch.roster_only, status=S.rectifying)
+    before = await problem(app, problem_id)
+    for button in ("修改1", "删除1"):
+        await member.say("/mine")
+        await member.press(button)
+        assert member.text.endswith(t("problem.locked"))
+    after = await problem(app, problem_id)
+    assert (after.deadline, after.deleted_at) == (before.deadline, None)

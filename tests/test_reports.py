@@ -193,6 +193,8 @@ async def test_forged_paging_button_shows_nothing_of_another_branch(app: App, pe
     assert chat.notice == t("report.not_allowed")
     await chat.press_data("r:b:nonsense")
     assert chat.notice == t("button.stale")
+    await chat.press_data(f"r:b:{people.org.id}:bogus:20231001:20231031:1")
+    assert chat.notice == t("button.stale")
 
 
 async def test_office_rollup_laggards_first(app: App, people: People) -> None:
@@ -339,3 +341,25 @@ async def test_report_does_not_block_other_users(app: App, people: People, branc
     assert time.monotonic() - started < 0.5 and not job.done()
     await job
     assert any(r.document for r in replies)
+
+
+def test_periods_and_the_one_before() -> None:
+    from handlers.parsing import InvalidInput
+    from handlers.reports.periods import parse_period, previous
+
+    today = date(2023, 11, 15)  # a Wednesday
+    month = parse_period([], today, None)
+    assert (month.start, month.end, month.kind) == (date(2023, 11, 1), today, "this_month")
+    assert (previous(month).start, previous(month).end) == (date(2023, 10, 1), date(2023, 10, 15))
+    last = parse_period(["上月"], today, None)
+    assert (last.start, last.end) == (date(2023, 10, 1), date(2023, 10, 31))
+    assert (previous(last).start, previous(last).end) == (date(2023, 9, 1), date(2023, 9, 30))
+    week = parse_period(["本周"], today, None)
+    assert (week.start, previous(week).start, previous(week).end) == (
+        date(2023, 11, 13), date(2023, 11, 6), date(2023, 11, 8))
+    assert parse_period(["全程"], today, date(2023, 9, 15)).start == date(2023, 9, 15)
+    span = parse_period(["2023-10-01", "10月10日"], today, None)
+    assert (span.days, previous(span).start, previous(span).end) == (10, date(2023, 9, 21), date(2023, 9, 30))
+    for words in (["明天见"], ["2023-10-01"] * 3, ["2020-01-01", "2023-10-01"]):
+        with pytest.raises(InvalidInput):
+            parse_period(words, today, None)

@@ -10,6 +10,7 @@ from handlers.dialogs.engine import Choice, Dialog, Step, register
 from handlers.dialogs.fields import show_date, show_minutes
 from handlers.events import Reply
 from handlers.i18n import t
+from storage.models import Problem, ProblemStatus
 from storage.repositories.records import Record, RecordRepository
 
 LOADERS = {"study": study.load, "visit": visit.load, "problem": problem.load,
@@ -65,6 +66,8 @@ async def chosen(ctx: Context, data: dict[str, Any]) -> list[Reply]:
     record = await RecordRepository(ctx.session).get_owned(item["kind"], item["id"], ctx.member)
     if record is None:
         return [Reply(t("record.gone"))]
+    if isinstance(record, Problem) and record.status is not ProblemStatus.pending:
+        return [Reply(t("problem.locked"))]  # accepted: it changes only through its lifecycle
     if action == "edit":
         return await engine.start(ctx, DIALOG_OF[item["kind"]], LOADERS[item["kind"]](record))  # type: ignore[arg-type]
     return await engine.start(ctx, "delete", {"kind": item["kind"], "id": item["id"],

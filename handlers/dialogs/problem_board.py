@@ -19,7 +19,8 @@ from handlers.problem_lifecycle import ACTION_TEXT, Action, actions_for, can_see
 from handlers.problems import actions, export, views
 from handlers.problems.actions import perform
 from storage.models import Member, Organization, Role
-from storage.repositories.problems import VIEWS, ProblemRepository
+from handlers.problems.scopes import VIEWS, counts, view_filter
+from storage.repositories.problems import ProblemRepository
 
 PROBLEM_ID = "problem_id"
 MINE = "mine"  # the view /progress shows: the member's own problems in work
@@ -75,13 +76,11 @@ async def export_reply(ctx: Context, member: Member) -> Reply:
 
 async def open_board(ctx: Context, member: Member) -> list[Reply]:
     repo = ProblemRepository(ctx.session)
-    counts = await repo.counts(scope_of(member), ctx.today)
+    numbers = await counts(repo, scope_of(member), ctx.today)
     shown = [v for v in VIEWS if v != "coordination" or member.role is Role.office]
-    numbers = {"pending": counts.pending, "rectifying": counts.rectifying,
-               "overdue": counts.overdue, "closure_requested": counts.closure_requested,
-               "closed": counts.closed, "coordination": counts.coordination}
-    tabs = [[t("problem.view_label", name=t(VIEW_TEXT[v]), count=numbers[v]), v] for v in shown]
-    text = views.summary(counts, await _scope_name(ctx, member))
+    tabs = [[t("problem.view_label", name=t(VIEW_TEXT[v]), count=numbers.of_view(v)), v]
+            for v in shown]
+    text = views.summary(numbers, await _scope_name(ctx, member))
     return await engine.start(ctx, "problem_board", {"text": text, "tabs": tabs})
 
 
@@ -104,21 +103,22 @@ async def open_list(ctx: Context, view: str) -> list[Reply]:
     repo = ProblemRepository(ctx.session)
     if view == MINE:
         problems = await repo.owned_in_work(member)
+        if not problems:
+            return [Reply(t("problem.progress_none"))]
     else:
-        problems = await repo.listing(scope_of(member), view, ctx.today, limit=LIST_LIMIT + 1)
+        problems = await repo.listing(scope_of(member), view_filter(view, ctx.today),
+                                      limit=LIST_LIMIT + 1)
+    shown = problems[:LIST_LIMIT]
     lines = [t("problem.list_header", name=t(VIEW_TEXT[view]))]
-    lines += [views.line(n, p, ctx.today) for n, p in enumerate(problems[:LIST_LIMIT], start=1)]
+    lines += [views.line(n, p, ctx.today) for n, p in enumerate(shown, start=1)]
     if not problems:
         lines.append(t("problem.list_empty"))
     elif len(problems) > LIST_LIMIT:
         lines.append(t("problem.list_more", limit=LIST_LIMIT))
-    elif problems:
+    else:
         lines.append(t("problem.list_pick"))
-    ids = [p.id for p in problems[:LIST_LIMIT]]
-    if not ids and view == MINE:
-        return [Reply(t("problem.progress_none"))]
-    return await engine.start(ctx, "problem_list", {"text": "\n".join(lines), "ids": ids,
-                                                    "view": view})
+    return await engine.start(ctx, "problem_list", {"text": "\n".join(lines),
+                                                    "ids": [p.id for p in shown], "view": view})
 
 
 async def _numbers(_ctx: Context, data: dict[str, Any]) -> list[Choice]:

@@ -10,13 +10,12 @@ from sqlalchemy import ColumnElement, and_, or_, select
 
 from handlers.context import Context
 from handlers.i18n import t
-from handlers.problem_lifecycle import ACTION_TEXT, Action
+from handlers.problem_lifecycle import ACTION_TEXT, COORDINATION_KIND, Action
 from handlers.problems.views import short
 from handlers.schedule.planner import payload
 from handlers.schedule.times import after_quiet_hours
 from storage.models import Identity, Member, Problem, ProblemEvent, Role
 from storage.repositories.outbox import OutboxRepository, Planned
-from storage.repositories.problems import COORDINATION_KIND
 
 TO_APPROVERS = {Action.request_closure, Action.request_extension}
 TO_OWNER = {Action.accept, Action.send_back, Action.approve, Action.reopen, Action.extend,

@@ -8,8 +8,7 @@ from datetime import date
 
 from sqlalchemy import ColumnElement, and_
 
-from handlers.problem_lifecycle import ACCEPTED, OPEN
-from handlers.vocabulary import COORDINATION_KIND
+from handlers.problem_lifecycle import ACCEPTED, COORDINATION_KIND, OPEN
 from storage.models import Problem, ProblemStatus
 from storage.repositories.problems import ProblemRepository
 

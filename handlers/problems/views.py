@@ -8,7 +8,8 @@ from zoneinfo import ZoneInfo
 from handlers.i18n import t
 from handlers.problem_lifecycle import ACTION_TEXT, STATUS_TEXT, is_overdue
 from storage.models import Problem, ProblemEvidence
-from storage.repositories.problems import Counts, HistoryLine
+from handlers.problems.scopes import Counts
+from storage.repositories.problems import HistoryLine
 
 
 def day(value: date) -> str:
@@ -34,7 +35,8 @@ def rate(counts: Counts) -> str:
 
 
 def summary(counts: Counts, scope: str) -> str:
-    return t("problem.board_summary", scope=scope, found=counts.found, pending=counts.pending,
+    return t("problem.board_summary", scope=scope, found=counts.found,
+             pending=counts.of_view("pending"),
              in_progress=counts.in_progress, overdue=counts.overdue, closed=counts.closed,
              rate=rate(counts))
 

@@ -20,7 +20,7 @@ from handlers.parsing import InvalidInput, normalize
 from handlers.reports import figures
 from handlers.reports.figures import Scope
 from handlers.reports.files import FORMAT_WORDS, FORMATS, Request, produce
-from handlers.reports.periods import Period, campaign, parse_period
+from handlers.reports.periods import KINDS, Period, campaign, parse_period
 from handlers.reports.summary import rollup, summary
 from handlers.reports.text import branch_text, member_text, pages, rollup_text
 from storage.models import Member, Role
@@ -148,10 +148,9 @@ async def summary_command(ctx: Context, args: str) -> list[Reply]:
 
 
 def _allowed(member: Member, org_id: int | None) -> bool:
+    """Every branch (``None``: all side by side) for the office; a secretary only their own."""
     who = audience(member)
-    if who.kind == "office":
-        return True
-    return who.kind == "branch" and org_id is not None and (org_id,) == who.scope.org_ids
+    return who.kind == "office" or (who.kind == "branch" and (org_id,) == who.scope.org_ids)
 
 
 async def on_button(ctx: Context, data: str) -> Outcome:
@@ -165,12 +164,13 @@ async def on_button(ctx: Context, data: str) -> Outcome:
             org_id, (kind, start, end, page) = None, parts[1:]
         else:
             raise ValueError(data)
+        if kind not in KINDS:
+            raise ValueError(kind)
         period = Period(_decode(start), _decode(end), kind)
         number = int(page)
     except ValueError:
         return Outcome(notice=t("button.stale"))
-    if member is None or not _allowed(member, org_id) or (org_id is None and
-                                                          audience(member).kind != "office"):
+    if member is None or not _allowed(member, org_id):
         return Outcome(notice=t("report.not_allowed"))
     if org_id is None:
         return Outcome([await _rollup_reply(ctx, period, number, replace=True)])

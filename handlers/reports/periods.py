@@ -20,13 +20,14 @@ MONTH_WORDS = ("本月", "这个月", "月")
 LAST_MONTH_WORDS = ("上月", "上个月")
 CAMPAIGN_WORDS = ("全程", "至今", "累计", "全部时间")
 MAX_DAYS = 3 * 366
+KINDS = ("this_week", "last_week", "this_month", "last_month", "campaign", "range", "previous")
 
 
 @dataclass(frozen=True)
 class Period:
     start: date
     end: date  # inclusive
-    kind: str  # "this_week", "last_week", "this_month", "last_month", "campaign", "range", "previous"
+    kind: str  # one of KINDS; names the period in the text
 
     @property
     def label(self) -> str:

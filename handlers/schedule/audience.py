@@ -69,8 +69,13 @@ class Audience:
     def person(self, member_id: int) -> Person | None:
         return self._people.get(member_id)
 
+    def secretaries_of(self, org_id: int) -> list[Person]:
+        branch = self._branches.get(org_id)
+        return branch.secretaries if branch else []
+
     def __post_init__(self) -> None:
         self._people = {p.member_id: p for b in self.branches for p in b.people}
+        self._branches = {b.org.id: b for b in self.branches}
 
 
 async def load_audience(session: AsyncSession, platform: str, today: date) -> Audience:

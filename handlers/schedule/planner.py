@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.events import Button
 from handlers.i18n import t
+from handlers.problem_lifecycle import OPEN, UPDATE_EVERY, is_overdue
 from handlers.schedule.audience import Audience, Branch, Person, load_audience
 from handlers.schedule.times import (
     after_quiet_hours,
@@ -45,7 +46,6 @@ log = logging.getLogger(__name__)
 
 ROLE_NAMES = {"党员": Role.member, "支委": Role.committee, "支部书记": Role.secretary,
               "办公室": Role.office}
-OPEN = (ProblemStatus.pending, ProblemStatus.rectifying)
 DEFAULT_MILESTONE_DAYS = (7, 3, 1, 0)
 SOON_DAYS = (3, 0)  # a deadline's owner hears 3 days before and on the day
 SECRETARY_AFTER_DAYS = 3  # overdue this long: the secretary hears too
@@ -60,7 +60,6 @@ class PlanConfig:
     quiet_end: time = time(8, 0)
     nudge_at: time = time(9, 0)  # when daily nudges (deadlines, calendar) go out
     yearly_target_minutes: int = 32 * 60
-    stale_days: int = 14
     pairing_days: int = 15
 
 
@@ -211,36 +210,38 @@ async def _milestones(session: AsyncSession, plan_: _Plan, audience: Audience, d
 # --- problems, study hours, paired villages ------------------------------------------------------
 
 async def _problems(session: AsyncSession, plan_: _Plan, audience: Audience, day: date) -> None:
+    """Deadlines and updates, by the lifecycle's own rules: the owner hears while the work is
+    theirs (整改中); the secretary hears of any open problem long overdue (also one waiting for
+    their decision on closure)."""
     last_update = (select(ProblemEvent.problem_id, func.max(ProblemEvent.at).label("at"))
                    .group_by(ProblemEvent.problem_id).subquery())
     rows = await session.execute(
         select(Problem, last_update.c.at).join(last_update, last_update.c.problem_id == Problem.id)
         .where(Problem.status.in_(OPEN), Problem.deleted_at.is_(None)))
-    stale_before = plan_.now - timedelta(days=plan_.cfg.stale_days)
+    stale_before = plan_.now - UPDATE_EVERY
     for problem, updated in rows.tuples():
         owner = audience.person(problem.owner_id or problem.reporter_id)
         left = (problem.deadline - day).days
         short = problem.description[:30]
-        if owner is not None and not audience.on_leave(owner.member_id, day):
+        if (problem.status is ProblemStatus.rectifying and owner is not None
+                and not audience.on_leave(owner.member_id, day)):
             if left in SOON_DAYS:
                 plan_.to_person(f"deadline_soon:{problem.id}:{problem.deadline}:{left}", "deadline",
                                 owner, t("push.deadline_soon", problem=short, days=left)
                                 if left else t("push.deadline_today", problem=short))
-            elif left < 0:
+            elif is_overdue(problem.status, problem.deadline, day):
                 plan_.to_person(f"overdue:{problem.id}:{problem.deadline}", "deadline", owner,
                                 t("push.overdue_owner", problem=short, due=_md(problem.deadline)))
-            if problem.status is ProblemStatus.rectifying and updated <= stale_before:
+            if updated <= stale_before:
                 plan_.to_person(f"stale:{problem.id}:{updated.date()}", "stale", owner,
-                                t("push.stale", problem=short, days=plan_.cfg.stale_days))
-        if left <= -SECRETARY_AFTER_DAYS:
-            for branch in audience.branches:
-                if branch.org.id == problem.org_id:
-                    for secretary in branch.secretaries:
-                        plan_.to_person(
-                            f"overdue_secretary:{problem.id}:{problem.deadline}:{secretary.member_id}",
-                            "deadline", secretary,
-                            t("push.overdue_secretary", problem=short, owner=problem.owner_name,
-                              due=_md(problem.deadline)))
+                                t("push.stale", problem=short, days=UPDATE_EVERY.days))
+        if is_overdue(problem.status, problem.deadline, day) and left <= -SECRETARY_AFTER_DAYS:
+            for secretary in audience.secretaries_of(problem.org_id):
+                plan_.to_person(
+                    f"overdue_secretary:{problem.id}:{problem.deadline}:{secretary.member_id}",
+                    "deadline", secretary,
+                    t("push.overdue_secretary", problem=short, owner=problem.owner_name,
+                      due=_md(problem.deadline)))
 
 
 async def _hours(session: AsyncSession, plan_: _Plan, audience: Audience, day: date) -> None:

@@ -71,6 +71,16 @@ class OutboxRepository:
             select(func.min(OutboxMessage.not_before))
             .where(OutboxMessage.status == OutboxStatus.pending, OutboxMessage.platform == platform))
 
+    async def lease(self, message_id: int, now: datetime, until: datetime) -> bool:
+        """Take the message to send it: False if another deliverer took it first. A lease that is
+        never closed (the sender died) runs out at ``until`` and the message is due again."""
+        result = await self.session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == message_id, OutboxMessage.status == OutboxStatus.pending,
+                   OutboxMessage.not_before <= now)
+            .values(not_before=until))
+        return result.rowcount == 1  # type: ignore[attr-defined]
+
     async def mark_sent(self, message_id: int, at: datetime) -> None:
         await self._set(message_id, status=OutboxStatus.sent, sent_at=at,
                         attempts=OutboxMessage.attempts + 1)
