@@ -581,4 +581,6 @@ TEXTS: dict[str, str] = {
     "chart.week": "周（周一）",
     "chart.no_data": "本期暂无数据",
     "chart.more_branches": "另有 {count} 个支部未画出（进度较慢的支部优先显示）。",
+    # --- WeCom (issue 6) ---
+    # --- organization life, meetings (issue 7) ---
 }

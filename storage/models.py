@@ -121,6 +121,7 @@ class GroupChat(Base):
     title: Mapped[str | None] = mapped_column(String(200))
     bound_by_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
     bound_at: Mapped[datetime] = mapped_column(default=utcnow)
+    webhook_url: Mapped[str | None] = mapped_column(String(300))  # a WeCom group robot (群机器人)
 
 
 class _MemberRecord:
@@ -130,6 +131,42 @@ class _MemberRecord:
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     deleted_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class Meeting(_MemberRecord, Base):
+    """An organization-life session recorded once by the secretary (三会一课, 集中学习 …)."""
+
+    __tablename__ = "meetings"
+    __table_args__ = (Index("ix_meetings_org_day", "org_id", "day"),)
+
+    org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"))
+    kind: Mapped[str] = mapped_column(String(32))
+    day: Mapped[date] = mapped_column(Date)
+    starts: Mapped[str | None] = mapped_column(String(5))  # local HH:MM
+    ends: Mapped[str | None] = mapped_column(String(5))
+    place: Mapped[str | None] = mapped_column(String(100))
+    topic: Mapped[str | None] = mapped_column(String(200))
+    host: Mapped[str | None] = mapped_column(String(50))
+    recorder: Mapped[str | None] = mapped_column(String(50))
+    lecturer: Mapped[str | None] = mapped_column(String(50))
+    procedure: Mapped[str | None] = mapped_column(Text)  # agenda / 程序
+    record_text: Mapped[str | None] = mapped_column(Text)  # 记录
+    record_file_id: Mapped[str | None] = mapped_column(String(256))  # a photo of the minutes, a file
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+
+
+class MeetingAttendance(Base):
+    """Who was at a meeting, or away and why; guests from other branches are marked."""
+
+    __tablename__ = "meeting_attendance"
+    __table_args__ = (UniqueConstraint("meeting_id", "member_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id"), index=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
+    present: Mapped[bool] = mapped_column(Boolean, default=True)
+    absence_reason: Mapped[str | None] = mapped_column(String(50))  # 公差, 病假, 事假 …
+    guest: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class StudyRecord(_MemberRecord, Base):
@@ -143,6 +180,9 @@ class StudyRecord(_MemberRecord, Base):
     minutes: Mapped[int] = mapped_column(Integer)
     content: Mapped[str] = mapped_column(String(200))
     reflection: Mapped[str | None] = mapped_column(Text)
+    # A credit for attending a meeting (kept in step with the meeting), or a make-up for missing one.
+    meeting_id: Mapped[int | None] = mapped_column(ForeignKey("meetings.id"), index=True)
+    makeup_for_id: Mapped[int | None] = mapped_column(ForeignKey("meetings.id"))
 
 
 class Visit(_MemberRecord, Base):
