@@ -279,6 +279,7 @@ async def _chat(app: App, as_name: str | None) -> None:
     from bot.delivery import UNLIMITED
     from bot.pushes import Pushes
 
+    logging.getLogger().setLevel(logging.WARNING)  # the terminal is the conversation: no chatter
     try:
         user_id, user_name = "newcomer", "新用户"
         if as_name:

@@ -160,10 +160,17 @@ TEXTS: dict[str, str] = {
         "/visit 登记调研走访\n"
         "/problem 登记发现的问题\n"
         "/commit 我的承诺与践诺\n"
+        "/shuxue 填写本期述学\n"
+        "/leave 请假或出差（暂停个人提醒）\n"
         "/mine 查看、修改或删除我的记录\n"
         "/cancel 取消正在填写的内容"
     ),
-    "help.secretary": "支部书记：在支部群发送 /bindgroup 邀请码 绑定支部群。",
+    "help.secretary": (
+        "支部书记：\n"
+        "/problems 问题清单（确认、销号、导出）\n"
+        "/schedule 设置本支部述学安排\n"
+        "在支部群发送 /bindgroup 邀请码 绑定支部群"
+    ),
     "help.group": "请私聊我填报学习、调研走访、问题和承诺。支部书记可发送 /bindgroup 邀请码 绑定本群。",
     # --- roster import (handlers/roster.py) ---
     "roster.bad_encoding": "文件编码无法识别，请用 UTF-8 或 GBK 保存的 CSV，或直接用 .xlsx。",
