@@ -1,7 +1,7 @@
 """Benchmark: summaries and report files on a year of data, in SQLite and in PostgreSQL.
 
     python bench/reports.py [--records 1000000] [--branches 60] [--members 5000] [--iterations 40]
-                            [--period 全程] [--postgres-url URL] [--skip-postgres] [--suggested-indexes]
+                            [--period 全程] [--postgres-url URL] [--skip-postgres]
 
 Generates --records records (study 65%, visits 20%, 述学 10%, problems 4%, the rest commitments;
 problems also get their history events) for --members members in --branches branches over the year
@@ -14,7 +14,6 @@ through the core as a user would (an Incoming into Core.handle), on each databas
   time and peak RSS (VmHWM);
 - the Word stage summary of the whole bureau for the year, seconds.
 
-``--suggested-indexes`` adds the covering indexes proposed for a migration, to see what they buy.
 The last line (the year's figures) is:
 
     reports: sqlite_p50_ms=… sqlite_p99_ms=… pg_p50_ms=… pg_p99_ms=… rollup_pg_p50_ms=… xlsx_peak_mb=… docx_s=…
@@ -257,15 +256,6 @@ async def docx_seconds(url: str) -> float:
         await engine.dispose()
 
 
-SUGGESTED_INDEXES = (
-    "CREATE INDEX ix_study_records_cover ON study_records (org_id, study_date, form, minutes, member_id) "
-    "WHERE deleted_at IS NULL",
-    "CREATE INDEX ix_visits_cover ON visits (org_id, visit_date, member_id, solved_count) "
-    "WHERE deleted_at IS NULL",
-    "CREATE INDEX ix_commitments_org ON commitments (org_id)",
-)
-
-
 async def postgres_database(url: str, name: str, create: bool) -> None:
     admin = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
     connection = await asyncpg.connect(admin)
@@ -276,16 +266,13 @@ async def postgres_database(url: str, name: str, create: bool) -> None:
         await connection.close()
 
 
-async def add_indexes(sqlite_path: Path, pg_dsn: str | None) -> None:
+async def analyze(sqlite_path: Path, pg_dsn: str | None) -> None:
+    """Fresh statistics after the bulk load, as a database in service would have."""
     with sqlite3.connect(sqlite_path) as db:
-        for sql in SUGGESTED_INDEXES:
-            db.execute(sql)
         db.execute("ANALYZE")
     if pg_dsn is not None:
         connection = await asyncpg.connect(pg_dsn)
         try:
-            for sql in SUGGESTED_INDEXES:
-                await connection.execute(sql)
             await connection.execute("ANALYZE")
         finally:
             await connection.close()
@@ -320,8 +307,6 @@ async def main() -> None:
     parser.add_argument("--period", default="全程", help="the long period timed besides 本月")
     parser.add_argument("--postgres-url", default=DEFAULT_PG)
     parser.add_argument("--skip-postgres", action="store_true")
-    parser.add_argument("--suggested-indexes", action="store_true",
-                        help="add SUGGESTED_INDEXES after loading (not yet in the migrations)")
     args = parser.parse_args()
 
     today = datetime.now(UTC).date()
@@ -350,9 +335,7 @@ async def main() -> None:
                 print(f"postgresql: loaded in {time.perf_counter() - started:.1f}s (COPY)", flush=True)
             del rows
             gc.collect()  # the generated rows are gone: no full collections walking them while timing
-            if args.suggested_indexes:
-                await add_indexes(tmp / "bench.db", None if args.skip_postgres else pg_dsn)
-                print("suggested indexes added", flush=True)
+            await analyze(tmp / "bench.db", None if args.skip_postgres else pg_dsn)
             lite = await measure("sqlite", sqlite_url, args, tmp)
             pg = {} if args.skip_postgres else await measure("postgresql", pg_url, args, tmp)
         finally:

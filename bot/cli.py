@@ -308,10 +308,13 @@ async def _chat(app: App, as_name: str | None) -> None:
 
 @main.command()
 def run() -> None:
-    """启动机器人（按 BRANCHBOT_PLATFORM：telegram 或 console）。"""
+    """启动机器人（按 BRANCHBOT_PLATFORM：telegram、wecom 或 console）。"""
     settings = load_settings()
     if settings.platform == "console":
         chat.callback(as_name=None)  # type: ignore[misc]
+        return
+    if settings.platform == "wecom":
+        _run_wecom(settings)
         return
     from bot.adapters.telegram import run_telegram
 
@@ -321,6 +324,52 @@ def run() -> None:
         run_telegram(settings)
     except SchemaOutOfDate as error:
         raise CliError(str(error)) from error
+
+
+def _run_wecom(settings: Settings) -> None:
+    from bot.adapters.wecom import missing_settings, run_wecom
+
+    missing = missing_settings(settings)
+    if missing:
+        raise CliError(t("wecom.missing_settings", fields="、".join(missing)))
+    try:
+        run_wecom(settings)
+    except SchemaOutOfDate as error:
+        raise CliError(str(error)) from error
+
+
+@main.group()
+def group() -> None:
+    """支部群（企业微信群机器人）。"""
+
+
+@group.command("set-webhook")
+@click.argument("branch")
+@click.argument("url")
+@run_async
+async def group_set_webhook(branch: str, url: str) -> None:
+    """设置支部群的企业微信群机器人地址（Webhook），述学提醒等推送到该群。"""
+    from bot.adapters.wecom import is_webhook_url, set_robot
+    from storage.models import Member, Role
+
+    if not is_webhook_url(url):
+        raise CliError(t("wecom.bad_webhook"))
+
+    async def work(session: AsyncSession) -> None:
+        org = await OrgRepository(session).by_name(branch.strip())
+        if org is None or org.kind is not OrgKind.branch:
+            raise CliError(t("cli.no_such_branch", name=branch))
+        active = (Member.active.is_(True),)
+        binder = await session.scalar(select(Member.id).where(
+            Member.org_id == org.id, Member.role == Role.secretary, *active).order_by(Member.id)) \
+            or await session.scalar(select(Member.id).where(
+                Member.role == Role.office, *active).order_by(Member.id))
+        if binder is None:
+            raise CliError(t("wecom.no_binder", org=org.name))
+        await set_robot(session, org.id, url, binder)
+
+    await with_session(build_app(load_settings()), work)
+    click.echo(t("wecom.webhook_set", org=branch.strip()))
 
 
 # --- summaries and reports (issue 5) ---

@@ -17,7 +17,7 @@ class Settings(BaseSettings):
     )
 
     database_url: str = "sqlite+aiosqlite:///branchbot.db"
-    platform: Literal["telegram", "console"] = "telegram"
+    platform: Literal["telegram", "console", "wecom"] = "telegram"
     telegram_token: str | None = None
     telegram_bot_username: str | None = None  # for invite links; found by getMe when running
     telegram_base_url: str = "https://api.telegram.org/bot"
@@ -34,6 +34,16 @@ class Settings(BaseSettings):
     grace_hours: float = Field(default=6, ge=0, le=72)
     nudge_time: str = Field(default="09:00", pattern=r"^\d{1,2}:\d{2}$")
     study_target_hours: int = Field(default=32, ge=0, le=1000)
+    # WeCom (企业微信自建应用), issue 6
+    wecom_corp_id: str | None = None
+    wecom_agent_id: int | None = None
+    wecom_secret: str | None = None
+    wecom_token: str | None = None
+    wecom_aes_key: str | None = Field(default=None, pattern=r"^[A-Za-z0-9+/]{43}$")
+    wecom_host: str = "127.0.0.1"
+    wecom_port: int = Field(default=8080, ge=1, le=65535)
+    wecom_path: str = Field(default="/wecom/callback", pattern=r"^/[A-Za-z0-9_./-]*$")
+    wecom_api_base_url: str = "https://qyapi.weixin.qq.com/cgi-bin"
 
     @field_validator("timezone")
     @classmethod

@@ -14,7 +14,7 @@ from handlers.dialogs import commitment, engine, join, mine, schedule_setting, s
 from handlers.dialogs import problem as _problem  # noqa: F401  (registers the dialog)
 from handlers.dialogs import problem_actions as _problem_actions  # noqa: F401
 from handlers.dialogs import problem_board, progress
-from handlers.dialogs import study as _study  # noqa: F401
+from handlers.dialogs import meeting_menu, study
 from handlers.dialogs import visit as _visit  # noqa: F401
 from handlers.events import Button, Incoming, Outcome, Reply
 from handlers.i18n import t
@@ -37,13 +37,14 @@ async def _start_dialog(name: str, ctx: Context) -> list[Reply]:
 
 # Commands that collect a member's own data: private chat only, members only.
 PERSONAL: dict[str, Callable[[Context], Awaitable[list[Reply]]]] = {
-    "study": lambda ctx: _start_dialog("study", ctx),
+    "study": study.begin,
     "visit": lambda ctx: _start_dialog("visit", ctx),
     "problem": lambda ctx: _start_dialog("problem", ctx),
     "commit": commitment.begin,
     "mine": mine.begin,
     "progress": progress.begin,
     "shuxue": shuxue.begin,
+    "meeting": meeting_menu.begin,  # secretaries record meetings; members see theirs
 }
 
 
@@ -186,7 +187,7 @@ class Core:
         if ctx.member.role in (Role.secretary, Role.office):
             extra += "\n" + t("problem.help_board")
         return [Reply(t("help.member") + "\n" + t("problem.help_progress") + "\n" + t("report.help")
-                      + extra)]
+                      + "\n" + t("meeting.help") + extra)]
 
     async def _schedule(self, ctx: Context, _args: str) -> list[Reply]:
         if ctx.member is None:

@@ -18,6 +18,7 @@ from storage.repositories.members import MemberRepository
 from storage.repositories.orgs import OrgRepository
 from tests.botapi import FakeBotApi
 from tests.databases import PostgresFactory, SqliteFactory, postgres_reachable
+from tests.wecomapi import FakeWeCom
 
 _factories: dict[str, SqliteFactory | PostgresFactory] = {}
 _pg_problem: list[str | None] = []
@@ -80,6 +81,13 @@ async def app(db_url: str) -> AsyncIterator[App]:
 async def api() -> AsyncIterator[FakeBotApi]:
     """The loopback Telegram Bot API server."""
     async with FakeBotApi() as server:
+        yield server
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeWeCom]:
+    """The loopback WeCom: its server API, and its side of the callbacks."""
+    async with FakeWeCom() as server:
         yield server
 
 

@@ -55,8 +55,12 @@ async def test_a_fan_out_killed_midway_reaches_everyone_once(app: App, db_url: s
     assert sum(counts.values()) - RECIPIENTS <= 1  # at most the one in flight, twice
     assert api.limit_violations == 0
     async with session_factory(app.engine)() as session:
-        statuses = Counter(m.status for m in await session.scalars(select(OutboxMessage)))
-    assert statuses == {OutboxStatus.sent: RECIPIENTS}
+        rows = list(await session.scalars(select(OutboxMessage)))
+    unmarked = [m for m in rows if m.status is not OutboxStatus.sent]
+    # The one in flight at the kill reached its chat but was not marked: it stays leased (pending)
+    # until its lease runs out, then goes again (the one duplicate allowed). Nothing else is open.
+    assert len(unmarked) <= 1 and all(m.status is OutboxStatus.pending for m in unmarked)
+    assert all(counts[int(m.chat_id)] == 1 for m in unmarked)
 
 
 async def test_start_up_sends_a_prompt_due_within_the_grace_window(app: App, db_url: str,

@@ -232,7 +232,8 @@ async def test_report_workbook_and_docx_figures(app: App, people: People) -> Non
     progress = [r.text for r in chat.replies if r.replace]
     assert "… 生成 Excel 台账" in progress[1] and progress[-1] == t("report.done", count=2)
     book = load_workbook(io.BytesIO(_document(chat, ".xlsx")))
-    assert book.sheetnames == ["学习台账", "调研走访台账", "问题清单", "承诺践诺", "述学记录", "汇总"]
+    assert book.sheetnames == ["学习台账", "调研走访台账", "问题清单", "承诺践诺", "述学记录", "组织生活",
+                               "汇总"]
     study = book["学习台账"]
     rows = list(study.iter_rows(min_row=2, values_only=True))
     assert [c.value for c in study[1]][:5] == ["支部", "姓名", "学习日期", "学习形式", "时长（小时）"]

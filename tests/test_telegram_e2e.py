@@ -18,10 +18,10 @@ from telegram.ext import Application
 from bot.app import build_app
 from handlers.i18n import t
 from storage.db import session_factory
-from storage.models import DialogState, Problem, StudyRecord, Visit
+from storage.models import DialogState, StudyRecord
 from tests.botapi import FakeBotApi
 from tests.conftest import Branch, make_settings
-from tests.telegram_support import USER, join, report_problem_on_a_visit, scalar_count, texts
+from tests.telegram_support import USER, join, scalar_count, texts
 
 
 
@@ -45,18 +45,6 @@ async def test_join_and_study_over_telegram(polling: Application, api: FakeBotAp
     calls = await api.press(USER, "✅ 确认")
     assert t("study.saved") in texts(calls)
     assert await scalar_count(db_url, StudyRecord, StudyRecord.minutes == 90) == 1
-
-
-async def test_visit_problem_and_commit_over_telegram(polling: Application, api: FakeBotApi,
-                                                      branch: Branch, db_url: str) -> None:
-    await join(api, branch.org.invite_code)
-    await report_problem_on_a_visit(api)
-    await api.say(USER, "/commit")
-    await api.say(USER, "帮助一家企业解决一件实事")
-    calls = await api.press(USER, "✅ 确认")
-    assert t("commit.saved") in texts(calls)
-    assert await scalar_count(db_url, Visit) == 1
-    assert await scalar_count(db_url, Problem, Problem.visit_id.is_not(None)) == 1
 
 
 async def test_edit_delete_cancel_and_expiry_over_telegram(polling: Application, api: FakeBotApi,

@@ -10,7 +10,7 @@ from handlers.texts_zh import TEXTS
 
 ROOT = Path(__file__).resolve().parents[1]
 KEY_CALL = re.compile(r"""\bt\(\s*["']([a-z_]+\.[a-z_]+)["']""")
-KEY_LITERAL = re.compile(r"""["']((?:input|dialog|date|deadline|field|study|visit|problem|commit|mine|record|join|start|auth|group|bindgroup|command|help|button|error|roster|cli)\.[a-z_]+)["']""")
+KEY_LITERAL = re.compile(r"""["']((?:input|dialog|date|deadline|field|study|visit|problem|commit|mine|record|join|start|auth|group|bindgroup|command|help|button|error|roster|cli|meeting)\.[a-z_]+)["']""")
 
 
 def used_keys() -> set[str]:

@@ -10,7 +10,7 @@ from handlers.dialogs.engine import Choice, Dialog, Step, register
 from handlers.dialogs.fields import show_date, show_minutes
 from handlers.events import Reply
 from handlers.i18n import t
-from storage.models import Problem, ProblemStatus
+from storage.models import Problem, ProblemStatus, StudyRecord
 from storage.repositories.records import Record, RecordRepository
 
 LOADERS = {"study": study.load, "visit": visit.load, "problem": problem.load,
@@ -68,6 +68,8 @@ async def chosen(ctx: Context, data: dict[str, Any]) -> list[Reply]:
         return [Reply(t("record.gone"))]
     if isinstance(record, Problem) and record.status is not ProblemStatus.pending:
         return [Reply(t("problem.locked"))]  # accepted: it changes only through its lifecycle
+    if isinstance(record, StudyRecord) and record.meeting_id is not None:
+        return [Reply(t("meeting.credit_locked"))]  # follows its meeting; disputed via /meeting
     if action == "edit":
         return await engine.start(ctx, DIALOG_OF[item["kind"]], LOADERS[item["kind"]](record))  # type: ignore[arg-type]
     return await engine.start(ctx, "delete", {"kind": item["kind"], "id": item["id"],

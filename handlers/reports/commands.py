@@ -17,13 +17,14 @@ from handlers.context import Context
 from handlers.events import Button, Outcome, Reply
 from handlers.i18n import t
 from handlers.parsing import InvalidInput, normalize
-from handlers.reports import figures
+from handlers.reports import figures, org_life
 from handlers.reports.figures import Scope
 from handlers.reports.files import FORMAT_WORDS, FORMATS, Request, produce
 from handlers.reports.periods import KINDS, Period, campaign, parse_period
 from handlers.reports.summary import rollup, summary
 from handlers.reports.text import branch_text, member_text, pages, rollup_text
-from storage.models import Member, Role
+from storage.models import Member, OrgKind, Role
+from storage.repositories.orgs import OrgRepository
 
 BUTTON_PREFIX = "r:"
 ALL_WORDS = ("all", "全部", "全局", "各支部")
@@ -55,10 +56,8 @@ def _guard(ctx: Context) -> list[Reply] | None:
 
 
 async def _branch_named(ctx: Context, word: str) -> tuple[int, str] | None:
-    for org_id, name in await figures.branches(ctx.session):
-        if name == word:
-            return org_id, name
-    return None
+    org = await OrgRepository(ctx.session).by_name(word)
+    return (org.id, org.name) if org is not None and org.kind is OrgKind.branch else None
 
 
 async def _narrow(ctx: Context, who: Audience, words: list[str]) -> tuple[Audience, list[str]] | Reply:
@@ -108,7 +107,8 @@ async def _branch_reply(ctx: Context, who: Audience, period: Period, page: int,
     assert who.scope.org_ids is not None
     total = pages(len(found.members))
     page = min(max(page, 1), total)
-    return Reply(branch_text(found, page), replace=replace,
+    text = branch_text(found, page) + await org_life.summary_block(ctx.session, who.scope, period)
+    return Reply(text, replace=replace,
                  buttons=_page_buttons(f"b:{who.scope.org_ids[0]}", period, page, total))
 
 
@@ -117,7 +117,9 @@ async def _rollup_reply(ctx: Context, period: Period, page: int, replace: bool =
     total = pages(len(rows))
     page = min(max(page, 1), total)
     header = t("report.rollup_header", period=period.shown())
-    return Reply(rollup_text(rows, header, page), replace=replace,
+    text = rollup_text(rows, header, page) + await org_life.summary_block(ctx.session, Scope(None),
+                                                                         period)
+    return Reply(text, replace=replace,
                  buttons=_page_buttons("a", period, page, total))
 
 

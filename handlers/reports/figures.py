@@ -16,8 +16,9 @@ Definitions:
 - 查摆问题 (problems found): problems reported in the period (created_at), not rejected.
   已销号 (closed in the period): a 已销号 event in the period on a problem still closed.
 - 整改率 (rectification rate) = problems now closed / problems accepted, over problems reported up
-  to the end of the period; accepted = ever reached 整改中 (an event to 整改中, or a status at or
-  after it: 整改中, 申请销号, 已销号). No accepted problem: no rate (said so, not 0%).
+  to the end of the period; accepted = ever reached 整改中, which in the lifecycle
+  (``handlers.problem_lifecycle.ACCEPTED``, the same denominator /problems uses) is a status of
+  整改中, 申请销号 or 已销号. No accepted problem: no rate (said so, not 0%).
 - 述学: answers (shuxue_answers rows) whose period_start is in the period; 述学期数: distinct
   period_start; 连续述学 (streak): the most recent periods in a row, each with an answer.
 - 承诺: members with a (not deleted) commitment; 已兑现: of them, those whose commitment is kept.
@@ -33,9 +34,10 @@ from datetime import date, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, and_, case, distinct, func, literal, or_, select, union
+from sqlalchemy import Select, and_, case, distinct, func, literal, select, union
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from handlers.problem_lifecycle import ACCEPTED
 from handlers.reports.periods import Period
 from storage.models import (
     Commitment,
@@ -55,7 +57,7 @@ GROUP_FORMS: tuple[str, ...] = (
     "集中学习", "中心组学习", "联组学习", "读书班", "三会一课", "主题党日", "专题党课", "专家辅导",
 )
 READING_CLASS = "读书班"
-ACCEPTED_STATUSES = (ProblemStatus.rectifying, ProblemStatus.closure_requested, ProblemStatus.closed)
+ACCEPTED_STATUSES = tuple(sorted(ACCEPTED, key=lambda status: status.value))  # the lifecycle's own
 ALL = 0  # the key of the one row when figures are not grouped by branch
 
 
@@ -75,6 +77,15 @@ class Scope:
         if self.member_id is not None:
             conditions.append(member_column == self.member_id)
         return conditions
+
+
+async def resolved(session: AsyncSession, scope: Scope) -> Scope:
+    """``scope`` with "every branch" spelled out as their ids: an IN list lets both databases
+    use the (org_id, date) indexes, where a subquery tends to a full scan."""
+    if scope.org_ids is not None:
+        return scope
+    ids = await session.scalars(select(Organization.id).where(Organization.kind == OrgKind.branch))
+    return Scope(tuple(ids), scope.member_id)
 
 
 @dataclass
@@ -165,15 +176,15 @@ def _visit_where(scope: Scope | None, period: Period) -> list[Any]:
     return [Visit.deleted_at.is_(None), Visit.visit_date.between(period.start, period.end), *scoped]
 
 
-# IN (a subquery), not a correlated EXISTS: the database builds the set of ids once (a hashed
-# subplan on PostgreSQL, an ephemeral index on SQLite) instead of a lookup per problem.
 def _accepted() -> Any:
-    ever = select(ProblemEvent.problem_id).where(ProblemEvent.to_status == ProblemStatus.rectifying)
-    return or_(Problem.status.in_(ACCEPTED_STATUSES), Problem.id.in_(ever))
+    """Accepted for rectification: the lifecycle never leads from these back out of them, so the
+    status alone says whether a problem ever reached 整改中."""
+    return Problem.status.in_(ACCEPTED_STATUSES)
 
 
 def _closed_in(bounds: tuple[Any, Any]) -> Any:
-    """A 已销号 event inside ``bounds`` on a problem that is still closed."""
+    """A 已销号 event inside ``bounds`` on a problem that is still closed. (IN a subquery, not a
+    correlated EXISTS: the database builds the set of ids once, not a lookup per problem.)"""
     closed = select(ProblemEvent.problem_id).where(ProblemEvent.to_status == ProblemStatus.closed,
                                                    ProblemEvent.at >= bounds[0], ProblemEvent.at < bounds[1])
     return and_(Problem.status == ProblemStatus.closed, Problem.id.in_(closed))
@@ -186,18 +197,18 @@ def _as_int(value: Any) -> int:
 async def totals(session: AsyncSession, scope: Scope, period: Period, tz: ZoneInfo,
                  *, by_org: bool = True) -> dict[int, Totals]:
     """The figures per branch (keyed by org id), or for the whole scope (keyed by ``ALL``)."""
+    scope = await resolved(session, scope)
     out: dict[int, Totals] = {}
 
     def row(key: int) -> Totals:
         return out.setdefault(key, Totals())
 
-    # Members and participation.
-    # Who reported: the distinct authors of the period's records (one pass over each table, by
+    # Members and participation. Who reported: the distinct authors of the period's records (one pass over each table, by
     # the (org_id, date) indexes), joined to the roster.
     authors = union(select(StudyRecord.member_id.label("id")).where(*_study_where(scope, period)),
                     select(Visit.member_id.label("id")).where(*_visit_where(scope, period))).subquery()
     query = (select(_key(Member.org_id, by_org), func.count(), func.count(authors.c.id))
-             .outerjoin(authors, authors.c.id == Member.id)
+             .select_from(Member).outerjoin(authors, authors.c.id == Member.id)
              .where(Member.active, *scope.where(Member.org_id, Member.id)))
     for k, members, reported in await _rows(session, _grouped(query, by_org)):
         row(k).members, row(k).reported = members, _as_int(reported)
@@ -268,6 +279,7 @@ async def shuxue_streaks(session: AsyncSession, scope: Scope, period: Period, *,
     The database gives the distinct answered periods (at most one a week per branch); the run is
     counted from the newest back, a gap being more than the branch's rhythm (1 or 2 weeks).
     """
+    scope = await resolved(session, scope)
     rhythm = func.coalesce(ShuxueSchedule.every_weeks, 1)
     query = (select(_key(ShuxueAnswer.org_id, by_org), ShuxueAnswer.period_start, func.max(rhythm))
              .outerjoin(ShuxueSchedule, ShuxueSchedule.org_id == ShuxueAnswer.org_id)
@@ -291,6 +303,7 @@ async def shuxue_streaks(session: AsyncSession, scope: Scope, period: Period, *,
 async def member_figures(session: AsyncSession, scope: Scope, period: Period,
                          tz: ZoneInfo) -> list[MemberFigures]:
     """Per active member of the scope, in roster order: the figures of ``MemberFigures``."""
+    scope = await resolved(session, scope)
     members = await _rows(session, select(Member.id, Member.name).where(
         Member.active, *scope.where(Member.org_id, Member.id)).order_by(Member.id))
     by_id = {member_id: MemberFigures(member_id, name) for member_id, name in members}
@@ -370,6 +383,7 @@ def _as_date(value: Any) -> date:
 
 async def weekly(session: AsyncSession, scope: Scope, period: Period) -> dict[str, dict[tuple[int, date], float]]:
     """Per branch and week: study hours and visits (for the charts)."""
+    scope = await resolved(session, scope)
     dialect = session.get_bind().dialect.name
     week = week_of(StudyRecord.study_date, dialect).label("w")
     study = (select(StudyRecord.org_id, week, func.sum(StudyRecord.minutes))
@@ -387,6 +401,7 @@ async def problem_flow(session: AsyncSession, scope: Scope, period: Period,
                        tz: ZoneInfo) -> dict[str, dict[date, int]]:
     """Per week up to the period's end: problems reported, taken into 整改中, closed (counts of
     events; the chart adds them up into totals over time)."""
+    scope = await resolved(session, scope)
     dialect = session.get_bind().dialect.name
     end = period.utc_bounds(tz)[1]
     week = week_of(func.date(ProblemEvent.at), dialect).label("w")
@@ -406,6 +421,7 @@ async def problem_flow(session: AsyncSession, scope: Scope, period: Period,
 
 async def hours_by_form(session: AsyncSession, scope: Scope, period: Period) -> dict[str, int]:
     """Study minutes per form over the scope."""
+    scope = await resolved(session, scope)
     query = (select(StudyRecord.form, func.sum(StudyRecord.minutes))
              .where(*_study_where(scope, period)).group_by(StudyRecord.form))
     return {form: _as_int(minutes) for form, minutes in await _rows(session, query)}

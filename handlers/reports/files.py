@@ -49,7 +49,8 @@ async def produce(sessions: async_sessionmaker[AsyncSession],
     """Yields (progress text, None) before each step and (caption, document) for each file."""
     yield t("report.progress_figures"), None
     async with sessions() as session:
-        found = await summary(session, request.scope, request.title, request.period, request.tz)
+        found = await summary(session, request.scope, request.title, request.period, request.tz,
+                              compare=False)
         by_form = await figures.hours_by_form(session, request.scope, request.period)
         side = (await rollup(session, request.period, request.tz, request.scope.org_ids)
                 if request.side_by_side else [])

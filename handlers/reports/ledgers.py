@@ -1,4 +1,4 @@
-"""The Excel ledgers (台账): one workbook, six sheets, streamed so memory stays bounded.
+"""The Excel ledgers (台账): one workbook, seven sheets, streamed so memory stays bounded.
 
 Rows are read in keyset-paged chunks, each in its own short session, so a big export never holds
 the (single, on SQLite) database connection for long and other users' events get their turn in
@@ -22,6 +22,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from handlers.i18n import t
+from handlers.reports import org_life
 from handlers.reports.figures import Scope, Totals
 from handlers.reports.periods import Period
 from handlers.reports.text import hours, percent
@@ -235,6 +236,10 @@ async def workbook(sessions: async_sessionmaker[AsyncSession], scope: Scope, per
             shaped = [sheet.shape(row, tz) for row in chunk]
             await asyncio.to_thread(book.append, shaped)
         await asyncio.to_thread(book.close_sheet)
+    await asyncio.to_thread(book.open, t("meeting.sheet"), [(t(k), w) for k, w in org_life.HEADERS])
+    async for rows in org_life.sheet_rows(sessions, scope, period):
+        await asyncio.to_thread(book.append, rows)
+    await asyncio.to_thread(book.close_sheet)
     headers = [(t("report.col_figure"), 22), (t("report.col_value"), 12), (t("report.col_definition"), 70)]
     await asyncio.to_thread(book.open, t("report.sheet_summary"), headers)
     await asyncio.to_thread(book.append, summary_rows(totals))

@@ -39,9 +39,11 @@ class RollupRow:
 
 
 async def summary(session: AsyncSession, scope: Scope, title: str, period: Period,
-                  tz: ZoneInfo) -> Summary:
+                  tz: ZoneInfo, *, compare: bool = True) -> Summary:
+    """``compare=False`` leaves ``before`` empty (the files do not show the change)."""
     now = (await figures.totals(session, scope, period, tz, by_org=False)).get(ALL, Totals())
-    before = (await figures.totals(session, scope, previous(period), tz, by_org=False)).get(ALL, Totals())
+    before = (await figures.totals(session, scope, previous(period), tz, by_org=False)).get(ALL, Totals()) \
+        if compare else Totals()
     members = await figures.member_figures(session, scope, period, tz)
     return Summary(title, period, now, before, members)
 

@@ -20,6 +20,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.events import Button
 from handlers.i18n import t
+from handlers.meetings.rules import MAKEUP_DAYS, MAKEUP_NUDGE_LEFT
+from handlers.meetings.views import headline
 from handlers.problem_lifecycle import OPEN, UPDATE_EVERY, is_overdue
 from handlers.schedule.audience import Audience, Branch, Person, load_audience
 from handlers.schedule.times import (
@@ -40,6 +42,7 @@ from storage.models import (
     StudyRecord,
     Visit,
 )
+from storage.repositories.meetings import MeetingRepository
 from storage.repositories.outbox import OutboxRepository, Planned
 
 log = logging.getLogger(__name__)
@@ -107,6 +110,7 @@ async def plan(session: AsyncSession, now: datetime, cfg: PlanConfig, *,
         await _milestones(session, plan_, audience, day)
         await _problems(session, plan_, audience, day)
         await _pairings(session, plan_, audience, day)
+        await _makeups(session, plan_, audience, day)
         if day == _first_working_day_of_month(day, audience.holidays):
             await _hours(session, plan_, audience, day)
     outbox = OutboxRepository(session)
@@ -285,3 +289,18 @@ async def _pairings(session: AsyncSession, plan_: _Plan, audience: Audience, day
         else:
             stretch, text = last.isoformat(), t("push.pairing", place=pairing.place, days=since)
         plan_.to_person(f"pairing:{pairing.id}:{stretch}", "pairing", person, text)
+
+
+async def _makeups(session: AsyncSession, plan_: _Plan, audience: Audience, day: date) -> None:
+    """An absentee who has not made up a meeting hears once more near the end of the make-up
+    window (the first ask went out when the attendance was taken)."""
+    for meeting, member_id in await MeetingRepository(session).absentees_since(
+            day - timedelta(days=MAKEUP_DAYS)):
+        due = meeting.day + timedelta(days=MAKEUP_DAYS)
+        person = audience.person(member_id)
+        if not 0 <= (due - day).days <= MAKEUP_NUDGE_LEFT or person is None \
+                or audience.on_leave(member_id, day):
+            continue
+        plan_.to_person(f"makeup_nudge:{meeting.id}:{member_id}", "makeup", person,
+                        t("push.makeup", meeting=headline(meeting), due=_md(due)),
+                        ((Button(t("meeting.makeup_button"), start="study"),),))

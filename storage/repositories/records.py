@@ -48,14 +48,20 @@ def snapshot(obj: object) -> dict[str, Any]:
     return out
 
 
+def add_audit(session: AsyncSession, actor: Member, action: str, entity: str, entity_id: int,
+              before: dict[str, Any] | None, after: dict[str, Any] | None) -> None:
+    """One audit row: who did what to which record, with the record before and after."""
+    session.add(AuditLog(actor_id=actor.id, action=action, entity=entity, entity_id=entity_id,
+                         before=before, after=after))
+
+
 class RecordRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
     def _audit(self, actor: Member, action: str, entity: str, entity_id: int,
                before: dict[str, Any] | None, after: dict[str, Any] | None) -> None:
-        self.session.add(AuditLog(actor_id=actor.id, action=action, entity=entity,
-                                  entity_id=entity_id, before=before, after=after))
+        add_audit(self.session, actor, action, entity, entity_id, before, after)
 
     async def create(self, kind: str, member: Member, values: dict[str, Any]) -> Record:
         model = MODELS[kind]

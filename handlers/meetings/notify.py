@@ -1,0 +1,90 @@
+"""What a recorded meeting tells people privately, through the outbox (after quiet hours):
+attendees their credit, absentees the make-up, the branch's secretaries an incomplete record.
+
+Keys name the meeting, the person and what changed (the credited minutes, the missing items), so
+pressing 完成 again or saving an edit that changed nothing sends nothing twice.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from handlers.context import Context
+from handlers.events import Button
+from handlers.i18n import t
+from handlers.meetings.rules import MAKEUP_DAYS, duration, missing_musts
+from handlers.meetings.views import headline, md
+from handlers.schedule.planner import payload
+from handlers.schedule.times import after_quiet_hours
+from storage.models import Identity, Meeting, Member, Role, StudyRecord
+from storage.repositories.meetings import MeetingRepository
+from storage.repositories.outbox import OutboxRepository, Planned
+
+
+async def _chats(ctx: Context, member_ids: list[int]) -> dict[int, tuple[str, int]]:
+    """member id → (private chat id on this platform, org id)."""
+    rows = await ctx.session.execute(
+        select(Member.id, Identity.platform_user_id, Member.org_id)
+        .join(Identity, Identity.member_id == Member.id)
+        .where(Identity.platform == ctx.event.platform, Member.id.in_(member_ids), Member.active))
+    return {member_id: (chat, org_id) for member_id, chat, org_id in rows.tuples()}
+
+
+async def announce(ctx: Context, meeting: Meeting) -> int:
+    """Queue the credit notes, the make-up requests and the 四必有 flag; returns how many are new."""
+    assert ctx.member is not None
+    seats = await MeetingRepository(ctx.session).seats(meeting.id)
+    secretaries = list(await ctx.session.scalars(select(Member.id).where(
+        Member.org_id == meeting.org_id, Member.role == Role.secretary, Member.active,
+        Member.id != ctx.member.id)))
+    chats = await _chats(ctx, [s.member_id for s in seats] + secretaries)
+    send_at = after_quiet_hours(ctx.now, ctx.config.tz, ctx.config.quiet_start, ctx.config.quiet_end)
+    minutes = duration(meeting)
+    what = headline(meeting)
+    planned: list[Planned] = []
+
+    def add(key: str, member_id: int, text: str, button: Button | None = None) -> None:
+        if member_id in chats:
+            chat, org_id = chats[member_id]
+            planned.append(Planned(key, "meeting", ctx.event.platform, chat,
+                                   payload(text, ((button,),) if button else ()), send_at, False,
+                                   org_id, member_id))
+
+    # A credit older than its meeting is a record the member logged by hand, linked in its place.
+    merged = set(await ctx.session.scalars(select(StudyRecord.member_id).where(
+        StudyRecord.meeting_id == meeting.id, StudyRecord.deleted_at.is_(None),
+        StudyRecord.created_at < meeting.created_at)))
+    for seat in seats:
+        if seat.present:
+            note = "meeting.note_merged" if seat.member_id in merged else "meeting.note_credit"
+            add(f"meeting_credit:{meeting.id}:{seat.member_id}:{minutes}", seat.member_id,
+                t(note, meeting=what, hours=minutes / 60),
+                Button(t("meeting.dispute_button"), start="meeting"))
+        else:
+            due = meeting.day + timedelta(days=MAKEUP_DAYS)
+            add(f"makeup_ask:{meeting.id}:{seat.member_id}", seat.member_id,
+                t("meeting.note_makeup", meeting=what, due=md(due)),
+                Button(t("meeting.makeup_button"), start="study"))
+    missing = missing_musts(meeting)
+    if missing:
+        for secretary in secretaries:
+            add(f"meeting_musts:{meeting.id}:{secretary}:{'、'.join(missing)}", secretary,
+                t("meeting.note_musts", meeting=what, missing="、".join(missing)))
+    added = await OutboxRepository(ctx.session).enqueue(planned)
+    ctx.enqueued = ctx.enqueued or added > 0
+    return added
+
+
+async def tell_removed(ctx: Context, meeting: Meeting, member_ids: list[int]) -> None:
+    """Members whose credit went with a deleted meeting (or a change in attendance)."""
+    chats = await _chats(ctx, member_ids)
+    send_at = after_quiet_hours(ctx.now, ctx.config.tz, ctx.config.quiet_start, ctx.config.quiet_end)
+    planned = [Planned(f"meeting_removed:{meeting.id}:{member_id}:{ctx.now.isoformat()}", "meeting",
+                       ctx.event.platform, chat, payload(t("meeting.note_removed",
+                                                           meeting=headline(meeting))),
+                       send_at, False, org_id, member_id)
+               for member_id, (chat, org_id) in chats.items()]
+    added = await OutboxRepository(ctx.session).enqueue(planned)
+    ctx.enqueued = ctx.enqueued or added > 0

@@ -1,0 +1,90 @@
+"""The rules of a meeting record: its kinds, the study form it credits, its duration, 四必有."""
+
+from __future__ import annotations
+
+import re
+
+from handlers.i18n import t
+from handlers.parsing import InvalidInput, normalize
+from storage.models import Meeting, Member, Role
+
+# A meeting kind and the 学习形式 its attendees are credited with (三会一课 covers the branch
+# assembly, the committee, the group meeting and the Party lecture).
+KIND_FORM: dict[str, str] = {
+    "支部党员大会": "三会一课", "支委会": "三会一课", "党小组会": "三会一课", "党课": "三会一课",
+    "主题党日": "主题党日", "集中学习": "集中学习", "读书班": "读书班", "联组学习": "联组学习",
+    "专题党课": "专题党课",
+}
+KINDS: tuple[str, ...] = tuple(KIND_FORM)
+ABSENCE_REASONS: tuple[str, ...] = ("公差", "病假", "事假", "产假", "其他原因")
+QUICK_TIMES: tuple[str, ...] = ("09:00-11:00", "14:30-16:30", "15:00-17:00")
+MAKEUP_DAYS = 7  # absentees make up within this many days of the meeting
+MAKEUP_NUDGE_LEFT = 2  # …and hear once more this many days before that ends
+RECORDERS = (Role.secretary, Role.committee, Role.office)
+
+_CLOCK = re.compile(r"^(上午|早上|中午|下午|晚上)?(\d{1,2})(?:[:点时](\d{2}|半)?分?)?$")
+_SEPARATOR = re.compile(r"-|~|至|到|—")
+
+
+def form_of(kind: str) -> str:
+    return KIND_FORM.get(kind, "集中学习")
+
+
+def _clock(text: str, afternoon: bool) -> tuple[int, int, bool]:
+    """"14:30", "2点半", "下午2点" → (hour, minute, afternoon); a bare hour after an afternoon
+    start is in the afternoon too ("下午2点到4点")."""
+    match = _CLOCK.match(text)
+    if match is None:
+        raise InvalidInput("meeting.bad_time")
+    part, hour, minute = match.groups()
+    afternoon = part in ("中午", "下午", "晚上") if part else afternoon
+    hour = int(hour) + (12 if afternoon and int(hour) < 12 else 0)
+    return hour, 30 if minute == "半" else int(minute or 0), afternoon
+
+
+def parse_time_range(text: str) -> tuple[str, str]:
+    """"14:30-16:30", "14：30至16：30", "下午2点半到4点" → ("14:30", "16:30"); the end after the start."""
+    parts = [p for p in _SEPARATOR.split(normalize(text).replace(" ", "")) if p]
+    if len(parts) != 2:
+        raise InvalidInput("meeting.bad_time")
+    h1, m1, afternoon = _clock(parts[0], False)
+    h2, m2, _ = _clock(parts[1], afternoon)
+    if not (h1 < 24 and h2 < 24 and m1 < 60 and m2 < 60) or (h2, m2) <= (h1, m1):
+        raise InvalidInput("meeting.bad_time")
+    return f"{h1:02d}:{m1:02d}", f"{h2:02d}:{m2:02d}"
+
+
+def span_minutes(starts: str, ends: str) -> int:
+    (h1, m1), (h2, m2) = (map(int, starts.split(":")), map(int, ends.split(":")))
+    return (h2 * 60 + m2) - (h1 * 60 + m1)
+
+
+def duration(meeting: Meeting) -> int:
+    """The meeting's minutes, from its start and end (0 without them)."""
+    if not (meeting.starts and meeting.ends):
+        return 0
+    return span_minutes(meeting.starts, meeting.ends)
+
+
+def missing_musts(meeting: Meeting) -> list[str]:
+    """What the record lacks of the 四必有 (a time, a topic, a procedure, a record), as labels."""
+    checks = (("meeting.must_time", bool(meeting.starts and meeting.ends)),
+              ("meeting.must_topic", bool(meeting.topic)),
+              ("meeting.must_procedure", bool(meeting.procedure)),
+              ("meeting.must_record", bool(meeting.record_text or meeting.record_file_id)))
+    return [t(key) for key, present in checks if not present]
+
+
+def musts_text(meeting: Meeting) -> str:
+    missing = missing_musts(meeting)
+    return t("meeting.musts_ok") if not missing else t("meeting.musts_missing",
+                                                       missing="、".join(missing))
+
+
+def can_record(member: Member | None) -> bool:
+    return member is not None and member.role in RECORDERS
+
+
+def can_manage(member: Member, meeting: Meeting) -> bool:
+    """The branch's secretaries and committee members, and the office, manage its meetings."""
+    return member.role is Role.office or (member.role in RECORDERS and member.org_id == meeting.org_id)

@@ -1,0 +1,70 @@
+"""How replies look in WeCom: cards where they fit, numbered text where not, texts within
+WeCom's 2048 bytes, robots without buttons."""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from bot.adapters.wecom_render import (
+    Choices, answered, card, fits_card, numbered, pieces, robot_texts,
+)
+from handlers.events import Button, Incoming, Reply
+from handlers.i18n import t
+
+
+def _reply(text: str, count: int) -> Reply:
+    return Reply(text, buttons=(tuple(Button(f"选项{i}", data=f"d:n:{i}") for i in range(count)),))
+
+
+def test_cards_where_they_fit() -> None:
+    assert fits_card(_reply("哪天学习的？", 6))
+    assert not fits_card(_reply("哪天学习的？", 7))  # a card shows six buttons
+    assert not fits_card(_reply("问" * 37, 2))  # the title line is too long
+    assert not fits_card(_reply("请核对：\n" + "字" * 113, 2))
+    assert not fits_card(Reply("x", buttons=((Button("a", data="d" * 1025),),)))
+    assert not fits_card(Reply("没有按钮"))
+    shown = card("LiNa", Reply("请核对：\n时长：1小时", buttons=((Button("开始", start="shuxue"),),)))
+    template = shown["template_card"]
+    assert template["main_title"] == {"title": "请核对："} and template["sub_title_text"] == "时长：1小时"
+    assert template["button_list"] == [{"text": "开始", "style": 1, "key": "/start shuxue"}]
+
+
+def test_numbers_press_the_newest_numbered_list() -> None:
+    reply = _reply("请选择学习形式：", 8)
+    assert numbered(reply).splitlines()[-2:] == ["8. 选项7", t("wecom.reply_number")]
+    choices = Choices()
+    event = Incoming("wecom", "LiNa", "", "LiNa", True, text="3")
+    assert choices.pressed(event) == event  # nothing offered yet: plain text
+    choices.offer("LiNa", reply)
+    pressed = choices.pressed(event)
+    assert pressed.callback_data == "d:n:2" and pressed.text is None
+    for typed in ("0", "9", "三"):
+        assert choices.pressed(Incoming("wecom", "LiNa", "", "LiNa", True, text=typed)).text == typed
+    choices.forget("LiNa")
+    assert choices.pressed(event) == event
+
+
+def test_a_pressed_message_is_split_into_answer_and_what_follows() -> None:
+    answer, rest = answered(Reply("哪天学习的？\n→ 今天\n\n学习了多长时间？", replace=True))
+    assert answer == "今天" and rest is not None and rest.text == "学习了多长时间？"
+    assert answered(Reply("哪天？\n→ 今天", replace=True)) == ("今天", None)
+    plain = Reply("已保存", replace=True)
+    assert answered(plain) == (None, plain)
+
+
+def test_a_robot_gets_an_instruction_instead_of_a_button() -> None:
+    (message,) = robot_texts(Reply("本周述学开始了", buttons=((Button("填写述学", start="shuxue"),),)))
+    assert message["text"]["content"].splitlines() == [
+        "本周述学开始了", t("wecom.robot_start", label="填写述学", command="/start shuxue")]
+
+
+@given(st.text(alphabet=st.sampled_from("述学ab\n 😀"), max_size=3000),
+       st.integers(min_value=8, max_value=2048))
+def test_pieces_fit_and_lose_nothing(content: str, limit: int) -> None:
+    parts = pieces(content, limit)
+    assert all(len(part.encode()) <= limit for part in parts) or parts == [content]
+    assert "".join("".join(parts).split()) == "".join(content.split())
+    assert len(parts) == 1 or all(part.strip() for part in parts)
+    if len(content.encode()) <= limit:
+        assert parts == [content]
