@@ -73,7 +73,7 @@ def render(data: ChartData) -> bytes:
         _labels(ax, t(key), family)
         if drawn and weeks:
             ax.legend(prop={"family": family, "size": 8}, ncols=2)
-    flow_weeks = _weeks(*data.problems.values())
+    flow_weeks = _weeks(data.hours, data.visits, *data.problems.values())  # one time axis for all
     ax = axes[2]
     for status in ("pending", "rectifying", "closed"):
         running, points = 0, []
