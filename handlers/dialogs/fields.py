@@ -6,6 +6,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from handlers.context import Context
+from handlers.dates import full_date
 from handlers.dialogs.engine import Choice, Step
 from handlers.i18n import t
 from handlers.parsing import (
@@ -20,8 +21,7 @@ from handlers.parsing import (
 
 
 def show_date(value: str) -> str:
-    day = date.fromisoformat(value)
-    return f"{day.year}年{day.month}月{day.day}日"
+    return full_date(date.fromisoformat(value))
 
 
 def show_minutes(value: int) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from handlers.dates import full_date
 from handlers.context import Context
 from handlers.dialogs import engine
 from handlers.dialogs.engine import Choice, Dialog, Step, register
@@ -149,7 +150,7 @@ async def open_detail(ctx: Context, problem_id: int, view: str) -> list[Reply]:
         text += "\n" + t("problem.history_more", count=len(history) - HISTORY_LIMIT)
     request = await repo.pending_extension(problem.id)
     if request is not None and request.new_deadline is not None:
-        text += "\n" + t("problem.extension_pending", date=views.day(request.new_deadline),
+        text += "\n" + t("problem.extension_pending", date=full_date(request.new_deadline),
                          note=request.note or "")
     offered = [a.value for a in actions_for(member, problem)
                if a is not Action.decline_extension or request is not None]

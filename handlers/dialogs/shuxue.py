@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.context import Context
+from handlers.dates import month_day
 from handlers.dialogs import engine
 from handlers.dialogs.engine import RECORD_ID, Choice, Dialog, register
 from handlers.dialogs.fields import text_step
@@ -86,11 +87,7 @@ def _choices(field: str) -> Any:
 
 
 def _prompt(key: str) -> Any:
-    return lambda data: t(key, period=_md(date.fromisoformat(data[PERIOD])))
-
-
-def _md(day: date) -> str:
-    return f"{day.month}月{day.day}日"
+    return lambda data: t(key, period=month_day(date.fromisoformat(data[PERIOD])))
 
 
 async def finish(ctx: Context, data: dict[str, Any]) -> list[Reply]:
@@ -106,7 +103,7 @@ async def finish(ctx: Context, data: dict[str, Any]) -> list[Reply]:
         data["self_study"], data["research"], data["deeds"])
     answer.answered_at = ctx.now
     await ctx.session.flush()
-    return [Reply(t("shuxue.saved", period=_md(period)))]
+    return [Reply(t("shuxue.saved", period=month_day(period)))]
 
 
 register(Dialog(

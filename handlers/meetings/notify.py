@@ -12,10 +12,11 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from handlers.context import Context
+from handlers.dates import month_day
 from handlers.events import Button
 from handlers.i18n import t
 from handlers.meetings.rules import MAKEUP_DAYS, duration, missing_musts
-from handlers.meetings.views import headline, md
+from handlers.meetings.views import headline
 from handlers.schedule.planner import payload
 from handlers.schedule.times import after_quiet_hours
 from storage.models import Identity, Meeting, Member, Role, StudyRecord
@@ -65,7 +66,7 @@ async def announce(ctx: Context, meeting: Meeting) -> int:
         else:
             due = meeting.day + timedelta(days=MAKEUP_DAYS)
             add(f"makeup_ask:{meeting.id}:{seat.member_id}", seat.member_id,
-                t("meeting.note_makeup", meeting=what, due=md(due)),
+                t("meeting.note_makeup", meeting=what, due=month_day(due)),
                 Button(t("meeting.makeup_button"), start="study"))
     missing = missing_musts(meeting)
     if missing:

@@ -2,22 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import date
-
+from handlers.dates import month_day
 from handlers.i18n import t
 from handlers.meetings.rules import musts_text
 from storage.models import Meeting
 from storage.repositories.meetings import Seat
 
 
-def md(day: date) -> str:
-    return f"{day.month}月{day.day}日"
-
-
 def headline(meeting: Meeting) -> str:
     """"11月20日 支部党员大会《学习二十大精神》"."""
     topic = f"《{meeting.topic}》" if meeting.topic else ""
-    return f"{md(meeting.day)} {meeting.kind}{topic}"
+    return f"{month_day(meeting.day)} {meeting.kind}{topic}"
 
 
 def line(n: int, meeting: Meeting, seats: list[Seat]) -> str:

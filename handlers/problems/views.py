@@ -5,15 +5,12 @@ from __future__ import annotations
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+from handlers.dates import full_date
 from handlers.i18n import t
 from handlers.problem_lifecycle import ACTION_TEXT, STATUS_TEXT, is_overdue
-from storage.models import Problem, ProblemEvidence
 from handlers.problems.scopes import Counts
+from storage.models import Problem, ProblemEvidence
 from storage.repositories.problems import HistoryLine
-
-
-def day(value: date) -> str:
-    return f"{value.year}年{value.month}月{value.day}日"
 
 
 def local_day(at: datetime, tz: ZoneInfo) -> date:
@@ -47,7 +44,7 @@ def short(text: str, limit: int = 30) -> str:
 
 def line(n: int, problem: Problem, today: date) -> str:
     return t("problem.list_line", n=n, description=short(problem.description),
-             owner=problem.owner_name, deadline=day(problem.deadline),
+             owner=problem.owner_name, deadline=full_date(problem.deadline),
              status=status_text(problem, today))
 
 
@@ -55,13 +52,13 @@ def history_line(entry: HistoryLine, tz: ZoneInfo, note_limit: int | None = None
     """One dated change: who did what, and the note, percentage and date that came with it
     (the note cut to ``note_limit`` characters in the chat; the export has it whole)."""
     event = entry.event
-    text = t("problem.history_line", date=day(local_day(event.at, tz)), actor=entry.actor,
+    text = t("problem.history_line", date=full_date(local_day(event.at, tz)), actor=entry.actor,
              action=t(ACTION_TEXT.get(event.action, "problem.act_edit")))
     extras = [short(event.note, note_limit) if note_limit else event.note] if event.note else []
     if event.percent is not None:
         extras.append(t("problem.percent_value", percent=event.percent))
     if event.new_deadline is not None:
-        extras.append(t("problem.new_deadline_value", date=day(event.new_deadline)))
+        extras.append(t("problem.new_deadline_value", date=full_date(event.new_deadline)))
     return text + ("：" + "；".join(extras) if extras else "")
 
 
@@ -75,7 +72,7 @@ def detail(problem: Problem, org: str, history: list[HistoryLine],
     Long texts are cut so the card, and the list it is opened from, stay within a chat message."""
     lines = [t("problem.detail", id=problem.id, org=org, description=short(problem.description, 300),
                source=problem.source, kind=problem.kind, owner=problem.owner_name,
-               measures=short(problem.measures, 300), deadline=day(problem.deadline),
+               measures=short(problem.measures, 300), deadline=full_date(problem.deadline),
                status=status_text(problem, today))]
     lines.append(t("problem.history_header"))
     lines += ["· " + history_line(entry, tz, note_limit=80) for entry in history]

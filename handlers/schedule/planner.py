@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from handlers.dates import month_day
 from handlers.events import Button
 from handlers.i18n import t
 from handlers.meetings.rules import MAKEUP_DAYS, MAKEUP_NUDGE_LEFT
@@ -75,6 +76,16 @@ class PlanResult:
 def payload(text: str, buttons: tuple[tuple[Button, ...], ...] = ()) -> dict[str, Any]:
     return {"text": text, "buttons": [[{"label": b.label, "data": b.data, "start": b.start}
                                        for b in row] for row in buttons]}
+
+
+def shuxue_reminder(key_kind: str, person: Person, period: date, platform: str,
+                    send_at: datetime) -> Planned:
+    """A member's private 述学 reminder; ``key_kind`` tells the first from the one sent again."""
+    return Planned(f"{key_kind}:{person.member_id}:{period}", "shuxue_remind", platform,
+                   person.chat_id,
+                   payload(t("push.shuxue_remind", period=month_day(period)),
+                           ((Button(t("push.shuxue_button"), start="shuxue"),),)),
+                   send_at, False, person.org_id, person.member_id)
 
 
 class _Plan:
@@ -150,7 +161,7 @@ async def _shuxue(session: AsyncSession, plan_: _Plan, audience: Audience, start
             for chat_id in branch.groups:
                 plan_.to_group(f"shuxue_prompt:{branch.org.id}:{period}:{chat_id}", "shuxue_prompt",
                                chat_id, branch.org.id,
-                               t("push.shuxue_prompt", period=_md(period)),
+                               t("push.shuxue_prompt", period=month_day(period)),
                                ((Button(t("push.shuxue_button"), start="shuxue"),),))
         for period, _ in prompt_periods(branch.rhythm, start - timedelta(days=14), end, cfg.tz,
                                         audience.holidays):
@@ -168,11 +179,10 @@ async def _remind_and_digest(session: AsyncSession, plan_: _Plan, audience: Audi
     missing = [p for p in branch.people if p.member_id not in answered]
     for person in missing:
         if not audience.on_leave(person.member_id, day):
-            plan_.to_person(f"shuxue_remind:{person.member_id}:{period}", "shuxue_remind", person,
-                            t("push.shuxue_remind", period=_md(period)),
-                            ((Button(t("push.shuxue_button"), start="shuxue"),),))
+            plan_.messages.append(shuxue_reminder("shuxue_remind", person, period, plan_.cfg.platform,
+                                                  plan_.send_at))
     done = [p.name for p in branch.people if p.member_id in answered]
-    text = t("push.shuxue_digest", org=branch.org.name, period=_md(period), done=len(done),
+    text = t("push.shuxue_digest", org=branch.org.name, period=month_day(period), done=len(done),
              total=len(branch.people), done_names="、".join(done) or "—",
              missing_names="、".join(p.name for p in missing) or "—")
     refused = await OutboxRepository(session).failed_since(
@@ -188,10 +198,6 @@ async def _remind_and_digest(session: AsyncSession, plan_: _Plan, audience: Audi
                         "shuxue_digest", secretary, text, buttons)
 
 
-def _md(day: date) -> str:
-    return f"{day.month}月{day.day}日"
-
-
 # --- the campaign calendar --------------------------------------------------------------------------
 
 async def _milestones(session: AsyncSession, plan_: _Plan, audience: Audience, day: date) -> None:
@@ -201,7 +207,7 @@ async def _milestones(session: AsyncSession, plan_: _Plan, audience: Audience, d
             continue
         roles = {ROLE_NAMES[r] for r in milestone.roles if r in ROLE_NAMES}
         text = (t("push.milestone_today", name=milestone.name) if days_left == 0 else
-                t("push.milestone", name=milestone.name, due=_md(milestone.due), days=days_left))
+                t("push.milestone", name=milestone.name, due=month_day(milestone.due), days=days_left))
         for branch in audience.branches:
             if milestone.branches and branch.org.name not in milestone.branches:
                 continue
@@ -235,7 +241,7 @@ async def _problems(session: AsyncSession, plan_: _Plan, audience: Audience, day
                                 if left else t("push.deadline_today", problem=short))
             elif is_overdue(problem.status, problem.deadline, day):
                 plan_.to_person(f"overdue:{problem.id}:{problem.deadline}", "deadline", owner,
-                                t("push.overdue_owner", problem=short, due=_md(problem.deadline)))
+                                t("push.overdue_owner", problem=short, due=month_day(problem.deadline)))
             if updated <= stale_before:
                 plan_.to_person(f"stale:{problem.id}:{updated.date()}", "stale", owner,
                                 t("push.stale", problem=short, days=UPDATE_EVERY.days))
@@ -245,7 +251,7 @@ async def _problems(session: AsyncSession, plan_: _Plan, audience: Audience, day
                     f"overdue_secretary:{problem.id}:{problem.deadline}:{secretary.member_id}",
                     "deadline", secretary,
                     t("push.overdue_secretary", problem=short, owner=problem.owner_name,
-                      due=_md(problem.deadline)))
+                      due=month_day(problem.deadline)))
 
 
 async def _hours(session: AsyncSession, plan_: _Plan, audience: Audience, day: date) -> None:
@@ -302,5 +308,5 @@ async def _makeups(session: AsyncSession, plan_: _Plan, audience: Audience, day:
                 or audience.on_leave(member_id, day):
             continue
         plan_.to_person(f"makeup_nudge:{meeting.id}:{member_id}", "makeup", person,
-                        t("push.makeup", meeting=headline(meeting), due=_md(due)),
+                        t("push.makeup", meeting=headline(meeting), due=month_day(due)),
                         ((Button(t("meeting.makeup_button"), start="study"),),))

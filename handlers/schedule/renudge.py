@@ -7,13 +7,13 @@ from datetime import date
 from sqlalchemy import select
 
 from handlers.context import Context
-from handlers.events import Button, Outcome
+from handlers.events import Outcome
 from handlers.i18n import t
 from handlers.schedule.audience import load_audience
-from handlers.schedule.planner import payload
+from handlers.schedule.planner import shuxue_reminder
 from handlers.schedule.times import after_quiet_hours
 from storage.models import Role, ShuxueAnswer
-from storage.repositories.outbox import OutboxRepository, Planned
+from storage.repositories.outbox import OutboxRepository
 
 
 async def nudge_again(ctx: Context, callback: str) -> Outcome:
@@ -34,10 +34,7 @@ async def nudge_again(ctx: Context, callback: str) -> Outcome:
     answered = set(await ctx.session.scalars(select(ShuxueAnswer.member_id).where(
         ShuxueAnswer.org_id == org_id, ShuxueAnswer.period_start == period)))
     send_at = after_quiet_hours(ctx.now, ctx.config.tz, ctx.config.quiet_start, ctx.config.quiet_end)
-    button = ((Button(t("push.shuxue_button"), start="shuxue"),),)
-    planned = [Planned(f"shuxue_remind2:{p.member_id}:{period}", "shuxue_remind", ctx.event.platform,
-                       p.chat_id, payload(t("push.shuxue_remind", period=f"{period.month}月{period.day}日"),
-                                          button), send_at, False, p.org_id, p.member_id)
+    planned = [shuxue_reminder("shuxue_remind2", p, period, ctx.event.platform, send_at)
                for p in branch.people
                if p.member_id not in answered and not audience.on_leave(p.member_id, ctx.today)]
     added = await OutboxRepository(ctx.session).enqueue(planned)

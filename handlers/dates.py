@@ -1,0 +1,13 @@
+"""How dates read in the chat: "2023年11月9日", or "11月9日" where the year goes without saying."""
+
+from __future__ import annotations
+
+from datetime import date
+
+
+def full_date(day: date) -> str:
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
+def month_day(day: date) -> str:
+    return f"{day.month}月{day.day}日"
