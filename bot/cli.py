@@ -27,6 +27,7 @@ from storage.migrate import upgrade
 from storage.models import OrgKind, Organization
 from storage.repositories.members import MemberRepository
 from storage.repositories.orgs import OrgRepository
+from storage.tallies import recount_all
 
 T = TypeVar("T")
 
@@ -90,6 +91,16 @@ async def db_upgrade() -> None:
     finally:
         await app.close()
     click.echo(t("cli.db_upgraded"))
+
+
+@db.command("recount")
+@run_async
+async def db_recount() -> None:
+    """按全部记录重新统计每日汇总（直接改动过数据库之后使用）。"""
+    app = build_app(load_settings())
+    days = await with_session(app, lambda session: session.run_sync(
+        lambda sync: recount_all(sync.connection())))
+    click.echo(t("cli.db_recounted", days=days))
 
 
 @main.group()

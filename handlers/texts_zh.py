@@ -186,6 +186,7 @@ TEXTS: dict[str, str] = {
     # --- command line (bot/cli.py) ---
     "cli.bad_setting": "配置 {field} 有误：{reason}",
     "cli.db_upgraded": "数据库结构已是最新版本。",
+    "cli.db_recounted": "每日汇总已按全部记录重新统计：{days} 个支部日。",
     "cli.bad_org_name": "支部名称不能为空，且不超过100字。",
     "cli.org_exists": "“{name}”已经存在。",
     "cli.branch_added": "已添加支部：{name}（上级：{parent}）\n邀请码：{code}\n邀请链接：{link}",

@@ -11,6 +11,8 @@ from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from storage.tallies import fill_if_missing
+
 MIGRATIONS = Path(__file__).with_name("migrations")
 
 
@@ -26,12 +28,14 @@ def head_revision() -> str | None:
 
 
 async def upgrade(engine: AsyncEngine) -> None:
-    """Bring the schema of ``engine``'s database to the newest revision."""
+    """Bring the schema of ``engine``'s database to the newest revision, and count the daily
+    tallies if it has just gained them (derived data, counted by the code of the newest revision)."""
 
     def _upgrade(connection: Connection) -> None:
         config = alembic_config(str(engine.url))
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
+        fill_if_missing(connection)
 
     async with engine.begin() as connection:
         await connection.run_sync(_upgrade)

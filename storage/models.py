@@ -210,9 +210,44 @@ class Visit(_MemberRecord, Base):
     topic: Mapped[str | None] = mapped_column(String(100))
 
 
+class DailyTally(Base):
+    """Per branch and day, the study and visit figures the reports add up: derived from the
+    records and recounted with every change to them (``storage.tallies``), so a year's roll-up
+    reads one row a branch a day instead of every record."""
+
+    __tablename__ = "daily_tallies"
+
+    org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    study_minutes: Mapped[int] = mapped_column(Integer, default=0)
+    study_records: Mapped[int] = mapped_column(Integer, default=0)
+    group_sessions: Mapped[int] = mapped_column(Integer, default=0)
+    group_attendances: Mapped[int] = mapped_column(Integer, default=0)
+    reading_days: Mapped[int] = mapped_column(Integer, default=0)
+    reading_attendances: Mapped[int] = mapped_column(Integer, default=0)
+    visits: Mapped[int] = mapped_column(Integer, default=0)
+    solved: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class DailyTopic(Base):
+    """Per branch and day, the visits under each 调研课题 (for counting distinct topics)."""
+
+    __tablename__ = "daily_topics"
+
+    org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    topic: Mapped[str] = mapped_column(String(100), primary_key=True)
+    visits: Mapped[int] = mapped_column(Integer, default=0)
+
+
 class Problem(_MemberRecord, Base):
     __tablename__ = "problems"
-    __table_args__ = (Index("ix_problems_org_status", "org_id", "status"),)
+    __table_args__ = (
+        Index("ix_problems_org_status", "org_id", "status"),
+        # covers the reports' problem figures
+        Index("ix_problems_cover", "org_id", "created_at", "status", "reporter_id", "id",
+              sqlite_where=text("deleted_at IS NULL"), postgresql_where=text("deleted_at IS NULL")),
+    )
 
     reporter_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
     org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"))
@@ -233,6 +268,7 @@ class ProblemEvent(Base):
     """Every change of a problem: who, when, what and why (its history; nothing edited in place)."""
 
     __tablename__ = "problem_events"
+    __table_args__ = (Index("ix_problem_events_move", "to_status", "at", "problem_id"),)  # "closed when"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     problem_id: Mapped[int] = mapped_column(ForeignKey("problems.id"), index=True)

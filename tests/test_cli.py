@@ -55,6 +55,22 @@ def test_demo_then_chat_through_a_pipe(tmp_path: Path) -> None:
     assert query(tmp_path, "select count(*) from study_records")[0][0] == before + 1
 
 
+def test_db_recount_restores_the_daily_tallies(tmp_path: Path) -> None:
+    cli(tmp_path, "demo", "--no-chat")
+    minutes = "select coalesce(sum(minutes), 0) from study_records where deleted_at is null"
+    tallied = "select coalesce(sum(study_minutes), 0), count(*) from daily_tallies"
+    (live,) = query(tmp_path, minutes)[0]
+    assert live > 0 and query(tmp_path, tallied)[0][0] == live  # the demo's records were tallied
+    days = query(tmp_path, tallied)[0][1]
+    with sqlite3.connect(tmp_path / "bb.db") as connection:  # someone edits the database by hand
+        connection.execute("delete from daily_tallies where rowid % 2 = 0")
+    assert query(tmp_path, tallied)[0][0] < live
+    result = cli(tmp_path, "db", "recount")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == f"每日汇总已按全部记录重新统计：{days} 个支部日。"
+    assert query(tmp_path, tallied)[0] == (live, days)
+
+
 def test_chat_as_someone_not_on_the_roster(tmp_path: Path) -> None:
     cli(tmp_path, "demo", "--no-chat")
     result = cli(tmp_path, "chat", "--as", "不存在的人")

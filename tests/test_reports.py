@@ -18,10 +18,11 @@ from sqlalchemy import and_, distinct, exists, func, or_, select
 from bot.app import App
 from handlers.i18n import t
 from handlers.reports import charts, stage_summary
-from handlers.reports.figures import GROUP_FORMS, Scope, totals
+from handlers.reports.figures import Scope, totals
 from handlers.reports.periods import Period
 from handlers.reports.summary import rollup, summary
 from storage.db import session_factory
+from storage.tallies import GROUP_FORMS
 from storage.models import (
     Commitment,
     Member,

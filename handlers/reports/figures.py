@@ -1,14 +1,16 @@
 """Every figure the summaries, ledgers and the stage summary report — defined once, here.
 
 Each figure is one SQL aggregate computed by the database (GROUP BY, never a Python loop over
-records), grouped by branch (``by_org=True``), over the whole scope, or per member. Deleted
+records), grouped by branch (``by_org=True``), over the whole scope, or per member. The study and
+visit figures of branches add up the daily tallies (``storage.tallies``, where what a day counts is
+written), so a year costs a row a branch a day, not a row a record. Deleted
 records (``deleted_at`` set) and inactive members are never counted. The README's "Glossary of
 figures" says the same in words; keep the two in step.
 
 Definitions:
 - 学习时长 (study hours): SUM(study_records.minutes) / 60 for study dates in the period.
-- 集中学习 (group study): a record whose form is in ``GROUP_FORMS``. 集中学习次数 (sessions) counts
-  distinct (branch, form, date): everyone who attended one session logs it, and it is one session.
+- 集中学习 (group study): a record whose form is in ``storage.tallies.GROUP_FORMS``. 集中学习次数
+  (sessions) counts distinct (branch, form, date): everyone who attended one session logs it, and it is one session.
   参与人次 (attendances) counts the records themselves: one member at one session is one 人次.
 - 读书班 days: distinct (branch, date) of records with form 读书班; its 人次 are those records.
 - 调研走访次数 (visits): visit records dated in the period; 解决问题数: SUM(visits.solved_count);
@@ -34,13 +36,15 @@ from datetime import date, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, and_, case, distinct, func, literal, select, union
+from sqlalchemy import Select, and_, case, distinct, exists, func, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.problem_lifecycle import ACCEPTED
 from handlers.reports.periods import Period
 from storage.models import (
     Commitment,
+    DailyTally,
+    DailyTopic,
     Member,
     OrgKind,
     Organization,
@@ -52,11 +56,8 @@ from storage.models import (
     StudyRecord,
     Visit,
 )
+from storage.tallies import TALLY_COLUMNS, day_rows, topic_rows
 
-GROUP_FORMS: tuple[str, ...] = (
-    "集中学习", "中心组学习", "联组学习", "读书班", "三会一课", "主题党日", "专题党课", "专家辅导",
-)
-READING_CLASS = "读书班"
 ACCEPTED_STATUSES = tuple(sorted(ACCEPTED, key=lambda status: status.value))  # the lifecycle's own
 ALL = 0  # the key of the one row when figures are not grouped by branch
 
@@ -176,6 +177,23 @@ def _visit_where(scope: Scope | None, period: Period) -> list[Any]:
     return [Visit.deleted_at.is_(None), Visit.visit_date.between(period.start, period.end), *scoped]
 
 
+def _days(scope: Scope, period: Period) -> Any:
+    """The period's daily tallies of the scope: the stored ones for branches, counted from the
+    records (by the same definition) for one member."""
+    if scope.member_id is None:
+        return (select(DailyTally).where(DailyTally.day.between(period.start, period.end),
+                                         *scope.where(DailyTally.org_id, None)).subquery())
+    return day_rows(_study_where(scope, period), _visit_where(scope, period)).subquery()
+
+
+def _topics(scope: Scope, period: Period) -> Any:
+    """The period's (org_id, day, topic) rows of the scope, as ``_days`` chooses its source."""
+    if scope.member_id is None:
+        return (select(DailyTopic).where(DailyTopic.day.between(period.start, period.end),
+                                         *scope.where(DailyTopic.org_id, None)).subquery())
+    return topic_rows(_visit_where(scope, period)).subquery()
+
+
 def _accepted() -> Any:
     """Accepted for rectification: the lifecycle never leads from these back out of them, so the
     status alone says whether a problem ever reached 整改中."""
@@ -203,39 +221,27 @@ async def totals(session: AsyncSession, scope: Scope, period: Period, tz: ZoneIn
     def row(key: int) -> Totals:
         return out.setdefault(key, Totals())
 
-    # Members and participation. Who reported: the distinct authors of the period's records (one pass over each table, by
-    # the (org_id, date) indexes), joined to the roster.
-    authors = union(select(StudyRecord.member_id.label("id")).where(*_study_where(scope, period)),
-                    select(Visit.member_id.label("id")).where(*_visit_where(scope, period))).subquery()
-    query = (select(_key(Member.org_id, by_org), func.count(), func.count(authors.c.id))
-             .select_from(Member).outerjoin(authors, authors.c.id == Member.id)
+    # Members and participation: per active member, does a record of the period exist (an index
+    # probe per member, not a pass over the period's records).
+    reported = or_(exists().where(*_study_where(scope, period), StudyRecord.member_id == Member.id),
+                   exists().where(*_visit_where(scope, period), Visit.member_id == Member.id))
+    query = (select(_key(Member.org_id, by_org), func.count(), func.sum(case((reported, 1), else_=0)))
              .where(Member.active, *scope.where(Member.org_id, Member.id)))
-    for k, members, reported in await _rows(session, _grouped(query, by_org)):
-        row(k).members, row(k).reported = members, _as_int(reported)
+    for k, members, reported_n in await _rows(session, _grouped(query, by_org)):
+        row(k).members, row(k).reported = members, _as_int(reported_n)
 
-    # Study: one pass. The inner query has a row per (branch, form, day): a group study session,
-    # or a 读书班 day, is one such row; its record count is the 人次.
-    days = (select(StudyRecord.org_id.label("org_id"), StudyRecord.form.label("form"),
-                   func.sum(StudyRecord.minutes).label("minutes"), func.count().label("records"))
-            .where(*_study_where(scope, period))
-            .group_by(StudyRecord.org_id, StudyRecord.form, StudyRecord.study_date).subquery())
-    group, reading = days.c.form.in_(GROUP_FORMS), days.c.form == READING_CLASS
-    query = select(_key(days.c.org_id, by_org), func.sum(days.c.minutes), func.sum(days.c.records),
-                   func.sum(case((group, 1), else_=0)), func.sum(case((group, days.c.records), else_=0)),
-                   func.sum(case((reading, 1), else_=0)), func.sum(case((reading, days.c.records), else_=0)),
-                   ).select_from(days)
-    for k, minutes, records, sessions, attendances, reading_days, reading_n in await _rows(
-            session, _grouped(query, by_org)):
+    # Study and visits: the daily tallies added up (storage.tallies defines what each counts).
+    days = _days(scope, period)
+    query = select(_key(days.c.org_id, by_org), *(func.sum(days.c[c]) for c in TALLY_COLUMNS))
+    for k, *sums in await _rows(session, _grouped(query, by_org)):
         t = row(k)
-        t.study_minutes, t.study_records = _as_int(minutes), _as_int(records)
-        t.group_sessions, t.group_attendances = _as_int(sessions), _as_int(attendances)
-        t.reading_days, t.reading_attendances = _as_int(reading_days), _as_int(reading_n)
-
-    # Visits.
-    query = select(_key(Visit.org_id, by_org), func.count(), func.sum(Visit.solved_count),
-                   func.count(distinct(func.nullif(Visit.topic, "")))).where(*_visit_where(scope, period))
-    for k, visits, solved, topics in await _rows(session, _grouped(query, by_org)):
-        row(k).visits, row(k).solved, row(k).topics = visits, _as_int(solved), topics
+        (t.study_minutes, t.study_records, t.group_sessions, t.group_attendances, t.reading_days,
+         t.reading_attendances, t.visits, t.solved) = (_as_int(v) for v in sums)
+    topics = _topics(scope, period)
+    distinct_topics = select(_key(topics.c.org_id, by_org), topics.c.topic).distinct().subquery()
+    query = select(distinct_topics.c.k, func.count()).group_by(distinct_topics.c.k)
+    for k, topics_n in await _rows(session, query):
+        row(k).topics = topics_n
 
     # Problems.
     bounds = period.utc_bounds(tz)
@@ -280,13 +286,15 @@ async def shuxue_streaks(session: AsyncSession, scope: Scope, period: Period, *,
     counted from the newest back, a gap being more than the branch's rhythm (1 or 2 weeks).
     """
     scope = await resolved(session, scope)
+    answered = (select(ShuxueAnswer.org_id, ShuxueAnswer.period_start)
+                .where(ShuxueAnswer.period_start <= period.end,
+                       *scope.where(ShuxueAnswer.org_id, ShuxueAnswer.member_id))
+                .distinct().subquery())  # a row a branch a week, before the schedules are joined
     rhythm = func.coalesce(ShuxueSchedule.every_weeks, 1)
-    query = (select(_key(ShuxueAnswer.org_id, by_org), ShuxueAnswer.period_start, func.max(rhythm))
-             .outerjoin(ShuxueSchedule, ShuxueSchedule.org_id == ShuxueAnswer.org_id)
-             .where(ShuxueAnswer.period_start <= period.end,
-                    *scope.where(ShuxueAnswer.org_id, ShuxueAnswer.member_id))
-             .group_by("k", ShuxueAnswer.period_start)
-             .order_by("k", ShuxueAnswer.period_start.desc()))
+    query = (select(_key(answered.c.org_id, by_org), answered.c.period_start, func.max(rhythm))
+             .outerjoin(ShuxueSchedule, ShuxueSchedule.org_id == answered.c.org_id)
+             .group_by("k", answered.c.period_start)
+             .order_by("k", answered.c.period_start.desc()))
     streaks: dict[int, int] = {}
     last: dict[int, date] = {}
     broken: set[int] = set()

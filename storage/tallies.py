@@ -1,0 +1,172 @@
+"""Daily tallies: per branch and day, the study and visit figures, kept in step with the records.
+
+The office's roll-up over a year would otherwise add up every record of the year (a million in a
+large bureau). ``daily_tallies`` and ``daily_topics`` hold, per (branch, day), what the reports
+add up, so the roll-up reads one row a branch a day.
+
+They are derived data and never edited by hand: every flush that adds, changes or deletes a study
+record or a visit recounts, in the same transaction, each (branch, day) it touched, from the
+records themselves (``TalliedSession``). ``recount_all`` rebuilds everything from the records: after
+the upgrade that creates the tables, after a bulk load, or from ``branchbot db recount``.
+
+What the columns count is defined once, in ``day_rows``; the reports (``handlers.reports.figures``)
+add up the same columns, from this table for branches or from ``day_rows`` for one member.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import date
+from typing import Any
+
+from sqlalchemy import (
+    Select,
+    case,
+    delete,
+    distinct,
+    event,
+    func,
+    inspect,
+    literal,
+    null,
+    select,
+    true,
+    union_all,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Session
+
+from storage.models import DailyTally, DailyTopic, StudyRecord, Visit
+
+# 集中学习: the forms where the branch studies together, so that one (branch, form, day) is one
+# session however many members log it. 读书班 days are counted apart as well.
+GROUP_FORMS: tuple[str, ...] = (
+    "集中学习", "中心组学习", "联组学习", "读书班", "三会一课", "主题党日", "专题党课", "专家辅导",
+)
+READING_CLASS = "读书班"
+
+TALLY_COLUMNS = ("study_minutes", "study_records", "group_sessions", "group_attendances",
+                 "reading_days", "reading_attendances", "visits", "solved")
+
+
+def day_rows(study_where: Sequence[Any] = (), visit_where: Sequence[Any] = ()) -> Select[Any]:
+    """Per (org_id, day): the ``TALLY_COLUMNS`` of the live (not deleted) study records and visits
+    that match the conditions. Group study sessions count distinct forms a day; 人次 count rows."""
+    study = select(StudyRecord.org_id.label("org_id"), StudyRecord.study_date.label("day"),
+                   StudyRecord.form.label("form"), StudyRecord.minutes.label("minutes"),
+                   literal(1).label("is_study"), literal(0).label("is_visit"), literal(0).label("solved")
+                   ).where(StudyRecord.deleted_at.is_(None), *study_where)
+    visits = select(Visit.org_id, Visit.visit_date, null(), literal(0), literal(0), literal(1),
+                    Visit.solved_count).where(Visit.deleted_at.is_(None), *visit_where)
+    rows = union_all(study, visits).subquery()
+    group, reading = rows.c.form.in_(GROUP_FORMS), rows.c.form == READING_CLASS
+    return (select(rows.c.org_id, rows.c.day,
+                   func.coalesce(func.sum(rows.c.minutes), 0).label("study_minutes"),
+                   func.coalesce(func.sum(rows.c.is_study), 0).label("study_records"),
+                   func.count(distinct(case((group, rows.c.form)))).label("group_sessions"),
+                   func.coalesce(func.sum(case((group, 1), else_=0)), 0).label("group_attendances"),
+                   func.count(distinct(case((reading, rows.c.form)))).label("reading_days"),
+                   func.coalesce(func.sum(case((reading, 1), else_=0)), 0).label("reading_attendances"),
+                   func.coalesce(func.sum(rows.c.is_visit), 0).label("visits"),
+                   func.coalesce(func.sum(rows.c.solved), 0).label("solved"))
+            .group_by(rows.c.org_id, rows.c.day))
+
+
+def topic_rows(visit_where: Sequence[Any] = ()) -> Select[Any]:
+    """Per (org_id, day, topic): the live visits under a (non-empty) research topic."""
+    return (select(Visit.org_id.label("org_id"), Visit.visit_date.label("day"), Visit.topic.label("topic"),
+                   func.count().label("visits"))
+            .where(Visit.deleted_at.is_(None), Visit.topic.is_not(None), Visit.topic != "", *visit_where)
+            .group_by(Visit.org_id, Visit.visit_date, Visit.topic))
+
+
+def _insert(connection: Connection, table: Any) -> Any:
+    """INSERT with ON CONFLICT, in the connection's dialect (both spell it the same way)."""
+    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+    return dialect.insert(table)
+
+
+def _upsert_tallies(connection: Connection, rows: Select[Any]) -> None:
+    insert = _insert(connection, DailyTally).from_select(["org_id", "day", *TALLY_COLUMNS],
+                                                         rows.where(true()))
+    connection.execute(insert.on_conflict_do_update(
+        index_elements=["org_id", "day"], set_={c: insert.excluded[c] for c in TALLY_COLUMNS}))
+
+
+def recount(connection: Connection, keys: Iterable[tuple[int, date]]) -> None:
+    """Recount the tallies of these (org_id, day)s from the records, as the transaction sees them.
+
+    Each key's row is locked first (an upsert that zeroes it), and only then counted: the count is a
+    new statement, so on PostgreSQL it sees every transaction that held the lock before. Two
+    members saving records of the same branch and day at once therefore never lose one.
+    Keys are taken in order, so two transactions never wait for each other's locks in a circle.
+    """
+    for org_id, day in sorted(set(keys)):
+        zero = _insert(connection, DailyTally).values(org_id=org_id, day=day, **dict.fromkeys(TALLY_COLUMNS, 0))
+        connection.execute(zero.on_conflict_do_update(index_elements=["org_id", "day"],
+                                                      set_=dict.fromkeys(TALLY_COLUMNS, 0)))
+        _upsert_tallies(connection, day_rows([StudyRecord.org_id == org_id, StudyRecord.study_date == day],
+                                             [Visit.org_id == org_id, Visit.visit_date == day]))
+        connection.execute(delete(DailyTopic).where(DailyTopic.org_id == org_id, DailyTopic.day == day))
+        connection.execute(DailyTopic.__table__.insert().from_select(
+            ["org_id", "day", "topic", "visits"],
+            topic_rows([Visit.org_id == org_id, Visit.visit_date == day])))
+
+
+def recount_all(connection: Connection) -> int:
+    """Rebuild every tally from the records; the number of (branch, day)s with records."""
+    connection.execute(delete(DailyTopic))
+    connection.execute(delete(DailyTally))
+    _upsert_tallies(connection, day_rows())
+    connection.execute(DailyTopic.__table__.insert().from_select(["org_id", "day", "topic", "visits"],
+                                                                 topic_rows()))
+    return connection.scalar(select(func.count()).select_from(DailyTally)) or 0
+
+
+def fill_if_missing(connection: Connection) -> None:
+    """Count the tallies of a database that has records but none yet (just upgraded to them)."""
+    if connection.scalar(select(DailyTally.org_id).limit(1)) is not None:
+        return
+    has_records = (connection.scalar(select(StudyRecord.id).limit(1)) is not None
+                   or connection.scalar(select(Visit.id).limit(1)) is not None)
+    if has_records:
+        recount_all(connection)
+
+
+# Per record class: its day column, and the columns the tallies count.
+_COUNTED = {StudyRecord: ("study_date", ("org_id", "study_date", "deleted_at", "form", "minutes")),
+            Visit: ("visit_date", ("org_id", "visit_date", "deleted_at", "solved_count", "topic"))}
+
+
+def _touched_keys(session: Session) -> set[tuple[int, date]]:
+    """The (org_id, day)s of the records this flush changed, where they were and where they are."""
+    keys: set[tuple[int, date]] = set()
+    for record in (*session.new, *session.dirty, *session.deleted):
+        counted = _COUNTED.get(type(record))
+        if counted is None:
+            continue
+        day_column, columns = counted
+        attrs = inspect(record).attrs
+        if record in session.dirty and not any(attrs[c].history.has_changes() for c in columns):
+            continue
+        org_ids = _every_value(attrs.org_id.history) | {record.org_id}
+        days = _every_value(attrs[day_column].history) | {getattr(record, day_column)}
+        keys.update((org_id, day) for org_id in org_ids for day in days
+                    if org_id is not None and day is not None)
+    return keys
+
+
+def _every_value(history: Any) -> set[Any]:
+    return {*history.added, *history.unchanged, *history.deleted}
+
+
+class TalliedSession(Session):
+    """The ORM session every part of branchbot uses: it keeps the daily tallies in step."""
+
+
+@event.listens_for(TalliedSession, "after_flush")
+def _recount_touched(session: Session, _context: Any) -> None:
+    keys = _touched_keys(session)
+    if keys:
+        recount(session.connection(), keys)

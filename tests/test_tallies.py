@@ -1,0 +1,176 @@
+"""The daily tallies stay equal to a recount from the records, whatever changes the records:
+dialogs, edits that move a record to another day, deletion, two members saving at once, and the
+upgrade that creates them on a database full of records. On SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+from alembic import command
+from sqlalchemy import select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.app import App
+from handlers.i18n import t
+from storage.db import create_engine, session_factory
+from storage.migrate import alembic_config, upgrade
+from storage.models import DailyTally, DailyTopic, StudyRecord, Visit
+from storage.tallies import TALLY_COLUMNS, day_rows, topic_rows
+from tests.conftest import Branch
+from tests.test_dialogs import TODAY, joined, study_until_confirm
+
+DAY = date(2023, 10, 10)
+
+
+async def stored(session: AsyncSession) -> tuple[set[tuple[Any, ...]], set[tuple[Any, ...]]]:
+    """The tallies as stored, leaving out days whose records are all gone (kept as zero rows)."""
+    columns = [getattr(DailyTally, c) for c in TALLY_COLUMNS]
+    days = {tuple(r) for r in await session.execute(select(DailyTally.org_id, DailyTally.day, *columns))
+            if any(r[2:])}
+    topics = {tuple(r) for r in await session.execute(select(DailyTopic.org_id, DailyTopic.day,
+                                                             DailyTopic.topic, DailyTopic.visits))}
+    return days, topics
+
+
+async def recounted(session: AsyncSession) -> tuple[set[tuple[Any, ...]], set[tuple[Any, ...]]]:
+    return ({tuple(r) for r in await session.execute(day_rows())},
+            {tuple(r) for r in await session.execute(topic_rows())})
+
+
+async def assert_in_step(app: App) -> tuple[set[tuple[Any, ...]], set[tuple[Any, ...]]]:
+    async with session_factory(app.engine)() as session:
+        now = await stored(session)
+        assert now == await recounted(session)
+        return now
+
+
+def tally(org_id: int, day: date, **counts: int) -> tuple[Any, ...]:
+    return (org_id, day, *(counts.get(c, 0) for c in TALLY_COLUMNS))
+
+
+def study(member_id: int, org_id: int, form: str, day: date = DAY, minutes: int = 60) -> StudyRecord:
+    return StudyRecord(member_id=member_id, org_id=org_id, form=form, study_date=day, minutes=minutes,
+                       content="《习近平著作选读》")
+
+
+def visit(member_id: int, org_id: int, topic: str | None, day: date = DAY, solved: int = 1) -> Visit:
+    return Visit(member_id=member_id, org_id=org_id, kind="走访", visit_date=day, place="幸福社区",
+                 whom="居民", heard="停车难", solved_count=solved, topic=topic)
+
+
+async def test_a_members_dialogs_keep_the_tallies(app: App, branch: Branch) -> None:
+    chat = await joined(app, branch)
+    await study_until_confirm(chat)  # 集中学习 yesterday, 1.5 h
+    await chat.press("✅ 确认")
+    yesterday, org = TODAY() - timedelta(days=1), branch.org.id
+    days, _ = await assert_in_step(app)
+    assert days == {tally(org, yesterday, study_minutes=90, study_records=1, group_sessions=1,
+                          group_attendances=1)}
+    await chat.say("/mine")
+    await chat.press("修改1")
+    await chat.press("✏️ 修改")
+    await chat.press("学习形式")
+    await chat.press("读书班")
+    await chat.press("✅ 确认")
+    days, _ = await assert_in_step(app)
+    assert days == {tally(org, yesterday, study_minutes=90, study_records=1, group_sessions=1,
+                          group_attendances=1, reading_days=1, reading_attendances=1)}
+    await chat.say("/mine")
+    await chat.press("删除1")
+    await chat.press(t("mine.delete_yes"))
+    assert await assert_in_step(app) == (set(), set())
+
+
+async def test_edits_moves_and_deletions(app: App, branch: Branch) -> None:
+    org, other = branch.org.id, branch.other.id
+    me, you = branch.secretary.id, branch.roster_only.id
+    async with session_factory(app.engine)() as session, session.begin():
+        moved = study(me, org, "集中学习")
+        edited = visit(me, org, "老旧小区改造")
+        removed = visit(you, org, "营商环境")
+        session.add_all([moved, study(you, org, "集中学习", minutes=90), study(you, org, "自学", minutes=30),
+                         edited, removed, visit(you, org, None, solved=0)])
+    days, topics = await assert_in_step(app)
+    assert days == {tally(org, DAY, study_minutes=180, study_records=3, group_sessions=1,
+                          group_attendances=2, visits=3, solved=2)}
+    assert topics == {(org, DAY, "老旧小区改造", 1), (org, DAY, "营商环境", 1)}
+
+    async with session_factory(app.engine)() as session, session.begin():
+        moving = await session.get(StudyRecord, moved.id)
+        assert moving is not None
+        moving.study_date, moving.org_id = DAY + timedelta(days=1), other  # another day, another branch
+        changing = await session.get(Visit, edited.id)
+        assert changing is not None
+        changing.topic, changing.solved_count = "营商环境", 4
+        going = await session.get(Visit, removed.id)
+        assert going is not None
+        await session.delete(going)  # gone for good, not only marked
+    days, topics = await assert_in_step(app)
+    assert days == {
+        tally(org, DAY, study_minutes=120, study_records=2, group_sessions=1, group_attendances=1,
+              visits=2, solved=4),
+        tally(other, DAY + timedelta(days=1), study_minutes=60, study_records=1, group_sessions=1,
+              group_attendances=1)}
+    assert topics == {(org, DAY, "营商环境", 1)}
+
+    async with session_factory(app.engine)() as session, session.begin():
+        changed = await session.get(Visit, edited.id)
+        assert changed is not None
+        changed.heard = "停车难、充电难"  # a change the tallies do not count: nothing to recount
+    assert (await assert_in_step(app))[1] == {(org, DAY, "营商环境", 1)}
+
+
+async def test_two_members_saving_at_once_are_both_counted(db_url: str, app: App, branch: Branch) -> None:
+    """The second saver waits for the first one's lock on the (branch, day) and counts after it."""
+    if db_url.startswith("sqlite"):
+        pytest.skip("SQLite has one writer at a time: the second save waits before it writes anything")
+    other_engine = create_engine(db_url)
+    try:
+        first = session_factory(app.engine)()
+        second = session_factory(other_engine)()
+        async with first, second:
+            first.add(study(branch.secretary.id, branch.org.id, "集中学习"))
+            await first.flush()
+            second.add(study(branch.roster_only.id, branch.org.id, "集中学习"))
+            waiting = asyncio.create_task(second.flush())
+            await asyncio.sleep(0.3)
+            assert not waiting.done()  # held by the first saver's lock on the day
+            await first.commit()
+            await waiting
+            await second.commit()
+    finally:
+        await other_engine.dispose()
+    days, _ = await assert_in_step(app)
+    assert days == {tally(branch.org.id, DAY, study_minutes=120, study_records=2, group_sessions=1,
+                          group_attendances=2)}
+
+
+async def test_upgrade_counts_the_tallies_of_existing_records(empty_db_url: str) -> None:
+    engine = create_engine(empty_db_url)
+    try:
+        async with engine.begin() as connection:
+            def before_tallies(sync: Any) -> None:
+                config = alembic_config(empty_db_url)
+                config.attributes["connection"] = sync
+                command.upgrade(config, "0004")
+            await connection.run_sync(before_tallies)
+            await connection.execute(text(
+                "INSERT INTO organizations (id, name, kind, required_books, created_at) "
+                "VALUES (1, '机关第一党支部', 'branch', '[]', CURRENT_TIMESTAMP)"))
+            await connection.execute(text(
+                "INSERT INTO members (id, org_id, name, role, active, created_at) "
+                "VALUES (1, 1, '李娜', 'member', true, CURRENT_TIMESTAMP)"))
+            for form, minutes in (("集中学习", 90), ("自学", 30)):
+                await connection.execute(text(
+                    "INSERT INTO study_records (created_at, updated_at, member_id, org_id, form, study_date, "
+                    "minutes, content) VALUES (CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, 1, 1, :form, :day, "
+                    ":minutes, '学习')"), {"form": form, "day": DAY, "minutes": minutes})
+        await upgrade(engine)
+        async with session_factory(engine)() as session:
+            assert await stored(session) == ({tally(1, DAY, study_minutes=120, study_records=2,
+                                                    group_sessions=1, group_attendances=1)}, set())
+    finally:
+        await engine.dispose()
