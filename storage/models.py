@@ -177,6 +177,9 @@ class StudyRecord(_MemberRecord, Base):
         # covers the reports' study aggregates (measured: a year's office roll-up 2.2 s → 0.5 s)
         Index("ix_study_records_cover", "org_id", "study_date", "form", "minutes", "member_id",
               sqlite_where=text("deleted_at IS NULL"), postgresql_where=text("deleted_at IS NULL")),
+        # "did this member log anything in the period": one probe per member for 参与率
+        Index("ix_study_records_member_day", "member_id", "study_date", "org_id",
+              sqlite_where=text("deleted_at IS NULL"), postgresql_where=text("deleted_at IS NULL")),
     )
 
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
@@ -196,6 +199,8 @@ class Visit(_MemberRecord, Base):
     __table_args__ = (
         Index("ix_visits_org_date", "org_id", "visit_date"),
         Index("ix_visits_cover", "org_id", "visit_date", "member_id", "solved_count",
+              sqlite_where=text("deleted_at IS NULL"), postgresql_where=text("deleted_at IS NULL")),
+        Index("ix_visits_member_day", "member_id", "visit_date", "org_id",
               sqlite_where=text("deleted_at IS NULL"), postgresql_where=text("deleted_at IS NULL")),
     )
 
