@@ -48,11 +48,14 @@ PERSONAL: dict[str, Callable[[Context], Awaitable[list[Reply]]]] = {
 }
 
 
+_HANDLED = insert(HandledEvent.__table__)  # built once, and plain SQL: it runs for every event
+
+
 async def _first_delivery(session: AsyncSession, event: Incoming) -> bool:
     """Record the event as handled (committed with its effects); False if it already was."""
     try:
-        await session.execute(insert(HandledEvent).values(platform=event.platform,
-                                                          event_id=event.event_id, at=utcnow()))
+        await session.execute(_HANDLED, {"platform": event.platform, "event_id": event.event_id,
+                                         "at": utcnow()})
     except IntegrityError:
         await session.rollback()
         log.info("dropped redelivered %s event %s", event.platform, event.event_id)

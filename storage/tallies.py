@@ -20,20 +20,23 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import (
+    Date,
+    Integer,
     Select,
+    bindparam,
     case,
     delete,
     distinct,
     event,
     func,
+    insert,
     inspect,
     literal,
     null,
     select,
-    true,
+    text,
     union_all,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
@@ -81,46 +84,46 @@ def topic_rows(visit_where: Sequence[Any] = ()) -> Select[Any]:
             .group_by(Visit.org_id, Visit.visit_date, Visit.topic))
 
 
-def _insert(connection: Connection, table: Any) -> Any:
-    """INSERT with ON CONFLICT, in the connection's dialect (both spell it the same way)."""
-    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
-    return dialect.insert(table)
+_ORG, _DAY = bindparam("org_id", type_=Integer), bindparam("day", type_=Date)
+_COLUMNS = ", ".join(TALLY_COLUMNS)
 
-
-def _upsert_tallies(connection: Connection, rows: Select[Any]) -> None:
-    insert = _insert(connection, DailyTally).from_select(["org_id", "day", *TALLY_COLUMNS],
-                                                         rows.where(true()))
-    connection.execute(insert.on_conflict_do_update(
-        index_elements=["org_id", "day"], set_={c: insert.excluded[c] for c in TALLY_COLUMNS}))
+# Take the (org_id, day) row's lock, creating the row if need be: one statement, so two first
+# records of a day cannot both create it. Plain SQL that SQLite and PostgreSQL both speak (their
+# ON CONFLICT constructs in SQLAlchemy cannot be cached, and this runs with every record saved).
+_LOCK_DAY = text(f"INSERT INTO daily_tallies (org_id, day, {_COLUMNS}) "
+                 f"VALUES (:org_id, :day{', 0' * len(TALLY_COLUMNS)}) "
+                 "ON CONFLICT (org_id, day) DO UPDATE SET study_records = 0").bindparams(_ORG, _DAY)
+_CLEAR_DAY = delete(DailyTally).where(DailyTally.org_id == _ORG, DailyTally.day == _DAY)
+_COUNT_DAY = insert(DailyTally).from_select(
+    ["org_id", "day", *TALLY_COLUMNS],
+    day_rows([StudyRecord.org_id == _ORG, StudyRecord.study_date == _DAY],
+             [Visit.org_id == _ORG, Visit.visit_date == _DAY]))
+_CLEAR_TOPICS = delete(DailyTopic).where(DailyTopic.org_id == _ORG, DailyTopic.day == _DAY)
+_COUNT_TOPICS = insert(DailyTopic).from_select(["org_id", "day", "topic", "visits"],
+                                               topic_rows([Visit.org_id == _ORG, Visit.visit_date == _DAY]))
 
 
 def recount(connection: Connection, keys: Iterable[tuple[int, date]]) -> None:
     """Recount the tallies of these (org_id, day)s from the records, as the transaction sees them.
 
-    Each key's row is locked first (an upsert that zeroes it), and only then counted: the count is a
-    new statement, so on PostgreSQL it sees every transaction that held the lock before. Two
-    members saving records of the same branch and day at once therefore never lose one.
-    Keys are taken in order, so two transactions never wait for each other's locks in a circle.
+    Each key's row is locked first, and only then counted: the count is a new statement, so on
+    PostgreSQL it sees every transaction that held the lock before. Two members saving records of
+    the same branch and day at once therefore never lose one. Keys are taken in order, so two
+    transactions never wait for each other's locks in a circle. A day left without records loses
+    its row.
     """
     for org_id, day in sorted(set(keys)):
-        zero = _insert(connection, DailyTally).values(org_id=org_id, day=day, **dict.fromkeys(TALLY_COLUMNS, 0))
-        connection.execute(zero.on_conflict_do_update(index_elements=["org_id", "day"],
-                                                      set_=dict.fromkeys(TALLY_COLUMNS, 0)))
-        _upsert_tallies(connection, day_rows([StudyRecord.org_id == org_id, StudyRecord.study_date == day],
-                                             [Visit.org_id == org_id, Visit.visit_date == day]))
-        connection.execute(delete(DailyTopic).where(DailyTopic.org_id == org_id, DailyTopic.day == day))
-        connection.execute(DailyTopic.__table__.insert().from_select(
-            ["org_id", "day", "topic", "visits"],
-            topic_rows([Visit.org_id == org_id, Visit.visit_date == day])))
+        key = {"org_id": org_id, "day": day}
+        for statement in (_LOCK_DAY, _CLEAR_DAY, _COUNT_DAY, _CLEAR_TOPICS, _COUNT_TOPICS):
+            connection.execute(statement, key)
 
 
 def recount_all(connection: Connection) -> int:
     """Rebuild every tally from the records; the number of (branch, day)s with records."""
     connection.execute(delete(DailyTopic))
     connection.execute(delete(DailyTally))
-    _upsert_tallies(connection, day_rows())
-    connection.execute(DailyTopic.__table__.insert().from_select(["org_id", "day", "topic", "visits"],
-                                                                 topic_rows()))
+    connection.execute(insert(DailyTally).from_select(["org_id", "day", *TALLY_COLUMNS], day_rows()))
+    connection.execute(insert(DailyTopic).from_select(["org_id", "day", "topic", "visits"], topic_rows()))
     return connection.scalar(select(func.count()).select_from(DailyTally)) or 0
 
 

@@ -26,10 +26,9 @@ DAY = date(2023, 10, 10)
 
 
 async def stored(session: AsyncSession) -> tuple[set[tuple[Any, ...]], set[tuple[Any, ...]]]:
-    """The tallies as stored, leaving out days whose records are all gone (kept as zero rows)."""
+    """The tallies as stored."""
     columns = [getattr(DailyTally, c) for c in TALLY_COLUMNS]
-    days = {tuple(r) for r in await session.execute(select(DailyTally.org_id, DailyTally.day, *columns))
-            if any(r[2:])}
+    days = {tuple(r) for r in await session.execute(select(DailyTally.org_id, DailyTally.day, *columns))}
     topics = {tuple(r) for r in await session.execute(select(DailyTopic.org_id, DailyTopic.day,
                                                              DailyTopic.topic, DailyTopic.visits))}
     return days, topics

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import DialogState as DialogRow
@@ -37,18 +37,21 @@ class DialogState:
     expires_at: datetime
 
 
+# Built once: these run on every message, and a statement built anew costs more than the query.
+_USER = (TABLE.c.platform == bindparam("user_platform"), TABLE.c.platform_user_id == bindparam("user_id"))
+_GET = select(TABLE.c.dialog, TABLE.c.step, TABLE.c.data, TABLE.c.nonce, TABLE.c.expires_at).where(*_USER)
+_UPDATE = update(TABLE).where(*_USER)
+_INSERT = insert(TABLE)
+_CLAIM = delete(TABLE).where(*_USER, TABLE.c.nonce == bindparam("claimed_nonce"))
+_CLEAR = delete(TABLE).where(*_USER)
+
+
 class DialogRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    def _mine(self, platform: str, user_id: str) -> tuple[Any, Any]:
-        return TABLE.c.platform == platform, TABLE.c.platform_user_id == user_id
-
     async def get(self, platform: str, user_id: str) -> DialogState | None:
-        row = (await self.session.execute(
-            select(TABLE.c.dialog, TABLE.c.step, TABLE.c.data, TABLE.c.nonce, TABLE.c.expires_at)
-            .where(*self._mine(platform, user_id))
-        )).first()
+        row = (await self.session.execute(_GET, _user(platform, user_id))).first()
         return None if row is None else DialogState(platform, user_id, *row)
 
     async def put(self, platform: str, user_id: str, *, dialog: str, step: str,
@@ -57,11 +60,9 @@ class DialogRepository:
         state = DialogState(platform, user_id, dialog, step, dict(data), new_nonce(), expires_at)
         values = {"dialog": dialog, "step": step, "data": state.data, "nonce": state.nonce,
                   "expires_at": expires_at, "updated_at": utcnow()}
-        result = await self.session.execute(
-            update(TABLE).where(*self._mine(platform, user_id)).values(**values))
+        result = await self.session.execute(_UPDATE, {**_user(platform, user_id), **values})
         if result.rowcount == 0:  # type: ignore[attr-defined]
-            await self.session.execute(
-                insert(TABLE).values(platform=platform, platform_user_id=user_id, **values))
+            await self.session.execute(_INSERT, {"platform": platform, "platform_user_id": user_id, **values})
         return state
 
     async def claim(self, state: DialogState) -> bool:
@@ -71,10 +72,13 @@ class DialogRepository:
         saves one record, not two.
         """
         result = await self.session.execute(
-            delete(TABLE).where(*self._mine(state.platform, state.user_id),
-                                TABLE.c.nonce == state.nonce))
+            _CLAIM, {**_user(state.platform, state.user_id), "claimed_nonce": state.nonce})
         return result.rowcount == 1  # type: ignore[attr-defined]
 
     async def clear(self, platform: str, user_id: str) -> bool:
-        result = await self.session.execute(delete(TABLE).where(*self._mine(platform, user_id)))
+        result = await self.session.execute(_CLEAR, _user(platform, user_id))
         return result.rowcount > 0  # type: ignore[attr-defined]
+
+
+def _user(platform: str, user_id: str) -> dict[str, str]:
+    return {"user_platform": platform, "user_id": user_id}

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
 from storage.models import Identity, Member, Organization, Role
+
+
+# Built once: it runs for every incoming message.
+_BY_IDENTITY = (select(Member).join(Identity)
+                .where(Identity.platform == bindparam("platform"),
+                       Identity.platform_user_id == bindparam("user_id"), Member.active)
+                .options(joinedload(Member.org)))
 
 
 class MemberRepository:
@@ -14,12 +21,7 @@ class MemberRepository:
         self.session = session
 
     async def by_identity(self, platform: str, user_id: str) -> Member | None:
-        return await self.session.scalar(
-            select(Member)
-            .join(Identity)
-            .where(Identity.platform == platform, Identity.platform_user_id == user_id, Member.active)
-            .options(joinedload(Member.org))
-        )
+        return await self.session.scalar(_BY_IDENTITY, {"platform": platform, "user_id": user_id})
 
     async def by_name(self, name: str, org: Organization | None = None) -> list[Member]:
         query = select(Member).where(Member.name == name, Member.active).options(joinedload(Member.org))
