@@ -103,19 +103,26 @@ _COUNT_TOPICS = insert(DailyTopic).from_select(["org_id", "day", "topic", "visit
                                                topic_rows([Visit.org_id == _ORG, Visit.visit_date == _DAY]))
 
 
-def recount(connection: Connection, keys: Iterable[tuple[int, date]]) -> None:
+def recount(connection: Connection, keys: Iterable[tuple[int, date]],
+            topic_keys: Iterable[tuple[int, date]] | None = None) -> None:
     """Recount the tallies of these (org_id, day)s from the records, as the transaction sees them.
 
     Each key's row is locked first, and only then counted: the count is a new statement, so on
     PostgreSQL it sees every transaction that held the lock before. Two members saving records of
     the same branch and day at once therefore never lose one. Keys are taken in order, so two
     transactions never wait for each other's locks in a circle. A day left without records loses
-    its row.
+    its row. ``topic_keys`` (default: all of ``keys``) are the days whose visits changed, whose
+    topics are recounted too.
     """
-    for org_id, day in sorted(set(keys)):
+    keys = set(keys)
+    topic_keys = keys if topic_keys is None else set(topic_keys)
+    for org_id, day in sorted(keys | topic_keys):
         key = {"org_id": org_id, "day": day}
-        for statement in (_LOCK_DAY, _CLEAR_DAY, _COUNT_DAY, _CLEAR_TOPICS, _COUNT_TOPICS):
+        for statement in (_LOCK_DAY, _CLEAR_DAY, _COUNT_DAY):
             connection.execute(statement, key)
+        if (org_id, day) in topic_keys:
+            connection.execute(_CLEAR_TOPICS, key)
+            connection.execute(_COUNT_TOPICS, key)
 
 
 def recount_all(connection: Connection) -> int:
@@ -142,9 +149,10 @@ _COUNTED = {StudyRecord: ("study_date", ("org_id", "study_date", "deleted_at", "
             Visit: ("visit_date", ("org_id", "visit_date", "deleted_at", "solved_count", "topic"))}
 
 
-def _touched_keys(session: Session) -> set[tuple[int, date]]:
-    """The (org_id, day)s of the records this flush changed, where they were and where they are."""
-    keys: set[tuple[int, date]] = set()
+def _touched_keys(session: Session) -> dict[type, set[tuple[int, date]]]:
+    """Per record class, the (org_id, day)s of the records this flush changed, where they were and
+    where they are."""
+    keys: dict[type, set[tuple[int, date]]] = {StudyRecord: set(), Visit: set()}
     for record in (*session.new, *session.dirty, *session.deleted):
         counted = _COUNTED.get(type(record))
         if counted is None:
@@ -155,8 +163,8 @@ def _touched_keys(session: Session) -> set[tuple[int, date]]:
             continue
         org_ids = _every_value(attrs.org_id.history) | {record.org_id}
         days = _every_value(attrs[day_column].history) | {getattr(record, day_column)}
-        keys.update((org_id, day) for org_id in org_ids for day in days
-                    if org_id is not None and day is not None)
+        keys[type(record)].update((org_id, day) for org_id in org_ids for day in days
+                                  if org_id is not None and day is not None)
     return keys
 
 
@@ -171,5 +179,5 @@ class TalliedSession(Session):
 @event.listens_for(TalliedSession, "after_flush")
 def _recount_touched(session: Session, _context: Any) -> None:
     keys = _touched_keys(session)
-    if keys:
-        recount(session.connection(), keys)
+    if keys[StudyRecord] or keys[Visit]:
+        recount(session.connection(), keys[StudyRecord], topic_keys=keys[Visit])
