@@ -4,10 +4,11 @@ The office's roll-up over a year would otherwise add up every record of the year
 large bureau). ``daily_tallies`` and ``daily_topics`` hold, per (branch, day), what the reports
 add up, so the roll-up reads one row a branch a day.
 
-They are derived data and never edited by hand: every flush that adds, changes or deletes a study
-record or a visit recounts, in the same transaction, each (branch, day) it touched, from the
-records themselves (``TalliedSession``). ``recount_all`` rebuilds everything from the records: after
-the upgrade that creates the tables, after a bulk load, or from ``branchbot db recount``.
+They are derived data and never edited by hand: every transaction that adds, changes or deletes a
+study record or a visit recounts, as it commits, each (branch, day) it touched, from the records
+themselves (``TalliedSession``). ``recount_all`` rebuilds everything from the records: after the
+upgrade that creates the tables, after a bulk load, or from ``branchbot db recount``. A change to
+what a day counts (``GROUP_FORMS``, ``day_rows``) must come with a migration that recounts.
 
 What the columns count is defined once, in ``day_rows``; the reports (``handlers.reports.figures``)
 add up the same columns, from this table for branches or from ``day_rows`` for one member.
@@ -125,8 +126,17 @@ def recount(connection: Connection, keys: Iterable[tuple[int, date]],
             connection.execute(_COUNT_TOPICS, key)
 
 
+def _lock_tables(connection: Connection) -> None:
+    """On PostgreSQL, keep the bot's writers out of the tallies until this transaction ends (on
+    SQLite a writing transaction excludes the others anyway)."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("LOCK TABLE daily_tallies, daily_topics IN EXCLUSIVE MODE"))
+
+
 def recount_all(connection: Connection) -> int:
-    """Rebuild every tally from the records; the number of (branch, day)s with records."""
+    """Rebuild every tally from the records; the number of (branch, day)s with records. Safe while
+    the bot runs: its saves wait for the rebuild, then recount their days as usual."""
+    _lock_tables(connection)
     connection.execute(delete(DailyTopic))
     connection.execute(delete(DailyTally))
     connection.execute(insert(DailyTally).from_select(["org_id", "day", *TALLY_COLUMNS], day_rows()))
@@ -136,6 +146,7 @@ def recount_all(connection: Connection) -> int:
 
 def fill_if_missing(connection: Connection) -> None:
     """Count the tallies of a database that has records but none yet (just upgraded to them)."""
+    _lock_tables(connection)
     if connection.scalar(select(DailyTally.org_id).limit(1)) is not None:
         return
     has_records = (connection.scalar(select(StudyRecord.id).limit(1)) is not None
@@ -153,13 +164,14 @@ def _touched_keys(session: Session) -> dict[type, set[tuple[int, date]]]:
     """Per record class, the (org_id, day)s of the records this flush changed, where they were and
     where they are."""
     keys: dict[type, set[tuple[int, date]]] = {StudyRecord: set(), Visit: set()}
-    for record in (*session.new, *session.dirty, *session.deleted):
+    dirty = session.dirty
+    for record in (*session.new, *dirty, *session.deleted):
         counted = _COUNTED.get(type(record))
         if counted is None:
             continue
         day_column, columns = counted
         attrs = inspect(record).attrs
-        if record in session.dirty and not any(attrs[c].history.has_changes() for c in columns):
+        if record in dirty and not any(attrs[c].history.has_changes() for c in columns):
             continue
         org_ids = _every_value(attrs.org_id.history) | {record.org_id}
         days = _every_value(attrs[day_column].history) | {getattr(record, day_column)}
@@ -173,11 +185,34 @@ def _every_value(history: Any) -> set[Any]:
 
 
 class TalliedSession(Session):
-    """The ORM session every part of branchbot uses: it keeps the daily tallies in step."""
+    """The ORM session every part of branchbot uses: it keeps the daily tallies in step.
+
+    Each flush notes the days its records were and are on; the commit recounts them all at once,
+    in key order. So the day locks are taken last and held only while committing: a transaction
+    that flushes several times (a meeting crediting guests of other branches) never holds one
+    day while waiting for another.
+    """
+
+
+_PENDING = "tallies_pending"
 
 
 @event.listens_for(TalliedSession, "after_flush")
-def _recount_touched(session: Session, _context: Any) -> None:
+def _note_touched(session: Session, _context: Any) -> None:
     keys = _touched_keys(session)
-    if keys[StudyRecord] or keys[Visit]:
-        recount(session.connection(), keys[StudyRecord], topic_keys=keys[Visit])
+    pending = session.info.setdefault(_PENDING, {StudyRecord: set(), Visit: set()})
+    for kind, touched in keys.items():
+        pending[kind] |= touched
+
+
+@event.listens_for(TalliedSession, "before_commit")
+def _recount_pending(session: Session) -> None:
+    session.flush()  # the commit would flush after this hook: its records must be counted too
+    pending = session.info.pop(_PENDING, None)
+    if pending and (pending[StudyRecord] or pending[Visit]):
+        recount(session.connection(), pending[StudyRecord], topic_keys=pending[Visit])
+
+
+@event.listens_for(TalliedSession, "after_rollback")
+def _forget_pending(session: Session) -> None:
+    session.info.pop(_PENDING, None)

@@ -18,7 +18,7 @@ from handlers.i18n import t
 from storage.db import create_engine, session_factory
 from storage.migrate import alembic_config, upgrade
 from storage.models import DailyTally, DailyTopic, StudyRecord, Visit
-from storage.tallies import TALLY_COLUMNS, day_rows, topic_rows
+from storage.tallies import TALLY_COLUMNS, day_rows, recount, recount_all, topic_rows
 from tests.conftest import Branch
 from tests.test_dialogs import TODAY, joined, study_until_confirm
 
@@ -133,18 +133,57 @@ async def test_two_members_saving_at_once_are_both_counted(db_url: str, app: App
         async with first, second:
             first.add(study(branch.secretary.id, branch.org.id, "集中学习"))
             await first.flush()
+            # the first save, committing: it has locked and counted its day, and not yet committed
+            await first.run_sync(lambda sync: recount(sync.connection(), [(branch.org.id, DAY)]))
             second.add(study(branch.roster_only.id, branch.org.id, "集中学习"))
-            waiting = asyncio.create_task(second.flush())
+            await second.flush()
+            committing = asyncio.create_task(second.commit())
             await asyncio.sleep(0.3)
-            assert not waiting.done()  # held by the first saver's lock on the day
+            assert not committing.done()  # held by the first saver's lock on the day
             await first.commit()
-            await waiting
-            await second.commit()
+            await committing
     finally:
         await other_engine.dispose()
     days, _ = await assert_in_step(app)
     assert days == {tally(branch.org.id, DAY, study_minutes=120, study_records=2, group_sessions=1,
                           group_attendances=2)}
+
+
+async def test_recount_while_a_member_is_saving(db_url: str, app: App, branch: Branch) -> None:
+    """`branchbot db recount` on a running bot waits for the save in progress and counts it."""
+    if db_url.startswith("sqlite"):
+        pytest.skip("SQLite has one writer at a time: the recount waits before it writes anything")
+    other_engine = create_engine(db_url)
+    try:
+        async with session_factory(app.engine)() as saving:
+            saving.add(study(branch.secretary.id, branch.org.id, "集中学习"))
+            await saving.flush()
+            await saving.run_sync(lambda sync: recount(sync.connection(), [(branch.org.id, DAY)]))
+
+            async def rebuild() -> int:
+                async with other_engine.begin() as connection:
+                    return await connection.run_sync(recount_all)
+            rebuilding = asyncio.create_task(rebuild())
+            await asyncio.sleep(0.3)
+            assert not rebuilding.done()
+            await saving.commit()
+            assert await rebuilding == 1
+    finally:
+        await other_engine.dispose()
+    days, _ = await assert_in_step(app)
+    assert days == {tally(branch.org.id, DAY, study_minutes=60, study_records=1, group_sessions=1,
+                          group_attendances=1)}
+
+
+async def test_a_failed_save_leaves_no_tally_behind(app: App, branch: Branch) -> None:
+    async with session_factory(app.engine)() as session:
+        session.add(study(branch.secretary.id, branch.org.id, "集中学习"))
+        await session.flush()
+        await session.rollback()
+        session.add(study(branch.secretary.id, branch.org.id, "自学", day=DAY + timedelta(days=1)))
+        await session.commit()
+    days, _ = await assert_in_step(app)
+    assert days == {tally(branch.org.id, DAY + timedelta(days=1), study_minutes=60, study_records=1)}
 
 
 async def test_upgrade_counts_the_tallies_of_existing_records(empty_db_url: str) -> None:
