@@ -3,9 +3,10 @@
 Each figure is one SQL aggregate computed by the database (GROUP BY, never a Python loop over
 records), grouped by branch (``by_org=True``), over the whole scope, or per member. The study and
 visit figures of branches add up the daily tallies (``storage.tallies``, where what a day counts is
-written), so a year costs a row a branch a day, not a row a record. Deleted
-records (``deleted_at`` set) and inactive members are never counted. The README's "Glossary of
-figures" says the same in words; keep the two in step.
+written), so a year costs a row a branch a day, not a row a record. Deleted records
+(``deleted_at`` set) are never counted; inactive members are not among the members (人数, 参与率,
+未报送, the member list), while the records they logged when active stay in the totals. The
+README's "Glossary of figures" says the same in words; keep the two in step.
 
 Definitions:
 - 学习时长 (study hours): SUM(study_records.minutes) / 60 for study dates in the period.
