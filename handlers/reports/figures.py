@@ -11,7 +11,8 @@ README's "Glossary of figures" says the same in words; keep the two in step.
 Definitions:
 - 学习时长 (study hours): SUM(study_records.minutes) / 60 for study dates in the period.
 - 集中学习 (group study): a record whose form is in ``storage.tallies.GROUP_FORMS``. 集中学习次数
-  (sessions) counts distinct (branch, form, date): everyone who attended one session logs it, and it is one session.
+  (sessions) counts distinct (branch, form, date): everyone who attended one session logs it, and
+  it is one session.
   参与人次 (attendances) counts the records themselves: one member at one session is one 人次.
 - 读书班 days: distinct (branch, date) of records with form 读书班; its 人次 are those records.
 - 调研走访次数 (visits): visit records dated in the period; 解决问题数: SUM(visits.solved_count);
