@@ -71,6 +71,12 @@ def test_db_recount_restores_the_daily_tallies(tmp_path: Path) -> None:
     assert query(tmp_path, tallied)[0] == (live, days)
 
 
+def test_db_recount_before_the_schema_exists(tmp_path: Path) -> None:
+    result = cli(tmp_path, "db", "recount")
+    assert result.returncode == 1 and "branchbot db upgrade" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
+
+
 def test_chat_as_someone_not_on_the_roster(tmp_path: Path) -> None:
     cli(tmp_path, "demo", "--no-chat")
     result = cli(tmp_path, "chat", "--as", "不存在的人")
