@@ -29,8 +29,8 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import func, select  # noqa: E402
 from telegram import Bot  # noqa: E402
 
-from bot.adapters.telegram import TelegramSender  # noqa: E402
-from bot.delivery import TELEGRAM_LIMITS, Deliverer  # noqa: E402
+from bot.adapters.telegram.sender import TelegramSender  # noqa: E402
+from bot.runtime.delivery import TELEGRAM_LIMITS, Deliverer  # noqa: E402
 from handlers.schedule.planner import PlanConfig, plan  # noqa: E402
 from storage.db import create_engine, session_factory  # noqa: E402
 from storage.migrate import upgrade  # noqa: E402

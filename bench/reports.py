@@ -46,10 +46,10 @@ sys.path.insert(0, str(ROOT))
 import asyncpg  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
-from bot.app import build_app  # noqa: E402
+from bot.runtime.app import build_app  # noqa: E402
 from bot.config import Settings  # noqa: E402
-from handlers.events import Incoming  # noqa: E402
-from handlers.vocabulary import PROBLEM_KINDS, PROBLEM_SOURCES, STUDY_FORMS, VISIT_KINDS  # noqa: E402
+from handlers.core.events import Incoming  # noqa: E402
+from storage.vocabulary import PROBLEM_KINDS, PROBLEM_SOURCES, STUDY_FORMS, VISIT_KINDS  # noqa: E402
 from storage.db import create_engine  # noqa: E402
 from storage.migrate import upgrade  # noqa: E402
 from storage.tallies import recount_all  # noqa: E402

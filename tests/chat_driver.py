@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from itertools import count
 
-from handlers.events import Button, Incoming, Outcome, Reply
-from handlers.router import Core
+from handlers.core.events import Button, Incoming, Outcome, Reply
+from handlers.core.router import Core
 
 _message_ids = count(1)
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from telegram.ext import Application
 
-from bot.app import App, build_app
+from bot.runtime.app import App, build_app
 from bot.config import Settings
 from storage.db import session_factory
 from storage.models import Member, OrgKind, Organization, Role

@@ -7,10 +7,10 @@ from collections.abc import AsyncIterator
 from sqlalchemy import func, select
 from telegram.ext import Application
 
-from bot.adapters.telegram import build_application
-from bot.app import build_app
+from bot.adapters.telegram.run import build_application
+from bot.runtime.app import build_app
 from bot.config import Settings
-from handlers.i18n import t
+from handlers.core.i18n import t
 from storage.db import session_factory
 from tests.botapi import Call, FakeBotApi
 from tests.conftest import make_settings

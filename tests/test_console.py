@@ -6,8 +6,8 @@ import io
 
 from sqlalchemy import func, select
 
-from bot.adapters.console import ConsoleChat
-from bot.app import App
+from bot.adapters.console.chat import ConsoleChat
+from bot.runtime.app import App
 from storage.db import session_factory
 from storage.models import StudyRecord
 from tests.conftest import Branch

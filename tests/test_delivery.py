@@ -11,9 +11,9 @@ from sqlalchemy import select
 from telegram import Bot
 from telegram.request import HTTPXRequest
 
-from bot.adapters.telegram import TelegramSender
-from bot.app import App
-from bot.delivery import Deliverer, Limits
+from bot.adapters.telegram.sender import TelegramSender
+from bot.runtime.app import App
+from bot.runtime.delivery import Deliverer, Limits
 from storage.db import session_factory
 from storage.models import OutboxMessage, OutboxStatus
 from storage.repositories.outbox import OutboxRepository, Planned

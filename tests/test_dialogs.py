@@ -9,8 +9,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 from sqlalchemy import func, select, update
 
-from bot.app import App
-from handlers.i18n import t
+from bot.runtime.app import App
+from handlers.core.i18n import t
 from storage.db import session_factory
 from storage.models import (
     AuditLog,

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from bot.app import App
-from handlers.i18n import t
+from bot.runtime.app import App
+from handlers.core.i18n import t
 from storage.db import session_factory
 from storage.models import (
     AuditLog,

@@ -13,8 +13,8 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 from telegram.ext import Application
 
-from bot.app import App, build_app
-from handlers.i18n import t
+from bot.runtime.app import App, build_app
+from handlers.core.i18n import t
 from handlers.schedule.planner import PlanConfig, plan
 from handlers.schedule.times import at_local
 from storage.db import session_factory

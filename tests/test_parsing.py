@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from handlers.i18n import t
-from handlers.parsing import (
+from handlers.core.i18n import t
+from handlers.core.parsing import (
     InvalidInput,
     clean_text,
     format_hours,

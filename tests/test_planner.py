@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from bot.app import App
+from bot.runtime.app import App
 from handlers.schedule.planner import PlanConfig, plan
 from storage.db import session_factory
 from storage.models import (

@@ -16,8 +16,8 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 from telegram.ext import Application
 
-from bot.app import build_app
-from handlers.i18n import t
+from bot.runtime.app import build_app
+from handlers.core.i18n import t
 from storage.db import session_factory
 from storage.models import OutboxMessage, Problem, ProblemEvent, ProblemEvidence, ProblemStatus
 from tests.botapi import FakeBotApi

@@ -13,11 +13,11 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import func, select, update
 
-from bot.app import App, build_app
-from handlers.context import Context
-from handlers.events import FileRef, Incoming
-from handlers.i18n import t
-from handlers.problem_lifecycle import ACTION_TEXT, STATUS_TEXT, Action, is_overdue
+from bot.runtime.app import App, build_app
+from handlers.core.context import Context
+from handlers.core.events import FileRef, Incoming
+from handlers.core.i18n import t
+from handlers.problems.lifecycle import ACTION_TEXT, STATUS_TEXT, Action, is_overdue
 from handlers.problems import export
 from handlers.problems.actions import DONE_TEXT, perform
 from storage.db import session_factory
@@ -151,8 +151,8 @@ async def test_every_state_and_action(app: App, branch: Branch) -> None:
 
 
 def test_the_office_kind_is_one_members_can_pick() -> None:
-    from handlers.problem_lifecycle import COORDINATION_KIND
-    from handlers.vocabulary import PROBLEM_KINDS
+    from handlers.problems.lifecycle import COORDINATION_KIND
+    from storage.vocabulary import PROBLEM_KINDS
 
     assert COORDINATION_KIND in PROBLEM_KINDS
 
@@ -450,7 +450,7 @@ async def test_counts_rate_and_export_rows(app: App, branch: Branch) -> None:
 @pytest.mark.parametrize("typed, value", [("60", 60), ("60%", 60), ("６０％", 60), ("百分之六十", 60),
                                           ("0", 0), ("100%", 100)])
 def test_percent_parsing(typed: str, value: int) -> None:
-    from handlers.dialogs.problem_steps import parse_percent
+    from handlers.problems.steps import parse_percent
 
     assert parse_percent(typed, None) == value  # type: ignore[arg-type]
 

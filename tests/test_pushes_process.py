@@ -10,7 +10,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from bot.app import App
+from bot.runtime.app import App
 from storage.db import session_factory
 from storage.models import GroupChat, OutboxMessage, OutboxStatus, ShuxueSchedule
 from storage.repositories.outbox import OutboxRepository, Planned

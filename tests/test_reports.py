@@ -15,8 +15,8 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import and_, distinct, exists, func, or_, select
 
-from bot.app import App
-from handlers.i18n import t
+from bot.runtime.app import App
+from handlers.core.i18n import t
 from handlers.reports import charts, stage_summary
 from handlers.reports.figures import Scope, totals
 from handlers.reports.periods import Period
@@ -346,7 +346,7 @@ async def test_report_does_not_block_other_users(app: App, people: People, branc
 
 
 def test_periods_and_the_one_before() -> None:
-    from handlers.parsing import InvalidInput
+    from handlers.core.parsing import InvalidInput
     from handlers.reports.periods import parse_period, previous
 
     today = date(2023, 11, 15)  # a Wednesday

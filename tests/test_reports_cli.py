@@ -8,8 +8,8 @@ from pathlib import Path
 import docx
 from openpyxl import load_workbook
 
-from bot.adapters.console import ConsoleChat
-from bot.app import App
+from bot.adapters.console.chat import ConsoleChat
+from bot.runtime.app import App
 from storage.db import session_factory
 from storage.repositories.members import MemberRepository
 from tests.conftest import Branch

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from bot.app import App
-from handlers.calendar_file import CalendarError, load_calendar
-from handlers.i18n import t
+from bot.runtime.app import App
+from handlers.calendar.file import CalendarError, load_calendar
+from handlers.core.i18n import t
 from storage.db import session_factory
 from storage.models import (
     Holiday,

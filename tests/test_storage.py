@@ -8,8 +8,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import func, inspect, select
 
-from bot.app import App, SchemaOutOfDate, build_app, require_current_schema
-from handlers.events import Incoming
+from bot.runtime.app import App, SchemaOutOfDate, build_app, require_current_schema
+from handlers.core.events import Incoming
 from storage.db import create_engine, session_factory
 from storage.migrate import current_revision, head_revision, is_up_to_date, upgrade
 from storage.models import DialogState, HandledEvent, StudyRecord

@@ -13,8 +13,8 @@ from alembic import command
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.app import App
-from handlers.i18n import t
+from bot.runtime.app import App
+from handlers.core.i18n import t
 from storage.db import create_engine, session_factory
 from storage.migrate import alembic_config, upgrade
 from storage.models import DailyTally, DailyTopic, StudyRecord, Visit

@@ -15,8 +15,8 @@ from pathlib import Path
 from sqlalchemy import select, update
 from telegram.ext import Application
 
-from bot.app import build_app
-from handlers.i18n import t
+from bot.runtime.app import build_app
+from handlers.core.i18n import t
 from storage.db import session_factory
 from storage.models import DialogState, StudyRecord
 from tests.botapi import FakeBotApi

@@ -6,7 +6,7 @@ import re
 import string
 from pathlib import Path
 
-from handlers.texts_zh import TEXTS
+from handlers.core.texts_zh import TEXTS
 
 ROOT = Path(__file__).resolve().parents[1]
 KEY_CALL = re.compile(r"""\bt\(\s*["']([a-z_]+\.[a-z_]+)["']""")

@@ -8,7 +8,7 @@ import base64
 import pytest
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
-from bot.adapters.wecom_crypto import CryptoError, MsgCrypt, signature
+from bot.adapters.wecom.crypto import CryptoError, MsgCrypt, signature
 from tests.wecomapi import AES_KEY, CORP_ID, TOKEN
 
 VERIFY = ("012bc692d0a58dd4b10f8dfe5c4ac00ae211ebeb", "1476416373", "47744683",

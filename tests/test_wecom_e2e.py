@@ -10,10 +10,10 @@ import aiohttp
 import pytest
 from sqlalchemy import func, select
 
-from bot.adapters.wecom_crypto import MsgCrypt, signature
-from bot.app import App
-from handlers.events import Button, Reply
-from handlers.i18n import t
+from bot.adapters.wecom.crypto import MsgCrypt, signature
+from bot.runtime.app import App
+from handlers.core.events import Button, Reply
+from handlers.core.i18n import t
 from storage.db import session_factory
 from storage.models import HandledEvent, Member, StudyRecord
 from storage.repositories.members import MemberRepository

@@ -9,13 +9,14 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from bot.adapters.wecom import WECOM_LIMITS, WeComBot, WeComSender, robot_chat_id, set_robot
-from bot.adapters.wecom_api import WeComApi, WeComError
-from bot.app import build_app
-from bot.delivery import PermanentFailure, TemporaryFailure
-from bot.pushes import Pushes
-from handlers.events import Button, Reply
-from handlers.i18n import t
+from bot.adapters.wecom.bot import WeComBot, robot_chat_id, set_robot
+from bot.adapters.wecom.sender import WECOM_LIMITS, WeComSender
+from bot.adapters.wecom.api import WeComApi, WeComError
+from bot.runtime.app import build_app
+from bot.runtime.delivery import PermanentFailure, TemporaryFailure
+from bot.runtime.pushes import Pushes
+from handlers.core.events import Button, Reply
+from handlers.core.i18n import t
 from storage.db import session_factory
 from storage.models import OutboxMessage, OutboxStatus, ShuxueSchedule
 from storage.repositories.outbox import OutboxRepository, Planned

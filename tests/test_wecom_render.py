@@ -6,11 +6,11 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.adapters.wecom_render import (
+from bot.adapters.wecom.render import (
     Choices, answered, card, fits_card, numbered, pieces, robot_texts,
 )
-from handlers.events import Button, Incoming, Reply
-from handlers.i18n import t
+from handlers.core.events import Button, Incoming, Reply
+from handlers.core.i18n import t
 
 
 def _reply(text: str, count: int) -> Reply:

@@ -10,8 +10,9 @@ from contextlib import asynccontextmanager
 
 import uvicorn
 
-from bot.adapters.wecom import WeComBot, build_asgi, wecom_api
-from bot.app import build_app
+from bot.adapters.wecom.bot import WeComBot
+from bot.adapters.wecom.run import build_asgi, wecom_api
+from bot.runtime.app import build_app
 from bot.config import Settings
 from tests.conftest import make_settings
 from tests.wecomapi import AES_KEY, AGENT_ID, CORP_ID, TOKEN, Call, FakeWeCom

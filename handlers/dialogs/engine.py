@@ -15,10 +15,10 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from handlers.context import Context
-from handlers.events import Button, Outcome, Reply
-from handlers.i18n import t
-from handlers.parsing import InvalidInput, normalize
+from handlers.core.context import Context
+from handlers.core.events import Button, Outcome, Reply
+from handlers.core.i18n import t
+from handlers.core.parsing import InvalidInput, normalize
 from storage.repositories.dialogs import DialogRepository, DialogState
 
 CONFIRM = "_confirm"

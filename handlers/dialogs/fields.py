@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-from handlers.context import Context
-from handlers.dates import full_date
+from handlers.core.context import Context
+from handlers.core.dates import full_date
 from handlers.dialogs.engine import Choice, Step
-from handlers.i18n import t
-from handlers.parsing import (
+from handlers.core.i18n import t
+from handlers.core.parsing import (
     clean_text,
     format_hours,
     parse_count,

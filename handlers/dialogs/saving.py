@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from handlers.context import Context
+from handlers.core.context import Context
 from handlers.dialogs.engine import RECORD_ID
-from handlers.events import Reply
-from handlers.i18n import t
+from handlers.core.events import Reply
+from handlers.core.i18n import t
 from storage.repositories.records import Record, RecordRepository
 
 

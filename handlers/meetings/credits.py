@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from handlers.context import Context
+from handlers.core.context import Context
 from handlers.meetings.rules import duration, form_of
 from storage.models import Meeting
 from storage.repositories.meetings import Credits, MeetingRepository

@@ -11,10 +11,10 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from handlers.context import Context
-from handlers.dates import month_day
-from handlers.events import Button
-from handlers.i18n import t
+from handlers.core.context import Context
+from handlers.core.dates import month_day
+from handlers.core.events import Button
+from handlers.core.i18n import t
 from handlers.meetings.rules import MAKEUP_DAYS, duration, missing_musts
 from handlers.meetings.views import headline
 from handlers.schedule.planner import payload

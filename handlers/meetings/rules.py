@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-from handlers.i18n import t
-from handlers.parsing import InvalidInput, normalize
+from handlers.core.i18n import t
+from handlers.core.parsing import InvalidInput, normalize
 from storage.models import Meeting, Member, Role
 
 # A meeting kind and the 学习形式 its attendees are credited with (三会一课 covers the branch

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from handlers.dates import month_day
-from handlers.i18n import t
+from handlers.core.dates import month_day
+from handlers.core.i18n import t
 from handlers.meetings.rules import musts_text
 from storage.models import Meeting
 from storage.repositories.meetings import Seat

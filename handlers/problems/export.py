@@ -11,7 +11,7 @@ from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.i18n import t
+from handlers.core.i18n import t
 from handlers.problems.views import evidence_name, history_line, local_day, status_text
 from storage.models import ProblemStatus
 from storage.repositories.problems import HistoryLine, ProblemRepository

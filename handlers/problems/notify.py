@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from sqlalchemy import ColumnElement, and_, or_, select
 
-from handlers.context import Context
-from handlers.i18n import t
-from handlers.problem_lifecycle import ACTION_TEXT, COORDINATION_KIND, Action
+from handlers.core.context import Context
+from handlers.core.i18n import t
+from handlers.problems.lifecycle import ACTION_TEXT, COORDINATION_KIND, Action
 from handlers.problems.views import short
 from handlers.schedule.planner import payload
 from handlers.schedule.times import after_quiet_hours

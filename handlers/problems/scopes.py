@@ -8,7 +8,7 @@ from datetime import date
 
 from sqlalchemy import ColumnElement, and_
 
-from handlers.problem_lifecycle import ACCEPTED, COORDINATION_KIND, OPEN
+from handlers.problems.lifecycle import ACCEPTED, COORDINATION_KIND, OPEN
 from storage.models import Problem, ProblemStatus
 from storage.repositories.problems import ProblemRepository
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from handlers.dates import full_date
-from handlers.i18n import t
-from handlers.problem_lifecycle import ACTION_TEXT, STATUS_TEXT, is_overdue
+from handlers.core.dates import full_date
+from handlers.core.i18n import t
+from handlers.problems.lifecycle import ACTION_TEXT, STATUS_TEXT, is_overdue
 from handlers.problems.scopes import Counts
 from storage.models import Problem, ProblemEvidence
 from storage.repositories.problems import HistoryLine

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from handlers.i18n import t
+from handlers.core.i18n import t
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes

@@ -13,10 +13,10 @@ from datetime import date
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from handlers.context import Context
-from handlers.events import Button, Outcome, Reply
-from handlers.i18n import t
-from handlers.parsing import InvalidInput, normalize
+from handlers.core.context import Context
+from handlers.core.events import Button, Outcome, Reply
+from handlers.core.i18n import t
+from handlers.core.parsing import InvalidInput, normalize
 from handlers.reports import figures, org_life
 from handlers.reports.figures import Scope
 from handlers.reports.files import FORMAT_WORDS, FORMATS, Request, produce

@@ -41,7 +41,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Select, and_, case, distinct, exists, func, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.problem_lifecycle import ACCEPTED
+from handlers.problems.lifecycle import ACCEPTED
 from handlers.reports.periods import Period
 from storage.models import (
     Commitment,

@@ -13,8 +13,8 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from handlers.events import OutDocument
-from handlers.i18n import t
+from handlers.core.events import OutDocument
+from handlers.core.i18n import t
 from handlers.reports import charts, figures, ledgers, stage_summary
 from handlers.reports.figures import Scope
 from handlers.reports.periods import Period

@@ -21,7 +21,7 @@ from openpyxl.utils import get_column_letter
 from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from handlers.i18n import t
+from handlers.core.i18n import t
 from handlers.reports import org_life
 from handlers.reports.figures import Scope, Totals
 from handlers.reports.periods import Period

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from handlers.i18n import t
+from handlers.core.i18n import t
 from handlers.meetings.rules import KINDS, missing_musts
 from handlers.reports.figures import Scope
 from handlers.reports.periods import Period

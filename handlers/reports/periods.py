@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from handlers.i18n import t
-from handlers.parsing import InvalidInput, normalize, parse_date
+from handlers.core.i18n import t
+from handlers.core.parsing import InvalidInput, normalize, parse_date
 
 WEEK_WORDS = ("本周", "这周", "周")
 LAST_WEEK_WORDS = ("上周",)

@@ -10,7 +10,7 @@ import io
 from dataclasses import dataclass, field
 from typing import Any
 
-from handlers.i18n import t
+from handlers.core.i18n import t
 from handlers.reports.figures import Totals
 from handlers.reports.periods import Period
 from handlers.reports.summary import RollupRow

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from handlers.i18n import t
+from handlers.core.i18n import t
 from handlers.reports.figures import MemberFigures, Totals
 from handlers.reports.summary import RollupRow, Summary
 

@@ -18,12 +18,12 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.dates import month_day
-from handlers.events import Button
-from handlers.i18n import t
+from handlers.core.dates import month_day
+from handlers.core.events import Button
+from handlers.core.i18n import t
 from handlers.meetings.rules import MAKEUP_DAYS, MAKEUP_NUDGE_LEFT
 from handlers.meetings.views import headline
-from handlers.problem_lifecycle import OPEN, UPDATE_EVERY, is_overdue
+from handlers.problems.lifecycle import OPEN, UPDATE_EVERY, is_overdue
 from handlers.schedule.audience import Audience, Branch, Person, load_audience
 from handlers.schedule.times import (
     after_quiet_hours,

@@ -21,7 +21,7 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
-from bot.adapters.wecom_crypto import MsgCrypt, signature
+from bot.adapters.wecom.crypto import MsgCrypt, signature
 
 JSON = dict[str, Any]
 TOKEN = "hJqcu3uJ9Tn2gXPmxx2w9kkCkCE2EPYo"  # WeCom's published sample values

@@ -1,0 +1,94 @@
+"""Telegram updates in as neutral events; replies rendered as messages, edits and keyboards."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import AsyncIterator
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
+from telegram.constants import ChatType
+from telegram.error import BadRequest
+from telegram.ext import Application
+
+from bot.adapters.telegram import PLATFORM
+from handlers.core.events import Button, FileRef, Incoming, Reply
+
+log = logging.getLogger(__name__)
+
+
+def to_incoming(update: Update) -> Incoming | None:
+    """The neutral event for an update, or None for updates the core does not take."""
+    event_id = str(update.update_id)
+    query = update.callback_query
+    if query is not None:
+        message = query.message
+        if message is None or query.data is None:
+            return None
+        chat = message.chat
+        return Incoming(
+            platform=PLATFORM, user_id=str(query.from_user.id), user_name=query.from_user.full_name,
+            chat_id=str(chat.id), is_private=chat.type == ChatType.PRIVATE, callback_data=query.data,
+            message_id=str(message.message_id), chat_title=chat.title, event_id=event_id,
+        )
+    message = update.message
+    if message is None or message.from_user is None:
+        return None
+    document = message.document
+    file = None
+    if document is not None:
+        file = FileRef(document.file_id, document.file_name, document.mime_type)
+    elif message.photo:
+        file = FileRef(message.photo[-1].file_id, None, "image/jpeg")
+    text = message.text or message.caption
+    if text is None and file is None:
+        return None
+    chat = message.chat
+    return Incoming(
+        platform=PLATFORM, user_id=str(message.from_user.id), user_name=message.from_user.full_name,
+        chat_id=str(chat.id), is_private=chat.type == ChatType.PRIVATE, text=text,
+        file=file, chat_title=chat.title, event_id=event_id,
+    )
+
+
+def keyboard(buttons: tuple[tuple[Button, ...], ...], bot_username: str) -> InlineKeyboardMarkup | None:
+    if not buttons:
+        return None
+    return InlineKeyboardMarkup([
+        [InlineKeyboardButton(b.label, url=f"https://t.me/{bot_username}?start={b.start}")
+         if b.start is not None else InlineKeyboardButton(b.label, callback_data=b.data)
+         for b in row]
+        for row in buttons
+    ])
+
+
+async def render(app: Application, event: Incoming, reply: Reply) -> str | None:
+    """Send or edit one reply; the id of the text message now showing it (None for a file)."""
+    bot = app.bot
+    chat_id = int(reply.chat_id or event.chat_id)
+    markup = keyboard(reply.buttons, bot.username)
+    if reply.document is not None:
+        await bot.send_document(chat_id, InputFile(reply.document.content,
+                                                          filename=reply.document.file_name),
+                                       caption=reply.text or None, reply_markup=markup)
+        return None  # the text went as the caption
+    if reply.replace and event.message_id is not None:
+        try:
+            await bot.edit_message_text(reply.text, chat_id=chat_id,
+                                        message_id=int(event.message_id), reply_markup=markup)
+            return event.message_id
+        except BadRequest as error:
+            if "not modified" in error.message.lower():
+                return event.message_id
+            log.info("could not edit message %s (%s); sending anew", event.message_id, error.message)
+    return str((await bot.send_message(chat_id, reply.text, reply_markup=markup)).message_id)
+
+
+async def follow(app: Application, event: Incoming, followup: AsyncIterator[Reply],
+                 last: str | None) -> None:
+    """A long job's replies (a report): each ``replace`` edits the text message put up last."""
+    async for reply in followup:
+        sent = await render(app, dataclasses.replace(event, message_id=last), reply)
+        last = sent or last
+
+

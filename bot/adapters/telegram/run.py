@@ -1,0 +1,111 @@
+"""Serving Telegram until stopped: long polling, or a webhook."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from urllib.parse import urlsplit
+
+from telegram import Update
+from telegram.error import TelegramError
+from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHandler
+
+from bot.adapters.telegram.adapter import follow, render, to_incoming
+from bot.adapters.telegram.ordering import PerUserUpdateProcessor
+from bot.adapters.telegram.sender import TelegramSender
+from bot.config import Settings
+from bot.runtime.app import App, build_app, require_current_schema
+from bot.runtime.pushes import Pushes
+from storage.db import create_engine
+
+log = logging.getLogger(__name__)
+
+
+async def _check_schema(url: str) -> None:
+    engine = create_engine(url)
+    try:
+        await require_current_schema(engine)
+    finally:
+        await engine.dispose()
+
+
+def run_telegram(settings: Settings) -> None:
+    """Serve until stopped: long polling, or a webhook when BRANCHBOT_TELEGRAM_WEBHOOK_URL is set.
+
+    Refuses to start (SchemaOutOfDate) on a database that needs ``branchbot db upgrade``.
+    """
+    asyncio.run(_check_schema(settings.database_url))
+    application = build_application(build_app(settings), pushes=settings.pushes_enabled)
+    if settings.telegram_webhook_url:
+        application.run_webhook(
+            listen=settings.telegram_webhook_listen,
+            port=settings.telegram_webhook_port,
+            url_path=_webhook_path(settings.telegram_webhook_url),
+            webhook_url=settings.telegram_webhook_url,
+            secret_token=settings.telegram_webhook_secret,
+            allowed_updates=["message", "callback_query"],
+        )
+    else:
+        application.run_polling(allowed_updates=["message", "callback_query"])
+
+
+def _webhook_path(url: str) -> str:
+    return urlsplit(url).path.lstrip("/")
+
+
+def build_application(bot_app: App, *, pushes: bool = True) -> Application:
+    """A PTB Application that feeds every update through ``bot_app.core``; with ``pushes``, it also
+    runs the scheduled pushes (planner and deliverer) while it runs."""
+    settings = bot_app.settings
+    assert settings.telegram_token is not None
+
+    async def on_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        event = to_incoming(update)
+        if event is None:
+            return
+        outcome = await bot_app.core.handle(event)
+        last: str | None = None
+        try:
+            for reply in outcome.replies:
+                last = await render(context.application, event, reply) or last
+        finally:
+            # Answered last, so a button press is "done" once its spinner stops.
+            if update.callback_query is not None:
+                await update.callback_query.answer(outcome.notice)
+        if outcome.followup is not None:
+            await follow(context.application, event, outcome.followup, last)
+
+    async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        if isinstance(context.error, TelegramError):
+            log.warning("Telegram error for %s: %s", update, context.error)
+        else:
+            log.error("unexpected error for %s", update, exc_info=context.error)
+
+    scheduled: list[Pushes] = []
+
+    async def post_init(application: Application) -> None:
+        if pushes:
+            scheduled.append(Pushes(bot_app, TelegramSender(application.bot)))
+            await scheduled[0].start()
+
+    async def post_stop(application: Application) -> None:
+        for running in scheduled:
+            await running.stop()
+
+    async def post_shutdown(application: Application) -> None:
+        await bot_app.close()
+
+    application = (
+        ApplicationBuilder()
+        .token(settings.telegram_token)
+        .base_url(settings.telegram_base_url)
+        .base_file_url(settings.telegram_base_file_url)
+        .concurrent_updates(PerUserUpdateProcessor())
+        .post_init(post_init)
+        .post_stop(post_stop)
+        .post_shutdown(post_shutdown)
+        .build()
+    )
+    application.add_handler(TypeHandler(Update, on_update))
+    application.add_error_handler(on_error)
+    return application

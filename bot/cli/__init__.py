@@ -1,0 +1,29 @@
+"""The `branchbot` command line: one module per command group, put together here."""
+
+from __future__ import annotations
+
+import logging
+
+import click
+
+from bot.cli.calendar import calendar
+from bot.cli.chat import chat, demo
+from bot.cli.db import db
+from bot.cli.group import group
+from bot.cli.member import member
+from bot.cli.org import org
+from bot.cli.problems import problems
+from bot.cli.reports import report, summary
+from bot.cli.run import run
+
+
+@click.group()
+def main() -> None:
+    """branchbot：党支部主题教育助手。"""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for noisy in ("httpx", "alembic", "apscheduler"):  # a line per API call or job is only noise
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+for command in (db, org, member, problems, calendar, demo, chat, run, group, summary, report):
+    main.add_command(command)

@@ -1,0 +1,105 @@
+"""`branchbot chat` and `branchbot demo`: the console adapter against the configured database."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+
+import click
+from sqlalchemy.engine import make_url
+
+from bot.adapters.console import PLATFORM
+from bot.adapters.console.chat import ConsoleChat
+from bot.adapters.console.sender import ConsoleSender
+from bot.cli.common import CliError, load_settings, run_async
+from bot.demo.data import DEMO_MEMBER, branch_invites, create_demo, has_demo
+from bot.runtime.app import App, SchemaOutOfDate, build_app, require_current_schema
+from bot.runtime.delivery import UNLIMITED
+from bot.runtime.pushes import Pushes
+from handlers.core.i18n import t
+from storage.db import session_factory
+from storage.migrate import upgrade
+from storage.repositories.members import MemberRepository
+from storage.types import utcnow
+
+
+@click.command()
+@click.option("--no-chat", is_flag=True, help="只创建示例数据，不打开对话。")
+@click.option("--as", "as_name", default=None, help="以哪位党员的身份对话（默认：李娜）。")
+@click.option("--reset", is_flag=True, help="删除已有的示例数据库后重建（仅限 SQLite 文件）。")
+@run_async
+async def demo(no_chat: bool, as_name: str | None, reset: bool) -> None:
+    """创建示例数据（一个局、三个支部、一个月的记录），然后在终端里对话。"""
+    settings = load_settings()
+    if reset:
+        _remove_sqlite_file(settings.database_url)
+    app = build_app(settings)
+    await upgrade(app.engine)
+    async with session_factory(app.engine)() as session, session.begin():
+        if await has_demo(session):
+            click.echo(t("cli.demo_exists"))
+        else:
+            await create_demo(session, utcnow().astimezone(settings.tz).date())
+            click.echo(t("cli.demo_created", url=settings.database_url))
+        for name, code in await branch_invites(session):
+            click.echo(f"  {name}：邀请码 {code}")
+    if no_chat:
+        await app.close()
+        return
+    await _chat(app, as_name or DEMO_MEMBER)
+
+
+def _remove_sqlite_file(url: str) -> None:
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database:
+        raise CliError(t("cli.reset_sqlite_only"))
+    for suffix in ("", "-wal", "-shm"):
+        Path(parsed.database + suffix).unlink(missing_ok=True)
+
+
+@click.command()
+@click.option("--as", "as_name", default=None, help="以名册中哪位党员的身份对话；不填则以未加入的新用户身份。")
+@run_async
+async def chat(as_name: str | None) -> None:
+    """在终端里和机器人对话（也可从管道读入，每行一条消息）。"""
+    await console_chat(as_name)
+
+
+async def console_chat(as_name: str | None) -> None:
+    """Chat in this terminal on a schema that is up to date (`chat`, and `run` on the console)."""
+    app = build_app(load_settings())
+    try:
+        await require_current_schema(app.engine)
+    except SchemaOutOfDate:
+        await app.close()
+        raise
+    await _chat(app, as_name)
+
+
+async def _chat(app: App, as_name: str | None) -> None:
+    logging.getLogger().setLevel(logging.WARNING)  # the terminal is the conversation: no chatter
+    try:
+        user_id, user_name = "newcomer", "新用户"
+        if as_name:
+            async with session_factory(app.engine)() as session, session.begin():
+                found = await MemberRepository(session).by_name(as_name)
+                if not found:
+                    raise CliError(t("cli.no_such_member", name=as_name))
+                person = found[0]
+                user_id, user_name = f"member-{person.id}", person.name
+                if await MemberRepository(session).by_identity(PLATFORM, user_id) is None:
+                    await MemberRepository(session).bind(person, platform=PLATFORM, user_id=user_id,
+                                                         display_name=person.name)
+        console = ConsoleChat(app.core, user_id=user_id, user_name=user_name)
+        pushes = Pushes(app, ConsoleSender(console), limits=UNLIMITED) \
+            if app.settings.pushes_enabled else None
+        if pushes is not None:
+            await pushes.start()
+        try:
+            await console.run(echo=not sys.stdin.isatty())
+        finally:
+            if pushes is not None:
+                await pushes.stop()
+    finally:
+        await app.close()

@@ -1,0 +1,46 @@
+"""`branchbot problems`: the problem list as a file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.cli.common import CliError, load_settings, run_async, with_session
+from bot.runtime.app import build_app
+from handlers.core.i18n import t
+from handlers.problems.export import export
+from storage.repositories.orgs import OrgRepository
+from storage.repositories.problems import ProblemRepository
+from storage.types import utcnow
+
+
+@click.group()
+def problems() -> None:
+    """问题清单。"""
+
+
+@problems.command("export")
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="写入的 Excel 文件，如 问题清单.xlsx。")
+@click.option("--branch", default=None, help="只导出这个支部（默认：全部支部）。")
+@run_async
+async def problems_export(out: Path, branch: str | None) -> None:
+    """导出问题清单（每个问题一行：措施、责任人、时限、进展、状态、销号日期）。"""
+    settings = load_settings()
+
+    async def work(session: AsyncSession) -> tuple[bytes, int]:
+        org_id = None
+        if branch is not None:
+            found = await OrgRepository(session).by_name(branch.strip())
+            if found is None:
+                raise CliError(t("cli.no_such_branch", name=branch))
+            org_id = found.id
+        count = len(await ProblemRepository(session).all_of(org_id))
+        today = utcnow().astimezone(settings.tz).date()
+        return await export(session, org_id, today, settings.tz), count
+
+    content, count = await with_session(build_app(settings), work)
+    out.write_bytes(content)
+    click.echo(t("cli.problems_exported", path=out, count=count))

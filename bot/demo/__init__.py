@@ -1,0 +1,1 @@
+"""A sample bureau for trying the bot (``branchbot demo``)."""

@@ -1,0 +1,69 @@
+"""A sample bureau for trying the bot: branches, members and a month of records."""
+
+from __future__ import annotations
+
+import random
+from datetime import date, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.vocabulary import DEFAULT_BOOKS, PROBLEM_KINDS, PROBLEM_SOURCES, STUDY_FORMS, VISIT_KINDS
+from storage.models import OrgKind, Organization, Role
+from storage.repositories.members import MemberRepository
+from storage.repositories.orgs import OrgRepository
+from storage.repositories.records import RecordRepository
+
+BUREAU = "示例局党委"
+BRANCHES: dict[str, list[tuple[str, Role]]] = {
+    "机关第一党支部": [("王建国", Role.secretary), ("李娜", Role.member), ("张伟", Role.committee),
+                   ("刘洋", Role.member), ("陈静", Role.member), ("杨帆", Role.member)],
+    "机关第二党支部": [("赵敏", Role.secretary), ("孙磊", Role.member), ("周婷", Role.member),
+                   ("吴刚", Role.member), ("郑丽", Role.member)],
+    "事业单位党支部": [("黄海", Role.secretary), ("何芳", Role.member), ("林峰", Role.member),
+                   ("高远", Role.member)],
+}
+OFFICE = ("马主任", Role.office)
+DEMO_MEMBER = "李娜"
+PLACES = ("幸福社区", "东湖村", "城南街道", "XX科技公司", "滨江社区", "红星村")
+CONTENTS = ("二十大报告第三部分", "关于调查研究的论述", "党章第二章", "主题教育应知应会")
+
+async def has_demo(session: AsyncSession) -> bool:
+    return await OrgRepository(session).by_name(BUREAU) is not None
+
+async def create_demo(session: AsyncSession, today: date, seed: int = 2023) -> None:
+    """Create the sample bureau with 30 days of records ending ``today`` (repeatable by ``seed``)."""
+    rng = random.Random(seed)
+    orgs, members_repo, records = OrgRepository(session), MemberRepository(session), RecordRepository(session)
+    bureau = await orgs.add(BUREAU, kind=OrgKind.bureau)
+    await members_repo.add(bureau, *OFFICE)
+    for branch_name, people in BRANCHES.items():
+        branch = await orgs.add(branch_name, kind=OrgKind.branch, parent=bureau, books=list(DEFAULT_BOOKS))
+        for name, role in people:
+            member = await members_repo.add(branch, name, role)
+            for _ in range(rng.randint(3, 8)):
+                await records.create("study", member, {
+                    "form": rng.choice(STUDY_FORMS), "study_date": today - timedelta(rng.randint(0, 29)),
+                    "minutes": rng.choice((30, 60, 90, 120, 180)),
+                    "content": rng.choice(DEFAULT_BOOKS + CONTENTS), "reflection": None})
+            for _ in range(rng.randint(0, 3)):
+                await records.create("visit", member, {
+                    "kind": rng.choice(VISIT_KINDS), "visit_date": today - timedelta(rng.randint(0, 29)),
+                    "place": rng.choice(PLACES), "whom": "社区书记和居民代表",
+                    "heard": "反映小区停车难、老年人助餐点不足", "solved_count": rng.randint(0, 2),
+                    "topic": None})
+            if rng.random() < 0.3:
+                await records.create("problem", member, {
+                    "description": rng.choice(("老旧小区加装电梯推进慢", "12345工单回复不及时",
+                                               "社区助餐点覆盖不足")),
+                    "source": rng.choice(PROBLEM_SOURCES), "kind": rng.choice(PROBLEM_KINDS),
+                    "owner_name": member.name, "owner_id": member.id,
+                    "deadline": today + timedelta(rng.randint(7, 60)), "measures": "制定计划，明确责任，按期销号",
+                    "visit_id": None})
+            if rng.random() < 0.5:
+                await records.create("commitment", member, {"content": "每月走访结对社区两次，帮助解决一件实事"})
+
+async def branch_invites(session: AsyncSession) -> list[tuple[str, str]]:
+    rows = await session.execute(select(Organization.name, Organization.invite_code)
+                                 .where(Organization.kind == OrgKind.branch).order_by(Organization.id))
+    return [(name, code or "") for name, code in rows.tuples()]

@@ -1,0 +1,45 @@
+"""Wiring: settings → database engine → the platform-neutral core."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.config import Settings
+from handlers.core.context import CoreConfig
+from handlers.core.i18n import set_language
+from handlers.core.router import Core
+from handlers.schedule.times import parse_hhmm
+from storage.db import create_engine, session_factory
+from storage.migrate import is_up_to_date
+
+
+class SchemaOutOfDate(RuntimeError):
+    pass
+
+
+@dataclass
+class App:
+    settings: Settings
+    engine: AsyncEngine
+    core: Core
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+
+def build_app(settings: Settings) -> App:
+    set_language(settings.language)
+    engine = create_engine(settings.database_url)
+    quiet_start, quiet_end = settings.quiet_hours.split("-")
+    config = CoreConfig(tz=settings.tz,
+                        dialog_timeout=timedelta(minutes=settings.dialog_timeout_minutes),
+                        quiet_start=parse_hhmm(quiet_start), quiet_end=parse_hhmm(quiet_end))
+    return App(settings, engine, Core(session_factory(engine), config))
+
+
+async def require_current_schema(engine: AsyncEngine) -> None:
+    if not await is_up_to_date(engine):
+        raise SchemaOutOfDate("数据库结构不是最新版本，请先运行：branchbot db upgrade")

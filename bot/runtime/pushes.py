@@ -1,0 +1,76 @@
+"""Scheduled pushes in the bot process: APScheduler runs the planner every minute, and the
+deliverer drains the outbox through the platform's sender. Nothing here knows the platform."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import timedelta
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.cron import CronTrigger
+
+from sqlalchemy import delete
+
+from bot.runtime.app import App
+from bot.runtime.delivery import TELEGRAM_LIMITS, Deliverer, Limits, Sender
+from handlers.schedule.planner import PlanConfig, PlanResult, plan
+from handlers.schedule.times import parse_hhmm
+from storage.models import HandledEvent
+from storage.types import utcnow
+
+log = logging.getLogger(__name__)
+LOOK_BACK = timedelta(days=8)  # how far back a start-up looks for prompts it missed
+HANDLED_EVENTS_KEPT = timedelta(days=7)
+
+
+def plan_config(app: App, platform: str) -> PlanConfig:
+    settings, core = app.settings, app.core.config
+    return PlanConfig(platform=platform, tz=settings.tz, grace=timedelta(hours=settings.grace_hours),
+                      quiet_start=core.quiet_start, quiet_end=core.quiet_end,
+                      nudge_at=parse_hhmm(settings.nudge_time),
+                      yearly_target_minutes=settings.study_target_hours * 60)
+
+
+class Pushes:
+    def __init__(self, app: App, sender: Sender, limits: Limits = TELEGRAM_LIMITS) -> None:
+        self.app = app
+        self.config = plan_config(app, sender.platform)
+        self.deliverer = Deliverer(app.core.sessions, sender, limits=limits)
+        self.scheduler = AsyncIOScheduler(timezone=app.settings.tz)
+        self._task: asyncio.Task[None] | None = None
+
+    async def tick(self, look_back: timedelta | None = None) -> PlanResult:
+        async with self.app.core.sessions() as session, session.begin():
+            result = await plan(session, utcnow(), self.config, look_back=look_back)
+        if result.added:
+            log.info("planned %d new message(s)", result.added)
+            self.deliverer.wake()
+        return result
+
+    async def housekeeping(self) -> None:
+        """Forget handled update ids after a week (a redelivery comes within minutes)."""
+        async with self.app.core.sessions() as session, session.begin():
+            await session.execute(delete(HandledEvent).where(
+                HandledEvent.at < utcnow() - HANDLED_EVENTS_KEPT))
+
+    async def start(self) -> None:
+        self.app.core.on_enqueue = self.deliverer.wake
+        await self.tick(look_back=LOOK_BACK)
+        self.scheduler.add_job(self.tick, CronTrigger(second=0), id="plan", coalesce=True,
+                               max_instances=1, misfire_grace_time=50)
+        self.scheduler.add_job(self.housekeeping, CronTrigger(hour=3, minute=17), id="housekeeping",
+                               coalesce=True, max_instances=1)
+        self.scheduler.start()
+        self._task = asyncio.create_task(self.deliverer.run(), name="deliverer")
+
+    async def stop(self) -> None:
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+        if self._task is not None:
+            self._task.cancel()
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                pass
+            self._task = None

@@ -1,0 +1,1 @@
+"""The campaign calendar file: milestones, holidays, branches' 述学 rhythms."""

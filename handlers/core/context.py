@@ -1,0 +1,39 @@
+"""What a handler knows while it handles one event."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from handlers.core.events import Incoming, Reply
+from storage.models import Member
+
+
+@dataclass(frozen=True)
+class CoreConfig:
+    """The part of the settings the core needs (kept free of the bot package)."""
+
+    tz: ZoneInfo
+    dialog_timeout: timedelta
+    quiet_start: time = time(22, 0)  # pushes wait until quiet_end
+    quiet_end: time = time(8, 0)
+
+
+@dataclass
+class Context:
+    session: AsyncSession
+    event: Incoming
+    member: Member | None
+    config: CoreConfig
+    now: datetime  # UTC
+    enqueued: bool = False  # something was put in the outbox: wake the deliverer
+    # A long job (a report) to run after the replies are sent; see Outcome.followup.
+    followup: Callable[[async_sessionmaker[AsyncSession]], AsyncIterator[Reply]] | None = None
+
+    @property
+    def today(self) -> date:
+        return self.now.astimezone(self.config.tz).date()

@@ -1,0 +1,175 @@
+"""/meeting: for the branch's secretaries, committee and the office, the recent meetings (each
+with its card: 修改信息, 考勤, 删除, and who has made up) and 记录新会议; for a member, the meetings
+they were credited for, each open to a dispute (有异议) sent to the secretary."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from handlers.core.context import Context
+from handlers.dialogs import engine
+from handlers.meetings import attendance
+from handlers.meetings import record as meeting_dialog
+from handlers.dialogs.engine import Choice, Dialog, Step, register
+from handlers.dialogs.fields import text_step
+from handlers.core.events import Reply
+from handlers.core.i18n import t
+from handlers.meetings.credits import refresh
+from handlers.meetings.notify import tell_removed
+from handlers.meetings.rules import can_manage, can_record
+from handlers.meetings.views import card, headline, line
+from handlers.schedule.planner import payload
+from handlers.schedule.times import after_quiet_hours
+from storage.models import Identity, Member, Role
+from storage.repositories.meetings import MeetingRepository
+from storage.repositories.outbox import OutboxRepository, Planned
+
+NEW, BACK = "new", "back"
+
+
+async def begin(ctx: Context) -> list[Reply]:
+    member = ctx.member
+    assert member is not None
+    if not can_record(member):
+        return await _mine(ctx)
+    repo = MeetingRepository(ctx.session)
+    meetings = await repo.recent(None if member.role is Role.office else member.org_id)
+    lines = [t("meeting.menu_head")]
+    lines += [line(n, m, await repo.seats(m.id)) for n, m in enumerate(meetings, start=1)]
+    if not meetings:
+        lines.append(t("meeting.menu_empty"))
+    return await engine.start(ctx, "meeting_menu", {"text": "\n".join(lines),
+                                                    "ids": [m.id for m in meetings]})
+
+
+async def _menu_choices(_ctx: Context, data: dict[str, Any]) -> list[Choice]:
+    return [Choice(t("meeting.new"), NEW)] + [
+        Choice(str(n), meeting_id) for n, meeting_id in enumerate(data["ids"], start=1)]
+
+
+async def menu_chosen(ctx: Context, data: dict[str, Any]) -> list[Reply]:
+    if data["pick"] == NEW:
+        return await engine.start(ctx, "meeting")
+    return await open_card(ctx, int(data["pick"]))
+
+
+async def open_card(ctx: Context, meeting_id: int) -> list[Reply]:
+    repo = MeetingRepository(ctx.session)
+    meeting = await repo.get(meeting_id)
+    if meeting is None or ctx.member is None or not can_manage(ctx.member, meeting):
+        return [Reply(t("meeting.not_found"))]
+    text = card(meeting, await repo.seats(meeting.id), await repo.made_up(meeting.id))
+    return await engine.start(ctx, "meeting_card", {"meeting_id": meeting.id, "text": text,
+                                                    "headline": headline(meeting)})
+
+
+CARD_ACTIONS = (("meeting.action_edit", "edit"), ("meeting.action_attendance", "attendance"),
+                ("meeting.action_delete", "delete"), ("dialog.back", BACK))
+
+
+async def card_chosen(ctx: Context, data: dict[str, Any]) -> list[Reply]:
+    action, meeting_id = data["act"], data["meeting_id"]
+    if action == BACK:
+        return await begin(ctx)
+    if action == "attendance":
+        return await attendance.open_board(ctx, meeting_id)
+    meeting = await MeetingRepository(ctx.session).get(meeting_id)
+    if meeting is None or ctx.member is None or not can_manage(ctx.member, meeting):
+        return [Reply(t("meeting.not_found"))]
+    if action == "edit":
+        return await engine.start(ctx, "meeting", meeting_dialog.load(meeting))
+    return await engine.start(ctx, "meeting_delete", {"meeting_id": meeting_id,
+                                                      "headline": data["headline"]})
+
+
+async def delete_chosen(ctx: Context, data: dict[str, Any]) -> list[Reply]:
+    if not data["sure"]:
+        return [Reply(t("mine.kept"))]
+    repo = MeetingRepository(ctx.session)
+    meeting = await repo.get(data["meeting_id"])
+    if meeting is None or ctx.member is None or not can_manage(ctx.member, meeting):
+        return [Reply(t("meeting.not_found"))]
+    await repo.delete(meeting, ctx.member)
+    credits = await refresh(ctx, meeting)
+    await tell_removed(ctx, meeting, credits.removed)
+    return [Reply(t("meeting.deleted", count=len(credits.removed)))]
+
+
+# --- a member's view -----------------------------------------------------------------------------
+
+async def _mine(ctx: Context) -> list[Reply]:
+    assert ctx.member is not None
+    repo = MeetingRepository(ctx.session)
+    attended = await repo.attended(ctx.member.id)
+    missed = await repo.pending_makeups(ctx.member.id)
+    if not attended and not missed:
+        return [Reply(t("meeting.mine_none"))]
+    lines = [t("meeting.mine_head")]
+    lines += [t("meeting.mine_line", n=n, meeting=headline(m), hours=minutes / 60)
+              for n, (m, minutes) in enumerate(attended, start=1)]
+    if missed:
+        lines.append(t("meeting.mine_missed", meetings="、".join(headline(m) for m in missed)))
+    if not attended:
+        return [Reply("\n".join(lines))]
+    lines.append(t("meeting.mine_pick"))
+    return await engine.start(ctx, "meeting_mine", {
+        "text": "\n".join(lines), "items": [[m.id, headline(m)] for m, _ in attended]})
+
+
+async def _mine_choices(_ctx: Context, data: dict[str, Any]) -> list[Choice]:
+    return [Choice(str(n), item) for n, item in enumerate(data["items"], start=1)]
+
+
+async def mine_chosen(ctx: Context, data: dict[str, Any]) -> list[Reply]:
+    meeting_id, what = data["pick"]
+    return await engine.start(ctx, "meeting_dispute", {"meeting_id": meeting_id, "headline": what})
+
+
+async def dispute_sent(ctx: Context, data: dict[str, Any]) -> list[Reply]:
+    """The member's objection goes to the meeting's branch secretaries (and whoever recorded it)."""
+    member = ctx.member
+    meeting = await MeetingRepository(ctx.session).get(data["meeting_id"])
+    if meeting is None or member is None:
+        return [Reply(t("meeting.not_found"))]
+    rows = await ctx.session.execute(
+        select(Member.id, Member.org_id, Identity.platform_user_id)
+        .join(Identity, Identity.member_id == Member.id)
+        .where(Identity.platform == ctx.event.platform, Member.active,
+               (Member.id == meeting.created_by_id)
+               | ((Member.org_id == meeting.org_id) & (Member.role == Role.secretary))))
+    send_at = after_quiet_hours(ctx.now, ctx.config.tz, ctx.config.quiet_start, ctx.config.quiet_end)
+    text = t("meeting.dispute_note", name=member.name, meeting=data["headline"], note=data["note"])
+    planned = [Planned(f"meeting_dispute:{meeting.id}:{member.id}:{ctx.now.isoformat()}:{to}",
+                       "meeting", ctx.event.platform, chat, payload(text), send_at, False, org, to)
+               for to, org, chat in rows.tuples()]
+    ctx.enqueued = await OutboxRepository(ctx.session).enqueue(planned) > 0 or ctx.enqueued
+    return [Reply(t("meeting.dispute_sent"))]
+
+
+def _text(data: dict[str, Any]) -> str:
+    return data["text"]
+
+
+register(Dialog(name="meeting_menu", title="meeting.title",
+                steps=(Step("pick", "meeting.title", _text, choices=_menu_choices, columns=5),),
+                finish=menu_chosen, confirm=False))
+register(Dialog(name="meeting_card", title="meeting.title",
+                steps=(Step("act", "meeting.title", _text,
+                            choices=tuple(Choice(t(k), v) for k, v in CARD_ACTIONS)),),
+                finish=card_chosen, confirm=False))
+register(Dialog(name="meeting_delete", title="meeting.title",
+                steps=(Step("sure", "meeting.title",
+                            lambda d: t("meeting.ask_delete", meeting=d["headline"]),
+                            choices=(Choice(t("mine.delete_yes"), True),
+                                     Choice(t("mine.delete_no"), False))),),
+                finish=delete_chosen, confirm=False))
+register(Dialog(name="meeting_mine", title="meeting.title",
+                steps=(Step("pick", "meeting.title", _text, choices=_mine_choices, columns=5),),
+                finish=mine_chosen, confirm=False))
+register(Dialog(name="meeting_dispute", title="meeting.title",
+                steps=(text_step("note", "meeting.dispute",
+                                 lambda d: t("meeting.ask_dispute", meeting=d["headline"]),
+                                 max_len=500),),
+                finish=dispute_sent, confirm=False))

@@ -1,0 +1,125 @@
+"""Roster import (名册导入): name, branch, role per row, from .xlsx or .csv. All rows or none."""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from handlers.core.i18n import t
+from storage.models import Organization, Role
+from storage.repositories.members import MemberRepository
+from storage.repositories.orgs import OrgRepository
+
+ROLE_NAMES: dict[str, Role] = {
+    "党员": Role.member, "支部书记": Role.secretary, "书记": Role.secretary,
+    "支委": Role.committee, "支委委员": Role.committee, "办公室": Role.office,
+}
+HEADERS = {"name": ("姓名", "name"), "branch": ("支部", "所在支部", "branch"), "role": ("角色", "身份", "role")}
+MAX_NAME = 50
+
+
+@dataclass(frozen=True)
+class RosterRow:
+    line: int
+    name: str
+    branch: str
+    role: Role
+
+
+class RosterError(ValueError):
+    """The file was refused as a whole; ``problems`` are lines like "第3行：…"."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+def read_table(path: Path) -> list[list[str]]:
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        raw = path.read_bytes()
+        for encoding in ("utf-8-sig", "gb18030"):  # Excel in China saves CSV as GBK
+            try:
+                text = raw.decode(encoding)
+                break
+            except UnicodeDecodeError:
+                continue
+        else:
+            raise RosterError([t("roster.bad_encoding")])
+        return [[cell.strip() for cell in row] for row in csv.reader(io.StringIO(text))]
+    if suffix == ".xlsx":
+        from openpyxl import load_workbook
+
+        try:
+            sheet = load_workbook(path, read_only=True, data_only=True).worksheets[0]
+        except Exception as error:  # openpyxl raises many kinds for a broken file
+            raise RosterError([t("roster.unreadable", error=type(error).__name__)]) from error
+        return [["" if cell is None else str(cell).strip() for cell in row]
+                for row in sheet.iter_rows(values_only=True)]
+    raise RosterError([t("roster.bad_type", suffix=suffix or "?")])
+
+
+def parse_rows(table: list[list[str]]) -> list[RosterRow]:
+    if not table:
+        raise RosterError([t("roster.empty")])
+    header = [cell.strip().lower() for cell in table[0]]
+    columns: dict[str, int] = {}
+    for key, names in HEADERS.items():
+        found = [i for i, cell in enumerate(header) if cell in names]
+        if not found:
+            raise RosterError([t("roster.missing_column", column=names[0])])
+        columns[key] = found[0]
+    rows, problems = [], []
+    for line, cells in enumerate(table[1:], start=2):
+        cells = cells + [""] * (len(header) - len(cells))
+        name, branch, role = (cells[columns[k]].strip() for k in ("name", "branch", "role"))
+        if not (name or branch or role):
+            continue
+        if not name or len(name) > MAX_NAME:
+            problems.append(t("roster.bad_name", line=line))
+        elif not branch:
+            problems.append(t("roster.no_branch", line=line))
+        elif role not in ROLE_NAMES:
+            problems.append(t("roster.bad_role", line=line, role=role or "（空）",
+                              roles="、".join(ROLE_NAMES)))
+        else:
+            rows.append(RosterRow(line, name, branch, ROLE_NAMES[role]))
+    if problems:
+        raise RosterError(problems)
+    if not rows:
+        raise RosterError([t("roster.empty")])
+    return rows
+
+
+async def import_roster(session: AsyncSession, path: Path) -> int:
+    """Add every row's member, or none: any bad row raises RosterError before anything is written."""
+    rows = parse_rows(read_table(path))
+    orgs = OrgRepository(session)
+    members = MemberRepository(session)
+    branches: dict[str, Organization] = {}
+    problems, seen = [], set()
+    for row in rows:
+        org = branches.get(row.branch) or await orgs.by_name(row.branch)
+        if org is None:
+            problems.append(t("roster.unknown_branch", line=row.line, branch=row.branch))
+            continue
+        branches[row.branch] = org
+        if (row.name, row.branch) in seen:
+            problems.append(t("roster.duplicate", line=row.line, name=row.name))
+        seen.add((row.name, row.branch))
+    if problems:
+        raise RosterError(problems)
+    added = 0
+    for row in rows:
+        org = branches[row.branch]
+        existing = [m for m in await members.by_name(row.name, org)]
+        if existing:
+            existing[0].role = row.role
+        else:
+            await members.add(org, row.name, row.role)
+            added += 1
+    return added

@@ -1,0 +1,197 @@
+"""/problems: the branch's problem list by state (the office: every branch), each problem openable
+with its history and the actions the reader may take; ``/problems export`` sends the Excel sheet.
+
+The list and the problem card are dialogs, so their buttons carry the dialog nonce like any other.
+The problems and actions a screen offers are kept in its dialog data when it is shown: a press
+picks from what was on the screen, and ``handlers.problems.actions`` checks it again when it acts.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from handlers.core.dates import full_date
+from handlers.core.context import Context
+from handlers.dialogs import engine
+from handlers.dialogs.engine import Choice, Dialog, Step, register
+from handlers.core.events import OutDocument, Reply
+from handlers.core.i18n import t
+from handlers.problems.lifecycle import ACTION_TEXT, Action, actions_for, can_see
+from handlers.problems import actions, export, views
+from handlers.problems.actions import perform
+from storage.models import Member, Organization, Role
+from handlers.problems.scopes import VIEWS, counts, view_filter
+from storage.repositories.problems import ProblemRepository
+
+PROBLEM_ID = "problem_id"
+MINE = "mine"  # the view /progress shows: the member's own problems in work
+LIST_LIMIT = 20  # with the card opened from it, still one chat message; the export has them all
+HISTORY_LIMIT = 10
+BACK = "back"
+EXPORT = "export"
+VIEW_TEXT = {"pending": "problem.view_pending", "rectifying": "problem.view_rectifying",
+             "overdue": "problem.view_overdue", "closure_requested": "problem.view_closure_requested",
+             "closed": "problem.view_closed", "coordination": "problem.view_coordination",
+             MINE: "problem.view_mine"}
+# The dialog that asks what an action needs (approve needs nothing: the press is the decision).
+ACTION_DIALOG = {Action.accept: "problem_accept", Action.reject: "problem_reason",
+                 Action.send_back: "problem_reason", Action.decline_extension: "problem_reason",
+                 Action.extend: "problem_extend", Action.reopen: "problem_reopen",
+                 Action.update: "problem_update", Action.request_extension: "problem_ask_extension",
+                 Action.request_closure: "problem_closure"}
+
+
+def scope_of(member: Member) -> int | None:
+    """The branch whose list ``member`` reads; None for the office (every branch)."""
+    return None if member.role is Role.office else member.org_id
+
+
+async def _scope_name(ctx: Context, member: Member) -> str:
+    if member.role is Role.office:
+        return t("problem.scope_all")
+    org = await ctx.session.get(Organization, member.org_id)
+    return org.name if org else ""
+
+
+async def command(ctx: Context, args: str) -> list[Reply]:
+    """``/problems`` and ``/problems export``: secretaries and the office, in private."""
+    if not ctx.event.is_private:
+        return [Reply(t("problem.board_private"))]
+    member = ctx.member
+    if member is None:
+        return [Reply(t("auth.not_member"))]
+    if member.role not in (Role.secretary, Role.office):
+        return [Reply(t("problem.board_not_allowed"))]
+    if args.strip().lower() == EXPORT:
+        return [await export_reply(ctx, member)]
+    if args.strip():
+        return [Reply(t("problem.board_usage"))]
+    return await open_board(ctx, member)
+
+
+async def export_reply(ctx: Context, member: Member) -> Reply:
+    content = await export.export(ctx.session, scope_of(member), ctx.today, ctx.config.tz)
+    return Reply(t("problem.export_caption", scope=await _scope_name(ctx, member)),
+                 document=OutDocument(export.FILE_NAME, content))
+
+
+async def open_board(ctx: Context, member: Member) -> list[Reply]:
+    repo = ProblemRepository(ctx.session)
+    numbers = await counts(repo, scope_of(member), ctx.today)
+    shown = [v for v in VIEWS if v != "coordination" or member.role is Role.office]
+    tabs = [[t("problem.view_label", name=t(VIEW_TEXT[v]), count=numbers.of_view(v)), v]
+            for v in shown]
+    text = views.summary(numbers, await _scope_name(ctx, member))
+    return await engine.start(ctx, "problem_board", {"text": text, "tabs": tabs})
+
+
+async def _tabs(_ctx: Context, data: dict[str, Any]) -> list[Choice]:
+    return [Choice(label, view) for label, view in data["tabs"]] + [
+        Choice(t("problem.export_button"), EXPORT)]
+
+
+async def board_chosen(ctx: Context, data: dict[str, Any]) -> list[Reply]:
+    assert ctx.member is not None
+    if data["view"] == EXPORT:
+        return [await export_reply(ctx, ctx.member)]
+    return await open_list(ctx, data["view"])
+
+
+async def open_list(ctx: Context, view: str) -> list[Reply]:
+    """One view of the list as numbered lines, each number a button opening that problem."""
+    member = ctx.member
+    assert member is not None
+    repo = ProblemRepository(ctx.session)
+    if view == MINE:
+        problems = await repo.owned_in_work(member)
+        if not problems:
+            return [Reply(t("problem.progress_none"))]
+    else:
+        problems = await repo.listing(scope_of(member), view_filter(view, ctx.today),
+                                      limit=LIST_LIMIT + 1)
+    shown = problems[:LIST_LIMIT]
+    lines = [t("problem.list_header", name=t(VIEW_TEXT[view]))]
+    lines += [views.line(n, p, ctx.today) for n, p in enumerate(shown, start=1)]
+    if not problems:
+        lines.append(t("problem.list_empty"))
+    elif len(problems) > LIST_LIMIT:
+        lines.append(t("problem.list_more", limit=LIST_LIMIT))
+    else:
+        lines.append(t("problem.list_pick"))
+    return await engine.start(ctx, "problem_list", {"text": "\n".join(lines),
+                                                    "ids": [p.id for p in shown], "view": view})
+
+
+async def _numbers(_ctx: Context, data: dict[str, Any]) -> list[Choice]:
+    choices = [Choice(str(n), problem_id) for n, problem_id in enumerate(data["ids"], start=1)]
+    return choices + ([Choice(t("dialog.back"), BACK)] if data["view"] != MINE else [])
+
+
+async def list_chosen(ctx: Context, data: dict[str, Any]) -> list[Reply]:
+    assert ctx.member is not None
+    if data["pick"] == BACK:
+        return await open_board(ctx, ctx.member)
+    return await open_detail(ctx, int(data["pick"]), data["view"])
+
+
+async def open_detail(ctx: Context, problem_id: int, view: str) -> list[Reply]:
+    """The problem card: fields, state, history, evidence, and the reader's action buttons."""
+    member = ctx.member
+    assert member is not None
+    repo = ProblemRepository(ctx.session)
+    problem = await repo.get(problem_id)
+    if problem is None or not can_see(member, problem):
+        return [Reply(t("problem.not_found"))]
+    org = await ctx.session.get(Organization, problem.org_id)
+    history = await repo.history(problem.id)
+    text = views.detail(problem, org.name if org else "", history[-HISTORY_LIMIT:],
+                        await repo.evidence(problem.id), ctx.today, ctx.config.tz)
+    if len(history) > HISTORY_LIMIT:
+        text += "\n" + t("problem.history_more", count=len(history) - HISTORY_LIMIT)
+    request = await repo.pending_extension(problem.id)
+    if request is not None and request.new_deadline is not None:
+        text += "\n" + t("problem.extension_pending", date=full_date(request.new_deadline),
+                         note=request.note or "")
+    offered = [a.value for a in actions_for(member, problem)
+               if a is not Action.decline_extension or request is not None]
+    return await engine.start(ctx, "problem_detail", {
+        PROBLEM_ID: problem.id, "text": text, "actions": offered, "view": view,
+        "requested": request.new_deadline.isoformat() if request and request.new_deadline else None,
+        "request_note": request.note if request else None})
+
+
+async def _actions(_ctx: Context, data: dict[str, Any]) -> list[Choice]:
+    return [Choice(t(ACTION_TEXT[a]), a) for a in data["actions"]] + [
+        Choice(t("dialog.back"), BACK)]
+
+
+async def detail_chosen(ctx: Context, data: dict[str, Any]) -> list[Reply]:
+    if data["act"] == BACK:
+        return await open_list(ctx, data["view"])
+    action = Action(data["act"])
+    problem_id = data[PROBLEM_ID]
+    if action is Action.approve:
+        return [Reply(await perform(ctx, problem_id, action))]
+    problem, refused = await actions.load(ctx, problem_id, action)
+    if problem is None:
+        return [Reply(refused or t("problem.not_found"))]
+    return await engine.start(ctx, ACTION_DIALOG[action], {
+        PROBLEM_ID: problem.id, "action": action.value, "org_id": problem.org_id,
+        "measures_now": problem.measures, "owner_now": problem.owner_name,
+        "deadline_now": problem.deadline.isoformat(), "requested": data.get("requested"),
+        "request_note": data.get("request_note")})
+
+
+def _text(data: dict[str, Any]) -> str:
+    return data["text"]
+
+
+register(Dialog(name="problem_board", title="problem.board_title",
+                steps=(Step("view", "problem.board_title", _text, choices=_tabs),),
+                finish=board_chosen, confirm=False))
+register(Dialog(name="problem_list", title="problem.board_title",
+                steps=(Step("pick", "problem.board_title", _text, choices=_numbers, columns=5),),
+                finish=list_chosen, confirm=False))
+register(Dialog(name="problem_detail", title="problem.board_title",
+                steps=(Step("act", "problem.board_title", _text, choices=_actions),),
+                finish=detail_chosen, confirm=False))

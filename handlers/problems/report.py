@@ -1,0 +1,53 @@
+"""/problem: report a problem found (检视整改 / 问题清单). It starts as 待确认 for the secretary."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from handlers.core.context import Context
+from handlers.dialogs.engine import RECORD_ID, Choice, Dialog, register
+from handlers.dialogs.fields import deadline_step, pick_step, text_step
+from handlers.dialogs.saving import save_record, saved_reply
+from handlers.visits.dialog import VISIT_ID
+from handlers.core.events import Reply
+from handlers.core.i18n import t
+from storage.vocabulary import PROBLEM_KINDS, PROBLEM_SOURCES
+from storage.models import Problem
+
+
+async def _me(ctx: Context, _data: dict[str, Any]) -> list[Choice]:
+    name = ctx.member.name if ctx.member else ""
+    return [Choice(t("problem.owner_me", name=name), name)]
+
+
+def load(record: Problem) -> dict[str, Any]:
+    return {"description": record.description, "source": record.source, "kind": record.kind,
+            "owner": record.owner_name, "deadline": record.deadline.isoformat(),
+            "measures": record.measures, VISIT_ID: record.visit_id, RECORD_ID: record.id}
+
+
+async def finish(ctx: Context, data: dict[str, Any]) -> list[Reply]:
+    assert ctx.member is not None
+    owner = data["owner"]
+    values = {"description": data["description"], "source": data["source"], "kind": data["kind"],
+              "owner_name": owner, "owner_id": ctx.member.id if owner == ctx.member.name else None,
+              "deadline": date.fromisoformat(data["deadline"]), "measures": data["measures"],
+              "visit_id": data.get(VISIT_ID)}
+    record, created = await save_record(ctx, "problem", data, values)
+    return saved_reply(record, created, "problem.saved")
+
+
+DIALOG = register(Dialog(
+    name="problem",
+    title="problem.title",
+    steps=(
+        text_step("description", "problem.description", "problem.ask_description", max_len=1000),
+        pick_step("source", "problem.source", "problem.ask_source", PROBLEM_SOURCES, columns=3),
+        pick_step("kind", "problem.kind", "problem.ask_kind", PROBLEM_KINDS),
+        text_step("owner", "problem.owner", "problem.ask_owner", max_len=50, choices=_me),
+        deadline_step("deadline", "problem.deadline", "problem.ask_deadline"),
+        text_step("measures", "problem.measures", "problem.ask_measures", max_len=1000),
+    ),
+    finish=finish,
+))

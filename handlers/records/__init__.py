@@ -1,0 +1,1 @@
+"""A member's own records (/mine): each record kind, listed, changed or deleted."""

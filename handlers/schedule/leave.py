@@ -1,0 +1,49 @@
+"""/leave: a member pauses personal reminders while away (请假/出差)."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from sqlalchemy import select, update
+
+from handlers.core.context import Context
+from handlers.core.events import Reply
+from handlers.core.i18n import t
+from handlers.core.parsing import InvalidInput, clean_text, parse_date, require_not_past
+from handlers.schedule.times import WEEKDAYS
+from storage.models import Leave
+
+CANCEL_WORDS = ("取消", "结束", "销假")
+MAX_DAYS = 366
+
+
+async def leave_command(ctx: Context, args: str) -> list[Reply]:
+    member = ctx.member
+    assert member is not None
+    today = ctx.today
+    if args.strip() in CANCEL_WORDS:
+        await ctx.session.execute(update(Leave).where(Leave.member_id == member.id,
+                                                      Leave.until >= today)
+                                  .values(until=today - timedelta(days=1)))
+        return [Reply(t("leave.ended"))]
+    if not args.strip():
+        current = await ctx.session.scalar(
+            select(Leave).where(Leave.member_id == member.id, Leave.until >= today)
+            .order_by(Leave.until.desc()).limit(1))
+        if current is None:
+            return [Reply(t("leave.usage"))]
+        return [Reply(t("leave.current", until=_day(current.until)) + "\n" + t("leave.usage"))]
+    when, _, reason = args.strip().partition(" ")
+    try:
+        until = require_not_past(parse_date(when, today=today, prefer="future"), today=today)
+        if (until - today).days > MAX_DAYS:
+            raise InvalidInput("leave.too_long", days=MAX_DAYS)
+        note = clean_text(reason, max_len=50, field=t("leave.reason")) if reason.strip() else None
+    except InvalidInput as error:
+        return [Reply(f"{error}\n{t('leave.usage')}")]
+    ctx.session.add(Leave(member_id=member.id, start=today, until=until, reason=note))
+    return [Reply(t("leave.saved", until=_day(until)))]
+
+
+def _day(day: date) -> str:
+    return f"{day.month}月{day.day}日（{WEEKDAYS[day.weekday()]}）"

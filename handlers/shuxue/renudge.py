@@ -1,0 +1,44 @@
+"""The secretary's "再提醒一次" button under the 述学 digest: one more private reminder each."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import select
+
+from handlers.core.context import Context
+from handlers.core.events import Outcome
+from handlers.core.i18n import t
+from handlers.schedule.audience import load_audience
+from handlers.schedule.planner import shuxue_reminder
+from handlers.schedule.times import after_quiet_hours
+from storage.models import Role, ShuxueAnswer
+from storage.repositories.outbox import OutboxRepository
+
+
+async def nudge_again(ctx: Context, callback: str) -> Outcome:
+    """``callback`` is ``n:<org id>:<period>``; only that branch's secretary (or the office) may."""
+    try:
+        _, org_text, period_text = callback.split(":")
+        org_id, period = int(org_text), date.fromisoformat(period_text)
+    except ValueError:
+        return Outcome(notice=t("button.stale"))
+    member = ctx.member
+    if member is None or not (member.role is Role.office
+                              or (member.role is Role.secretary and member.org_id == org_id)):
+        return Outcome(notice=t("push.not_your_branch"))
+    audience = await load_audience(ctx.session, ctx.event.platform, ctx.today)
+    branch = next((b for b in audience.branches if b.org.id == org_id), None)
+    if branch is None:
+        return Outcome(notice=t("button.stale"))
+    answered = set(await ctx.session.scalars(select(ShuxueAnswer.member_id).where(
+        ShuxueAnswer.org_id == org_id, ShuxueAnswer.period_start == period)))
+    send_at = after_quiet_hours(ctx.now, ctx.config.tz, ctx.config.quiet_start, ctx.config.quiet_end)
+    planned = [shuxue_reminder("shuxue_remind2", p, period, ctx.event.platform, send_at)
+               for p in branch.people
+               if p.member_id not in answered and not audience.on_leave(p.member_id, ctx.today)]
+    added = await OutboxRepository(ctx.session).enqueue(planned)
+    ctx.enqueued = ctx.enqueued or added > 0
+    if added == 0:
+        return Outcome(notice=t("push.renudged_before"))
+    return Outcome(notice=t("push.renudged", count=added))

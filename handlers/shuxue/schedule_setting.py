@@ -1,0 +1,91 @@
+"""/schedule: a secretary sets the branch's 述学 rhythm (day, time, weekly or every two weeks)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import select
+
+from handlers.core.context import Context
+from handlers.dialogs import engine
+from handlers.dialogs.engine import Choice, Dialog, Step, register
+from handlers.core.events import Button, Reply
+from handlers.core.i18n import t
+from handlers.core.parsing import InvalidInput, normalize
+from handlers.schedule.times import WEEKDAYS
+from storage.models import Role, ShuxueSchedule
+
+SETTERS = (Role.secretary, Role.office)
+
+
+def describe(schedule: ShuxueSchedule | None) -> str:
+    if schedule is None:
+        return t("schedule.default")
+    if not schedule.enabled:
+        return t("schedule.off")
+    every = t("schedule.weekly") if schedule.every_weeks == 1 else t("schedule.biweekly")
+    return t("schedule.current", every=every, weekday=WEEKDAYS[schedule.weekday], time=schedule.time,
+             remind_days=schedule.remind_after_days, remind_time=schedule.remind_time)
+
+
+async def begin(ctx: Context) -> list[Reply]:
+    member = ctx.member
+    assert member is not None
+    current = await ctx.session.scalar(
+        select(ShuxueSchedule).where(ShuxueSchedule.org_id == member.org_id))
+    if not ctx.event.is_private:
+        return [Reply(describe(current), buttons=((Button(t("schedule.change"), start="schedule"),),))]
+    if member.role not in SETTERS:
+        return [Reply(describe(current) + "\n" + t("schedule.only_secretary"))]
+    return await engine.start(ctx, "schedule", {"current": describe(current)})
+
+
+def _parse_time(text: str, _ctx: Context) -> str:
+    clean = normalize(text).replace("：", ":").replace("点", ":").rstrip(":")
+    hours, _, minutes = clean.partition(":")
+    if hours.isdigit() and (minutes.isdigit() or not minutes):
+        hh, mm = int(hours), int(minutes or 0)
+        if 0 <= hh < 24 and 0 <= mm < 60:
+            return f"{hh:02d}:{mm:02d}"
+    raise InvalidInput("schedule.bad_time")
+
+
+async def finish(ctx: Context, data: dict[str, Any]) -> list[Reply]:
+    member = ctx.member
+    assert member is not None
+    schedule = await ctx.session.scalar(
+        select(ShuxueSchedule).where(ShuxueSchedule.org_id == member.org_id))
+    if schedule is None:
+        schedule = ShuxueSchedule(org_id=member.org_id)
+        ctx.session.add(schedule)
+    schedule.weekday, schedule.time, schedule.every_weeks = data["weekday"], data["time"], data["every"]
+    schedule.remind_after_days, schedule.remind_time = data["remind"]
+    schedule.enabled = True
+    days_ahead = (data["weekday"] - ctx.today.weekday()) % 7
+    schedule.anchor = ctx.today + timedelta(days=days_ahead)  # the next prompt day starts the cycle
+    await ctx.session.flush()
+    return [Reply(t("schedule.saved") + "\n" + describe(schedule))]
+
+
+register(Dialog(
+    name="schedule",
+    title="schedule.title",
+    steps=(
+        Step("weekday", "schedule.weekday", lambda d: d["current"] + "\n" + t("schedule.ask_weekday"),
+             choices=tuple(Choice(name, i) for i, name in enumerate(WEEKDAYS)), columns=4,
+             show=lambda i: WEEKDAYS[i]),
+        Step("time", "schedule.time", "schedule.ask_time",
+             choices=tuple(Choice(x, x) for x in ("08:30", "09:00", "10:00", "14:30")),
+             parse=_parse_time, columns=4),
+        Step("every", "schedule.every", "schedule.ask_every",
+             choices=(Choice(t("schedule.weekly"), 1), Choice(t("schedule.biweekly"), 2)),
+             show=lambda n: t("schedule.weekly") if n == 1 else t("schedule.biweekly")),
+        Step("remind", "schedule.remind", "schedule.ask_remind",
+             choices=(Choice(t("schedule.remind_next_evening"), [1, "18:00"]),
+                      Choice(t("schedule.remind_same_evening"), [0, "18:00"]),
+                      Choice(t("schedule.remind_two_days"), [2, "18:00"])),
+             columns=1, show=lambda r: t("schedule.remind_value", days=r[0], time=r[1])),
+    ),
+    finish=finish,
+))

@@ -1,0 +1,1 @@
+"""Research and visits (调查研究 / 走访): /visit."""

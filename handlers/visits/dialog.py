@@ -1,0 +1,66 @@
+"""/visit: log research or a visit (调查研究 / 走访), and go on to a problem found there."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from handlers.core.context import Context
+from handlers.dialogs import engine
+from handlers.dialogs.engine import RECORD_ID, Choice, Dialog, Step, register
+from handlers.dialogs.fields import count_step, past_date_step, pick_step, text_step
+from handlers.dialogs.saving import save_record, saved_reply
+from handlers.core.events import Reply
+from handlers.core.i18n import t
+from storage.vocabulary import VISIT_KINDS
+from storage.models import Visit
+
+VISIT_ID = "visit_id"
+
+
+def load(record: Visit) -> dict[str, Any]:
+    return {"kind": record.kind, "date": record.visit_date.isoformat(), "place": record.place,
+            "whom": record.whom, "heard": record.heard, "solved": record.solved_count,
+            "topic": record.topic, RECORD_ID: record.id}
+
+
+async def finish(ctx: Context, data: dict[str, Any]) -> list[Reply]:
+    values = {"kind": data["kind"], "visit_date": date.fromisoformat(data["date"]),
+              "place": data["place"], "whom": data["whom"], "heard": data["heard"],
+              "solved_count": data["solved"], "topic": data.get("topic")}
+    record, created = await save_record(ctx, "visit", data, values)
+    replies = saved_reply(record, created, "visit.saved")
+    if record is None or not created:
+        return replies
+    return replies + await engine.start(ctx, "visit_problem", {VISIT_ID: record.id})
+
+
+async def offer_problem(ctx: Context, data: dict[str, Any]) -> list[Reply]:
+    if data["found"]:
+        return await engine.start(ctx, "problem", {VISIT_ID: data[VISIT_ID]})
+    return [Reply(t("visit.no_problem"))]
+
+
+DIALOG = register(Dialog(
+    name="visit",
+    title="visit.title",
+    steps=(
+        pick_step("kind", "visit.kind", "visit.ask_kind", VISIT_KINDS),
+        past_date_step("date", "visit.date", "visit.ask_date"),
+        text_step("place", "visit.place", "visit.ask_place", max_len=100),
+        text_step("whom", "visit.whom", "visit.ask_whom", max_len=100),
+        text_step("heard", "visit.heard", "visit.ask_heard", max_len=1000),
+        count_step("solved", "visit.solved", "visit.ask_solved"),
+        text_step("topic", "visit.topic", "visit.ask_topic", max_len=100, optional=True),
+    ),
+    finish=finish,
+))
+
+FOLLOWUP = register(Dialog(
+    name="visit_problem",
+    title="visit.title",
+    steps=(Step("found", "visit.found", "visit.ask_found",
+                choices=(Choice(t("visit.found_yes"), True), Choice(t("visit.found_no"), False))),),
+    finish=offer_problem,
+    confirm=False,
+))
