@@ -157,7 +157,7 @@ async def test_secretary_summary_in_chat(app: App, people: People) -> None:
     await chat.press(t("report.next_page"))
     assert chat.notice is None, chat.notice
     (page,) = chat.replies
-    assert page.replace and "— 第 2/2 页 —" in page.text and "9. 党员7：未登记学习" in page.text
+    assert page.edit and "— 第 2/2 页 —" in page.text and "9. 党员7：未登记学习" in page.text
     assert chat.labels == [t("report.prev_page")]
     for line in text.splitlines():
         assert len(line) <= 120  # fits a phone: short lines
@@ -230,7 +230,7 @@ async def test_report_workbook_and_docx_figures(app: App, people: People) -> Non
     n = await independent(app, people.org.id)
     chat = await _report(app, "sec", "王书记", f"台账 总结 {PERIOD_ARGS}")
     assert chat.replies[0].text.startswith("⏳ 正在生成报表")
-    progress = [r.text for r in chat.replies if r.replace]
+    progress = [r.text for r in chat.replies if r.edit]
     assert "… 生成 Excel 台账" in progress[1] and progress[-1] == t("report.done", count=2)
     book = load_workbook(io.BytesIO(_document(chat, ".xlsx")))
     assert book.sheetnames == ["学习台账", "调研走访台账", "问题清单", "承诺践诺", "述学记录", "组织生活",

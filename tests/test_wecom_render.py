@@ -7,9 +7,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.adapters.wecom.render import (
-    Choices, answered, card, fits_card, numbered, pieces, robot_texts,
+    Choices, card, fits_card, following, numbered, pieces, robot_texts,
 )
-from handlers.core.events import Button, Incoming, Reply
+from handlers.core.events import Answered, Button, Incoming, Reply
 from handlers.core.i18n import t
 
 
@@ -46,11 +46,11 @@ def test_numbers_press_the_newest_numbered_list() -> None:
 
 
 def test_a_pressed_message_is_split_into_answer_and_what_follows() -> None:
-    answer, rest = answered(Reply("哪天学习的？\n→ 今天\n\n学习了多长时间？", replace=True))
-    assert answer == "今天" and rest is not None and rest.text == "学习了多长时间？"
-    assert answered(Reply("哪天？\n→ 今天", replace=True)) == ("今天", None)
-    plain = Reply("已保存", replace=True)
-    assert answered(plain) == (None, plain)
+    rest = following(Reply("学习了多长时间？", answered=Answered("哪天学习的？", "今天"), edit=True))
+    assert rest is not None and rest.text == "学习了多长时间？" and rest.answered is None
+    assert following(Reply(answered=Answered("哪天？", "今天"), edit=True)) is None
+    plain = Reply("已保存", edit=True)
+    assert following(plain) == plain
 
 
 def test_a_robot_gets_an_instruction_instead_of_a_button() -> None:

@@ -36,8 +36,9 @@ class Incoming:
 
 @dataclass(frozen=True)
 class Button:
-    """A choice under a message: either a callback (``data``) or a link into a private chat
-    with the bot that starts with ``start`` (a Telegram deep link, a WeCom app link...)."""
+    """A choice under a message: either a callback (``data``, made by ``handlers.core.buttons``
+    and sent back by the adapter as it is) or a link into a private chat with the bot that
+    starts with ``start`` (a Telegram deep link, a WeCom app link...)."""
 
     label: str
     data: str | None = None
@@ -51,10 +52,22 @@ class OutDocument:
 
 
 @dataclass(frozen=True)
+class Answered:
+    """The question of the message whose button was pressed, and the answer chosen. Each adapter
+    shows it its own way (Telegram edits the message to "question → answer"; the console prints
+    the answer; WeCom updates the pressed card)."""
+
+    question: str
+    answer: str
+
+
+@dataclass(frozen=True)
 class Reply:
-    text: str
+    text: str = ""  # the body: a prompt, a notice, a caption; may be empty when ``answered`` says all
     buttons: tuple[tuple[Button, ...], ...] = ()
-    replace: bool = False  # edit the message whose button was pressed instead of sending anew
+    answered: Answered | None = None  # a press answered: shown before ``text``, in the pressed message
+    edit: bool = False  # edit the pressed message (or a long job's last one) instead of sending anew
+    progress: str | None = None  # a long job's newest step, for a client that cannot edit a message
     document: OutDocument | None = None
     chat_id: str | None = None  # None: the chat the event came from
 
@@ -66,6 +79,6 @@ class Outcome:
     replies: list[Reply] = field(default_factory=list)
     notice: str | None = None
     # A long job's further replies, for the adapter to send after ``replies`` (its own database
-    # sessions, heavy work off the event loop). One with ``replace`` edits the message that
+    # sessions, heavy work off the event loop). One with ``edit`` edits the message that
     # ``replies`` or an earlier follow-up reply put up last ("正在生成…" as it goes).
     followup: AsyncIterator[Reply] | None = None

@@ -9,6 +9,8 @@ from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from handlers.core import buttons
+from handlers.core.buttons import DialogChoice, RemindAgain, ReportPage
 from handlers.core.context import Context, CoreConfig
 from handlers.dialogs import engine
 from handlers.commitments import dialog as commitment
@@ -123,15 +125,15 @@ class Core:
             state = None
             expired = [Reply(t("dialog.expired"))] if ev.is_private else []
 
-        if ev.callback_data is not None and ev.callback_data.startswith("n:"):
-            return await nudge_again(ctx, ev.callback_data)
-        if ev.callback_data is not None and ev.callback_data.startswith(reports.BUTTON_PREFIX):
-            return await reports.on_button(ctx, ev.callback_data)
         if ev.callback_data is not None:
-            _, nonce, suffix = (ev.callback_data.split(":", 2) + ["", ""])[:3]
-            if not ev.callback_data.startswith("d:") or state is None:
+            pressed = buttons.unpack(ev.callback_data)
+            if isinstance(pressed, RemindAgain):
+                return await nudge_again(ctx, pressed)
+            if isinstance(pressed, ReportPage):
+                return await reports.on_button(ctx, pressed)
+            if not isinstance(pressed, DialogChoice) or state is None:
                 return Outcome(expired, notice=t("button.stale"))
-            return await engine.on_button(ctx, state, nonce, suffix)
+            return await engine.on_button(ctx, state, pressed)
 
         command = _parse_command((ev.text or "").strip())
         if command is not None:

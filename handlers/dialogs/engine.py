@@ -4,19 +4,21 @@ A dialog is a list of ``Step``s and a ``finish`` coroutine. The engine asks each
 (buttons for its choices, typed text through its parser), shows a confirmation card when the dialog
 wants one (确认 / 修改 / 取消), and lets the user change any field from that card.
 
-Every button carries ``d:<nonce>:<index>``. The nonce is renewed at every step, and the index points
-into the choices the server computes again when the button comes back, so a stale or forged button
-can only ever select a choice that the current step really offers.
+Every button carries a ``DialogChoice``: the step's nonce and the choice's index (or name). The
+nonce is renewed at every step, and the index points into the choices the server computes again
+when the button comes back, so a stale or forged button can only ever select a choice that the
+current step really offers.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from handlers.core.context import Context
-from handlers.core.events import Button, Outcome, Reply
+from handlers.core.buttons import DialogChoice
+from handlers.core.events import Answered, Button, Outcome, Reply
 from handlers.core.i18n import t
 from handlers.core.parsing import InvalidInput, normalize
 from storage.repositories.dialogs import DialogRepository, DialogState
@@ -110,7 +112,7 @@ async def _save(ctx: Context, dialog: Dialog, step: str, data: dict[str, Any]) -
 
 
 async def _buttons(ctx: Context, dialog: Dialog, state: DialogState) -> list[tuple[str, Choice]]:
-    """The (callback suffix, choice) pairs the current step offers, in display order."""
+    """The (choice name, choice) pairs the current step offers, in display order."""
     if state.step == CONFIRM:
         return [("ok", Choice(t("dialog.confirm"))), ("edit", Choice(t("dialog.edit"))),
                 ("x", Choice(t("dialog.cancel")))]
@@ -133,7 +135,8 @@ def _rows(pairs: list[tuple[str, Choice]], nonce: str, columns: int) -> tuple[tu
     main = [(s, c) for s, c in pairs if s not in ("skip", "x", "back")]
     tail = [(s, c) for s, c in pairs if s in ("skip", "x", "back")]
     rows = [main[i:i + columns] for i in range(0, len(main), columns)] + ([tail] if tail else [])
-    return tuple(tuple(Button(c.label, data=f"d:{nonce}:{s}") for s, c in row) for row in rows)
+    return tuple(tuple(Button(c.label, data=DialogChoice(nonce, s).pack()) for s, c in row)
+                 for row in rows)
 
 
 def card(dialog: Dialog, data: dict[str, Any]) -> str:
@@ -160,13 +163,13 @@ async def _prompt(ctx: Context, dialog: Dialog, state: DialogState, prefix: str 
 
 
 def _answered(question: str, label: str, replies: list[Reply]) -> list[Reply]:
-    """Rewrite the pressed message as "question → answer", followed in the same message by what
-    comes next (one edit instead of an edit and a new message; the old buttons go away)."""
-    echo = f"{question}\n→ {label}"
+    """The pressed message answered, followed in the same reply by what comes next (one edit
+    instead of an edit and a new message; the old buttons go away)."""
+    answered = Answered(question, label)
     if replies and replies[0].document is None and replies[0].chat_id is None:
         first, *rest = replies
-        return [Reply(f"{echo}\n\n{first.text}", buttons=first.buttons, replace=True), *rest]
-    return [Reply(echo, replace=True), *replies]
+        return [replace(first, answered=answered, edit=True), *rest]
+    return [Reply(answered=answered, edit=True), *replies]
 
 
 async def _advance(ctx: Context, dialog: Dialog, state: DialogState, answered: str) -> list[Reply]:
@@ -200,11 +203,12 @@ async def cancel(ctx: Context) -> bool:
     return await _repo(ctx).clear(ctx.event.platform, ctx.event.user_id)
 
 
-async def on_button(ctx: Context, state: DialogState, nonce: str, suffix: str) -> Outcome:
+async def on_button(ctx: Context, state: DialogState, pressed: DialogChoice) -> Outcome:
     dialog = REGISTRY.get(state.dialog)
-    if dialog is None or nonce != state.nonce:
+    if dialog is None or pressed.nonce != state.nonce:
         return Outcome(notice=t("button.stale"))
     pairs = dict(await _buttons(ctx, dialog, state))
+    suffix = pressed.choice
     choice = pairs.get(suffix)
     if choice is None:
         return Outcome(notice=t("button.stale"))

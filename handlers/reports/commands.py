@@ -1,18 +1,18 @@
 """/summary and /report in the chat, with who may see what.
 
 A member sees their own figures, a secretary their branch, the office every branch. Paging
-buttons carry the page and the period (``r:…``); each press checks the presser's rights again,
-so an old or forged button can show nothing its presser may not see.
+buttons carry the page and the period (``ReportPage``); each press checks the presser's rights
+again, so an old or forged button can show nothing its presser may not see.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import date
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from handlers.core.buttons import ReportPage
 from handlers.core.context import Context
 from handlers.core.events import Button, Outcome, Reply
 from handlers.core.i18n import t
@@ -26,7 +26,6 @@ from handlers.reports.text import branch_text, member_text, pages, rollup_text
 from storage.models import Member, OrgKind, Role
 from storage.repositories.orgs import OrgRepository
 
-BUTTON_PREFIX = "r:"
 ALL_WORDS = ("all", "全部", "全局", "各支部")
 
 
@@ -79,48 +78,42 @@ async def _period(ctx: Context, words: list[str], default: str) -> Period:
     return parse_period(words, ctx.today, first)
 
 
-def _encode(day: date) -> str:
-    return day.strftime("%Y%m%d")
-
-
-def _decode(text: str) -> date:
-    return date(int(text[:4]), int(text[4:6]), int(text[6:8]))
-
-
-def _page_buttons(head: str, period: Period, page: int, total: int) -> tuple[tuple[Button, ...], ...]:
+def _page_buttons(org_id: int | None, period: Period, page: int,
+                  total: int) -> tuple[tuple[Button, ...], ...]:
     if total <= 1:
         return ()
-    base = f"{BUTTON_PREFIX}{head}:{period.kind}:{_encode(period.start)}:{_encode(period.end)}"
+
+    def to(number: int) -> str:
+        return ReportPage(org_id, period.kind, period.start, period.end, number).pack()
+
     row = []
     if page > 1:
-        row.append(Button(t("report.prev_page"), data=f"{base}:{page - 1}"))
+        row.append(Button(t("report.prev_page"), data=to(page - 1)))
     if page < total:
-        row.append(Button(t("report.next_page"), data=f"{base}:{page + 1}"))
+        row.append(Button(t("report.next_page"), data=to(page + 1)))
     return (tuple(row),)
 
 
 async def _branch_reply(ctx: Context, who: Audience, period: Period, page: int,
-                        replace: bool = False) -> Reply:
+                        edit: bool = False) -> Reply:
     found = await summary(ctx.session, who.scope, who.title, period, ctx.config.tz)
     if who.kind == "member":
-        return Reply(member_text(found), replace=replace)
+        return Reply(member_text(found), edit=edit)
     assert who.scope.org_ids is not None
     total = pages(len(found.members))
     page = min(max(page, 1), total)
     text = branch_text(found, page) + await org_life.summary_block(ctx.session, who.scope, period)
-    return Reply(text, replace=replace,
-                 buttons=_page_buttons(f"b:{who.scope.org_ids[0]}", period, page, total))
+    return Reply(text, edit=edit, buttons=_page_buttons(who.scope.org_ids[0], period, page, total))
 
 
-async def _rollup_reply(ctx: Context, period: Period, page: int, replace: bool = False) -> Reply:
+async def _rollup_reply(ctx: Context, period: Period, page: int, edit: bool = False) -> Reply:
     rows = await rollup(ctx.session, period, ctx.config.tz)
     total = pages(len(rows))
     page = min(max(page, 1), total)
     header = t("report.rollup_header", period=period.shown())
     text = rollup_text(rows, header, page) + await org_life.summary_block(ctx.session, Scope(None),
                                                                          period)
-    return Reply(text, replace=replace,
-                 buttons=_page_buttons("a", period, page, total))
+    return Reply(text, edit=edit, buttons=_page_buttons(None, period, page, total))
 
 
 async def summary_command(ctx: Context, args: str) -> list[Reply]:
@@ -155,32 +148,21 @@ def _allowed(member: Member, org_id: int | None) -> bool:
     return who.kind == "office" or (who.kind == "branch" and (org_id,) == who.scope.org_ids)
 
 
-async def on_button(ctx: Context, data: str) -> Outcome:
-    """A paging button: ``r:b:<org>:<kind>:<start>:<end>:<page>`` or ``r:a:<kind>:…``."""
-    parts = data[len(BUTTON_PREFIX):].split(":")
-    member = ctx.member
-    try:
-        if parts[0] == "b" and len(parts) == 6:
-            org_id, (kind, start, end, page) = int(parts[1]), parts[2:]
-        elif parts[0] == "a" and len(parts) == 5:
-            org_id, (kind, start, end, page) = None, parts[1:]
-        else:
-            raise ValueError(data)
-        if kind not in KINDS:
-            raise ValueError(kind)
-        period = Period(_decode(start), _decode(end), kind)
-        number = int(page)
-    except ValueError:
+async def on_button(ctx: Context, pressed: ReportPage) -> Outcome:
+    """A paging button: the branch's page (or every branch's), if the presser may see it."""
+    if pressed.kind not in KINDS:
         return Outcome(notice=t("button.stale"))
+    period = Period(pressed.start, pressed.end, pressed.kind)
+    member, org_id, number = ctx.member, pressed.org_id, pressed.page
     if member is None or not _allowed(member, org_id):
         return Outcome(notice=t("report.not_allowed"))
     if org_id is None:
-        return Outcome([await _rollup_reply(ctx, period, number, replace=True)])
+        return Outcome([await _rollup_reply(ctx, period, number, edit=True)])
     names = dict(await figures.branches(ctx.session, (org_id,)))
     if org_id not in names:
         return Outcome(notice=t("button.stale"))
     who = Audience("branch", Scope((org_id,)), names[org_id])
-    return Outcome([await _branch_reply(ctx, who, period, number, replace=True)])
+    return Outcome([await _branch_reply(ctx, who, period, number, edit=True)])
 
 
 async def report_command(ctx: Context, args: str) -> list[Reply]:
@@ -211,13 +193,17 @@ async def report_command(ctx: Context, args: str) -> list[Reply]:
 
 
 async def _progress(sessions: async_sessionmaker[AsyncSession], request: Request) -> AsyncIterator[Reply]:
-    """The "正在生成…" message edited at each step (``replace``), and each file as it is done."""
+    """The "正在生成…" message edited at each step (``edit``, and the step as ``progress``), and
+    each file as it is done."""
     done: list[str] = []
     async for text, document in produce(sessions, request):
         if document is None:
-            steps = "\n".join([*(f"✓ {d}" for d in done), f"… {text}"])
-            yield Reply(t("report.generating", period=request.period.shown()) + "\n" + steps, replace=True)
+            step = f"… {text}"
+            steps = "\n".join([*(f"✓ {d}" for d in done), step])
+            yield Reply(t("report.generating", period=request.period.shown()) + "\n" + steps,
+                        edit=True, progress=step)
             done.append(text)
         else:
             yield Reply(text, document=document)
-    yield Reply(t("report.done", count=len(request.formats)), replace=True)
+    finished = t("report.done", count=len(request.formats))
+    yield Reply(finished, edit=True, progress=finished)

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from handlers.core.buttons import RemindAgain
 from handlers.core.dates import month_day
 from handlers.core.events import Button
 from handlers.core.i18n import t
@@ -191,7 +192,7 @@ async def _remind_and_digest(session: AsyncSession, plan_: _Plan, audience: Audi
         names = {person.name if (person := audience.person(m.member_id or 0)) else m.chat_id
                  for m in refused}
         text += "\n" + t("push.undelivered", count=len(refused), chats="、".join(sorted(names)))
-    buttons = ((Button(t("push.nudge_again"), data=f"n:{branch.org.id}:{period.isoformat()}"),),) \
+    buttons = ((Button(t("push.nudge_again"), data=RemindAgain(branch.org.id, period).pack()),),) \
         if missing else ()
     for secretary in branch.secretaries:
         plan_.to_person(f"shuxue_digest:{branch.org.id}:{period}:{secretary.member_id}",

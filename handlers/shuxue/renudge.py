@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from sqlalchemy import select
 
+from handlers.core.buttons import RemindAgain
 from handlers.core.context import Context
 from handlers.core.events import Outcome
 from handlers.core.i18n import t
@@ -16,13 +15,9 @@ from storage.models import Role, ShuxueAnswer
 from storage.repositories.outbox import OutboxRepository
 
 
-async def nudge_again(ctx: Context, callback: str) -> Outcome:
-    """``callback`` is ``n:<org id>:<period>``; only that branch's secretary (or the office) may."""
-    try:
-        _, org_text, period_text = callback.split(":")
-        org_id, period = int(org_text), date.fromisoformat(period_text)
-    except ValueError:
-        return Outcome(notice=t("button.stale"))
+async def nudge_again(ctx: Context, pressed: RemindAgain) -> Outcome:
+    """Only that branch's secretary (or the office) may."""
+    org_id, period = pressed.org_id, pressed.period
     member = ctx.member
     if member is None or not (member.role is Role.office
                               or (member.role is Role.secretary and member.org_id == org_id)):

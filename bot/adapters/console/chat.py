@@ -34,13 +34,10 @@ class ConsoleChat:
         self.out.flush()
 
     def _render(self, reply: Reply) -> None:  # used by ConsoleSender too
-        if reply.replace and "\n→ " in reply.text:  # the pressed message, rewritten as "question → answer", then what follows
-            _, _, answered = reply.text.partition("\n→ ")
-            answer, _, following = answered.partition("\n\n")
-            self._print("  ✓ " + answer)
-            if not following:
+        if reply.answered is not None:  # the press answered, then (as a new message) what follows
+            self._print("  ✓ " + reply.answered.answer)
+            if not reply.text and reply.document is None:
                 return
-            reply = Reply(following, buttons=reply.buttons, document=reply.document)
         self._message_id += 1
         self._print("🤖 " + reply.text.replace("\n", "\n   "))
         if reply.document is not None:
@@ -73,8 +70,8 @@ class ConsoleChat:
             self._render(reply)
         if outcome.followup is not None:  # a report: progress lines, then its files
             async for reply in outcome.followup:
-                if reply.replace:
-                    self._print("   " + reply.text.splitlines()[-1])
+                if reply.progress is not None:  # a terminal shows each step instead of editing
+                    self._print("   " + reply.progress)
                 else:
                     self._render(reply)
 

@@ -62,31 +62,40 @@ def keyboard(buttons: tuple[tuple[Button, ...], ...], bot_username: str) -> Inli
     ])
 
 
+def shown(reply: Reply) -> str:
+    """The message's text: an answered press as "question\n→ answer", then the reply's own text."""
+    if reply.answered is None:
+        return reply.text
+    echo = f"{reply.answered.question}\n→ {reply.answered.answer}"
+    return f"{echo}\n\n{reply.text}" if reply.text else echo
+
+
 async def render(app: Application, event: Incoming, reply: Reply) -> str | None:
     """Send or edit one reply; the id of the text message now showing it (None for a file)."""
     bot = app.bot
     chat_id = int(reply.chat_id or event.chat_id)
     markup = keyboard(reply.buttons, bot.username)
+    text = shown(reply)
     if reply.document is not None:
         await bot.send_document(chat_id, InputFile(reply.document.content,
-                                                          filename=reply.document.file_name),
-                                       caption=reply.text or None, reply_markup=markup)
+                                                   filename=reply.document.file_name),
+                                caption=text or None, reply_markup=markup)
         return None  # the text went as the caption
-    if reply.replace and event.message_id is not None:
+    if reply.edit and event.message_id is not None:
         try:
-            await bot.edit_message_text(reply.text, chat_id=chat_id,
+            await bot.edit_message_text(text, chat_id=chat_id,
                                         message_id=int(event.message_id), reply_markup=markup)
             return event.message_id
         except BadRequest as error:
             if "not modified" in error.message.lower():
                 return event.message_id
             log.info("could not edit message %s (%s); sending anew", event.message_id, error.message)
-    return str((await bot.send_message(chat_id, reply.text, reply_markup=markup)).message_id)
+    return str((await bot.send_message(chat_id, text, reply_markup=markup)).message_id)
 
 
 async def follow(app: Application, event: Incoming, followup: AsyncIterator[Reply],
                  last: str | None) -> None:
-    """A long job's replies (a report): each ``replace`` edits the text message put up last."""
+    """A long job's replies (a report): each ``edit`` edits the text message put up last."""
     async for reply in followup:
         sent = await render(app, dataclasses.replace(event, message_id=last), reply)
         last = sent or last

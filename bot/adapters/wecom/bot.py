@@ -91,10 +91,11 @@ class WeComBot:
             except (WeComError, httpx.HTTPError, PermanentFailure) as error:
                 log.warning("could not tell %s: %s", target, error)
             return code
-        answer, rest = render.answered(reply)
-        if code is not None and (answer is not None or reply.replace):
+        answer = reply.answered.answer if reply.answered is not None else None
+        if code is not None and (answer is not None or reply.edit):
             await self._settle_card(event.user_id, code, answer)
             code = None
+        rest = render.following(reply)
         if rest is not None:
             await self.send_private(event.user_id, rest)
         return code
@@ -112,10 +113,10 @@ class WeComBot:
         last (a WeCom text message cannot be edited)."""
         progress: Reply | None = None
         async for reply in followup:
-            if reply.replace and reply.document is None:
-                progress = replace(reply, replace=False)
+            if reply.edit and reply.document is None:
+                progress = replace(reply, edit=False)
                 continue
-            await self.send_private(event.user_id, replace(reply, replace=False))
+            await self.send_private(event.user_id, replace(reply, edit=False))
         if progress is not None:
             await self.send_private(event.user_id, progress)
 

@@ -93,17 +93,14 @@ def robot_texts(reply: Reply) -> list[JSON]:
     return [{"msgtype": "text", "text": {"content": piece}} for piece in pieces("\n".join(lines))]
 
 
-def answered(reply: Reply) -> tuple[str | None, Reply | None]:
-    """A pressed message rewritten as "question → answer\\n\\nwhat follows": the answer (for the
-    pressed card) and what follows (a new message); (None, reply) for any other reply."""
-    if not reply.replace or "\n→ " not in reply.text:
-        return None, reply
-    _, _, rest = reply.text.partition("\n→ ")
-    answer, _, following = rest.partition("\n\n")
-    if not following and reply.document is None:
-        return answer, None
-    return answer, Reply(following, buttons=reply.buttons, document=reply.document,
-                         chat_id=reply.chat_id)
+def following(reply: Reply) -> Reply | None:
+    """What a reply sends as a new message once its answer is on the pressed card: the rest of
+    it, or nothing when the answer was all it had to say."""
+    if reply.answered is None:
+        return reply
+    if not reply.text and reply.document is None:
+        return None
+    return replace(reply, answered=None, edit=False)
 
 
 class Choices:
