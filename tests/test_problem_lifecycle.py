@@ -132,7 +132,7 @@ async def test_every_state_and_action(app: App, branch: Branch) -> None:
                                              action="request_extension", new_deadline=later))
             before = len(await events_of(app, problem_id))
             async with session_factory(app.engine)() as session, session.begin():
-                ctx = Context(session, incoming, branch.secretary, app.core.config, utcnow())
+                ctx = Context(session, incoming, branch.secretary, app.core.config, utcnow(), app.core.registry)
                 said = await perform(ctx, problem_id, action, note="理由", new_deadline=later)
             after = await events_of(app, problem_id)
             expected = ALLOWED.get((status, action))
@@ -187,7 +187,7 @@ async def test_members_and_other_branches(app: App, branch: Branch) -> None:
     incoming = Incoming(platform="test", user_id="1002", user_name="张伟", chat_id="1002",
                         is_private=True)
     async with session_factory(app.engine)() as session, session.begin():
-        ctx = Context(session, incoming, other, app.core.config, utcnow())
+        ctx = Context(session, incoming, other, app.core.config, utcnow(), app.core.registry)
         said = await perform(ctx, problem_id, A.update, note="代为更新")
         assert said == t("problem.not_allowed", action="报告进展")
         ctx.member = other_secretary
@@ -424,7 +424,7 @@ async def test_counts_rate_and_export_rows(app: App, branch: Branch) -> None:
     secretary = await joined(app, "7", "王书记", branch.org.invite_code)
     incoming = Incoming(platform="test", user_id="7", user_name="王书记", chat_id="7", is_private=True)
     async with session_factory(app.engine)() as session, session.begin():
-        ctx = Context(session, incoming, branch.secretary, app.core.config, utcnow())
+        ctx = Context(session, incoming, branch.secretary, app.core.config, utcnow(), app.core.registry)
         assert await perform(ctx, closed_id, A.approve) == t("problem.done_approve")
     await secretary.say("/problems")
     assert ("发现问题 6 个｜待确认 1 个｜整改中 3 个｜逾期 1 个｜已销号 1 个" in secretary.text

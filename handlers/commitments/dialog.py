@@ -6,7 +6,7 @@ from typing import Any
 
 from handlers.core.context import Context
 from handlers.dialogs import engine
-from handlers.dialogs.engine import RECORD_ID, Choice, Dialog, Step, register
+from handlers.dialogs.engine import RECORD_ID, Choice, Dialog, Step
 from handlers.dialogs.fields import text_step
 from handlers.dialogs.saving import save_record, saved_reply
 from handlers.core.events import Reply
@@ -21,13 +21,13 @@ def load(record: Commitment) -> dict[str, Any]:
     return {"content": record.content, RECORD_ID: record.id}
 
 
-async def begin(ctx: Context) -> list[Reply]:
+async def begin(ctx: Context, _args: str = "") -> list[Reply]:
     """No commitment yet: make one. Otherwise: report on it, or change it."""
     assert ctx.member is not None
     current = await RecordRepository(ctx.session).active_commitment(ctx.member)
     if current is None:
-        return await engine.start(ctx, "commit")
-    return await engine.start(ctx, "commit_menu", {COMMITMENT_ID: current.id,
+        return await engine.start(ctx, COMMIT)
+    return await engine.start(ctx, COMMIT_MENU, {COMMITMENT_ID: current.id,
                                                    "content": current.content,
                                                    "kept": current.kept})
 
@@ -39,8 +39,8 @@ async def finish(ctx: Context, data: dict[str, Any]) -> list[Reply]:
 
 async def menu_chosen(ctx: Context, data: dict[str, Any]) -> list[Reply]:
     if data["action"] == "report":
-        return await engine.start(ctx, "commit_report", {COMMITMENT_ID: data[COMMITMENT_ID]})
-    return await engine.start(ctx, "commit", {"content": data["content"],
+        return await engine.start(ctx, COMMIT_REPORT, {COMMITMENT_ID: data[COMMITMENT_ID]})
+    return await engine.start(ctx, COMMIT, {"content": data["content"],
                                               RECORD_ID: data[COMMITMENT_ID]})
 
 
@@ -60,13 +60,13 @@ def _menu_prompt(data: dict[str, Any]) -> str:
     return t("commit.menu", content=data["content"], state=state)
 
 
-register(Dialog(
+COMMIT = Dialog(
     name="commit",
     title="commit.title",
     steps=(text_step("content", "commit.content", "commit.ask_content", max_len=500),),
     finish=finish,
-))
-register(Dialog(
+)
+COMMIT_MENU = Dialog(
     name="commit_menu",
     title="commit.title",
     steps=(Step("action", "commit.action", _menu_prompt,
@@ -74,8 +74,8 @@ register(Dialog(
                 columns=1),),
     finish=menu_chosen,
     confirm=False,
-))
-register(Dialog(
+)
+COMMIT_REPORT = Dialog(
     name="commit_report",
     title="commit.report_title",
     steps=(
@@ -85,4 +85,4 @@ register(Dialog(
              show=lambda kept: t("commit.kept_yes" if kept else "commit.kept_no")),
     ),
     finish=report_finish,
-))
+)

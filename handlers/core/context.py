@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -11,6 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from handlers.core.events import Incoming, Reply
 from storage.models import Member
+
+if TYPE_CHECKING:
+    from handlers.core.features import Registry
 
 
 @dataclass(frozen=True)
@@ -30,6 +34,7 @@ class Context:
     member: Member | None
     config: CoreConfig
     now: datetime  # UTC
+    registry: Registry  # the application's features: its dialogs, commands, help
     enqueued: bool = False  # something was put in the outbox: wake the deliverer
     # A long job (a report) to run after the replies are sent; see Outcome.followup.
     followup: Callable[[async_sessionmaker[AsyncSession]], AsyncIterator[Reply]] | None = None

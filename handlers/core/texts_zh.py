@@ -154,23 +154,24 @@ TEXTS: dict[str, str] = {
     "bindgroup.done": "✅ 本群已绑定为“{org}”的支部群。",
     "command.unknown": "没有 /{name} 这个命令。发送 /help 查看可用命令。",
     "help.hint": "发送 /help 查看可以做什么。",
-    "help.member": (
-        "可以发送：\n"
-        "/study 登记学习\n"
-        "/visit 登记调研走访\n"
-        "/problem 登记发现的问题\n"
-        "/commit 我的承诺与践诺\n"
-        "/shuxue 填写本期述学\n"
-        "/leave 请假或出差（暂停个人提醒）\n"
-        "/mine 查看、修改或删除我的记录\n"
-        "/cancel 取消正在填写的内容"
-    ),
-    "help.secretary": (
-        "支部书记：\n"
-        "/problems 问题清单（确认、销号、导出）\n"
-        "/schedule 设置本支部述学安排\n"
-        "在支部群发送 /bindgroup 邀请码 绑定支部群"
-    ),
+    "help.head": "可以发送：",
+    "help.leaders_head": "支部书记：",
+    "help.cancel": "取消正在填写的内容",
+    "help.help": "查看可以做什么",
+    "help.bindgroup": "邀请码：在支部群里发送，绑定支部群",
+    "help.study": "登记学习",
+    "help.visit": "登记调研走访",
+    "help.problem": "登记发现的问题",
+    "help.progress": "更新我负责整改的问题进展、申请延期或销号",
+    "help.problems": "问题清单（确认、销号、延期、回潮）；/problems export 导出Excel",
+    "help.commit": "我的承诺与践诺",
+    "help.shuxue": "填写本期述学",
+    "help.schedule": "设置本支部述学安排",
+    "help.leave": "请假或出差（暂停个人提醒）",
+    "help.mine": "查看、修改或删除我的记录",
+    "help.meeting": "组织生活：支委记录会议和考勤；党员查看参加过的会议、提出异议",
+    "help.summary": "汇总（党员看自己，支部书记看本支部，办公室看各支部）",
+    "help.report": "生成台账、阶段性总结和图表文件",
     "help.group": "请私聊我填报学习、调研走访、问题和承诺。支部书记可发送 /bindgroup 邀请码 绑定本群。",
     # --- roster import (handlers/roster.py) ---
     "roster.bad_encoding": "文件编码无法识别，请用 UTF-8 或 GBK 保存的 CSV，或直接用 .xlsx。",
@@ -280,8 +281,6 @@ TEXTS: dict[str, str] = {
     "problem.notify_hint_progress": "发送 /progress 查看你负责整改的问题。",
     "dialog.file_received": "📎 已收到第 {count} 个文件。还可以继续发送照片或文件，发完请点“完成”。",
     "dialog.files_done": "完成",
-    "problem.help_progress": "/progress 更新我负责整改的问题进展、申请延期或销号",
-    "problem.help_board": "/problems 问题清单（确认、销号、延期、回潮）；/problems export 导出Excel",
     "problem.status_pending": "待确认",
     "problem.status_rectifying": "整改中",
     "problem.status_closure_requested": "申请销号",
@@ -397,7 +396,6 @@ TEXTS: dict[str, str] = {
     "cli.problems_exported": "问题清单已导出：{path}（{count} 个问题）",
     "cli.no_such_branch": "没有名为“{name}”的支部。可用 branchbot org list 查看。",
     # --- summaries and reports (issue 5) ---
-    "report.help": "/summary 汇总（党员看自己，支部书记看本支部，办公室看各支部）\n/report 生成台账、阶段性总结和图表文件",
     "cli.report_need_from": "请同时给出 --from 开始日期（--to 不填则到今天）。",
     "cli.report_all_title": "全局",
     "cli.report_no_branch": "没有名为“{name}”的支部。可用 branchbot org list 查看支部名称。",
@@ -603,7 +601,6 @@ TEXTS: dict[str, str] = {
     "meeting.overlap_save": "不是同一次，保存",
     "meeting.overlap_drop": "是同一次，不保存",
     "meeting.overlap_dropped": "好的，未保存，避免重复计入学时。",
-    "meeting.help": "/meeting 组织生活：支委记录会议和考勤；党员查看参加过的会议、提出异议",
     "meeting.sheet": "组织生活",
     "meeting.col_day": "日期",
     "meeting.col_present": "实到人数",

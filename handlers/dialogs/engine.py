@@ -82,21 +82,15 @@ class Dialog:
         return None
 
 
-REGISTRY: dict[str, Dialog] = {}
-
-
-def register(dialog: Dialog) -> Dialog:
-    REGISTRY[dialog.name] = dialog
-    return dialog
-
-
 def _repo(ctx: Context) -> DialogRepository:
     return DialogRepository(ctx.session)
 
 
-async def start(ctx: Context, name: str, data: dict[str, Any] | None = None) -> list[Reply]:
-    """Begin dialog ``name`` (replacing any dialog in progress) and ask its first question."""
-    dialog = REGISTRY[name]
+async def start(ctx: Context, dialog: Dialog, data: dict[str, Any] | None = None) -> list[Reply]:
+    """Begin ``dialog`` (replacing any dialog in progress) and ask its first question. The
+    dialog must be one a feature declares: its next step is looked up by name."""
+    if ctx.registry.dialogs.get(dialog.name) is not dialog:
+        raise LookupError(f"dialog {dialog.name!r} is not declared by any feature")
     data = dict(data or {})
     first = CONFIRM if data.get(RECORD_ID) and dialog.confirm else dialog.next_step(data, None)
     if first is None:
@@ -193,9 +187,8 @@ async def _finish(ctx: Context, dialog: Dialog, state: DialogState) -> list[Repl
     return await dialog.finish(ctx, data)
 
 
-async def ask_again(ctx: Context, state: DialogState) -> Reply | None:
+async def ask_again(ctx: Context, dialog: Dialog | None, state: DialogState) -> Reply | None:
     """The current question again (after something that did not answer it)."""
-    dialog = REGISTRY.get(state.dialog)
     return None if dialog is None else await _prompt(ctx, dialog, state)
 
 
@@ -203,8 +196,9 @@ async def cancel(ctx: Context) -> bool:
     return await _repo(ctx).clear(ctx.event.platform, ctx.event.user_id)
 
 
-async def on_button(ctx: Context, state: DialogState, pressed: DialogChoice) -> Outcome:
-    dialog = REGISTRY.get(state.dialog)
+async def on_button(ctx: Context, dialog: Dialog | None, state: DialogState,
+                    pressed: DialogChoice) -> Outcome:
+    """A press on ``state``'s step (``dialog`` None: one no feature declares any more)."""
     if dialog is None or pressed.nonce != state.nonce:
         return Outcome(notice=t("button.stale"))
     pairs = dict(await _buttons(ctx, dialog, state))
@@ -244,8 +238,7 @@ async def _chosen(ctx: Context, dialog: Dialog, state: DialogState, suffix: str,
     return await _advance(ctx, dialog, state, step.key)
 
 
-async def on_text(ctx: Context, state: DialogState, text: str) -> list[Reply]:
-    dialog = REGISTRY.get(state.dialog)
+async def on_text(ctx: Context, dialog: Dialog | None, state: DialogState, text: str) -> list[Reply]:
     if dialog is None:
         await cancel(ctx)
         return [Reply(t("dialog.cancelled"))]

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from handlers.core.context import Context
 from handlers.dialogs import engine
-from handlers.dialogs.engine import Choice, Dialog, Step, register
+from handlers.dialogs.engine import Choice, Dialog, Step
 from handlers.core.events import Reply
 from handlers.core.i18n import t
 from handlers.meetings.credits import refresh
@@ -46,7 +46,7 @@ async def open_board(ctx: Context, meeting_id: int, prefix: str = "") -> list[Re
     seats = await MeetingRepository(ctx.session).seats(meeting.id)
     text = prefix + t("meeting.board", meeting=headline(meeting),
                       present=sum(s.present for s in seats), total=len(seats))
-    return await engine.start(ctx, "meeting_attendance", {
+    return await engine.start(ctx, MEETING_ATTENDANCE, {
         MEETING_ID: meeting.id, "text": text,
         "seats": [[_label(s), s.member_id] for s in seats]})
 
@@ -70,12 +70,12 @@ async def board_chosen(ctx: Context, data: dict[str, Any]) -> list[Reply]:
         return [Reply(t("meeting.board_finished", present=present, absent=len(seats) - present)
                       + "\n" + musts_text(meeting))]
     if action == "guest":
-        return await engine.start(ctx, "meeting_guest", {MEETING_ID: meeting.id})
+        return await engine.start(ctx, MEETING_GUEST, {MEETING_ID: meeting.id})
     seat = next((s for s in await repo.seats(meeting.id) if s.member_id == member_id), None)
     if seat is None:
         return await open_board(ctx, meeting.id)
     if seat.present and not seat.guest:
-        return await engine.start(ctx, "meeting_absence", {MEETING_ID: meeting.id,
+        return await engine.start(ctx, MEETING_ABSENCE, {MEETING_ID: meeting.id,
                                                            "member_id": member_id,
                                                            "name": seat.name})
     if seat.guest:
@@ -131,18 +131,18 @@ async def guest_chosen(ctx: Context, data: dict[str, Any]) -> list[Reply]:
     return await open_board(ctx, meeting.id)
 
 
-register(Dialog(name="meeting_attendance", title="meeting.title",
+MEETING_ATTENDANCE = Dialog(name="meeting_attendance", title="meeting.title",
                 steps=(Step("pick", "meeting.attendance", lambda d: d["text"],
                             choices=_board_choices, columns=3),),
-                finish=board_chosen, confirm=False))
-register(Dialog(name="meeting_absence", title="meeting.title",
+                finish=board_chosen, confirm=False)
+MEETING_ABSENCE = Dialog(name="meeting_absence", title="meeting.title",
                 steps=(Step("reason", "meeting.reason",
                             lambda d: t("meeting.ask_reason", name=d["name"]), choices=_reasons,
                             parse=_parse_reason, columns=3),),
-                finish=absence_chosen, confirm=False))
-register(Dialog(name="meeting_guest", title="meeting.title",
+                finish=absence_chosen, confirm=False)
+MEETING_GUEST = Dialog(name="meeting_guest", title="meeting.title",
                 steps=(Step("org", "meeting.guest_org", "meeting.ask_guest_org",
                             choices=_other_branches, columns=1),
                        Step("guest", "meeting.guest", "meeting.ask_guest", choices=_guests,
                             columns=3)),
-                finish=guest_chosen, confirm=False))
+                finish=guest_chosen, confirm=False)

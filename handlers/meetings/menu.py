@@ -12,10 +12,12 @@ from handlers.core.context import Context
 from handlers.dialogs import engine
 from handlers.meetings import attendance
 from handlers.meetings import record as meeting_dialog
-from handlers.dialogs.engine import Choice, Dialog, Step, register
+from handlers.meetings.record import MEETING
+from handlers.dialogs.engine import Choice, Dialog, Step
 from handlers.dialogs.fields import text_step
 from handlers.core.events import Reply
 from handlers.core.i18n import t
+from handlers.core.policy import sees_every_branch
 from handlers.meetings.credits import refresh
 from handlers.meetings.notify import tell_removed
 from handlers.meetings.rules import can_manage, can_record
@@ -29,18 +31,18 @@ from storage.repositories.outbox import OutboxRepository, Planned
 NEW, BACK = "new", "back"
 
 
-async def begin(ctx: Context) -> list[Reply]:
+async def begin(ctx: Context, _args: str = "") -> list[Reply]:
     member = ctx.member
     assert member is not None
     if not can_record(member):
         return await _mine(ctx)
     repo = MeetingRepository(ctx.session)
-    meetings = await repo.recent(None if member.role is Role.office else member.org_id)
+    meetings = await repo.recent(None if sees_every_branch(member) else member.org_id)
     lines = [t("meeting.menu_head")]
     lines += [line(n, m, await repo.seats(m.id)) for n, m in enumerate(meetings, start=1)]
     if not meetings:
         lines.append(t("meeting.menu_empty"))
-    return await engine.start(ctx, "meeting_menu", {"text": "\n".join(lines),
+    return await engine.start(ctx, MEETING_MENU, {"text": "\n".join(lines),
                                                     "ids": [m.id for m in meetings]})
 
 
@@ -51,7 +53,7 @@ async def _menu_choices(_ctx: Context, data: dict[str, Any]) -> list[Choice]:
 
 async def menu_chosen(ctx: Context, data: dict[str, Any]) -> list[Reply]:
     if data["pick"] == NEW:
-        return await engine.start(ctx, "meeting")
+        return await engine.start(ctx, MEETING)
     return await open_card(ctx, int(data["pick"]))
 
 
@@ -61,7 +63,7 @@ async def open_card(ctx: Context, meeting_id: int) -> list[Reply]:
     if meeting is None or ctx.member is None or not can_manage(ctx.member, meeting):
         return [Reply(t("meeting.not_found"))]
     text = card(meeting, await repo.seats(meeting.id), await repo.made_up(meeting.id))
-    return await engine.start(ctx, "meeting_card", {"meeting_id": meeting.id, "text": text,
+    return await engine.start(ctx, MEETING_CARD, {"meeting_id": meeting.id, "text": text,
                                                     "headline": headline(meeting)})
 
 
@@ -79,8 +81,8 @@ async def card_chosen(ctx: Context, data: dict[str, Any]) -> list[Reply]:
     if meeting is None or ctx.member is None or not can_manage(ctx.member, meeting):
         return [Reply(t("meeting.not_found"))]
     if action == "edit":
-        return await engine.start(ctx, "meeting", meeting_dialog.load(meeting))
-    return await engine.start(ctx, "meeting_delete", {"meeting_id": meeting_id,
+        return await engine.start(ctx, MEETING, meeting_dialog.load(meeting))
+    return await engine.start(ctx, MEETING_DELETE, {"meeting_id": meeting_id,
                                                       "headline": data["headline"]})
 
 
@@ -114,7 +116,7 @@ async def _mine(ctx: Context) -> list[Reply]:
     if not attended:
         return [Reply("\n".join(lines))]
     lines.append(t("meeting.mine_pick"))
-    return await engine.start(ctx, "meeting_mine", {
+    return await engine.start(ctx, MEETING_MINE, {
         "text": "\n".join(lines), "items": [[m.id, headline(m)] for m, _ in attended]})
 
 
@@ -124,7 +126,7 @@ async def _mine_choices(_ctx: Context, data: dict[str, Any]) -> list[Choice]:
 
 async def mine_chosen(ctx: Context, data: dict[str, Any]) -> list[Reply]:
     meeting_id, what = data["pick"]
-    return await engine.start(ctx, "meeting_dispute", {"meeting_id": meeting_id, "headline": what})
+    return await engine.start(ctx, MEETING_DISPUTE, {"meeting_id": meeting_id, "headline": what})
 
 
 async def dispute_sent(ctx: Context, data: dict[str, Any]) -> list[Reply]:
@@ -152,24 +154,24 @@ def _text(data: dict[str, Any]) -> str:
     return data["text"]
 
 
-register(Dialog(name="meeting_menu", title="meeting.title",
+MEETING_MENU = Dialog(name="meeting_menu", title="meeting.title",
                 steps=(Step("pick", "meeting.title", _text, choices=_menu_choices, columns=5),),
-                finish=menu_chosen, confirm=False))
-register(Dialog(name="meeting_card", title="meeting.title",
+                finish=menu_chosen, confirm=False)
+MEETING_CARD = Dialog(name="meeting_card", title="meeting.title",
                 steps=(Step("act", "meeting.title", _text,
                             choices=tuple(Choice(t(k), v) for k, v in CARD_ACTIONS)),),
-                finish=card_chosen, confirm=False))
-register(Dialog(name="meeting_delete", title="meeting.title",
+                finish=card_chosen, confirm=False)
+MEETING_DELETE = Dialog(name="meeting_delete", title="meeting.title",
                 steps=(Step("sure", "meeting.title",
                             lambda d: t("meeting.ask_delete", meeting=d["headline"]),
                             choices=(Choice(t("mine.delete_yes"), True),
                                      Choice(t("mine.delete_no"), False))),),
-                finish=delete_chosen, confirm=False))
-register(Dialog(name="meeting_mine", title="meeting.title",
+                finish=delete_chosen, confirm=False)
+MEETING_MINE = Dialog(name="meeting_mine", title="meeting.title",
                 steps=(Step("pick", "meeting.title", _text, choices=_mine_choices, columns=5),),
-                finish=mine_chosen, confirm=False))
-register(Dialog(name="meeting_dispute", title="meeting.title",
+                finish=mine_chosen, confirm=False)
+MEETING_DISPUTE = Dialog(name="meeting_dispute", title="meeting.title",
                 steps=(text_step("note", "meeting.dispute",
                                  lambda d: t("meeting.ask_dispute", meeting=d["headline"]),
                                  max_len=500),),
-                finish=dispute_sent, confirm=False))
+                finish=dispute_sent, confirm=False)

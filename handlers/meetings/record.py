@@ -12,7 +12,7 @@ from typing import Any
 from handlers.core.context import Context
 from handlers.dialogs import engine
 from handlers.meetings import attendance
-from handlers.dialogs.engine import RECORD_ID, Choice, Dialog, Step, register
+from handlers.dialogs.engine import RECORD_ID, Choice, Dialog, Step
 from handlers.dialogs.fields import past_date_step, pick_step, text_step
 from handlers.core.events import Reply
 from handlers.core.i18n import t
@@ -68,7 +68,7 @@ async def finish(ctx: Context, data: dict[str, Any]) -> list[Reply]:
         other = await repo.overlapping(meeting.org_id if meeting else actor.org_id, values["day"],
                                        values["starts"], values["ends"], data.get(RECORD_ID))
         if other is not None:  # perhaps the same session recorded twice: its credits would be too
-            return await engine.start(ctx, "meeting_overlap", {"form": data,
+            return await engine.start(ctx, MEETING_OVERLAP, {"form": data,
                                                                "other": headline(other)})
     if meeting is None:
         meeting = await repo.create(actor, actor.org_id, values)
@@ -97,7 +97,7 @@ async def _me(ctx: Context, _data: dict[str, Any]) -> list[Choice]:
     return [Choice(ctx.member.name, ctx.member.name)] if ctx.member else []
 
 
-DIALOG = register(Dialog(
+MEETING = Dialog(
     name="meeting",
     title="meeting.title",
     steps=(
@@ -117,7 +117,7 @@ DIALOG = register(Dialog(
              files=True, show=_show_record),
     ),
     finish=finish,
-))
+)
 
 
 async def overlap_chosen(ctx: Context, data: dict[str, Any]) -> list[Reply]:
@@ -126,9 +126,9 @@ async def overlap_chosen(ctx: Context, data: dict[str, Any]) -> list[Reply]:
     return await finish(ctx, {**data["form"], OVERLAP_OK: True})
 
 
-register(Dialog(name="meeting_overlap", title="meeting.title",
+MEETING_OVERLAP = Dialog(name="meeting_overlap", title="meeting.title",
                 steps=(Step("save", "meeting.title",
                             lambda d: t("meeting.ask_overlap", other=d["other"]),
                             choices=(Choice(t("meeting.overlap_save"), True),
                                      Choice(t("meeting.overlap_drop"), False)), columns=1),),
-                finish=overlap_chosen, confirm=False))
+                finish=overlap_chosen, confirm=False)

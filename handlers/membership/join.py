@@ -6,7 +6,7 @@ from typing import Any
 
 from handlers.core.context import Context
 from handlers.dialogs import engine
-from handlers.dialogs.engine import Choice, Dialog, register
+from handlers.dialogs.engine import Choice, Dialog
 from handlers.dialogs.fields import text_step
 from handlers.core.events import Reply
 from handlers.core.i18n import t
@@ -17,7 +17,7 @@ ORG_ID = "org_id"
 
 
 async def begin(ctx: Context, org: Organization) -> list[Reply]:
-    return await engine.start(ctx, "join", {ORG_ID: org.id, "org_name": org.name})
+    return await engine.start(ctx, JOIN, {ORG_ID: org.id, "org_name": org.name})
 
 
 async def _own_name(ctx: Context, _data: dict[str, Any]) -> list[Choice]:
@@ -39,14 +39,14 @@ async def finish(ctx: Context, data: dict[str, Any]) -> list[Reply]:
         member = await repo.add(org, data["name"])
     await repo.bind(member, platform=ev.platform, user_id=ev.user_id, display_name=ev.user_name)
     key = "join.welcome_roster" if matched else "join.welcome"
-    return [Reply(t(key, name=member.name, org=org.name) + "\n\n" + t("help.member"))]
+    return [Reply(t(key, name=member.name, org=org.name) + "\n\n" + ctx.registry.help_text(member))]
 
 
-register(Dialog(
+JOIN = Dialog(
     name="join",
     title="join.title",
     steps=(text_step("name", "join.name", lambda data: t("join.ask_name", org=data["org_name"]),
                      max_len=50, choices=_own_name),),
     finish=finish,
     confirm=False,
-))
+)

@@ -7,10 +7,9 @@ from datetime import date
 from typing import Any
 
 from handlers.core.context import Context
-from handlers.dialogs.engine import Choice, Dialog, register
+from handlers.dialogs.engine import Choice, Dialog
 from handlers.dialogs.fields import deadline_step, text_step
-from handlers.problems.board import PROBLEM_ID
-from handlers.problems.steps import suggested_deadline_step
+from handlers.problems.steps import PROBLEM_ID, suggested_deadline_step
 from handlers.core.events import Reply
 from handlers.core.i18n import t
 from handlers.problems.lifecycle import Action
@@ -64,7 +63,7 @@ def _reason_prompt(data: dict[str, Any]) -> str:
     return t(REASON_PROMPT[data["action"]])
 
 
-register(Dialog(
+PROBLEM_ACCEPT = Dialog(
     name="problem_accept",
     title="problem.accept_title",
     steps=(
@@ -76,15 +75,15 @@ register(Dialog(
                                 lambda data: ("problem.keep_deadline", data["deadline_now"])),
     ),
     finish=accept_finish,
-))
-register(Dialog(
+)
+PROBLEM_REASON = Dialog(
     name="problem_reason",
     title="problem.reason",
     steps=(text_step("reason", "problem.reason", _reason_prompt, max_len=500),),
     finish=reason_finish,
     confirm=False,
-))
-register(Dialog(
+)
+PROBLEM_EXTEND = Dialog(
     name="problem_extend",
     title="problem.extend_title",
     steps=(
@@ -97,8 +96,8 @@ register(Dialog(
     ),
     finish=deadline_finish,
     confirm=False,
-))
-register(Dialog(
+)
+PROBLEM_REOPEN = Dialog(
     name="problem_reopen",
     title="problem.reopen_title",
     steps=(
@@ -107,4 +106,4 @@ register(Dialog(
     ),
     finish=deadline_finish,
     confirm=False,
-))
+)

@@ -13,17 +13,20 @@ from typing import Any
 from handlers.core.dates import full_date
 from handlers.core.context import Context
 from handlers.dialogs import engine
-from handlers.dialogs.engine import Choice, Dialog, Step, register
+from handlers.dialogs.engine import Choice, Dialog, Step
 from handlers.core.events import OutDocument, Reply
 from handlers.core.i18n import t
+from handlers.core.policy import sees_every_branch
 from handlers.problems.lifecycle import ACTION_TEXT, Action, actions_for, can_see
 from handlers.problems import actions, export, views
+from handlers.problems.action_dialogs import PROBLEM_ACCEPT, PROBLEM_EXTEND, PROBLEM_REASON, PROBLEM_REOPEN
 from handlers.problems.actions import perform
-from storage.models import Member, Organization, Role
+from handlers.problems.progress import PROBLEM_ASK_EXTENSION, PROBLEM_CLOSURE, PROBLEM_UPDATE
+from handlers.problems.steps import PROBLEM_ID
+from storage.models import Member, Organization
 from handlers.problems.scopes import VIEWS, counts, view_filter
 from storage.repositories.problems import ProblemRepository
 
-PROBLEM_ID = "problem_id"
 MINE = "mine"  # the view /progress shows: the member's own problems in work
 LIST_LIMIT = 20  # with the card opened from it, still one chat message; the export has them all
 HISTORY_LIMIT = 10
@@ -34,34 +37,29 @@ VIEW_TEXT = {"pending": "problem.view_pending", "rectifying": "problem.view_rect
              "closed": "problem.view_closed", "coordination": "problem.view_coordination",
              MINE: "problem.view_mine"}
 # The dialog that asks what an action needs (approve needs nothing: the press is the decision).
-ACTION_DIALOG = {Action.accept: "problem_accept", Action.reject: "problem_reason",
-                 Action.send_back: "problem_reason", Action.decline_extension: "problem_reason",
-                 Action.extend: "problem_extend", Action.reopen: "problem_reopen",
-                 Action.update: "problem_update", Action.request_extension: "problem_ask_extension",
-                 Action.request_closure: "problem_closure"}
+ACTION_DIALOG = {Action.accept: PROBLEM_ACCEPT, Action.reject: PROBLEM_REASON,
+                 Action.send_back: PROBLEM_REASON, Action.decline_extension: PROBLEM_REASON,
+                 Action.extend: PROBLEM_EXTEND, Action.reopen: PROBLEM_REOPEN,
+                 Action.update: PROBLEM_UPDATE, Action.request_extension: PROBLEM_ASK_EXTENSION,
+                 Action.request_closure: PROBLEM_CLOSURE}
 
 
 def scope_of(member: Member) -> int | None:
     """The branch whose list ``member`` reads; None for the office (every branch)."""
-    return None if member.role is Role.office else member.org_id
+    return None if sees_every_branch(member) else member.org_id
 
 
 async def _scope_name(ctx: Context, member: Member) -> str:
-    if member.role is Role.office:
+    if sees_every_branch(member):
         return t("problem.scope_all")
     org = await ctx.session.get(Organization, member.org_id)
     return org.name if org else ""
 
 
 async def command(ctx: Context, args: str) -> list[Reply]:
-    """``/problems`` and ``/problems export``: secretaries and the office, in private."""
-    if not ctx.event.is_private:
-        return [Reply(t("problem.board_private"))]
+    """``/problems`` and ``/problems export`` (who may: ``feature.py``)."""
     member = ctx.member
-    if member is None:
-        return [Reply(t("auth.not_member"))]
-    if member.role not in (Role.secretary, Role.office):
-        return [Reply(t("problem.board_not_allowed"))]
+    assert member is not None
     if args.strip().lower() == EXPORT:
         return [await export_reply(ctx, member)]
     if args.strip():
@@ -78,11 +76,11 @@ async def export_reply(ctx: Context, member: Member) -> Reply:
 async def open_board(ctx: Context, member: Member) -> list[Reply]:
     repo = ProblemRepository(ctx.session)
     numbers = await counts(repo, scope_of(member), ctx.today)
-    shown = [v for v in VIEWS if v != "coordination" or member.role is Role.office]
+    shown = [v for v in VIEWS if v != "coordination" or sees_every_branch(member)]
     tabs = [[t("problem.view_label", name=t(VIEW_TEXT[v]), count=numbers.of_view(v)), v]
             for v in shown]
     text = views.summary(numbers, await _scope_name(ctx, member))
-    return await engine.start(ctx, "problem_board", {"text": text, "tabs": tabs})
+    return await engine.start(ctx, PROBLEM_BOARD, {"text": text, "tabs": tabs})
 
 
 async def _tabs(_ctx: Context, data: dict[str, Any]) -> list[Choice]:
@@ -95,6 +93,11 @@ async def board_chosen(ctx: Context, data: dict[str, Any]) -> list[Reply]:
     if data["view"] == EXPORT:
         return [await export_reply(ctx, ctx.member)]
     return await open_list(ctx, data["view"])
+
+
+async def progress_command(ctx: Context, _args: str) -> list[Reply]:
+    """/progress: the member's own problems in work, each to act on."""
+    return await open_list(ctx, MINE)
 
 
 async def open_list(ctx: Context, view: str) -> list[Reply]:
@@ -118,7 +121,7 @@ async def open_list(ctx: Context, view: str) -> list[Reply]:
         lines.append(t("problem.list_more", limit=LIST_LIMIT))
     else:
         lines.append(t("problem.list_pick"))
-    return await engine.start(ctx, "problem_list", {"text": "\n".join(lines),
+    return await engine.start(ctx, PROBLEM_LIST, {"text": "\n".join(lines),
                                                     "ids": [p.id for p in shown], "view": view})
 
 
@@ -154,7 +157,7 @@ async def open_detail(ctx: Context, problem_id: int, view: str) -> list[Reply]:
                          note=request.note or "")
     offered = [a.value for a in actions_for(member, problem)
                if a is not Action.decline_extension or request is not None]
-    return await engine.start(ctx, "problem_detail", {
+    return await engine.start(ctx, PROBLEM_DETAIL, {
         PROBLEM_ID: problem.id, "text": text, "actions": offered, "view": view,
         "requested": request.new_deadline.isoformat() if request and request.new_deadline else None,
         "request_note": request.note if request else None})
@@ -186,12 +189,12 @@ def _text(data: dict[str, Any]) -> str:
     return data["text"]
 
 
-register(Dialog(name="problem_board", title="problem.board_title",
+PROBLEM_BOARD = Dialog(name="problem_board", title="problem.board_title",
                 steps=(Step("view", "problem.board_title", _text, choices=_tabs),),
-                finish=board_chosen, confirm=False))
-register(Dialog(name="problem_list", title="problem.board_title",
+                finish=board_chosen, confirm=False)
+PROBLEM_LIST = Dialog(name="problem_list", title="problem.board_title",
                 steps=(Step("pick", "problem.board_title", _text, choices=_numbers, columns=5),),
-                finish=list_chosen, confirm=False))
-register(Dialog(name="problem_detail", title="problem.board_title",
+                finish=list_chosen, confirm=False)
+PROBLEM_DETAIL = Dialog(name="problem_detail", title="problem.board_title",
                 steps=(Step("act", "problem.board_title", _text, choices=_actions),),
-                finish=detail_chosen, confirm=False))
+                finish=detail_chosen, confirm=False)

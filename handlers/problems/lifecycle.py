@@ -11,7 +11,8 @@ from __future__ import annotations
 import enum
 from datetime import date, timedelta
 
-from storage.models import Member, Problem, ProblemStatus, Role
+from handlers.core.policy import leads, sees_every_branch
+from storage.models import Member, Problem, ProblemStatus
 
 S = ProblemStatus
 OPEN: frozenset[ProblemStatus] = frozenset({S.rectifying, S.closure_requested})  # being worked on
@@ -88,13 +89,12 @@ def target(status: ProblemStatus, action: Action) -> ProblemStatus | None:
 
 
 def is_approver(member: Member, problem: Problem) -> bool:
-    return member.role is Role.office or (
-        member.role is Role.secretary and member.org_id == problem.org_id)
+    return leads(member, problem.org_id)
 
 
 def can_see(member: Member, problem: Problem) -> bool:
     """The office sees everything, a branch sees its own problems, nobody else sees them."""
-    return member.role is Role.office or member.org_id == problem.org_id
+    return sees_every_branch(member) or member.org_id == problem.org_id
 
 
 def may(member: Member, problem: Problem, action: Action) -> bool:

@@ -1,4 +1,4 @@
-"""/progress: a member's problems in work; for each, report progress (what was done, optionally a
+"""What /progress lets an owner do with a problem in work: report progress (what was done, optionally a
 percentage and photos or files), ask for a new deadline (the secretary decides), or ask for 销号."""
 
 from __future__ import annotations
@@ -8,17 +8,12 @@ from datetime import date
 from typing import Any
 
 from handlers.core.context import Context
-from handlers.dialogs.engine import Dialog, register
+from handlers.dialogs.engine import Dialog
 from handlers.dialogs.fields import deadline_step, text_step
-from handlers.problems.board import MINE, PROBLEM_ID, open_list
-from handlers.problems.steps import evidence_step, percent_step
+from handlers.problems.steps import PROBLEM_ID, evidence_step, percent_step
 from handlers.core.events import Reply
 from handlers.problems.lifecycle import Action
 from handlers.problems.actions import perform
-
-
-async def begin(ctx: Context) -> list[Reply]:
-    return await open_list(ctx, MINE)
 
 
 def _finish_as(action: Action) -> Callable[[Context, dict[str, Any]], Awaitable[list[Reply]]]:
@@ -34,7 +29,7 @@ def _finish_as(action: Action) -> Callable[[Context, dict[str, Any]], Awaitable[
     return finish
 
 
-register(Dialog(
+PROBLEM_UPDATE = Dialog(
     name="problem_update",
     title="problem.update_title",
     steps=(
@@ -43,8 +38,8 @@ register(Dialog(
         evidence_step("files"),
     ),
     finish=_finish_as(Action.update),
-))
-register(Dialog(
+)
+PROBLEM_ASK_EXTENSION = Dialog(
     name="problem_ask_extension",
     title="problem.ask_extension_title",
     steps=(
@@ -52,8 +47,8 @@ register(Dialog(
         text_step("note", "problem.reason", "problem.ask_extension_reason", max_len=500),
     ),
     finish=_finish_as(Action.request_extension),
-))
-register(Dialog(
+)
+PROBLEM_CLOSURE = Dialog(
     name="problem_closure",
     title="problem.closure_title",
     steps=(
@@ -61,4 +56,4 @@ register(Dialog(
         evidence_step("files"),
     ),
     finish=_finish_as(Action.request_closure),
-))
+)

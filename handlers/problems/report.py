@@ -6,14 +6,16 @@ from datetime import date
 from typing import Any
 
 from handlers.core.context import Context
-from handlers.dialogs.engine import RECORD_ID, Choice, Dialog, register
+from handlers.dialogs import engine
+from handlers.dialogs.engine import RECORD_ID, Choice, Dialog
 from handlers.dialogs.fields import deadline_step, pick_step, text_step
 from handlers.dialogs.saving import save_record, saved_reply
-from handlers.visits.dialog import VISIT_ID
 from handlers.core.events import Reply
 from handlers.core.i18n import t
 from storage.vocabulary import PROBLEM_KINDS, PROBLEM_SOURCES
 from storage.models import Problem
+
+VISIT_ID = "visit_id"  # the visit the problem was found on, when it came from /visit
 
 
 async def _me(ctx: Context, _data: dict[str, Any]) -> list[Choice]:
@@ -27,6 +29,10 @@ def load(record: Problem) -> dict[str, Any]:
             "measures": record.measures, VISIT_ID: record.visit_id, RECORD_ID: record.id}
 
 
+async def begin(ctx: Context, _args: str = "") -> list[Reply]:
+    return await engine.start(ctx, PROBLEM)
+
+
 async def finish(ctx: Context, data: dict[str, Any]) -> list[Reply]:
     assert ctx.member is not None
     owner = data["owner"]
@@ -38,7 +44,7 @@ async def finish(ctx: Context, data: dict[str, Any]) -> list[Reply]:
     return saved_reply(record, created, "problem.saved")
 
 
-DIALOG = register(Dialog(
+PROBLEM = Dialog(
     name="problem",
     title="problem.title",
     steps=(
@@ -50,4 +56,4 @@ DIALOG = register(Dialog(
         text_step("measures", "problem.measures", "problem.ask_measures", max_len=1000),
     ),
     finish=finish,
-))
+)

@@ -13,6 +13,7 @@ from handlers.dialogs.fields import deadline_step, show_date
 from handlers.core.i18n import t
 from handlers.core.parsing import InvalidInput, normalize, parse_count
 
+PROBLEM_ID = "problem_id"  # the problem a problem dialog acts on
 Suggest = Callable[[dict[str, Any]], tuple[str, str] | None]  # (label key, ISO date) or None
 
 

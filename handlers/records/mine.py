@@ -10,7 +10,7 @@ from handlers.commitments import dialog as commitment
 from handlers.problems import report as problem
 from handlers.study import dialog as study
 from handlers.visits import dialog as visit
-from handlers.dialogs.engine import Choice, Dialog, Step, register
+from handlers.dialogs.engine import Choice, Dialog, Step
 from handlers.dialogs.fields import show_date, show_minutes
 from handlers.core.events import Reply
 from handlers.core.i18n import t
@@ -19,7 +19,8 @@ from storage.repositories.records import Record, RecordRepository
 
 LOADERS = {"study": study.load, "visit": visit.load, "problem": problem.load,
            "commitment": commitment.load}
-DIALOG_OF = {"study": "study", "visit": "visit", "problem": "problem", "commitment": "commit"}
+DIALOG_OF = {"study": study.STUDY, "visit": visit.VISIT, "problem": problem.PROBLEM,
+             "commitment": commitment.COMMIT}
 
 
 def describe(kind: str, record: Record) -> str:
@@ -40,13 +41,13 @@ def _short(text: str, limit: int = 24) -> str:
     return text if len(text) <= limit else text[:limit] + "…"
 
 
-async def begin(ctx: Context) -> list[Reply]:
+async def begin(ctx: Context, _args: str = "") -> list[Reply]:
     assert ctx.member is not None
     recent = await RecordRepository(ctx.session).recent(ctx.member)
     if not recent:
         return [Reply(t("mine.none"))]
     items = [{"kind": kind, "id": record.id, "text": describe(kind, record)} for kind, record in recent]
-    return await engine.start(ctx, "mine", {"items": items})
+    return await engine.start(ctx, MINE, {"items": items})
 
 
 def _listing(data: dict[str, Any]) -> str:
@@ -76,7 +77,7 @@ async def chosen(ctx: Context, data: dict[str, Any]) -> list[Reply]:
         return [Reply(t("meeting.credit_locked"))]  # follows its meeting; disputed via /meeting
     if action == "edit":
         return await engine.start(ctx, DIALOG_OF[item["kind"]], LOADERS[item["kind"]](record))  # type: ignore[arg-type]
-    return await engine.start(ctx, "delete", {"kind": item["kind"], "id": item["id"],
+    return await engine.start(ctx, DELETE, {"kind": item["kind"], "id": item["id"],
                                               "text": item["text"]})
 
 
@@ -92,18 +93,18 @@ async def delete_confirmed(ctx: Context, data: dict[str, Any]) -> list[Reply]:
     return [Reply(t("mine.deleted"))]
 
 
-register(Dialog(
+MINE = Dialog(
     name="mine",
     title="mine.title",
     steps=(Step("action", "mine.title", _listing, choices=_actions),),
     finish=chosen,
     confirm=False,
-))
-register(Dialog(
+)
+DELETE = Dialog(
     name="delete",
     title="mine.title",
     steps=(Step("sure", "mine.title", lambda data: t("mine.ask_delete", text=data["text"]),
                 choices=(Choice(t("mine.delete_yes"), True), Choice(t("mine.delete_no"), False))),),
     finish=delete_confirmed,
     confirm=False,
-))
+)

@@ -16,6 +16,7 @@ from handlers.core.buttons import ReportPage
 from handlers.core.context import Context
 from handlers.core.events import Button, Outcome, Reply
 from handlers.core.i18n import t
+from handlers.core.policy import leads, sees_every_branch
 from handlers.core.parsing import InvalidInput, normalize
 from handlers.reports import figures, org_life
 from handlers.reports.figures import Scope
@@ -23,7 +24,7 @@ from handlers.reports.files import FORMAT_WORDS, FORMATS, Request, produce
 from handlers.reports.periods import KINDS, Period, campaign, parse_period
 from handlers.reports.summary import rollup, summary
 from handlers.reports.text import branch_text, member_text, pages, rollup_text
-from storage.models import Member, OrgKind, Role
+from storage.models import Member, OrgKind
 from storage.repositories.orgs import OrgRepository
 
 ALL_WORDS = ("all", "全部", "全局", "各支部")
@@ -39,19 +40,11 @@ class Audience:
 
 
 def audience(member: Member) -> Audience:
-    if member.role is Role.office:
+    if sees_every_branch(member):
         return Audience("office", Scope(None), member.org.name)
-    if member.role is Role.secretary:
+    if leads(member, member.org_id):
         return Audience("branch", Scope((member.org_id,)), member.org.name)
     return Audience("member", Scope((member.org_id,), member.id), member.name)
-
-
-def _guard(ctx: Context) -> list[Reply] | None:
-    if not ctx.event.is_private:
-        return [Reply(t("report.private_only"))]
-    if ctx.member is None:
-        return [Reply(t("auth.not_member"))]
-    return None
 
 
 async def _branch_named(ctx: Context, word: str) -> tuple[int, str] | None:
@@ -118,9 +111,6 @@ async def _rollup_reply(ctx: Context, period: Period, page: int, edit: bool = Fa
 
 async def summary_command(ctx: Context, args: str) -> list[Reply]:
     """/summary [all | 支部名] [本周|本月|上周|上月|全程|起 止]."""
-    refused = _guard(ctx)
-    if refused is not None:
-        return refused
     assert ctx.member is not None
     who = audience(ctx.member)
     words = normalize(args).split()
@@ -142,19 +132,13 @@ async def summary_command(ctx: Context, args: str) -> list[Reply]:
     return [await _branch_reply(ctx, who, period, 1)]
 
 
-def _allowed(member: Member, org_id: int | None) -> bool:
-    """Every branch (``None``: all side by side) for the office; a secretary only their own."""
-    who = audience(member)
-    return who.kind == "office" or (who.kind == "branch" and (org_id,) == who.scope.org_ids)
-
-
 async def on_button(ctx: Context, pressed: ReportPage) -> Outcome:
     """A paging button: the branch's page (or every branch's), if the presser may see it."""
     if pressed.kind not in KINDS:
         return Outcome(notice=t("button.stale"))
     period = Period(pressed.start, pressed.end, pressed.kind)
     member, org_id, number = ctx.member, pressed.org_id, pressed.page
-    if member is None or not _allowed(member, org_id):
+    if member is None or not leads(member, org_id):
         return Outcome(notice=t("report.not_allowed"))
     if org_id is None:
         return Outcome([await _rollup_reply(ctx, period, number, edit=True)])
@@ -167,9 +151,6 @@ async def on_button(ctx: Context, pressed: ReportPage) -> Outcome:
 
 async def report_command(ctx: Context, args: str) -> list[Reply]:
     """/report [支部名] [xlsx|docx|png …] [period]: the files, with progress shown as they are made."""
-    refused = _guard(ctx)
-    if refused is not None:
-        return refused
     assert ctx.member is not None
     words = normalize(args).split()
     formats = tuple(dict.fromkeys(FORMAT_WORDS[w.lower()] for w in words if w.lower() in FORMAT_WORDS))

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handlers.core.context import Context
 from handlers.core.dates import month_day
 from handlers.dialogs import engine
-from handlers.dialogs.engine import RECORD_ID, Choice, Dialog, register
+from handlers.dialogs.engine import RECORD_ID, Choice, Dialog
 from handlers.dialogs.fields import text_step
 from handlers.core.events import Reply
 from handlers.core.i18n import t
@@ -62,7 +62,7 @@ async def logged_since(session: AsyncSession, member: Member, since: date,
     }
 
 
-async def begin(ctx: Context) -> list[Reply]:
+async def begin(ctx: Context, _args: str = "") -> list[Reply]:
     member = ctx.member
     assert member is not None
     period = current_period(await branch_rhythm(ctx.session, member.org_id), ctx.today)
@@ -75,7 +75,7 @@ async def begin(ctx: Context) -> list[Reply]:
         data.update(self_study=existing.self_study, research=existing.research,
                     deeds=existing.deeds)
         data[RECORD_ID] = existing.id
-    return await engine.start(ctx, "shuxue", data)
+    return await engine.start(ctx, SHUXUE, data)
 
 
 def _choices(field: str) -> Any:
@@ -106,7 +106,7 @@ async def finish(ctx: Context, data: dict[str, Any]) -> list[Reply]:
     return [Reply(t("shuxue.saved", period=month_day(period)))]
 
 
-register(Dialog(
+SHUXUE = Dialog(
     name="shuxue",
     title="shuxue.title",
     steps=(
@@ -118,4 +118,4 @@ register(Dialog(
                   choices=_choices("deeds")),
     ),
     finish=finish,
-))
+)

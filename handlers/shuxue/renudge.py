@@ -8,19 +8,18 @@ from handlers.core.buttons import RemindAgain
 from handlers.core.context import Context
 from handlers.core.events import Outcome
 from handlers.core.i18n import t
+from handlers.core.policy import leads
 from handlers.schedule.audience import load_audience
 from handlers.schedule.planner import shuxue_reminder
 from handlers.schedule.times import after_quiet_hours
-from storage.models import Role, ShuxueAnswer
+from storage.models import ShuxueAnswer
 from storage.repositories.outbox import OutboxRepository
 
 
 async def nudge_again(ctx: Context, pressed: RemindAgain) -> Outcome:
     """Only that branch's secretary (or the office) may."""
     org_id, period = pressed.org_id, pressed.period
-    member = ctx.member
-    if member is None or not (member.role is Role.office
-                              or (member.role is Role.secretary and member.org_id == org_id)):
+    if ctx.member is None or not leads(ctx.member, org_id):
         return Outcome(notice=t("push.not_your_branch"))
     audience = await load_audience(ctx.session, ctx.event.platform, ctx.today)
     branch = next((b for b in audience.branches if b.org.id == org_id), None)

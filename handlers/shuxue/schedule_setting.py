@@ -9,15 +9,13 @@ from sqlalchemy import select
 
 from handlers.core.context import Context
 from handlers.dialogs import engine
-from handlers.dialogs.engine import Choice, Dialog, Step, register
+from handlers.dialogs.engine import Choice, Dialog, Step
 from handlers.core.events import Button, Reply
 from handlers.core.i18n import t
+from handlers.core.policy import leads
 from handlers.core.parsing import InvalidInput, normalize
 from handlers.schedule.times import WEEKDAYS
-from storage.models import Role, ShuxueSchedule
-
-SETTERS = (Role.secretary, Role.office)
-
+from storage.models import ShuxueSchedule
 
 def describe(schedule: ShuxueSchedule | None) -> str:
     if schedule is None:
@@ -29,16 +27,16 @@ def describe(schedule: ShuxueSchedule | None) -> str:
              remind_days=schedule.remind_after_days, remind_time=schedule.remind_time)
 
 
-async def begin(ctx: Context) -> list[Reply]:
+async def begin(ctx: Context, _args: str = "") -> list[Reply]:
     member = ctx.member
     assert member is not None
     current = await ctx.session.scalar(
         select(ShuxueSchedule).where(ShuxueSchedule.org_id == member.org_id))
     if not ctx.event.is_private:
         return [Reply(describe(current), buttons=((Button(t("schedule.change"), start="schedule"),),))]
-    if member.role not in SETTERS:
+    if not leads(member, member.org_id):
         return [Reply(describe(current) + "\n" + t("schedule.only_secretary"))]
-    return await engine.start(ctx, "schedule", {"current": describe(current)})
+    return await engine.start(ctx, SCHEDULE, {"current": describe(current)})
 
 
 def _parse_time(text: str, _ctx: Context) -> str:
@@ -68,7 +66,7 @@ async def finish(ctx: Context, data: dict[str, Any]) -> list[Reply]:
     return [Reply(t("schedule.saved") + "\n" + describe(schedule))]
 
 
-register(Dialog(
+SCHEDULE = Dialog(
     name="schedule",
     title="schedule.title",
     steps=(
@@ -88,4 +86,4 @@ register(Dialog(
              columns=1, show=lambda r: t("schedule.remind_value", days=r[0], time=r[1])),
     ),
     finish=finish,
-))
+)

@@ -7,7 +7,7 @@ from typing import Any
 
 from handlers.core.context import Context
 from handlers.dialogs import engine
-from handlers.dialogs.engine import RECORD_ID, Choice, Dialog, Step, register
+from handlers.dialogs.engine import RECORD_ID, Choice, Dialog, Step
 from handlers.dialogs.fields import hours_step, past_date_step, pick_step, text_step
 from handlers.dialogs.saving import save_record, saved_reply
 from handlers.study.overlap import ask_which
@@ -32,12 +32,12 @@ def load(record: StudyRecord) -> dict[str, Any]:
             "makeup_for": [record.makeup_for_id, ""] if record.makeup_for_id else None}
 
 
-async def begin(ctx: Context) -> list[Reply]:
+async def begin(ctx: Context, _args: str = "") -> list[Reply]:
     """/study; a member with a meeting to make up is first asked whether this is that 补课补学."""
     assert ctx.member is not None
     missed = await MeetingRepository(ctx.session).pending_makeups(ctx.member.id)
     data = {MAKEUPS: [[m.id, headline(m)] for m in missed]} if missed else {}
-    return await engine.start(ctx, "study", data)
+    return await engine.start(ctx, STUDY, data)
 
 
 async def _makeups(_ctx: Context, data: dict[str, Any]) -> list[Choice]:
@@ -58,7 +58,7 @@ async def finish(ctx: Context, data: dict[str, Any]) -> list[Reply]:
     return saved_reply(record, created, "study.saved")
 
 
-DIALOG = register(Dialog(
+STUDY = Dialog(
     name="study",
     title="study.title",
     steps=(
@@ -72,4 +72,4 @@ DIALOG = register(Dialog(
                   optional=True),
     ),
     finish=finish,
-))
+)

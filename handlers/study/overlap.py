@@ -12,7 +12,7 @@ from typing import Any
 
 from handlers.core.context import Context
 from handlers.dialogs import engine
-from handlers.dialogs.engine import Choice, Dialog, Step, register
+from handlers.dialogs.engine import Choice, Dialog, Step
 from handlers.dialogs.fields import show_minutes
 from handlers.core.events import Reply
 from handlers.core.i18n import t
@@ -33,7 +33,7 @@ async def ask_which(ctx: Context, values: dict[str, Any]) -> list[Reply] | None:
     if credit is None or meeting is None:
         return None
     text = t("study.overlap", meeting=headline(meeting), hours=show_minutes(credit.minutes))
-    return await engine.start(ctx, "study_overlap", {
+    return await engine.start(ctx, STUDY_OVERLAP, {
         "text": text, "credit_id": credit.id,
         "values": {**values, "study_date": values["study_date"].isoformat()}})
 
@@ -53,8 +53,8 @@ async def chosen(ctx: Context, data: dict[str, Any]) -> list[Reply]:
     return [Reply(t("study.overlap_kept_mine"))]
 
 
-register(Dialog(name="study_overlap", title="study.title",
+STUDY_OVERLAP = Dialog(name="study_overlap", title="study.title",
                 steps=(Step("keep", "study.title", lambda d: d["text"],
                             choices=(Choice(t("study.keep_meeting"), KEEP_MEETING),
                                      Choice(t("study.keep_mine"), KEEP_MINE)), columns=1),),
-                finish=chosen, confirm=False))
+                finish=chosen, confirm=False)

@@ -7,21 +7,25 @@ from typing import Any
 
 from handlers.core.context import Context
 from handlers.dialogs import engine
-from handlers.dialogs.engine import RECORD_ID, Choice, Dialog, Step, register
+from handlers.dialogs.engine import RECORD_ID, Choice, Dialog, Step
 from handlers.dialogs.fields import count_step, past_date_step, pick_step, text_step
 from handlers.dialogs.saving import save_record, saved_reply
 from handlers.core.events import Reply
+from handlers.problems.report import PROBLEM, VISIT_ID
 from handlers.core.i18n import t
 from storage.vocabulary import VISIT_KINDS
 from storage.models import Visit
 
-VISIT_ID = "visit_id"
 
 
 def load(record: Visit) -> dict[str, Any]:
     return {"kind": record.kind, "date": record.visit_date.isoformat(), "place": record.place,
             "whom": record.whom, "heard": record.heard, "solved": record.solved_count,
             "topic": record.topic, RECORD_ID: record.id}
+
+
+async def begin(ctx: Context, _args: str = "") -> list[Reply]:
+    return await engine.start(ctx, VISIT)
 
 
 async def finish(ctx: Context, data: dict[str, Any]) -> list[Reply]:
@@ -32,16 +36,16 @@ async def finish(ctx: Context, data: dict[str, Any]) -> list[Reply]:
     replies = saved_reply(record, created, "visit.saved")
     if record is None or not created:
         return replies
-    return replies + await engine.start(ctx, "visit_problem", {VISIT_ID: record.id})
+    return replies + await engine.start(ctx, VISIT_PROBLEM, {VISIT_ID: record.id})
 
 
 async def offer_problem(ctx: Context, data: dict[str, Any]) -> list[Reply]:
     if data["found"]:
-        return await engine.start(ctx, "problem", {VISIT_ID: data[VISIT_ID]})
+        return await engine.start(ctx, PROBLEM, {VISIT_ID: data[VISIT_ID]})
     return [Reply(t("visit.no_problem"))]
 
 
-DIALOG = register(Dialog(
+VISIT = Dialog(
     name="visit",
     title="visit.title",
     steps=(
@@ -54,13 +58,13 @@ DIALOG = register(Dialog(
         text_step("topic", "visit.topic", "visit.ask_topic", max_len=100, optional=True),
     ),
     finish=finish,
-))
+)
 
-FOLLOWUP = register(Dialog(
+VISIT_PROBLEM = Dialog(
     name="visit_problem",
     title="visit.title",
     steps=(Step("found", "visit.found", "visit.ask_found",
                 choices=(Choice(t("visit.found_yes"), True), Choice(t("visit.found_no"), False))),),
     finish=offer_problem,
     confirm=False,
-))
+)

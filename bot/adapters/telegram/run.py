@@ -6,7 +6,7 @@ import asyncio
 import logging
 from urllib.parse import urlsplit
 
-from telegram import Update
+from telegram import Bot, BotCommand, BotCommandScopeAllGroupChats, BotCommandScopeAllPrivateChats, Update
 from telegram.error import TelegramError
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHandler
 
@@ -16,9 +16,25 @@ from bot.adapters.telegram.sender import TelegramSender
 from bot.config import Settings
 from bot.runtime.app import App, build_app, require_current_schema
 from bot.runtime.pushes import Pushes
+from handlers.core.features import Registry
+from handlers.core.policy import Where
 from storage.db import create_engine
 
 log = logging.getLogger(__name__)
+MENU_DESCRIPTION = 256  # characters Telegram takes for a command's description
+
+
+async def set_menus(bot: Bot, registry: Registry) -> None:
+    """The command menus of private and group chats, from the features' declarations. A menu
+    that cannot be set now is no reason not to serve: the commands work typed."""
+    scopes = ((Where.private, BotCommandScopeAllPrivateChats()),
+              (Where.group, BotCommandScopeAllGroupChats()))
+    try:
+        for where, scope in scopes:
+            await bot.set_my_commands([BotCommand(name, description[:MENU_DESCRIPTION])
+                                       for name, description in registry.menu(where)], scope=scope)
+    except TelegramError as error:
+        log.warning("could not set the command menus: %s", error)
 
 
 async def _check_schema(url: str) -> None:
@@ -84,6 +100,7 @@ def build_application(bot_app: App, *, pushes: bool = True) -> Application:
     scheduled: list[Pushes] = []
 
     async def post_init(application: Application) -> None:
+        await set_menus(application.bot, bot_app.core.registry)
         if pushes:
             scheduled.append(Pushes(bot_app, TelegramSender(application.bot)))
             await scheduled[0].start()
