@@ -116,3 +116,11 @@ def test_only_leaders_see_the_leaders_lines() -> None:
     audiences = {c.name: c.audience for f in registry.features for c in f.commands}
     assert audiences["problems"] == audiences["schedule"] == audiences["bindgroup"] == LEADERS
     assert Role.member not in LEADERS and audiences["study"] == frozenset()
+
+
+def test_each_record_kind_is_declared_once_with_a_declared_dialog() -> None:
+    registry = Registry(discover())
+    assert list(registry.records) == ["study", "visit", "problem", "commitment"]  # /mine's order
+    for name, kind in registry.records.items():
+        assert kind.model.entity == name and hasattr(kind.model, kind.model.owner)
+        assert registry.dialogs[kind.dialog.name] is kind.dialog

@@ -61,7 +61,7 @@ async def add_problem(app: App, member: Member, *, status: S = S.pending, kind: 
                       deadline: date | None = None) -> int:
     async with session_factory(app.engine)() as session, session.begin():
         owner = owner or member
-        record = await RecordRepository(session).create("problem", member, {
+        record = await RecordRepository(session).create(Problem, member, {
             "description": description, "source": "群众反映", "kind": kind,
             "owner_name": owner.name, "owner_id": owner.id,
             "deadline": deadline or today() + timedelta(days=10), "measures": "增设助餐点",

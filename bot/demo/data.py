@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.vocabulary import DEFAULT_BOOKS, PROBLEM_KINDS, PROBLEM_SOURCES, STUDY_FORMS, VISIT_KINDS
-from storage.models import OrgKind, Organization, Role
+from storage.models import Commitment, OrgKind, Organization, Problem, Role, StudyRecord, Visit
 from storage.repositories.members import MemberRepository
 from storage.repositories.orgs import OrgRepository
 from storage.repositories.records import RecordRepository
@@ -42,18 +42,18 @@ async def create_demo(session: AsyncSession, today: date, seed: int = 2023) -> N
         for name, role in people:
             member = await members_repo.add(branch, name, role)
             for _ in range(rng.randint(3, 8)):
-                await records.create("study", member, {
+                await records.create(StudyRecord, member, {
                     "form": rng.choice(STUDY_FORMS), "study_date": today - timedelta(rng.randint(0, 29)),
                     "minutes": rng.choice((30, 60, 90, 120, 180)),
                     "content": rng.choice(DEFAULT_BOOKS + CONTENTS), "reflection": None})
             for _ in range(rng.randint(0, 3)):
-                await records.create("visit", member, {
+                await records.create(Visit, member, {
                     "kind": rng.choice(VISIT_KINDS), "visit_date": today - timedelta(rng.randint(0, 29)),
                     "place": rng.choice(PLACES), "whom": "社区书记和居民代表",
                     "heard": "反映小区停车难、老年人助餐点不足", "solved_count": rng.randint(0, 2),
                     "topic": None})
             if rng.random() < 0.3:
-                await records.create("problem", member, {
+                await records.create(Problem, member, {
                     "description": rng.choice(("老旧小区加装电梯推进慢", "12345工单回复不及时",
                                                "社区助餐点覆盖不足")),
                     "source": rng.choice(PROBLEM_SOURCES), "kind": rng.choice(PROBLEM_KINDS),
@@ -61,7 +61,7 @@ async def create_demo(session: AsyncSession, today: date, seed: int = 2023) -> N
                     "deadline": today + timedelta(rng.randint(7, 60)), "measures": "制定计划，明确责任，按期销号",
                     "visit_id": None})
             if rng.random() < 0.5:
-                await records.create("commitment", member, {"content": "每月走访结对社区两次，帮助解决一件实事"})
+                await records.create(Commitment, member, {"content": "每月走访结对社区两次，帮助解决一件实事"})
 
 async def branch_invites(session: AsyncSession) -> list[tuple[str, str]]:
     rows = await session.execute(select(Organization.name, Organization.invite_code)

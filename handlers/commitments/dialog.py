@@ -8,7 +8,9 @@ from handlers.core.context import Context
 from handlers.dialogs import engine
 from handlers.dialogs.engine import RECORD_ID, Choice, Dialog, Step
 from handlers.dialogs.fields import text_step
-from handlers.dialogs.saving import save_record, saved_reply
+from handlers.core.formats import short
+from handlers.records.kinds import RecordKind
+from handlers.records.saving import save_record, saved_reply
 from handlers.core.events import Reply
 from handlers.core.i18n import t
 from storage.models import Commitment
@@ -33,7 +35,7 @@ async def begin(ctx: Context, _args: str = "") -> list[Reply]:
 
 
 async def finish(ctx: Context, data: dict[str, Any]) -> list[Reply]:
-    record, created = await save_record(ctx, "commitment", data, {"content": data["content"]})
+    record, created = await save_record(ctx, COMMITMENT_RECORD, data, {"content": data["content"]})
     return saved_reply(record, created, "commit.saved")
 
 
@@ -47,7 +49,7 @@ async def menu_chosen(ctx: Context, data: dict[str, Any]) -> list[Reply]:
 async def report_finish(ctx: Context, data: dict[str, Any]) -> list[Reply]:
     assert ctx.member is not None
     repo = RecordRepository(ctx.session)
-    commitment = await repo.get_owned("commitment", data[COMMITMENT_ID], ctx.member)
+    commitment = await repo.get_owned(Commitment, data[COMMITMENT_ID], ctx.member)
     if not isinstance(commitment, Commitment):
         return [Reply(t("record.gone"))]
     await repo.report_commitment(commitment, ctx.member, text=data["report"], kept=data["kept"],
@@ -86,3 +88,10 @@ COMMIT_REPORT = Dialog(
     ),
     finish=report_finish,
 )
+
+
+def line(record: Commitment) -> str:
+    return t("mine.commitment", content=short(record.content, 24))
+
+
+COMMITMENT_RECORD = RecordKind(Commitment, COMMIT, load, line)

@@ -9,4 +9,5 @@ FEATURE = Feature(
     rank=40,
     commands=(Command("commit", dialog.begin, PERSONAL, help="help.commit", deep_link=True),),
     dialogs=(dialog.COMMIT, dialog.COMMIT_MENU, dialog.COMMIT_REPORT),
+    records=(dialog.COMMITMENT_RECORD,),
 )

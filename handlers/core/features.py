@@ -2,7 +2,7 @@
 
 A feature's declaration (``FEATURE = Feature(...)`` in ``handlers/<package>/feature.py``, or in a
 one-module feature ``handlers/<name>.py``) names its commands with who may use them, the button
-kinds it answers, its dialogs and its record kinds. ``discover`` finds every declaration;
+kinds it answers, its dialogs and its record kinds (``handlers.records.kinds``). ``discover`` finds every declaration;
 ``Registry`` holds them for the application (``Core``): the router dispatches through it after
 checking the policy, ``/help`` and the platforms' command menus are made from it. Nothing here is
 a module-level registry: a registry is built per application.
@@ -25,6 +25,7 @@ from storage.models import Member, Role
 if TYPE_CHECKING:
     from handlers.core.context import Context
     from handlers.dialogs.engine import Dialog
+    from handlers.records.kinds import RecordKind
 
 CommandRun = Callable[["Context", str], Awaitable[list[Reply]]]
 PressRun = Callable[["Context", Any], Awaitable[Outcome]]
@@ -64,6 +65,7 @@ class Feature:
     commands: tuple[Command, ...] = ()
     presses: tuple[Press, ...] = ()
     dialogs: tuple[Dialog, ...] = ()
+    records: tuple[RecordKind, ...] = ()  # the kinds of record members log with it
 
 
 def discover() -> list[Feature]:
@@ -89,6 +91,7 @@ class Registry:
         self.commands: dict[str, Command] = {}
         self.presses: dict[type, Press] = {}
         self.dialogs: dict[str, Dialog] = {}
+        self.records: dict[str, RecordKind] = {}  # by ``RecordKind.name``, in feature order
         for feature in self.features:
             for command in feature.commands:
                 _add(self.commands, command.name, command, feature)
@@ -96,6 +99,8 @@ class Registry:
                 _add(self.presses, press.kind, press, feature)
             for dialog in feature.dialogs:
                 _add(self.dialogs, dialog.name, dialog, feature)
+            for kind in feature.records:
+                _add(self.records, kind.name, kind, feature)
 
     async def command(self, ctx: Context, name: str, args: str) -> list[Reply]:
         """``/name args`` from ``ctx``'s sender: refused as its policy says, or run."""

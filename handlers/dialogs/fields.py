@@ -6,7 +6,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from handlers.core.context import Context
-from handlers.core.dates import full_date
+from handlers.core.formats import full_date
 from handlers.dialogs.engine import Choice, Step
 from handlers.core.i18n import t
 from handlers.core.parsing import (

@@ -12,7 +12,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from handlers.core.context import Context
-from handlers.core.dates import month_day
+from handlers.core.formats import month_day
 from handlers.core.events import Button
 from handlers.core.i18n import t
 from handlers.meetings.rules import MAKEUP_DAYS, duration, missing_musts

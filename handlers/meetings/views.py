@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from handlers.core.dates import month_day
+from handlers.core.formats import month_day
 from handlers.core.i18n import t
 from handlers.meetings.rules import musts_text
 from storage.models import Meeting

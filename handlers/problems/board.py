@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from handlers.core.dates import full_date
+from handlers.core.formats import full_date
 from handlers.core.context import Context
 from handlers.dialogs import engine
 from handlers.dialogs.engine import Choice, Dialog, Step

@@ -20,4 +20,5 @@ FEATURE = Feature(
              action_dialogs.PROBLEM_ACCEPT, action_dialogs.PROBLEM_REASON,
              action_dialogs.PROBLEM_EXTEND, action_dialogs.PROBLEM_REOPEN,
              progress.PROBLEM_UPDATE, progress.PROBLEM_ASK_EXTENSION, progress.PROBLEM_CLOSURE),
+    records=(report.PROBLEM_RECORD,),
 )

@@ -11,7 +11,7 @@ from sqlalchemy import ColumnElement, and_, or_, select
 from handlers.core.context import Context
 from handlers.core.i18n import t
 from handlers.problems.lifecycle import ACTION_TEXT, COORDINATION_KIND, Action
-from handlers.problems.views import short
+from handlers.core.formats import short
 from handlers.schedule.planner import payload
 from handlers.schedule.times import after_quiet_hours
 from storage.models import Identity, Member, Problem, ProblemEvent, Role

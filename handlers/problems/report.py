@@ -9,11 +9,14 @@ from handlers.core.context import Context
 from handlers.dialogs import engine
 from handlers.dialogs.engine import RECORD_ID, Choice, Dialog
 from handlers.dialogs.fields import deadline_step, pick_step, text_step
-from handlers.dialogs.saving import save_record, saved_reply
+from handlers.core.formats import full_date
+from handlers.core.formats import short
+from handlers.records.kinds import RecordKind
+from handlers.records.saving import save_record, saved_reply
 from handlers.core.events import Reply
 from handlers.core.i18n import t
 from storage.vocabulary import PROBLEM_KINDS, PROBLEM_SOURCES
-from storage.models import Problem
+from storage.models import Problem, ProblemStatus
 
 VISIT_ID = "visit_id"  # the visit the problem was found on, when it came from /visit
 
@@ -40,7 +43,7 @@ async def finish(ctx: Context, data: dict[str, Any]) -> list[Reply]:
               "owner_name": owner, "owner_id": ctx.member.id if owner == ctx.member.name else None,
               "deadline": date.fromisoformat(data["deadline"]), "measures": data["measures"],
               "visit_id": data.get(VISIT_ID)}
-    record, created = await save_record(ctx, "problem", data, values)
+    record, created = await save_record(ctx, PROBLEM_RECORD, data, values)
     return saved_reply(record, created, "problem.saved")
 
 
@@ -57,3 +60,16 @@ PROBLEM = Dialog(
     ),
     finish=finish,
 )
+
+
+def line(record: Problem) -> str:
+    return t("mine.problem", description=short(record.description, 24),
+             deadline=full_date(record.deadline))
+
+
+def locked(record: Problem) -> str | None:
+    """Accepted, a problem changes only through its lifecycle (``lifecycle``)."""
+    return "problem.locked" if record.status is not ProblemStatus.pending else None
+
+
+PROBLEM_RECORD = RecordKind(Problem, PROBLEM, load, line, locked)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from handlers.core.dates import full_date
+from handlers.core.formats import full_date, short
 from handlers.core.i18n import t
 from handlers.problems.lifecycle import ACTION_TEXT, STATUS_TEXT, is_overdue
 from handlers.problems.scopes import Counts
@@ -36,10 +36,6 @@ def summary(counts: Counts, scope: str) -> str:
              pending=counts.of_view("pending"),
              in_progress=counts.in_progress, overdue=counts.overdue, closed=counts.closed,
              rate=rate(counts))
-
-
-def short(text: str, limit: int = 30) -> str:
-    return text if len(text) <= limit else text[:limit] + "…"
 
 
 def line(n: int, problem: Problem, today: date) -> str:

@@ -5,48 +5,22 @@ from __future__ import annotations
 from typing import Any
 
 from handlers.core.context import Context
-from handlers.dialogs import engine
-from handlers.commitments import dialog as commitment
-from handlers.problems import report as problem
-from handlers.study import dialog as study
-from handlers.visits import dialog as visit
-from handlers.dialogs.engine import Choice, Dialog, Step
-from handlers.dialogs.fields import show_date, show_minutes
 from handlers.core.events import Reply
 from handlers.core.i18n import t
-from storage.models import Problem, ProblemStatus, StudyRecord
-from storage.repositories.records import Record, RecordRepository
-
-LOADERS = {"study": study.load, "visit": visit.load, "problem": problem.load,
-           "commitment": commitment.load}
-DIALOG_OF = {"study": study.STUDY, "visit": visit.VISIT, "problem": problem.PROBLEM,
-             "commitment": commitment.COMMIT}
-
-
-def describe(kind: str, record: Record) -> str:
-    """One line a member recognises their record by."""
-    data = LOADERS[kind](record)  # type: ignore[arg-type]
-    if kind == "study":
-        return t("mine.study", date=show_date(data["date"]), form=data["form"],
-                 hours=show_minutes(data["minutes"]), content=data["content"])
-    if kind == "visit":
-        return t("mine.visit", date=show_date(data["date"]), kind=data["kind"], place=data["place"])
-    if kind == "problem":
-        return t("mine.problem", description=_short(data["description"]),
-                 deadline=show_date(data["deadline"]))
-    return t("mine.commitment", content=_short(data["content"]))
-
-
-def _short(text: str, limit: int = 24) -> str:
-    return text if len(text) <= limit else text[:limit] + "…"
+from handlers.dialogs import engine
+from handlers.dialogs.engine import Choice, Dialog, Step
+from storage.repositories.records import RecordRepository
 
 
 async def begin(ctx: Context, _args: str = "") -> list[Reply]:
     assert ctx.member is not None
-    recent = await RecordRepository(ctx.session).recent(ctx.member)
+    kinds = ctx.registry.records
+    recent = await RecordRepository(ctx.session).recent(
+        ctx.member, [kind.model for kind in kinds.values()])
     if not recent:
         return [Reply(t("mine.none"))]
-    items = [{"kind": kind, "id": record.id, "text": describe(kind, record)} for kind, record in recent]
+    items = [{"kind": record.entity, "id": record.id, "text": kinds[record.entity].line(record)}
+             for record in recent]
     return await engine.start(ctx, MINE, {"items": items})
 
 
@@ -68,15 +42,16 @@ async def chosen(ctx: Context, data: dict[str, Any]) -> list[Reply]:
     assert ctx.member is not None
     action, index = data["action"]
     item = data["items"][index]
-    record = await RecordRepository(ctx.session).get_owned(item["kind"], item["id"], ctx.member)
-    if record is None:
+    kind = ctx.registry.records.get(item["kind"])
+    record = None if kind is None else await RecordRepository(ctx.session).get_owned(
+        kind.model, item["id"], ctx.member)
+    if kind is None or record is None:
         return [Reply(t("record.gone"))]
-    if isinstance(record, Problem) and record.status is not ProblemStatus.pending:
-        return [Reply(t("problem.locked"))]  # accepted: it changes only through its lifecycle
-    if isinstance(record, StudyRecord) and record.meeting_id is not None:
-        return [Reply(t("meeting.credit_locked"))]  # follows its meeting; disputed via /meeting
+    locked = kind.locked(record)
+    if locked is not None:
+        return [Reply(t(locked))]
     if action == "edit":
-        return await engine.start(ctx, DIALOG_OF[item["kind"]], LOADERS[item["kind"]](record))  # type: ignore[arg-type]
+        return await engine.start(ctx, kind.dialog, kind.load(record))
     return await engine.start(ctx, DELETE, {"kind": item["kind"], "id": item["id"],
                                               "text": item["text"]})
 
@@ -86,10 +61,11 @@ async def delete_confirmed(ctx: Context, data: dict[str, Any]) -> list[Reply]:
     if not data["sure"]:
         return [Reply(t("mine.kept"))]
     repo = RecordRepository(ctx.session)
-    record = await repo.get_owned(data["kind"], data["id"], ctx.member)
+    kind = ctx.registry.records.get(data["kind"])
+    record = None if kind is None else await repo.get_owned(kind.model, data["id"], ctx.member)
     if record is None:
         return [Reply(t("record.gone"))]
-    await repo.delete(record, data["kind"], ctx.member)
+    await repo.delete(record, ctx.member)
     return [Reply(t("mine.deleted"))]
 
 

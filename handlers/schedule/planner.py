@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.core.buttons import RemindAgain
-from handlers.core.dates import month_day
+from handlers.core.formats import month_day
 from handlers.core.events import Button
 from handlers.core.i18n import t
 from handlers.meetings.rules import MAKEUP_DAYS, MAKEUP_NUDGE_LEFT

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.core.context import Context
-from handlers.core.dates import month_day
+from handlers.core.formats import month_day
 from handlers.dialogs import engine
 from handlers.dialogs.engine import RECORD_ID, Choice, Dialog
 from handlers.dialogs.fields import text_step

@@ -9,7 +9,10 @@ from handlers.core.context import Context
 from handlers.dialogs import engine
 from handlers.dialogs.engine import RECORD_ID, Choice, Dialog, Step
 from handlers.dialogs.fields import hours_step, past_date_step, pick_step, text_step
-from handlers.dialogs.saving import save_record, saved_reply
+from handlers.core.formats import full_date
+from handlers.dialogs.fields import show_minutes
+from handlers.records.kinds import RecordKind
+from handlers.records.saving import save_record, saved_reply
 from handlers.study.overlap import ask_which
 from handlers.core.events import Reply
 from handlers.core.i18n import t
@@ -54,7 +57,7 @@ async def finish(ctx: Context, data: dict[str, Any]) -> list[Reply]:
         asked = await ask_which(ctx, values)
         if asked is not None:
             return asked
-    record, created = await save_record(ctx, "study", data, values)
+    record, created = await save_record(ctx, STUDY_RECORD, data, values)
     return saved_reply(record, created, "study.saved")
 
 
@@ -73,3 +76,16 @@ STUDY = Dialog(
     ),
     finish=finish,
 )
+
+
+def line(record: StudyRecord) -> str:
+    return t("mine.study", date=full_date(record.study_date), form=record.form,
+             hours=show_minutes(record.minutes), content=record.content)
+
+
+def locked(record: StudyRecord) -> str | None:
+    """A meeting's credit follows its meeting (disputed through /meeting)."""
+    return "meeting.credit_locked" if record.meeting_id is not None else None
+
+
+STUDY_RECORD = RecordKind(StudyRecord, STUDY, load, line, locked)

@@ -10,4 +10,5 @@ FEATURE = Feature(
     rank=10,
     commands=(Command("study", dialog.begin, PERSONAL, help="help.study", deep_link=True),),
     dialogs=(dialog.STUDY, STUDY_OVERLAP),
+    records=(dialog.STUDY_RECORD,),
 )

@@ -48,8 +48,8 @@ async def chosen(ctx: Context, data: dict[str, Any]) -> list[Reply]:
     records = RecordRepository(ctx.session)
     values = {**data["values"], "study_date": date.fromisoformat(data["values"]["study_date"]),
               "meeting_id": credit.meeting_id, "minutes": credit.minutes}
-    await records.delete(credit, "study", ctx.member)
-    await records.create("study", ctx.member, values)
+    await records.delete(credit, ctx.member)
+    await records.create(StudyRecord, ctx.member, values)
     return [Reply(t("study.overlap_kept_mine"))]
 
 

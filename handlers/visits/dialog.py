@@ -9,7 +9,9 @@ from handlers.core.context import Context
 from handlers.dialogs import engine
 from handlers.dialogs.engine import RECORD_ID, Choice, Dialog, Step
 from handlers.dialogs.fields import count_step, past_date_step, pick_step, text_step
-from handlers.dialogs.saving import save_record, saved_reply
+from handlers.core.formats import full_date
+from handlers.records.kinds import RecordKind
+from handlers.records.saving import save_record, saved_reply
 from handlers.core.events import Reply
 from handlers.problems.report import PROBLEM, VISIT_ID
 from handlers.core.i18n import t
@@ -32,7 +34,7 @@ async def finish(ctx: Context, data: dict[str, Any]) -> list[Reply]:
     values = {"kind": data["kind"], "visit_date": date.fromisoformat(data["date"]),
               "place": data["place"], "whom": data["whom"], "heard": data["heard"],
               "solved_count": data["solved"], "topic": data.get("topic")}
-    record, created = await save_record(ctx, "visit", data, values)
+    record, created = await save_record(ctx, VISIT_RECORD, data, values)
     replies = saved_reply(record, created, "visit.saved")
     if record is None or not created:
         return replies
@@ -68,3 +70,11 @@ VISIT_PROBLEM = Dialog(
     finish=offer_problem,
     confirm=False,
 )
+
+
+def line(record: Visit) -> str:
+    return t("mine.visit", date=full_date(record.visit_date), kind=record.kind,
+             place=record.place)
+
+
+VISIT_RECORD = RecordKind(Visit, VISIT, load, line)

@@ -9,4 +9,5 @@ FEATURE = Feature(
     rank=20,
     commands=(Command("visit", dialog.begin, PERSONAL, help="help.visit", deep_link=True),),
     dialogs=(dialog.VISIT, dialog.VISIT_PROBLEM),
+    records=(dialog.VISIT_RECORD,),
 )

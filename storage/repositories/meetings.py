@@ -55,7 +55,7 @@ class MeetingRepository:
         self.session.add_all(MeetingAttendance(meeting_id=meeting.id, member_id=m, present=True,
                                                guest=False) for m in members)
         await self.session.flush()
-        add_audit(self.session, actor, "create", "meeting", meeting.id, None, snapshot(meeting))
+        add_audit(self.session, actor, "create", Meeting.entity, meeting.id, None, snapshot(meeting))
         return meeting
 
     async def get(self, meeting_id: int) -> Meeting | None:
@@ -68,10 +68,10 @@ class MeetingRepository:
             setattr(meeting, key, value)
         await self.session.flush()
         if (after := snapshot(meeting)) != before:
-            add_audit(self.session, actor, "update", "meeting", meeting.id, before, after)
+            add_audit(self.session, actor, "update", Meeting.entity, meeting.id, before, after)
 
     async def delete(self, meeting: Meeting, actor: Member) -> None:
-        add_audit(self.session, actor, "delete", "meeting", meeting.id, snapshot(meeting), None)
+        add_audit(self.session, actor, "delete", Meeting.entity, meeting.id, snapshot(meeting), None)
         meeting.deleted_at = utcnow()
         await self.session.flush()
 
@@ -108,7 +108,7 @@ class MeetingRepository:
             return
         before = {"member_id": member_id, "present": seat.present, "reason": seat.absence_reason}
         seat.present, seat.absence_reason = present, None if present else reason
-        add_audit(self.session, actor, "attendance", "meeting", meeting.id, before,
+        add_audit(self.session, actor, "attendance", Meeting.entity, meeting.id, before,
                     {"member_id": member_id, "present": present, "reason": seat.absence_reason})
         await self.session.flush()
 
@@ -117,7 +117,7 @@ class MeetingRepository:
             return False
         self.session.add(MeetingAttendance(meeting_id=meeting.id, member_id=member_id,
                                            present=True, guest=True))
-        add_audit(self.session, actor, "guest", "meeting", meeting.id, None,
+        add_audit(self.session, actor, "guest", Meeting.entity, meeting.id, None,
                   {"member_id": member_id})
         await self.session.flush()
         return True
@@ -126,7 +126,7 @@ class MeetingRepository:
         await self.session.execute(delete(MeetingAttendance).where(
             MeetingAttendance.meeting_id == meeting.id, MeetingAttendance.member_id == member_id,
             MeetingAttendance.guest))
-        add_audit(self.session, actor, "guest_removed", "meeting", meeting.id,
+        add_audit(self.session, actor, "guest_removed", Meeting.entity, meeting.id,
                   {"member_id": member_id}, None)
         await self.session.flush()
 
@@ -148,7 +148,7 @@ class MeetingRepository:
         for credit in await self.session.scalars(select(StudyRecord).where(
                 StudyRecord.meeting_id == meeting.id, StudyRecord.deleted_at.is_(None))):
             if present.pop(credit.member_id, None) is None:
-                add_audit(self.session, actor, "delete", "study", credit.id, snapshot(credit), None)
+                add_audit(self.session, actor, "delete", StudyRecord.entity, credit.id, snapshot(credit), None)
                 credit.deleted_at = utcnow()
                 done.removed.append(credit.member_id)
             elif self._apply(credit, want, actor):
@@ -163,7 +163,7 @@ class MeetingRepository:
                                  content=(meeting.topic or meeting.kind)[:200], **want)
             self.session.add(credit)
             await self.session.flush()
-            add_audit(self.session, actor, "create", "study", credit.id, None, snapshot(credit))
+            add_audit(self.session, actor, "create", StudyRecord.entity, credit.id, None, snapshot(credit))
             done.created.append(member_id)
         await self.session.flush()
         return done
@@ -176,7 +176,7 @@ class MeetingRepository:
                               for k, v in values.items()}}
         if after == before:
             return False
-        add_audit(self.session, actor, "update", "study", record.id, before, after)
+        add_audit(self.session, actor, "update", StudyRecord.entity, record.id, before, after)
         return True
 
     async def hand_logged(self, member_id: int, day: date, form: str) -> StudyRecord | None:

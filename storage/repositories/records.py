@@ -6,7 +6,8 @@ Nothing is deleted in place: deletion sets ``deleted_at``; the audit log keeps e
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, Literal
+from collections.abc import Iterable
+from typing import Any
 
 from sqlalchemy import inspect, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -24,16 +25,13 @@ from storage.models import (
 )
 from storage.types import utcnow
 
-RecordKind = Literal["study", "visit", "problem", "commitment"]
 Record = StudyRecord | Visit | Problem | Commitment
-MODELS: dict[str, type[Record]] = {
-    "study": StudyRecord, "visit": Visit, "problem": Problem, "commitment": Commitment,
-}
 _SKIP = {"created_at", "updated_at"}
 
 
-def owner_column(model: type[Record]) -> Any:
-    return model.reporter_id if model is Problem else model.member_id
+def _owner(model: type[Record]) -> Any:
+    """The column naming whose record it is (``model.owner``)."""
+    return getattr(model, model.owner)
 
 
 def snapshot(obj: object) -> dict[str, Any]:
@@ -63,54 +61,51 @@ class RecordRepository:
                before: dict[str, Any] | None, after: dict[str, Any] | None) -> None:
         add_audit(self.session, actor, action, entity, entity_id, before, after)
 
-    async def create(self, kind: str, member: Member, values: dict[str, Any]) -> Record:
-        model = MODELS[kind]
-        owner = {"reporter_id" if model is Problem else "member_id": member.id}
-        record = model(org_id=member.org_id, **owner, **values)
+    async def create(self, model: type[Record], member: Member, values: dict[str, Any]) -> Record:
+        record = model(org_id=member.org_id, **{model.owner: member.id}, **values)
         self.session.add(record)
         await self.session.flush()
         if isinstance(record, Problem):
             self.session.add(ProblemEvent(problem_id=record.id, actor_id=member.id, action="report",
                                           to_status=ProblemStatus.pending))
-        self._audit(member, "create", kind, record.id, None, snapshot(record))
+        self._audit(member, "create", model.entity, record.id, None, snapshot(record))
         return record
 
-    async def get_owned(self, kind: str, record_id: int, member: Member) -> Record | None:
-        model = MODELS[kind]
+    async def get_owned(self, model: type[Record], record_id: int, member: Member) -> Record | None:
         return await self.session.scalar(
-            select(model).where(model.id == record_id, owner_column(model) == member.id,
+            select(model).where(model.id == record_id, _owner(model) == member.id,
                                 model.deleted_at.is_(None))
         )
 
-    async def update(self, record: Record, kind: str, values: dict[str, Any], actor: Member) -> None:
+    async def update(self, record: Record, values: dict[str, Any], actor: Member) -> None:
         before = snapshot(record)
         for key, value in values.items():
             setattr(record, key, value)
         await self.session.flush()
         after = snapshot(record)
         if after != before:
-            self._audit(actor, "update", kind, record.id, before, after)
+            self._audit(actor, "update", record.entity, record.id, before, after)
             if isinstance(record, Problem):
                 self.session.add(ProblemEvent(problem_id=record.id, actor_id=actor.id,
                                               action="edit", from_status=record.status,
                                               to_status=record.status))
 
-    async def delete(self, record: Record, kind: str, actor: Member) -> None:
+    async def delete(self, record: Record, actor: Member) -> None:
         before = snapshot(record)
         record.deleted_at = utcnow()
-        self._audit(actor, "delete", kind, record.id, before, None)
+        self._audit(actor, "delete", record.entity, record.id, before, None)
         await self.session.flush()
 
-    async def recent(self, member: Member, limit: int = 8) -> list[tuple[str, Record]]:
-        """The member's newest records of every kind, newest first."""
-        found: list[tuple[str, Record]] = []
-        for kind, model in MODELS.items():
-            rows = await self.session.scalars(
-                select(model).where(owner_column(model) == member.id, model.deleted_at.is_(None))
+    async def recent(self, member: Member, models: Iterable[type[Record]],
+                     limit: int = 8) -> list[Record]:
+        """The member's newest records of these kinds, newest first."""
+        found: list[Record] = []
+        for model in models:
+            found.extend(await self.session.scalars(
+                select(model).where(_owner(model) == member.id, model.deleted_at.is_(None))
                 .order_by(model.created_at.desc(), model.id.desc()).limit(limit)
-            )
-            found.extend((kind, row) for row in rows)
-        found.sort(key=lambda pair: pair[1].created_at, reverse=True)
+            ))
+        found.sort(key=lambda record: record.created_at, reverse=True)
         return found[:limit]
 
     async def active_commitment(self, member: Member) -> Commitment | None:
@@ -128,5 +123,5 @@ class RecordRepository:
         before = snapshot(commitment)
         commitment.kept = commitment.kept or kept
         await self.session.flush()
-        self._audit(member, "report", "commitment", commitment.id, before, snapshot(commitment))
+        self._audit(member, "report", Commitment.entity, commitment.id, before, snapshot(commitment))
         return report

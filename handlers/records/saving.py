@@ -8,10 +8,11 @@ from handlers.core.context import Context
 from handlers.dialogs.engine import RECORD_ID
 from handlers.core.events import Reply
 from handlers.core.i18n import t
+from handlers.records.kinds import RecordKind
 from storage.repositories.records import Record, RecordRepository
 
 
-async def save_record(ctx: Context, kind: str, data: dict[str, Any],
+async def save_record(ctx: Context, kind: RecordKind, data: dict[str, Any],
                       values: dict[str, Any]) -> tuple[Record | None, bool]:
     """Insert, or update the record named by ``data[RECORD_ID]``.
 
@@ -22,11 +23,11 @@ async def save_record(ctx: Context, kind: str, data: dict[str, Any],
     repo = RecordRepository(ctx.session)
     record_id = data.get(RECORD_ID)
     if record_id is None:
-        return await repo.create(kind, ctx.member, values), True
-    record = await repo.get_owned(kind, int(record_id), ctx.member)
+        return await repo.create(kind.model, ctx.member, values), True
+    record = await repo.get_owned(kind.model, int(record_id), ctx.member)
     if record is None:
         return None, False
-    await repo.update(record, kind, values, ctx.member)
+    await repo.update(record, values, ctx.member)
     return record, False
 
 
