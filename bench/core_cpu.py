@@ -23,8 +23,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bot.runtime.app import build_app  # noqa: E402
 from bot.config import Settings  # noqa: E402
+from bot.runtime.app import build_app  # noqa: E402
 from handlers.core.events import Incoming, Outcome  # noqa: E402
 from storage.db import session_factory  # noqa: E402
 from storage.migrate import upgrade  # noqa: E402

@@ -34,7 +34,13 @@ from bot.runtime.delivery import TELEGRAM_LIMITS, Deliverer  # noqa: E402
 from handlers.schedule.planner import PlanConfig, plan  # noqa: E402
 from storage.db import create_engine, session_factory  # noqa: E402
 from storage.migrate import upgrade  # noqa: E402
-from storage.models import GroupChat, OrgKind, OutboxMessage, OutboxStatus, ShuxueSchedule  # noqa: E402
+from storage.models import (  # noqa: E402
+    GroupChat,
+    OrgKind,
+    OutboxMessage,
+    OutboxStatus,
+    ShuxueSchedule,
+)
 from storage.repositories.members import MemberRepository  # noqa: E402
 from storage.repositories.orgs import OrgRepository  # noqa: E402
 from tests.botapi import FakeBotApi  # noqa: E402

@@ -46,13 +46,13 @@ sys.path.insert(0, str(ROOT))
 import asyncpg  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
-from bot.runtime.app import build_app  # noqa: E402
 from bot.config import Settings  # noqa: E402
+from bot.runtime.app import build_app  # noqa: E402
 from handlers.core.events import Incoming  # noqa: E402
-from storage.vocabulary import PROBLEM_KINDS, PROBLEM_SOURCES, STUDY_FORMS, VISIT_KINDS  # noqa: E402
 from storage.db import create_engine  # noqa: E402
 from storage.migrate import upgrade  # noqa: E402
 from storage.tallies import recount_all  # noqa: E402
+from storage.vocabulary import PROBLEM_KINDS, PROBLEM_SOURCES, STUDY_FORMS, VISIT_KINDS  # noqa: E402
 
 DEFAULT_PG = os.environ.get("BRANCHBOT_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
 UTC = timezone.utc
@@ -251,10 +251,10 @@ def export_peak(url: str, out: Path) -> tuple[float, float]:
 
 
 async def docx_seconds(url: str) -> float:
-    from handlers.reports.figures import Scope
     from handlers.reports.files import Request, produce
     from handlers.reports.periods import campaign
     from storage.db import session_factory
+    from storage.queries.scope import Scope
 
     settings = Settings(_env_file=None, database_url=url)  # type: ignore[call-arg]
     engine = create_engine(url)

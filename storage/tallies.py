@@ -8,7 +8,8 @@ They are derived data and never edited by hand: every transaction that adds, cha
 study record or a visit recounts, as it commits, each (branch, day) it touched, from the records
 themselves (``TalliedSession``). ``recount_all`` rebuilds everything from the records: after the
 upgrade that creates the tables, after a bulk load, or from ``branchbot db recount``. A change to
-what a day counts (``GROUP_FORMS``, ``day_rows``) must come with a migration that recounts.
+what a day counts (``storage.vocabulary.GROUP_FORMS``, ``day_rows``) must come with a migration
+that recounts.
 
 What the columns count is defined once, in ``day_rows``; the reports (``handlers.reports.figures``)
 add up the same columns, from this table for branches or from ``day_rows`` for one member.
@@ -42,13 +43,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from storage.models import DailyTally, DailyTopic, StudyRecord, Visit
-
-# 集中学习: the forms where the branch studies together, so that one (branch, form, day) is one
-# session however many members log it. 读书班 days are counted apart as well.
-GROUP_FORMS: tuple[str, ...] = (
-    "集中学习", "中心组学习", "联组学习", "读书班", "三会一课", "主题党日", "专题党课", "专家辅导",
-)
-READING_CLASS = "读书班"
+from storage.vocabulary import GROUP_FORMS, READING_CLASS
 
 TALLY_COLUMNS = ("study_minutes", "study_records", "group_sessions", "group_attendances",
                  "reading_days", "reading_attendances", "visits", "solved")

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from telegram.ext import Application
 
-from bot.runtime.app import App, build_app
 from bot.config import Settings
+from bot.runtime.app import App, build_app
 from storage.db import session_factory
-from storage.models import Member, OrgKind, Organization, Role
+from storage.models import Member, Organization, OrgKind, Role
 from storage.repositories.members import MemberRepository
 from storage.repositories.orgs import OrgRepository
 from tests.botapi import FakeBotApi

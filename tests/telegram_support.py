@@ -8,8 +8,8 @@ from sqlalchemy import func, select
 from telegram.ext import Application
 
 from bot.adapters.telegram.run import build_application
-from bot.runtime.app import build_app
 from bot.config import Settings
+from bot.runtime.app import build_app
 from handlers.core.i18n import t
 from storage.db import session_factory
 from tests.botapi import Call, FakeBotApi

@@ -9,7 +9,13 @@ from collections.abc import AsyncIterator, Callable
 import aiohttp
 import pytest
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
-from telegram.error import BadRequest, Conflict, EndPointNotFound, InvalidToken, RetryAfter
+from telegram.error import (
+    BadRequest,
+    Conflict,
+    EndPointNotFound,
+    InvalidToken,
+    RetryAfter,
+)
 from telegram.ext import (
     Application,
     ApplicationBuilder,

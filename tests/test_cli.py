@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook
 
+from bot.runtime.app import App
 from handlers.membership.roster import RosterError, import_roster
 from storage.db import session_factory
 from storage.models import Member, Role
 from tests.conftest import Branch
-from bot.runtime.app import App
 
 BRANCHBOT = [sys.executable, "-m", "bot.cli"]
 

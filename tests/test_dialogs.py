@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import timedelta, timezone, datetime
+from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import func, select, update
 
 from bot.runtime.app import App

@@ -19,10 +19,22 @@ from telegram.ext import Application
 from bot.runtime.app import build_app
 from handlers.core.i18n import t
 from storage.db import session_factory
-from storage.models import OutboxMessage, Problem, ProblemEvent, ProblemEvidence, ProblemStatus
+from storage.models import (
+    OutboxMessage,
+    Problem,
+    ProblemEvent,
+    ProblemEvidence,
+    ProblemStatus,
+)
 from tests.botapi import FakeBotApi
 from tests.conftest import Branch, make_settings
-from tests.telegram_support import USER, join, report_problem_on_a_visit, scalar_count, texts
+from tests.telegram_support import (
+    USER,
+    join,
+    report_problem_on_a_visit,
+    scalar_count,
+    texts,
+)
 
 SECRETARY = 7
 TZ = ZoneInfo("Asia/Shanghai")

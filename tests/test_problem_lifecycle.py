@@ -17,9 +17,9 @@ from bot.runtime.app import App, build_app
 from handlers.core.context import Context
 from handlers.core.events import FileRef, Incoming
 from handlers.core.i18n import t
-from handlers.problems.lifecycle import ACTION_TEXT, STATUS_TEXT, Action, is_overdue
 from handlers.problems import export
 from handlers.problems.actions import DONE_TEXT, perform
+from handlers.problems.lifecycle import ACTION_TEXT, STATUS_TEXT, Action, is_overdue
 from storage.db import session_factory
 from storage.models import (
     Member,
@@ -151,8 +151,7 @@ async def test_every_state_and_action(app: App, branch: Branch) -> None:
 
 
 def test_the_office_kind_is_one_members_can_pick() -> None:
-    from handlers.problems.lifecycle import COORDINATION_KIND
-    from storage.vocabulary import PROBLEM_KINDS
+    from storage.vocabulary import COORDINATION_KIND, PROBLEM_KINDS
 
     assert COORDINATION_KIND in PROBLEM_KINDS
 

@@ -18,11 +18,9 @@ from sqlalchemy import and_, distinct, exists, func, or_, select
 from bot.runtime.app import App
 from handlers.core.i18n import t
 from handlers.reports import charts, stage_summary
-from handlers.reports.figures import Scope, totals
 from handlers.reports.periods import Period
 from handlers.reports.summary import rollup, summary
 from storage.db import session_factory
-from storage.tallies import GROUP_FORMS
 from storage.models import (
     Commitment,
     Member,
@@ -33,10 +31,22 @@ from storage.models import (
     StudyRecord,
     Visit,
 )
+from storage.queries.figures import totals
+from storage.queries.scope import Scope
 from storage.repositories.members import MemberRepository
+from storage.vocabulary import GROUP_FORMS
 from tests.chat_driver import CoreChat
 from tests.conftest import Branch
-from tests.report_fixture import END, EXPECTED, PERIOD_ARGS, START, TZ, People, at, build
+from tests.report_fixture import (
+    END,
+    EXPECTED,
+    PERIOD_ARGS,
+    START,
+    TZ,
+    People,
+    at,
+    build,
+)
 
 PERIOD = Period(START, END, "range")
 

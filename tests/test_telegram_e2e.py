@@ -24,7 +24,6 @@ from tests.conftest import Branch, make_settings
 from tests.telegram_support import USER, join, scalar_count, texts
 
 
-
 async def test_join_and_study_over_telegram(polling: Application, api: FakeBotApi, branch: Branch,
                                             db_url: str) -> None:
     await join(api, branch.org.invite_code)

@@ -11,8 +11,8 @@ import sys
 from pathlib import Path
 
 from handlers.core.i18n import t
-from tests.test_cli import cli, query
 from tests.conftest import Branch
+from tests.test_cli import cli, query
 from tests.test_telegram_e2e import free_port, wait_listening
 from tests.wecom_support import USER, join, texts
 from tests.wecomapi import AES_KEY, AGENT_ID, CORP_ID, TOKEN, FakeWeCom

@@ -9,9 +9,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from bot.adapters.wecom.bot import WeComBot, robot_chat_id, set_robot
-from bot.adapters.wecom.sender import WECOM_LIMITS, WeComSender
+from bot.adapters.wecom import PLATFORM
 from bot.adapters.wecom.api import WeComApi, WeComError
+from bot.adapters.wecom.bot import WeComBot, robot_chat_id
+from bot.adapters.wecom.sender import WECOM_LIMITS, WeComSender
 from bot.runtime.app import build_app
 from bot.runtime.delivery import PermanentFailure, TemporaryFailure
 from bot.runtime.pushes import Pushes
@@ -19,6 +20,7 @@ from handlers.core.events import Button, Reply
 from handlers.core.i18n import t
 from storage.db import session_factory
 from storage.models import OutboxMessage, OutboxStatus, ShuxueSchedule
+from storage.repositories.orgs import OrgRepository
 from storage.repositories.outbox import OutboxRepository, Planned
 from storage.types import utcnow
 from tests.conftest import Branch
@@ -49,7 +51,9 @@ async def test_the_weekly_prompt_reaches_the_group_robot(fake: FakeWeCom, api: W
         session.add(ShuxueSchedule(org_id=branch.org.id, weekday=local.weekday(),
                                    time=f"{local.hour:02d}:{local.minute:02d}", every_weeks=1,
                                    remind_after_days=6, remind_time="23:59"))
-        await set_robot(session, branch.org.id, fake.robot_url(ROBOT_KEY), branch.secretary.id)
+        await OrgRepository(session).set_group_webhook(
+            branch.org.id, platform=PLATFORM, chat_id=robot_chat_id(branch.org.id),
+            webhook_url=fake.robot_url(ROBOT_KEY), by_member_id=branch.secretary.id)
     pushes = Pushes(bot_app, WeComSender(WeComBot(bot_app.core, api)), WECOM_LIMITS)
     try:
         assert (await pushes.tick()).added == 1
@@ -70,7 +74,9 @@ async def test_members_by_the_app_and_errors_by_their_code(fake: FakeWeCom, api:
     button = [[{"label": t("push.shuxue_button"), "start": "shuxue"}]]
     robot = robot_chat_id(branch.org.id)
     async with session_factory(bot_app.engine)() as session, session.begin():
-        await set_robot(session, branch.org.id, fake.robot_url(ROBOT_KEY), branch.secretary.id)
+        await OrgRepository(session).set_group_webhook(
+            branch.org.id, platform=PLATFORM, chat_id=robot_chat_id(branch.org.id),
+            webhook_url=fake.robot_url(ROBOT_KEY), by_member_id=branch.secretary.id)
         await OutboxRepository(session).enqueue([
             Planned("remind:LiNa", "shuxue_remind", "wecom", "LiNa",
                     {"text": "本期述学还没有填写", "buttons": button}, now),

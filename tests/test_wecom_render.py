@@ -7,7 +7,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.adapters.wecom.render import (
-    Choices, card, fits_card, following, numbered, pieces, robot_texts,
+    Choices,
+    card,
+    fits_card,
+    following,
+    numbered,
+    pieces,
+    robot_texts,
 )
 from handlers.core.events import Answered, Button, Incoming, Reply
 from handlers.core.i18n import t

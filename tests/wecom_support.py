@@ -12,8 +12,8 @@ import uvicorn
 
 from bot.adapters.wecom.bot import WeComBot
 from bot.adapters.wecom.run import build_asgi, wecom_api
-from bot.runtime.app import build_app
 from bot.config import Settings
+from bot.runtime.app import build_app
 from tests.conftest import make_settings
 from tests.wecomapi import AES_KEY, AGENT_ID, CORP_ID, TOKEN, Call, FakeWeCom
 

@@ -7,7 +7,6 @@ import sys
 from pathlib import Path
 
 import click
-from sqlalchemy.engine import make_url
 
 from bot.adapters.console import PLATFORM
 from bot.adapters.console.chat import ConsoleChat
@@ -18,7 +17,7 @@ from bot.runtime.app import App, SchemaOutOfDate, build_app, require_current_sch
 from bot.runtime.delivery import UNLIMITED
 from bot.runtime.pushes import Pushes
 from handlers.core.i18n import t
-from storage.db import session_factory
+from storage.db import session_factory, sqlite_file
 from storage.migrate import upgrade
 from storage.repositories.members import MemberRepository
 from storage.types import utcnow
@@ -51,11 +50,11 @@ async def demo(no_chat: bool, as_name: str | None, reset: bool) -> None:
 
 
 def _remove_sqlite_file(url: str) -> None:
-    parsed = make_url(url)
-    if parsed.get_backend_name() != "sqlite" or not parsed.database:
+    database = sqlite_file(url)
+    if database is None:
         raise CliError(t("cli.reset_sqlite_only"))
     for suffix in ("", "-wal", "-shm"):
-        Path(parsed.database + suffix).unlink(missing_ok=True)
+        Path(database + suffix).unlink(missing_ok=True)
 
 
 @click.command()

@@ -10,12 +10,11 @@ from typing import Any, TypeVar
 
 import click
 from pydantic import ValidationError
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
 from bot.runtime.app import App, SchemaOutOfDate, require_current_schema
 from handlers.core.i18n import t
-from storage.db import session_factory
+from storage.db import Session, session_factory
 
 T = TypeVar("T")
 
@@ -46,7 +45,7 @@ def run_async(func: Callable[..., Awaitable[None]]) -> Callable[..., None]:
     return wrapper
 
 
-async def with_session(app: App, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+async def with_session(app: App, work: Callable[[Session], Awaitable[T]]) -> T:
     """Run ``work`` in one transaction on a schema that is up to date."""
     try:
         await require_current_schema(app.engine)

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import click
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.adapters.wecom.bot import is_webhook_url, set_robot
+from bot.adapters.wecom import PLATFORM
+from bot.adapters.wecom.bot import is_webhook_url, robot_chat_id
 from bot.cli.common import CliError, load_settings, run_async, with_session
 from bot.runtime.app import build_app
 from handlers.core.i18n import t
-from storage.models import Member, OrgKind, Role
+from storage.db import Session
+from storage.models import OrgKind
+from storage.repositories.members import MemberRepository
 from storage.repositories.orgs import OrgRepository
 
 
@@ -28,18 +29,16 @@ async def group_set_webhook(branch: str, url: str) -> None:
     if not is_webhook_url(url):
         raise CliError(t("wecom.bad_webhook"))
 
-    async def work(session: AsyncSession) -> None:
+    async def work(session: Session) -> None:
         org = await OrgRepository(session).by_name(branch.strip())
         if org is None or org.kind is not OrgKind.branch:
             raise CliError(t("cli.no_such_branch", name=branch))
-        active = (Member.active.is_(True),)
-        binder = await session.scalar(select(Member.id).where(
-            Member.org_id == org.id, Member.role == Role.secretary, *active).order_by(Member.id)) \
-            or await session.scalar(select(Member.id).where(
-                Member.role == Role.office, *active).order_by(Member.id))
+        binder = await MemberRepository(session).binder_for(org.id)
         if binder is None:
             raise CliError(t("wecom.no_binder", org=org.name))
-        await set_robot(session, org.id, url, binder)
+        await OrgRepository(session).set_group_webhook(
+            org.id, platform=PLATFORM, chat_id=robot_chat_id(org.id), webhook_url=url,
+            by_member_id=binder)
 
     await with_session(build_app(load_settings()), work)
     click.echo(t("wecom.webhook_set", org=branch.strip()))

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import click
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.cli.common import CliError, load_settings, run_async, with_session
 from bot.config import Settings
 from bot.runtime.app import build_app
 from handlers.core.i18n import t
+from storage.db import Session
 from storage.models import OrgKind
 from storage.repositories.orgs import OrgRepository
 
@@ -29,7 +29,7 @@ async def org_add_branch(name: str, parent: str | None) -> None:
     if not name or len(name) > 100:
         raise CliError(t("cli.bad_org_name"))
 
-    async def work(session: AsyncSession) -> tuple[str, str | None]:
+    async def work(session: Session) -> tuple[str, str | None]:
         orgs = OrgRepository(session)
         if await orgs.by_name(name) is not None:
             raise CliError(t("cli.org_exists", name=name))

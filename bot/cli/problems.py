@@ -5,12 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.cli.common import CliError, load_settings, run_async, with_session
 from bot.runtime.app import build_app
 from handlers.core.i18n import t
 from handlers.problems.export import export
+from storage.db import Session
 from storage.repositories.orgs import OrgRepository
 from storage.repositories.problems import ProblemRepository
 from storage.types import utcnow
@@ -30,7 +30,7 @@ async def problems_export(out: Path, branch: str | None) -> None:
     """导出问题清单（每个问题一行：措施、责任人、时限、进展、状态、销号日期）。"""
     settings = load_settings()
 
-    async def work(session: AsyncSession) -> tuple[bytes, int]:
+    async def work(session: Session) -> tuple[bytes, int]:
         org_id = None
         if branch is not None:
             found = await OrgRepository(session).by_name(branch.strip())

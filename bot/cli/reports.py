@@ -8,22 +8,20 @@ from pathlib import Path
 from typing import Any
 
 import click
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.cli.common import CliError, load_settings, run_async, with_session
 from bot.runtime.app import build_app, require_current_schema
 from handlers.core.i18n import t
 from handlers.core.parsing import InvalidInput
-from handlers.reports import figures
-from handlers.reports.figures import Scope
 from handlers.reports.files import FORMATS, Request, produce
 from handlers.reports.periods import Period, campaign, parse_period
 from handlers.reports.summary import rollup
 from handlers.reports.summary import summary as branch_summary
 from handlers.reports.text import branch_text, pages, rollup_text
-from storage.db import session_factory
-from storage.models import OrgKind, Organization
+from storage.db import Session, session_factory
+from storage.queries import figures
+from storage.queries.scope import Scope
+from storage.repositories.orgs import OrgRepository
 from storage.types import utcnow
 
 
@@ -42,13 +40,12 @@ def _report_period(today: date, first: date | None, start: str | None, end: str 
         raise CliError(str(error)) from error
 
 
-async def _report_target(session: AsyncSession, branch: str | None) -> tuple[Scope, str, bool]:
+async def _report_target(session: Session, branch: str | None) -> tuple[Scope, str, bool]:
     """(scope, title, side by side) for one named branch, or for every branch."""
     if branch is None:
-        bureau = await session.scalar(select(Organization.name).where(Organization.kind == OrgKind.bureau)
-                                      .order_by(Organization.id).limit(1))
+        bureau = await OrgRepository(session).first_bureau_name()
         return Scope(None), bureau or t("cli.report_all_title"), True
-    for org_id, name in await figures.branches(session):
+    for org_id, name in await OrgRepository(session).branches():
         if name == branch:
             return Scope((org_id,)), name, False
     raise CliError(t("cli.report_no_branch", name=branch))
@@ -75,7 +72,7 @@ async def summary(branch: str | None, start: str | None, end: str | None, word: 
     """汇总：各支部对照（进度慢的在前），或 --branch 一个支部的逐人情况。"""
     settings = load_settings()
 
-    async def work(session: AsyncSession) -> str:
+    async def work(session: Session) -> str:
         today = utcnow().astimezone(settings.tz).date()
         period = _report_period(today, await figures.first_day(session), start, end, word, "this_month")
         scope, title, everyone = await _report_target(session, branch)

@@ -5,14 +5,18 @@ from __future__ import annotations
 import random
 from datetime import date, timedelta
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from storage.vocabulary import DEFAULT_BOOKS, PROBLEM_KINDS, PROBLEM_SOURCES, STUDY_FORMS, VISIT_KINDS
-from storage.models import Commitment, OrgKind, Organization, Problem, Role, StudyRecord, Visit
+from storage.db import Session
+from storage.models import Commitment, OrgKind, Problem, Role, StudyRecord, Visit
 from storage.repositories.members import MemberRepository
 from storage.repositories.orgs import OrgRepository
 from storage.repositories.records import RecordRepository
+from storage.vocabulary import (
+    DEFAULT_BOOKS,
+    PROBLEM_KINDS,
+    PROBLEM_SOURCES,
+    STUDY_FORMS,
+    VISIT_KINDS,
+)
 
 BUREAU = "示例局党委"
 BRANCHES: dict[str, list[tuple[str, Role]]] = {
@@ -28,10 +32,10 @@ DEMO_MEMBER = "李娜"
 PLACES = ("幸福社区", "东湖村", "城南街道", "XX科技公司", "滨江社区", "红星村")
 CONTENTS = ("二十大报告第三部分", "关于调查研究的论述", "党章第二章", "主题教育应知应会")
 
-async def has_demo(session: AsyncSession) -> bool:
+async def has_demo(session: Session) -> bool:
     return await OrgRepository(session).by_name(BUREAU) is not None
 
-async def create_demo(session: AsyncSession, today: date, seed: int = 2023) -> None:
+async def create_demo(session: Session, today: date, seed: int = 2023) -> None:
     """Create the sample bureau with 30 days of records ending ``today`` (repeatable by ``seed``)."""
     rng = random.Random(seed)
     orgs, members_repo, records = OrgRepository(session), MemberRepository(session), RecordRepository(session)
@@ -63,7 +67,5 @@ async def create_demo(session: AsyncSession, today: date, seed: int = 2023) -> N
             if rng.random() < 0.5:
                 await records.create(Commitment, member, {"content": "每月走访结对社区两次，帮助解决一件实事"})
 
-async def branch_invites(session: AsyncSession) -> list[tuple[str, str]]:
-    rows = await session.execute(select(Organization.name, Organization.invite_code)
-                                 .where(Organization.kind == OrgKind.branch).order_by(Organization.id))
-    return [(name, code or "") for name, code in rows.tuples()]
+async def branch_invites(session: Session) -> list[tuple[str, str]]:
+    return await OrgRepository(session).branch_invites()

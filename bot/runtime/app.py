@@ -40,6 +40,16 @@ def build_app(settings: Settings) -> App:
     return App(settings, engine, Core(session_factory(engine), config))
 
 
+async def check_schema(url: str) -> None:
+    """``require_current_schema`` on the database at ``url``, on an engine of its own (before a
+    platform's library starts its own event loop)."""
+    engine = create_engine(url)
+    try:
+        await require_current_schema(engine)
+    finally:
+        await engine.dispose()
+
+
 async def require_current_schema(engine: AsyncEngine) -> None:
     if not await is_up_to_date(engine):
         raise SchemaOutOfDate("数据库结构不是最新版本，请先运行：branchbot db upgrade")

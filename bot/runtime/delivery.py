@@ -14,9 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
-from handlers.core.events import Button, Reply
+from handlers.core.events import Reply, from_payload
+from storage.db import Sessions
 from storage.models import OutboxMessage
 from storage.repositories.outbox import OutboxRepository
 from storage.types import utcnow
@@ -93,14 +92,8 @@ LEASE = timedelta(seconds=60)  # how long a message taken for sending stays take
 UNLIMITED = Limits(per_second=10_000, per_chat_second=10_000, per_group_minute=10_000, margin=0)
 
 
-def to_reply(message: OutboxMessage) -> Reply:
-    rows = tuple(tuple(Button(b["label"], data=b.get("data"), start=b.get("start")) for b in row)
-                 for row in message.payload.get("buttons", []))
-    return Reply(message.payload["text"], buttons=rows)
-
-
 class Deliverer:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], sender: Sender, *,
+    def __init__(self, sessions: Sessions, sender: Sender, *,
                  limits: Limits = TELEGRAM_LIMITS, max_attempts: int = 8,
                  now: Callable[[], datetime] = utcnow,
                  monotonic: Callable[[], float] | None = None) -> None:
@@ -163,7 +156,7 @@ class Deliverer:
                 return True  # another deliverer has it
         try:
             try:
-                await self.sender.send(message.chat_id, to_reply(message))
+                await self.sender.send(message.chat_id, from_payload(message.payload))
             finally:
                 # Counted when the call is over: the platform saw it arrive no later than that,
                 # so however the network's delays vary, its window never sees one too many.

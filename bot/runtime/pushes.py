@@ -10,13 +10,11 @@ from datetime import timedelta
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 
-from sqlalchemy import delete
-
 from bot.runtime.app import App
 from bot.runtime.delivery import TELEGRAM_LIMITS, Deliverer, Limits, Sender
 from handlers.schedule.planner import PlanConfig, PlanResult, plan
 from handlers.schedule.times import parse_hhmm
-from storage.models import HandledEvent
+from storage.repositories.events import HandledEventRepository
 from storage.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -51,8 +49,7 @@ class Pushes:
     async def housekeeping(self) -> None:
         """Forget handled update ids after a week (a redelivery comes within minutes)."""
         async with self.app.core.sessions() as session, session.begin():
-            await session.execute(delete(HandledEvent).where(
-                HandledEvent.at < utcnow() - HANDLED_EVENTS_KEPT))
+            await HandledEventRepository(session).forget_before(utcnow() - HANDLED_EVENTS_KEPT)
 
     async def start(self) -> None:
         self.app.core.on_enqueue = self.deliverer.wake

@@ -31,13 +31,16 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
-from sqlalchemy import delete, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.core.i18n import t
-from handlers.schedule.planner import DEFAULT_MILESTONE_DAYS, ROLE_NAMES
+from handlers.schedule.planner import DEFAULT_MILESTONE_DAYS
 from handlers.schedule.times import WEEKDAYS
-from storage.models import Holiday, Milestone, OrgKind, Organization, ShuxueSchedule
+from storage.db import Session
+from storage.models import Holiday, Milestone
+from storage.repositories.calendar import CalendarRepository
+from storage.repositories.orgs import OrgRepository
+from storage.repositories.shuxue import ShuxueRepository
+from storage.vocabulary import ROLE_NAMES
 
 
 class CalendarError(ValueError):
@@ -131,7 +134,7 @@ def parse_calendar(text: str) -> CalendarFile:
         raise CalendarError(problems) from error
 
 
-async def load_calendar(session: AsyncSession, path: Path) -> tuple[int, int, int]:
+async def load_calendar(session: Session, path: Path) -> tuple[int, int, int]:
     """Replace milestones and holidays with the file's, and set the named branches' rhythms.
 
     Returns (milestones, holiday days, schedules). Raises CalendarError, writing nothing."""
@@ -141,8 +144,7 @@ async def load_calendar(session: AsyncSession, path: Path) -> tuple[int, int, in
         raise CalendarError([t("calendar.unreadable", error=type(error).__name__)]) from error
     calendar = parse_calendar(text)
     headers = _table_lines(text)
-    branches = {org.name: org for org in await session.scalars(
-        select(Organization).where(Organization.kind == OrgKind.branch))}
+    branches = {name: org_id for org_id, name in await OrgRepository(session).branches()}
     problems = []
     keys: set[str] = set()
     for i, entry in enumerate(calendar.milestone):
@@ -161,39 +163,32 @@ async def load_calendar(session: AsyncSession, path: Path) -> tuple[int, int, in
     if problems:
         raise CalendarError(problems)
 
-    await session.execute(delete(Milestone))
-    await session.execute(delete(Holiday))
-    for m in calendar.milestone:
-        session.add(Milestone(key=m.key, name=m.name, due=m.date, branches=m.branches, roles=m.roles,
-                              remind_days=m.remind_days))
     days: dict[date, str] = {}
     for h in calendar.holiday:
         day = h.date
         while day <= (h.until or h.date):
             days[day] = h.name
             day += timedelta(days=1)
-    for day, name in sorted(days.items()):
-        session.add(Holiday(day=day, name=name))
+    await CalendarRepository(session).replace(
+        [Milestone(key=m.key, name=m.name, due=m.date, branches=m.branches, roles=m.roles,
+                   remind_days=m.remind_days) for m in calendar.milestone],
+        [Holiday(day=day, name=name) for day, name in sorted(days.items())])
     for s in calendar.schedule:
-        org = branches[s.branch]
-        row = await session.scalar(select(ShuxueSchedule).where(ShuxueSchedule.org_id == org.id))
-        if row is None:
-            row = ShuxueSchedule(org_id=org.id)
-            session.add(row)
-        row.weekday, row.time, row.every_weeks, row.enabled = (
-            WEEKDAYS.index(s.weekday), s.time, s.every_weeks, True)
-    await session.flush()
+        await ShuxueRepository(session).set_schedule(
+            branches[s.branch], weekday=WEEKDAYS.index(s.weekday), time=s.time,
+            every_weeks=s.every_weeks, enabled=True)
     return len(calendar.milestone), len(days), len(calendar.schedule)
 
 
-async def calendar_lines(session: AsyncSession) -> list[str]:
+async def calendar_lines(session: Session) -> list[str]:
     lines = []
-    for m in await session.scalars(select(Milestone).order_by(Milestone.due, Milestone.id)):
+    calendar = CalendarRepository(session)
+    for m in await calendar.milestones():
         scope = "、".join(m.branches) or t("calendar.all_branches")
         roles = "、".join(m.roles) or t("calendar.everyone")
         days = "、".join(str(d) for d in m.remind_days)
         lines.append(t("calendar.milestone_line", due=m.due.isoformat(), name=m.name, scope=scope,
                        roles=roles, days=days))
-    for h in await session.scalars(select(Holiday).order_by(Holiday.day)):
+    for h in await calendar.holidays():
         lines.append(t("calendar.holiday_line", day=h.day.isoformat(), name=h.name))
     return lines

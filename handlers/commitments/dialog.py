@@ -5,14 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from handlers.core.context import Context
+from handlers.core.events import Reply
+from handlers.core.formats import short
+from handlers.core.i18n import t
 from handlers.dialogs import engine
 from handlers.dialogs.engine import RECORD_ID, Choice, Dialog, Step
 from handlers.dialogs.fields import text_step
-from handlers.core.formats import short
 from handlers.records.kinds import RecordKind
 from handlers.records.saving import save_record, saved_reply
-from handlers.core.events import Reply
-from handlers.core.i18n import t
 from storage.models import Commitment
 from storage.repositories.records import RecordRepository
 

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 from datetime import date, datetime, time, timedelta
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
 from handlers.core.events import Incoming, Reply
+from storage.db import Session, Sessions
 from storage.models import Member
 
 if TYPE_CHECKING:
@@ -29,7 +28,7 @@ class CoreConfig:
 
 @dataclass
 class Context:
-    session: AsyncSession
+    session: Session
     event: Incoming
     member: Member | None
     config: CoreConfig
@@ -37,7 +36,7 @@ class Context:
     registry: Registry  # the application's features: its dialogs, commands, help
     enqueued: bool = False  # something was put in the outbox: wake the deliverer
     # A long job (a report) to run after the replies are sent; see Outcome.followup.
-    followup: Callable[[async_sessionmaker[AsyncSession]], AsyncIterator[Reply]] | None = None
+    followup: Callable[[Sessions], AsyncIterator[Reply]] | None = None
 
     @property
     def today(self) -> date:

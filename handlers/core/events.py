@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,19 @@ class Reply:
     progress: str | None = None  # a long job's newest step, for a client that cannot edit a message
     document: OutDocument | None = None
     chat_id: str | None = None  # None: the chat the event came from
+
+
+def payload(text: str, buttons: tuple[tuple[Button, ...], ...] = ()) -> dict[str, Any]:
+    """A message to send later, as the outbox stores it (JSON)."""
+    return {"text": text, "buttons": [[{"label": b.label, "data": b.data, "start": b.start}
+                                       for b in row] for row in buttons]}
+
+
+def from_payload(stored: dict[str, Any]) -> Reply:
+    """The reply an outbox message stands for (``payload`` read back)."""
+    rows = tuple(tuple(Button(b["label"], data=b.get("data"), start=b.get("start")) for b in row)
+                 for row in stored.get("buttons", []))
+    return Reply(stored["text"], buttons=rows)
 
 
 @dataclass

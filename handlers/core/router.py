@@ -9,10 +9,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from sqlalchemy import insert
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
 from handlers.core import buttons
 from handlers.core.buttons import DialogChoice
 from handlers.core.context import Context, CoreConfig
@@ -20,27 +16,14 @@ from handlers.core.events import Incoming, Outcome, Reply
 from handlers.core.features import Feature, Registry, discover
 from handlers.core.i18n import t
 from handlers.dialogs import engine
-from storage.models import HandledEvent
+from storage.db import Sessions
 from storage.repositories.dialogs import DialogRepository
+from storage.repositories.events import HandledEventRepository
 from storage.repositories.members import MemberRepository
+from storage.repositories.orgs import OrgRepository
 from storage.types import utcnow
 
 log = logging.getLogger(__name__)
-
-_HANDLED = insert(HandledEvent.__table__)  # built once, and plain SQL: it runs for every event
-
-
-async def _first_delivery(session: AsyncSession, event: Incoming) -> bool:
-    """Record the event as handled (committed with its effects); False if it already was."""
-    try:
-        await session.execute(_HANDLED, {"platform": event.platform, "event_id": event.event_id,
-                                         "at": utcnow()})
-    except IntegrityError:
-        await session.rollback()
-        log.info("dropped redelivered %s event %s", event.platform, event.event_id)
-        return False
-    return True
-
 
 def _parse_command(text: str) -> tuple[str, str] | None:
     if not text.startswith("/"):
@@ -53,7 +36,7 @@ def _parse_command(text: str) -> tuple[str, str] | None:
 class Core:
     """Platform-neutral bot logic. Adapters call ``handle`` for every event."""
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], config: CoreConfig,
+    def __init__(self, sessions: Sessions, config: CoreConfig,
                  features: list[Feature] | None = None) -> None:
         self.sessions = sessions
         self.config = config
@@ -63,7 +46,8 @@ class Core:
     async def handle(self, event: Incoming) -> Outcome:
         async with self.sessions() as session:
             try:
-                if event.event_id is not None and not await _first_delivery(session, event):
+                if event.event_id is not None and not await HandledEventRepository(
+                        session).first_delivery(event.platform, event.event_id):
                     return Outcome()
                 member = await MemberRepository(session).by_identity(event.platform, event.user_id)
                 ctx = Context(session, event, member, self.config, utcnow(), self.registry)
@@ -79,6 +63,13 @@ class Core:
                 log.exception("failed to handle %s", event)
                 return Outcome([Reply(t("error.internal"))] if event.is_private else [],
                                notice=t("error.internal") if event.callback_data else None)
+
+    async def group_webhook(self, platform: str, chat_id: str) -> str | None:
+        """Where a group chat's pushes go when the platform reaches it by a webhook (a WeCom group
+        robot); None when it has none."""
+        async with self.sessions() as session:
+            group = await OrgRepository(session).group_for(platform, chat_id)
+        return group.webhook_url if group is not None and group.webhook_url else None
 
     async def _dispatch(self, ctx: Context) -> Outcome:
         ev = ctx.event

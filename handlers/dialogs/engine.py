@@ -16,8 +16,8 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from handlers.core.context import Context
 from handlers.core.buttons import DialogChoice
+from handlers.core.context import Context
 from handlers.core.events import Answered, Button, Outcome, Reply
 from handlers.core.i18n import t
 from handlers.core.parsing import InvalidInput, normalize

@@ -7,7 +7,6 @@ from typing import Any
 
 from handlers.core.context import Context
 from handlers.core.formats import full_date
-from handlers.dialogs.engine import Choice, Step
 from handlers.core.i18n import t
 from handlers.core.parsing import (
     clean_text,
@@ -18,6 +17,7 @@ from handlers.core.parsing import (
     require_not_future,
     require_not_past,
 )
+from handlers.dialogs.engine import Choice, Step
 
 
 def show_date(value: str) -> str:

@@ -8,20 +8,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
-
 from handlers.core.context import Context
-from handlers.dialogs import engine
-from handlers.dialogs.engine import Choice, Dialog, Step
 from handlers.core.events import Reply
 from handlers.core.i18n import t
+from handlers.core.parsing import clean_text
+from handlers.dialogs import engine
+from handlers.dialogs.engine import Choice, Dialog, Step
 from handlers.meetings.credits import refresh
 from handlers.meetings.notify import announce
 from handlers.meetings.rules import ABSENCE_REASONS, can_manage, musts_text
 from handlers.meetings.views import headline
-from handlers.core.parsing import clean_text
-from storage.models import Meeting, Member, Organization, OrgKind
+from storage.models import Meeting
 from storage.repositories.meetings import MeetingRepository, Seat
+from storage.repositories.members import MemberRepository
+from storage.repositories.orgs import OrgRepository
 
 MEETING_ID = "meeting_id"
 
@@ -107,18 +107,14 @@ def _parse_reason(text: str, _ctx: Context) -> str:
 
 async def _other_branches(ctx: Context, data: dict[str, Any]) -> list[Choice]:
     meeting = await MeetingRepository(ctx.session).get(data[MEETING_ID])
-    orgs = await ctx.session.execute(select(Organization.name, Organization.id).where(
-        Organization.kind == OrgKind.branch, Organization.id != (meeting.org_id if meeting else 0))
-        .order_by(Organization.id))
-    return [Choice(name, org_id) for name, org_id in orgs.tuples()]
+    branches = await OrgRepository(ctx.session).branches(except_id=meeting.org_id if meeting else None)
+    return [Choice(name, org_id) for org_id, name in branches]
 
 
 async def _guests(ctx: Context, data: dict[str, Any]) -> list[Choice]:
     seated = {s.member_id for s in await MeetingRepository(ctx.session).seats(data[MEETING_ID])}
-    members = await ctx.session.execute(select(Member.name, Member.id).where(
-        Member.org_id == data["org"], Member.active).order_by(Member.id))
-    return [Choice(name, member_id) for name, member_id in members.tuples()
-            if member_id not in seated]
+    members = await MemberRepository(ctx.session).active_in(data["org"])
+    return [Choice(m.name, m.id) for m in members if m.id not in seated]
 
 
 async def guest_chosen(ctx: Context, data: dict[str, Any]) -> list[Reply]:

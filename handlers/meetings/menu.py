@@ -6,27 +6,24 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
-
 from handlers.core.context import Context
-from handlers.dialogs import engine
-from handlers.meetings import attendance
-from handlers.meetings import record as meeting_dialog
-from handlers.meetings.record import MEETING
-from handlers.dialogs.engine import Choice, Dialog, Step
-from handlers.dialogs.fields import text_step
-from handlers.core.events import Reply
+from handlers.core.events import Reply, payload
 from handlers.core.i18n import t
 from handlers.core.policy import sees_every_branch
+from handlers.dialogs import engine
+from handlers.dialogs.engine import Choice, Dialog, Step
+from handlers.dialogs.fields import text_step
+from handlers.meetings import attendance
+from handlers.meetings import record as meeting_dialog
 from handlers.meetings.credits import refresh
 from handlers.meetings.notify import tell_removed
+from handlers.meetings.record import MEETING
 from handlers.meetings.rules import can_manage, can_record
 from handlers.meetings.views import card, headline, line
-from handlers.schedule.planner import payload
 from handlers.schedule.times import after_quiet_hours
-from storage.models import Identity, Member, Role
 from storage.repositories.meetings import MeetingRepository
 from storage.repositories.outbox import OutboxRepository, Planned
+from storage.repositories.recipients import RecipientRepository
 
 NEW, BACK = "new", "back"
 
@@ -135,17 +132,14 @@ async def dispute_sent(ctx: Context, data: dict[str, Any]) -> list[Reply]:
     meeting = await MeetingRepository(ctx.session).get(data["meeting_id"])
     if meeting is None or member is None:
         return [Reply(t("meeting.not_found"))]
-    rows = await ctx.session.execute(
-        select(Member.id, Member.org_id, Identity.platform_user_id)
-        .join(Identity, Identity.member_id == Member.id)
-        .where(Identity.platform == ctx.event.platform, Member.active,
-               (Member.id == meeting.created_by_id)
-               | ((Member.org_id == meeting.org_id) & (Member.role == Role.secretary))))
+    recipients = await RecipientRepository(ctx.session).find(
+        ctx.event.platform, members=[meeting.created_by_id], secretaries_of=meeting.org_id)
     send_at = after_quiet_hours(ctx.now, ctx.config.tz, ctx.config.quiet_start, ctx.config.quiet_end)
     text = t("meeting.dispute_note", name=member.name, meeting=data["headline"], note=data["note"])
-    planned = [Planned(f"meeting_dispute:{meeting.id}:{member.id}:{ctx.now.isoformat()}:{to}",
-                       "meeting", ctx.event.platform, chat, payload(text), send_at, False, org, to)
-               for to, org, chat in rows.tuples()]
+    key = f"meeting_dispute:{meeting.id}:{member.id}:{ctx.now.isoformat()}"
+    planned = [Planned(f"{key}:{to.member_id}", "meeting", ctx.event.platform, to.chat_id,
+                       payload(text), send_at, False, to.org_id, to.member_id)
+               for to in recipients]
     ctx.enqueued = await OutboxRepository(ctx.session).enqueue(planned) > 0 or ctx.enqueued
     return [Reply(t("meeting.dispute_sent"))]
 

@@ -9,37 +9,32 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import select
-
 from handlers.core.context import Context
+from handlers.core.events import Button, payload
 from handlers.core.formats import month_day
-from handlers.core.events import Button
 from handlers.core.i18n import t
 from handlers.meetings.rules import MAKEUP_DAYS, duration, missing_musts
 from handlers.meetings.views import headline
-from handlers.schedule.planner import payload
 from handlers.schedule.times import after_quiet_hours
-from storage.models import Identity, Meeting, Member, Role, StudyRecord
+from storage.models import Meeting
 from storage.repositories.meetings import MeetingRepository
 from storage.repositories.outbox import OutboxRepository, Planned
+from storage.repositories.recipients import RecipientRepository
 
 
 async def _chats(ctx: Context, member_ids: list[int]) -> dict[int, tuple[str, int]]:
     """member id → (private chat id on this platform, org id)."""
-    rows = await ctx.session.execute(
-        select(Member.id, Identity.platform_user_id, Member.org_id)
-        .join(Identity, Identity.member_id == Member.id)
-        .where(Identity.platform == ctx.event.platform, Member.id.in_(member_ids), Member.active))
-    return {member_id: (chat, org_id) for member_id, chat, org_id in rows.tuples()}
+    found = await RecipientRepository(ctx.session).find(ctx.event.platform, members=member_ids)
+    return {r.member_id: (r.chat_id, r.org_id) for r in found}
 
 
 async def announce(ctx: Context, meeting: Meeting) -> int:
     """Queue the credit notes, the make-up requests and the 四必有 flag; returns how many are new."""
     assert ctx.member is not None
-    seats = await MeetingRepository(ctx.session).seats(meeting.id)
-    secretaries = list(await ctx.session.scalars(select(Member.id).where(
-        Member.org_id == meeting.org_id, Member.role == Role.secretary, Member.active,
-        Member.id != ctx.member.id)))
+    repo = MeetingRepository(ctx.session)
+    seats = await repo.seats(meeting.id)
+    secretaries = [r.member_id for r in await RecipientRepository(ctx.session).find(
+        ctx.event.platform, secretaries_of=meeting.org_id, exclude=ctx.member.id)]
     chats = await _chats(ctx, [s.member_id for s in seats] + secretaries)
     send_at = after_quiet_hours(ctx.now, ctx.config.tz, ctx.config.quiet_start, ctx.config.quiet_end)
     minutes = duration(meeting)
@@ -53,10 +48,7 @@ async def announce(ctx: Context, meeting: Meeting) -> int:
                                    payload(text, ((button,),) if button else ()), send_at, False,
                                    org_id, member_id))
 
-    # A credit older than its meeting is a record the member logged by hand, linked in its place.
-    merged = set(await ctx.session.scalars(select(StudyRecord.member_id).where(
-        StudyRecord.meeting_id == meeting.id, StudyRecord.deleted_at.is_(None),
-        StudyRecord.created_at < meeting.created_at)))
+    merged = await repo.adopted_by(meeting)
     for seat in seats:
         if seat.present:
             note = "meeting.note_merged" if seat.member_id in merged else "meeting.note_credit"

@@ -10,25 +10,25 @@ from datetime import date
 from typing import Any
 
 from handlers.core.context import Context
-from handlers.dialogs import engine
-from handlers.meetings import attendance
-from handlers.dialogs.engine import RECORD_ID, Choice, Dialog, Step
-from handlers.dialogs.fields import past_date_step, pick_step, text_step
 from handlers.core.events import Reply
 from handlers.core.i18n import t
+from handlers.core.parsing import clean_text
+from handlers.dialogs import engine
+from handlers.dialogs.engine import RECORD_ID, Choice, Dialog, Step
+from handlers.dialogs.fields import past_date_step, pick_step, text_step
+from handlers.meetings import attendance
 from handlers.meetings.credits import refresh
 from handlers.meetings.notify import announce
 from handlers.meetings.rules import (
-    KINDS,
     QUICK_TIMES,
     can_manage,
     musts_text,
     parse_time_range,
 )
 from handlers.meetings.views import headline
-from handlers.core.parsing import clean_text
 from storage.models import Meeting
 from storage.repositories.meetings import MeetingRepository
+from storage.vocabulary import MEETING_KINDS
 
 OVERLAP_OK = "_overlap_ok"  # the recorder said a meeting at the same time is another session
 
@@ -101,7 +101,7 @@ MEETING = Dialog(
     name="meeting",
     title="meeting.title",
     steps=(
-        pick_step("kind", "meeting.kind", "meeting.ask_kind", KINDS, columns=3),
+        pick_step("kind", "meeting.kind", "meeting.ask_kind", MEETING_KINDS, columns=3),
         past_date_step("date", "meeting.date", "meeting.ask_date"),
         Step("time", "meeting.time", "meeting.ask_time",
              choices=tuple(Choice(q, q.split("-")) for q in QUICK_TIMES), parse=_parse_time,

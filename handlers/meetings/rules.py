@@ -6,16 +6,10 @@ import re
 
 from handlers.core.i18n import t
 from handlers.core.parsing import InvalidInput, normalize
+from handlers.core.policy import sees_every_branch
 from storage.models import Meeting, Member, Role
+from storage.vocabulary import DEFAULT_MEETING_FORM, MEETING_KIND_FORM
 
-# A meeting kind and the 学习形式 its attendees are credited with (三会一课 covers the branch
-# assembly, the committee, the group meeting and the Party lecture).
-KIND_FORM: dict[str, str] = {
-    "支部党员大会": "三会一课", "支委会": "三会一课", "党小组会": "三会一课", "党课": "三会一课",
-    "主题党日": "主题党日", "集中学习": "集中学习", "读书班": "读书班", "联组学习": "联组学习",
-    "专题党课": "专题党课",
-}
-KINDS: tuple[str, ...] = tuple(KIND_FORM)
 ABSENCE_REASONS: tuple[str, ...] = ("公差", "病假", "事假", "产假", "其他原因")
 QUICK_TIMES: tuple[str, ...] = ("09:00-11:00", "14:30-16:30", "15:00-17:00")
 MAKEUP_DAYS = 7  # absentees make up within this many days of the meeting
@@ -27,7 +21,8 @@ _SEPARATOR = re.compile(r"-|~|至|到|—")
 
 
 def form_of(kind: str) -> str:
-    return KIND_FORM.get(kind, "集中学习")
+    """The 学习形式 a meeting of ``kind`` credits its attendees with."""
+    return MEETING_KIND_FORM.get(kind, DEFAULT_MEETING_FORM)
 
 
 def _clock(text: str, afternoon: bool) -> tuple[int, int, bool]:
@@ -87,4 +82,5 @@ def can_record(member: Member | None) -> bool:
 
 def can_manage(member: Member, meeting: Meeting) -> bool:
     """The branch's secretaries and committee members, and the office, manage its meetings."""
-    return member.role is Role.office or (member.role in RECORDERS and member.org_id == meeting.org_id)
+    return sees_every_branch(member) or (member.role in RECORDERS
+                                         and member.org_id == meeting.org_id)

@@ -5,13 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from handlers.core.context import Context
+from handlers.core.events import Reply
+from handlers.core.i18n import t
 from handlers.dialogs import engine
 from handlers.dialogs.engine import Choice, Dialog
 from handlers.dialogs.fields import text_step
-from handlers.core.events import Reply
-from handlers.core.i18n import t
 from storage.models import Organization
 from storage.repositories.members import MemberRepository
+from storage.repositories.orgs import OrgRepository
 
 ORG_ID = "org_id"
 
@@ -30,7 +31,7 @@ async def finish(ctx: Context, data: dict[str, Any]) -> list[Reply]:
     repo = MemberRepository(ctx.session)
     if await repo.by_identity(ev.platform, ev.user_id) is not None:
         return [Reply(t("join.already"))]
-    org = await ctx.session.get(Organization, data[ORG_ID])
+    org = await OrgRepository(ctx.session).get(data[ORG_ID])
     if org is None:
         return [Reply(t("join.bad_code"))]
     member = await repo.unclaimed_in(org, data["name"], ev.platform)

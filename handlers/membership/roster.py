@@ -7,17 +7,14 @@ import io
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from handlers.core.i18n import t
+from storage.db import Session
 from storage.models import Organization, Role
 from storage.repositories.members import MemberRepository
 from storage.repositories.orgs import OrgRepository
+from storage.vocabulary import ROLE_NAMES
 
-ROLE_NAMES: dict[str, Role] = {
-    "党员": Role.member, "支部书记": Role.secretary, "书记": Role.secretary,
-    "支委": Role.committee, "支委委员": Role.committee, "办公室": Role.office,
-}
+ROLE_WORDS: dict[str, Role] = {**ROLE_NAMES, "书记": Role.secretary, "支委委员": Role.committee}
 HEADERS = {"name": ("姓名", "name"), "branch": ("支部", "所在支部", "branch"), "role": ("角色", "身份", "role")}
 MAX_NAME = 50
 
@@ -83,11 +80,11 @@ def parse_rows(table: list[list[str]]) -> list[RosterRow]:
             problems.append(t("roster.bad_name", line=line))
         elif not branch:
             problems.append(t("roster.no_branch", line=line))
-        elif role not in ROLE_NAMES:
+        elif role not in ROLE_WORDS:
             problems.append(t("roster.bad_role", line=line, role=role or "（空）",
-                              roles="、".join(ROLE_NAMES)))
+                              roles="、".join(ROLE_WORDS)))
         else:
-            rows.append(RosterRow(line, name, branch, ROLE_NAMES[role]))
+            rows.append(RosterRow(line, name, branch, ROLE_WORDS[role]))
     if problems:
         raise RosterError(problems)
     if not rows:
@@ -95,7 +92,7 @@ def parse_rows(table: list[list[str]]) -> list[RosterRow]:
     return rows
 
 
-async def import_roster(session: AsyncSession, path: Path) -> int:
+async def import_roster(session: Session, path: Path) -> int:
     """Add every row's member, or none: any bad row raises RosterError before anything is written."""
     rows = parse_rows(read_table(path))
     orgs = OrgRepository(session)

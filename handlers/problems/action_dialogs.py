@@ -7,14 +7,14 @@ from datetime import date
 from typing import Any
 
 from handlers.core.context import Context
-from handlers.dialogs.engine import Choice, Dialog
-from handlers.dialogs.fields import deadline_step, text_step
-from handlers.problems.steps import PROBLEM_ID, suggested_deadline_step
 from handlers.core.events import Reply
 from handlers.core.i18n import t
-from handlers.problems.lifecycle import Action
+from handlers.dialogs.engine import Choice, Dialog
+from handlers.dialogs.fields import deadline_step, text_step
 from handlers.problems.actions import perform
-from storage.repositories.problems import ProblemRepository
+from handlers.problems.lifecycle import Action
+from handlers.problems.steps import PROBLEM_ID, suggested_deadline_step
+from storage.repositories.members import MemberRepository
 
 REASON_PROMPT = {Action.reject.value: "problem.ask_reject_reason",
                  Action.send_back.value: "problem.ask_send_back_reason",
@@ -26,14 +26,14 @@ async def _keep_measures(_ctx: Context, data: dict[str, Any]) -> list[Choice]:
 
 
 async def _owners(ctx: Context, data: dict[str, Any]) -> list[Choice]:
-    members = await ProblemRepository(ctx.session).branch_members(data["org_id"])
+    members = await MemberRepository(ctx.session).active_in(data["org_id"])
     names = [data["owner_now"]] + [m.name for m in members if m.name != data["owner_now"]]
     return [Choice(name, name) for name in names]
 
 
 async def accept_finish(ctx: Context, data: dict[str, Any]) -> list[Reply]:
     """Accept with the measures, owner and deadline; the owner is linked to the roster by name."""
-    members = await ProblemRepository(ctx.session).branch_members(data["org_id"])
+    members = await MemberRepository(ctx.session).active_in(data["org_id"])
     named = [m for m in members if m.name == data["owner"]]
     deadline = date.fromisoformat(data["deadline"])
     changes = {"measures": data["measures"], "owner_name": data["owner"], "deadline": deadline,

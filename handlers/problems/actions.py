@@ -12,7 +12,14 @@ from typing import Any
 
 from handlers.core.context import Context
 from handlers.core.i18n import t
-from handlers.problems.lifecycle import ACTION_TEXT, STATUS_TEXT, Action, can_see, may, target
+from handlers.problems.lifecycle import (
+    ACTION_TEXT,
+    STATUS_TEXT,
+    Action,
+    can_see,
+    may,
+    target,
+)
 from handlers.problems.notify import notify
 from storage.models import Problem
 from storage.repositories.problems import ProblemRepository

@@ -10,22 +10,32 @@ from __future__ import annotations
 
 from typing import Any
 
-from handlers.core.formats import full_date
 from handlers.core.context import Context
-from handlers.dialogs import engine
-from handlers.dialogs.engine import Choice, Dialog, Step
 from handlers.core.events import OutDocument, Reply
+from handlers.core.formats import full_date
 from handlers.core.i18n import t
 from handlers.core.policy import sees_every_branch
-from handlers.problems.lifecycle import ACTION_TEXT, Action, actions_for, can_see
+from handlers.dialogs import engine
+from handlers.dialogs.engine import Choice, Dialog, Step
 from handlers.problems import actions, export, views
-from handlers.problems.action_dialogs import PROBLEM_ACCEPT, PROBLEM_EXTEND, PROBLEM_REASON, PROBLEM_REOPEN
+from handlers.problems.action_dialogs import (
+    PROBLEM_ACCEPT,
+    PROBLEM_EXTEND,
+    PROBLEM_REASON,
+    PROBLEM_REOPEN,
+)
 from handlers.problems.actions import perform
-from handlers.problems.progress import PROBLEM_ASK_EXTENSION, PROBLEM_CLOSURE, PROBLEM_UPDATE
+from handlers.problems.lifecycle import ACTION_TEXT, Action, actions_for, can_see
+from handlers.problems.progress import (
+    PROBLEM_ASK_EXTENSION,
+    PROBLEM_CLOSURE,
+    PROBLEM_UPDATE,
+)
+from handlers.problems.scopes import counts
 from handlers.problems.steps import PROBLEM_ID
-from storage.models import Member, Organization
-from handlers.problems.scopes import VIEWS, counts, view_filter
-from storage.repositories.problems import ProblemRepository
+from storage.models import Member
+from storage.repositories.orgs import OrgRepository
+from storage.repositories.problems import VIEWS, ProblemRepository
 
 MINE = "mine"  # the view /progress shows: the member's own problems in work
 LIST_LIMIT = 20  # with the card opened from it, still one chat message; the export has them all
@@ -52,7 +62,7 @@ def scope_of(member: Member) -> int | None:
 async def _scope_name(ctx: Context, member: Member) -> str:
     if sees_every_branch(member):
         return t("problem.scope_all")
-    org = await ctx.session.get(Organization, member.org_id)
+    org = await OrgRepository(ctx.session).get(member.org_id)
     return org.name if org else ""
 
 
@@ -110,7 +120,7 @@ async def open_list(ctx: Context, view: str) -> list[Reply]:
         if not problems:
             return [Reply(t("problem.progress_none"))]
     else:
-        problems = await repo.listing(scope_of(member), view_filter(view, ctx.today),
+        problems = await repo.listing(scope_of(member), view, ctx.today,
                                       limit=LIST_LIMIT + 1)
     shown = problems[:LIST_LIMIT]
     lines = [t("problem.list_header", name=t(VIEW_TEXT[view]))]
@@ -145,7 +155,7 @@ async def open_detail(ctx: Context, problem_id: int, view: str) -> list[Reply]:
     problem = await repo.get(problem_id)
     if problem is None or not can_see(member, problem):
         return [Reply(t("problem.not_found"))]
-    org = await ctx.session.get(Organization, problem.org_id)
+    org = await OrgRepository(ctx.session).get(problem.org_id)
     history = await repo.history(problem.id)
     text = views.detail(problem, org.name if org else "", history[-HISTORY_LIMIT:],
                         await repo.evidence(problem.id), ctx.today, ctx.config.tz)

@@ -9,10 +9,10 @@ from zoneinfo import ZoneInfo
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.core.i18n import t
 from handlers.problems.views import evidence_name, history_line, local_day, status_text
+from storage.db import Session
 from storage.models import ProblemStatus
 from storage.repositories.problems import HistoryLine, ProblemRepository
 
@@ -47,7 +47,7 @@ def closed_on(history: list[HistoryLine], status: ProblemStatus, tz: ZoneInfo) -
     return local_day(approvals[-1], tz) if approvals else None
 
 
-async def rows(session: AsyncSession, org_id: int | None, today: date, tz: ZoneInfo) -> list[Row]:
+async def rows(session: Session, org_id: int | None, today: date, tz: ZoneInfo) -> list[Row]:
     """One row per problem of the branch (``org_id``), or of every branch (None)."""
     repo = ProblemRepository(session)
     out: list[Row] = []
@@ -86,5 +86,5 @@ def workbook(table: list[Row]) -> bytes:
     return buffer.getvalue()
 
 
-async def export(session: AsyncSession, org_id: int | None, today: date, tz: ZoneInfo) -> bytes:
+async def export(session: Session, org_id: int | None, today: date, tz: ZoneInfo) -> bytes:
     return workbook(await rows(session, org_id, today, tz))

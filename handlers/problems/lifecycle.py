@@ -3,7 +3,8 @@
 待确认 → 整改中 (accepted, with measures, owner, deadline) or 不属于问题 (rejected, with a reason);
 整改中 → 申请销号 (the owner says it is done) → 已销号 (approved) or back to 整改中 (returned);
 已销号 → 整改中 again when the problem comes back (回潮). Progress updates and deadline changes
-keep the state. The scheduler's nudges read ``OPEN``, ``is_overdue`` and ``UPDATE_EVERY`` from here.
+keep the state. The scheduler's nudges read ``is_overdue`` and ``UPDATE_EVERY`` from here; the
+groups of states the queries count by (``OPEN``, ``ACCEPTED``) are in ``storage.vocabulary``.
 """
 
 from __future__ import annotations
@@ -13,12 +14,10 @@ from datetime import date, timedelta
 
 from handlers.core.policy import leads, sees_every_branch
 from storage.models import Member, Problem, ProblemStatus
+from storage.vocabulary import OPEN
 
 S = ProblemStatus
-OPEN: frozenset[ProblemStatus] = frozenset({S.rectifying, S.closure_requested})  # being worked on
-ACCEPTED: frozenset[ProblemStatus] = OPEN | {S.closed}  # the denominator of 整改率
 UPDATE_EVERY = timedelta(days=14)  # "问题清单至少每两周更新一次"
-COORDINATION_KIND = "需上级协调"  # the kind (vocabulary.PROBLEM_KINDS) routed to the office
 
 
 class Action(str, enum.Enum):

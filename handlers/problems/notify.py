@@ -6,34 +6,33 @@ Messages go through the outbox (idempotent per history row and recipient), after
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, and_, or_, select
-
 from handlers.core.context import Context
-from handlers.core.i18n import t
-from handlers.problems.lifecycle import ACTION_TEXT, COORDINATION_KIND, Action
+from handlers.core.events import payload
 from handlers.core.formats import short
-from handlers.schedule.planner import payload
+from handlers.core.i18n import t
+from handlers.problems.lifecycle import ACTION_TEXT, Action
 from handlers.schedule.times import after_quiet_hours
-from storage.models import Identity, Member, Problem, ProblemEvent, Role
+from storage.models import Problem, ProblemEvent, Role
 from storage.repositories.outbox import OutboxRepository, Planned
+from storage.repositories.recipients import Recipient, RecipientRepository
+from storage.vocabulary import COORDINATION_KIND
 
 TO_APPROVERS = {Action.request_closure, Action.request_extension}
 TO_OWNER = {Action.accept, Action.send_back, Action.approve, Action.reopen, Action.extend,
             Action.decline_extension}
 
 
-def _recipients(problem: Problem, action: Action) -> list[ColumnElement[bool]]:
-    """Conditions on ``Member`` naming who hears of ``action``."""
+async def _recipients(ctx: Context, problem: Problem, action: Action) -> list[Recipient]:
+    """Who hears of ``action`` (not the member who took it)."""
+    assert ctx.member is not None
+    find = RecipientRepository(ctx.session).find
     if action in TO_APPROVERS:
-        return [and_(Member.role == Role.secretary, Member.org_id == problem.org_id)]
-    found: list[ColumnElement[bool]] = []
-    if action in TO_OWNER and problem.owner_id is not None:
-        found.append(Member.id == problem.owner_id)
+        return await find(ctx.event.platform, secretaries_of=problem.org_id, exclude=ctx.member.id)
+    members = [problem.owner_id] if action in TO_OWNER and problem.owner_id is not None else []
     if action is Action.reject:
-        found.append(Member.id == problem.reporter_id)
-    if action is Action.accept and problem.kind == COORDINATION_KIND:
-        found.append(Member.role == Role.office)
-    return found
+        members.append(problem.reporter_id)
+    return await find(ctx.event.platform, members=members, exclude=ctx.member.id,
+                      office=action is Action.accept and problem.kind == COORDINATION_KIND)
 
 
 def _hint(action: Action, role: Role) -> str:
@@ -44,23 +43,17 @@ def _hint(action: Action, role: Role) -> str:
 
 
 async def notify(ctx: Context, problem: Problem, event: ProblemEvent, action: Action) -> None:
-    who = _recipients(problem, action)
-    if not who or ctx.member is None:
+    if ctx.member is None:
         return
     platform = ctx.event.platform
-    rows = await ctx.session.execute(
-        select(Member.id, Member.org_id, Member.role, Identity.platform_user_id)
-        .join(Identity, Identity.member_id == Member.id)
-        .where(Identity.platform == platform, Member.active, Member.id != ctx.member.id,
-               or_(*who)))
     send_at = after_quiet_hours(ctx.now, ctx.config.tz, ctx.config.quiet_start,
                                 ctx.config.quiet_end)
     planned = []
-    for member_id, org_id, role, chat_id in rows.tuples():
+    for to in await _recipients(ctx, problem, action):
         text = t("problem.notify", problem=short(problem.description), actor=ctx.member.name,
                  action=t(ACTION_TEXT[action.value]), note=f"：{event.note}" if event.note else "",
-                 hint=_hint(action, role))
-        planned.append(Planned(f"problem:{event.id}:{member_id}", "problem", platform, chat_id,
-                               payload(text), send_at, False, org_id, member_id))
+                 hint=_hint(action, to.role))
+        planned.append(Planned(f"problem:{event.id}:{to.member_id}", "problem", platform,
+                               to.chat_id, payload(text), send_at, False, to.org_id, to.member_id))
     added = await OutboxRepository(ctx.session).enqueue(planned)
     ctx.enqueued = ctx.enqueued or added > 0

@@ -8,12 +8,12 @@ from datetime import date
 from typing import Any
 
 from handlers.core.context import Context
+from handlers.core.events import Reply
 from handlers.dialogs.engine import Dialog
 from handlers.dialogs.fields import deadline_step, text_step
-from handlers.problems.steps import PROBLEM_ID, evidence_step, percent_step
-from handlers.core.events import Reply
-from handlers.problems.lifecycle import Action
 from handlers.problems.actions import perform
+from handlers.problems.lifecycle import Action
+from handlers.problems.steps import PROBLEM_ID, evidence_step, percent_step
 
 
 def _finish_as(action: Action) -> Callable[[Context, dict[str, Any]], Awaitable[list[Reply]]]:

@@ -6,17 +6,16 @@ from datetime import date
 from typing import Any
 
 from handlers.core.context import Context
+from handlers.core.events import Reply
+from handlers.core.formats import full_date, short
+from handlers.core.i18n import t
 from handlers.dialogs import engine
 from handlers.dialogs.engine import RECORD_ID, Choice, Dialog
 from handlers.dialogs.fields import deadline_step, pick_step, text_step
-from handlers.core.formats import full_date
-from handlers.core.formats import short
 from handlers.records.kinds import RecordKind
 from handlers.records.saving import save_record, saved_reply
-from handlers.core.events import Reply
-from handlers.core.i18n import t
-from storage.vocabulary import PROBLEM_KINDS, PROBLEM_SOURCES
 from storage.models import Problem, ProblemStatus
+from storage.vocabulary import PROBLEM_KINDS, PROBLEM_SOURCES
 
 VISIT_ID = "visit_id"  # the visit the problem was found on, when it came from /visit
 

@@ -1,28 +1,16 @@
-"""The views of the problem list and the counts on top, as conditions on ``Problem`` built from
-the lifecycle's states, so the list, the counts and the nudges agree on "open" and "overdue"."""
+"""The counts on top of the problem list, by state and by view (the views themselves are
+conditions in ``storage.repositories.problems``)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import ColumnElement, and_
-
-from handlers.problems.lifecycle import ACCEPTED, COORDINATION_KIND, OPEN
-from storage.models import Problem, ProblemStatus
+from storage.models import ProblemStatus
 from storage.repositories.problems import ProblemRepository
+from storage.vocabulary import ACCEPTED, OPEN
 
 S = ProblemStatus
-VIEWS = ("pending", "rectifying", "overdue", "closure_requested", "closed", "coordination")
-
-
-def view_filter(view: str, today: date) -> ColumnElement[bool]:
-    """Which problems a view shows (``today`` decides what is overdue)."""
-    if view == "overdue":
-        return and_(Problem.status.in_(OPEN), Problem.deadline < today)
-    if view == "coordination":  # routed to the office while not yet closed
-        return and_(Problem.kind == COORDINATION_KIND, Problem.status.in_(OPEN | {S.pending}))
-    return Problem.status == S(view)
 
 
 @dataclass(frozen=True)
@@ -54,6 +42,5 @@ class Counts:
 
 
 async def counts(repo: ProblemRepository, org_id: int | None, today: date) -> Counts:
-    return Counts(await repo.count_by_status(org_id),
-                  await repo.count(org_id, view_filter("overdue", today)),
-                  await repo.count(org_id, view_filter("coordination", today)))
+    return Counts(await repo.count_by_status(org_id), await repo.count(org_id, "overdue", today),
+                  await repo.count(org_id, "coordination", today))

@@ -8,10 +8,10 @@ from datetime import date
 from typing import Any
 
 from handlers.core.context import Context
-from handlers.dialogs.engine import Choice, Step
-from handlers.dialogs.fields import deadline_step, show_date
 from handlers.core.i18n import t
 from handlers.core.parsing import InvalidInput, normalize, parse_count
+from handlers.dialogs.engine import Choice, Step
+from handlers.dialogs.fields import deadline_step, show_date
 
 PROBLEM_ID = "problem_id"  # the problem a problem dialog acts on
 Suggest = Callable[[dict[str, Any]], tuple[str, str] | None]  # (label key, ISO date) or None

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from handlers.core.context import Context
-from handlers.dialogs.engine import RECORD_ID
 from handlers.core.events import Reply
 from handlers.core.i18n import t
+from handlers.dialogs.engine import RECORD_ID
 from handlers.records.kinds import RecordKind
 from storage.repositories.records import Record, RecordRepository
 

@@ -10,21 +10,21 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
 from handlers.core.buttons import ReportPage
 from handlers.core.context import Context
 from handlers.core.events import Button, Outcome, Reply
 from handlers.core.i18n import t
-from handlers.core.policy import leads, sees_every_branch
 from handlers.core.parsing import InvalidInput, normalize
-from handlers.reports import figures, org_life
-from handlers.reports.figures import Scope
+from handlers.core.policy import leads, sees_every_branch
+from handlers.reports import org_life
 from handlers.reports.files import FORMAT_WORDS, FORMATS, Request, produce
 from handlers.reports.periods import KINDS, Period, campaign, parse_period
 from handlers.reports.summary import rollup, summary
 from handlers.reports.text import branch_text, member_text, pages, rollup_text
+from storage.db import Sessions
 from storage.models import Member, OrgKind
+from storage.queries import figures
+from storage.queries.scope import Scope
 from storage.repositories.orgs import OrgRepository
 
 ALL_WORDS = ("all", "全部", "全局", "各支部")
@@ -142,7 +142,7 @@ async def on_button(ctx: Context, pressed: ReportPage) -> Outcome:
         return Outcome(notice=t("report.not_allowed"))
     if org_id is None:
         return Outcome([await _rollup_reply(ctx, period, number, edit=True)])
-    names = dict(await figures.branches(ctx.session, (org_id,)))
+    names = dict(await OrgRepository(ctx.session).branches((org_id,)))
     if org_id not in names:
         return Outcome(notice=t("button.stale"))
     who = Audience("branch", Scope((org_id,)), names[org_id])
@@ -166,14 +166,14 @@ async def report_command(ctx: Context, args: str) -> list[Reply]:
     request = Request(who.scope, who.title, period, ctx.config.tz, formats or FORMATS,
                       side_by_side=who.kind == "office")
 
-    def job(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[Reply]:
+    def job(sessions: Sessions) -> AsyncIterator[Reply]:
         return _progress(sessions, request)
 
     ctx.followup = job
     return [Reply(t("report.generating", period=period.shown()))]
 
 
-async def _progress(sessions: async_sessionmaker[AsyncSession], request: Request) -> AsyncIterator[Reply]:
+async def _progress(sessions: Sessions, request: Request) -> AsyncIterator[Reply]:
     """The "正在生成…" message edited at each step (``edit``, and the step as ``progress``), and
     each file as it is done."""
     done: list[str] = []

@@ -11,14 +11,15 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
 from handlers.core.events import OutDocument
 from handlers.core.i18n import t
-from handlers.reports import charts, figures, ledgers, stage_summary
-from handlers.reports.figures import Scope
+from handlers.reports import charts, ledgers, stage_summary
 from handlers.reports.periods import Period
 from handlers.reports.summary import rollup, summary
+from storage.db import Sessions
+from storage.queries import figures
+from storage.queries.scope import Scope
+from storage.repositories.orgs import OrgRepository
 
 FORMATS: tuple[str, ...] = ("xlsx", "docx", "png")
 FORMAT_WORDS: dict[str, str] = {
@@ -44,7 +45,7 @@ def file_name(request: Request, fmt: str) -> str:
              end=request.period.end.strftime("%Y%m%d")) + f".{fmt}"
 
 
-async def produce(sessions: async_sessionmaker[AsyncSession],
+async def produce(sessions: Sessions,
                   request: Request) -> AsyncIterator[tuple[str, OutDocument | None]]:
     """Yields (progress text, None) before each step and (caption, document) for each file."""
     yield t("report.progress_figures"), None
@@ -69,7 +70,7 @@ async def produce(sessions: async_sessionmaker[AsyncSession],
             async with sessions() as session:
                 series = await figures.weekly(session, request.scope, request.period)
                 flow = await figures.problem_flow(session, request.scope, request.period, request.tz)
-                branches = await figures.branches(session, request.scope.org_ids)
+                branches = await OrgRepository(session).branches(request.scope.org_ids)
             order = {row.org_id: i for i, row in enumerate(side)}
             branches.sort(key=lambda branch: order.get(branch[0], 0))
             data = charts.ChartData(request.title, branches, series["hours"], series["visits"], flow)

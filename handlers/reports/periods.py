@@ -8,11 +8,11 @@ the previous period".
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, timedelta
 
 from handlers.core.i18n import t
 from handlers.core.parsing import InvalidInput, normalize, parse_date
+from storage.queries.scope import DateRange
 
 WEEK_WORDS = ("本周", "这周", "周")
 LAST_WEEK_WORDS = ("上周",)
@@ -24,24 +24,12 @@ KINDS = ("this_week", "last_week", "this_month", "last_month", "campaign", "rang
 
 
 @dataclass(frozen=True)
-class Period:
-    start: date
-    end: date  # inclusive
+class Period(DateRange):
     kind: str  # one of KINDS; names the period in the text
 
     @property
     def label(self) -> str:
         return t(f"report.{self.kind}")
-
-    @property
-    def days(self) -> int:
-        return (self.end - self.start).days + 1
-
-    def utc_bounds(self, tz: ZoneInfo) -> tuple[datetime, datetime]:
-        """[from, to) in UTC, for timestamps (when a problem was reported or closed)."""
-        start = datetime.combine(self.start, time.min, tz)
-        end = datetime.combine(self.end + timedelta(days=1), time.min, tz)
-        return start.astimezone(ZoneInfo("UTC")), end.astimezone(ZoneInfo("UTC"))
 
     def shown(self) -> str:
         return t("report.period", label=self.label, start=self.start.isoformat(),

@@ -11,10 +11,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from handlers.core.i18n import t
-from handlers.reports.figures import Totals
 from handlers.reports.periods import Period
 from handlers.reports.summary import RollupRow
 from handlers.reports.text import hours, percent
+from storage.queries.figures import Totals
 
 FONT = "宋体"
 

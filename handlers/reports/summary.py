@@ -9,11 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from handlers.reports import figures
-from handlers.reports.figures import ALL, MemberFigures, Scope, Totals
 from handlers.reports.periods import Period, previous
+from storage.db import Session
+from storage.queries import figures
+from storage.queries.figures import ALL, MemberFigures, Totals
+from storage.queries.scope import Scope
+from storage.repositories.orgs import OrgRepository
 
 
 @dataclass
@@ -38,7 +39,7 @@ class RollupRow:
     totals: Totals
 
 
-async def summary(session: AsyncSession, scope: Scope, title: str, period: Period,
+async def summary(session: Session, scope: Scope, title: str, period: Period,
                   tz: ZoneInfo, *, compare: bool = True) -> Summary:
     """``compare=False`` leaves ``before`` empty (the files do not show the change)."""
     now = (await figures.totals(session, scope, period, tz, by_org=False)).get(ALL, Totals())
@@ -54,10 +55,10 @@ def laggard_order(row: RollupRow) -> tuple[float, float, int]:
     return (t.participation or 0.0, t.hours_per_member or 0.0, t.visits)
 
 
-async def rollup(session: AsyncSession, period: Period, tz: ZoneInfo,
+async def rollup(session: Session, period: Period, tz: ZoneInfo,
                  org_ids: tuple[int, ...] | None = None) -> list[RollupRow]:
     """Every branch side by side, laggards first."""
     by_org = await figures.totals(session, Scope(org_ids), period, tz, by_org=True)
     rows = [RollupRow(org_id, name, by_org.get(org_id, Totals()))
-            for org_id, name in await figures.branches(session, org_ids)]
+            for org_id, name in await OrgRepository(session).branches(org_ids)]
     return sorted(rows, key=laggard_order)

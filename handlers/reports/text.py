@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from handlers.core.i18n import t
-from handlers.reports.figures import MemberFigures, Totals
 from handlers.reports.summary import RollupRow, Summary
+from storage.queries.figures import MemberFigures, Totals
 
 PAGE_SIZE = 8
 

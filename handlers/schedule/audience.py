@@ -2,25 +2,13 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from handlers.schedule.times import Rhythm, parse_hhmm
-from storage.models import (
-    GroupChat,
-    Holiday,
-    Identity,
-    Leave,
-    Member,
-    OrgKind,
-    Organization,
-    Role,
-    ShuxueSchedule,
-)
+from storage.db import Session
+from storage.models import Organization, Role, ShuxueSchedule
+from storage.queries.audience import audience_rows
 
 
 @dataclass(frozen=True)
@@ -78,31 +66,18 @@ class Audience:
         self._branches = {b.org.id: b for b in self.branches}
 
 
-async def load_audience(session: AsyncSession, platform: str, today: date) -> Audience:
-    orgs = list(await session.scalars(select(Organization).where(Organization.kind == OrgKind.branch)
-                                      .order_by(Organization.id)))
-    schedules = {s.org_id: s for s in await session.scalars(select(ShuxueSchedule))}
-    branches = {org.id: Branch(org, rhythm) for org in orgs
-                if (rhythm := rhythm_of(schedules.get(org.id))) is not None}
-    for org_id, chat_id in await session.execute(
-            select(GroupChat.org_id, GroupChat.chat_id).where(GroupChat.platform == platform)
-            .order_by(GroupChat.id)):
+async def load_audience(session: Session, platform: str, today: date) -> Audience:
+    rows = await audience_rows(session, platform, today)
+    branches = {org.id: Branch(org, rhythm) for org in rows.branches
+                if (rhythm := rhythm_of(rows.schedules.get(org.id))) is not None}
+    for org_id, chat_id in rows.groups:
         if org_id in branches:
             branches[org_id].groups.append(chat_id)
     offices: list[Person] = []
-    rows = await session.execute(
-        select(Member.id, Member.name, Member.role, Member.org_id, Identity.platform_user_id)
-        .join(Identity, Identity.member_id == Member.id)
-        .where(Identity.platform == platform, Member.active).order_by(Member.id))
-    for member_id, name, role, org_id, chat_id in rows:
-        person = Person(member_id, name, role, org_id, chat_id)
-        if role is Role.office:
+    for row in rows.people:
+        person = Person(row.member_id, row.name, row.role, row.org_id, row.chat_id)
+        if row.role is Role.office:
             offices.append(person)
-        elif org_id in branches:
-            branches[org_id].people.append(person)
-    holidays = frozenset(await session.scalars(select(Holiday.day)))
-    leaves: dict[int, list[tuple[date, date]]] = defaultdict(list)
-    for member_id, start, until in await session.execute(
-            select(Leave.member_id, Leave.start, Leave.until).where(Leave.until >= today)):
-        leaves[member_id].append((start, until))
-    return Audience(list(branches.values()), offices, holidays, dict(leaves))
+        elif row.org_id in branches:
+            branches[row.org_id].people.append(person)
+    return Audience(list(branches.values()), offices, rows.holidays, rows.leaves)

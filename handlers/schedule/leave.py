@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
-
-from sqlalchemy import select, update
+from datetime import date
 
 from handlers.core.context import Context
 from handlers.core.events import Reply
 from handlers.core.i18n import t
 from handlers.core.parsing import InvalidInput, clean_text, parse_date, require_not_past
 from handlers.schedule.times import WEEKDAYS
-from storage.models import Leave
+from storage.repositories.leaves import LeaveRepository
 
 CANCEL_WORDS = ("取消", "结束", "销假")
 MAX_DAYS = 366
@@ -22,14 +20,10 @@ async def leave_command(ctx: Context, args: str) -> list[Reply]:
     assert member is not None
     today = ctx.today
     if args.strip() in CANCEL_WORDS:
-        await ctx.session.execute(update(Leave).where(Leave.member_id == member.id,
-                                                      Leave.until >= today)
-                                  .values(until=today - timedelta(days=1)))
+        await LeaveRepository(ctx.session).end(member.id, today)
         return [Reply(t("leave.ended"))]
     if not args.strip():
-        current = await ctx.session.scalar(
-            select(Leave).where(Leave.member_id == member.id, Leave.until >= today)
-            .order_by(Leave.until.desc()).limit(1))
+        current = await LeaveRepository(ctx.session).current(member.id, today)
         if current is None:
             return [Reply(t("leave.usage"))]
         return [Reply(t("leave.current", until=_day(current.until)) + "\n" + t("leave.usage"))]
@@ -41,7 +35,7 @@ async def leave_command(ctx: Context, args: str) -> list[Reply]:
         note = clean_text(reason, max_len=50, field=t("leave.reason")) if reason.strip() else None
     except InvalidInput as error:
         return [Reply(f"{error}\n{t('leave.usage')}")]
-    ctx.session.add(Leave(member_id=member.id, start=today, until=until, reason=note))
+    await LeaveRepository(ctx.session).add(member.id, today, until, note)
     return [Reply(t("leave.saved", until=_day(until)))]
 
 

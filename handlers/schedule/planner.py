@@ -12,19 +12,15 @@ import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from handlers.core.buttons import RemindAgain
+from handlers.core.events import Button, payload
 from handlers.core.formats import month_day
-from handlers.core.events import Button
 from handlers.core.i18n import t
 from handlers.meetings.rules import MAKEUP_DAYS, MAKEUP_NUDGE_LEFT
 from handlers.meetings.views import headline
-from handlers.problems.lifecycle import OPEN, UPDATE_EVERY, is_overdue
+from handlers.problems.lifecycle import UPDATE_EVERY, is_overdue
 from handlers.schedule.audience import Audience, Branch, Person, load_audience
 from handlers.schedule.times import (
     after_quiet_hours,
@@ -33,24 +29,23 @@ from handlers.schedule.times import (
     prompt_periods,
     reminder_time,
 )
+from storage.db import Session
 from storage.models import (
-    Milestone,
-    Pairing,
-    Problem,
-    ProblemEvent,
     ProblemStatus,
-    Role,
-    ShuxueAnswer,
-    StudyRecord,
-    Visit,
+)
+from storage.queries.pushes import (
+    milestones_from,
+    open_problems,
+    pairings,
+    study_minutes,
 )
 from storage.repositories.meetings import MeetingRepository
 from storage.repositories.outbox import OutboxRepository, Planned
+from storage.repositories.shuxue import ShuxueRepository
+from storage.vocabulary import ROLE_NAMES
 
 log = logging.getLogger(__name__)
 
-ROLE_NAMES = {"党员": Role.member, "支委": Role.committee, "支部书记": Role.secretary,
-              "办公室": Role.office}
 DEFAULT_MILESTONE_DAYS = (7, 3, 1, 0)
 SOON_DAYS = (3, 0)  # a deadline's owner hears 3 days before and on the day
 SECRETARY_AFTER_DAYS = 3  # overdue this long: the secretary hears too
@@ -72,11 +67,6 @@ class PlanConfig:
 class PlanResult:
     added: int
     dropped: list[str]
-
-
-def payload(text: str, buttons: tuple[tuple[Button, ...], ...] = ()) -> dict[str, Any]:
-    return {"text": text, "buttons": [[{"label": b.label, "data": b.data, "start": b.start}
-                                       for b in row] for row in buttons]}
 
 
 def shuxue_reminder(key_kind: str, person: Person, period: date, platform: str,
@@ -109,7 +99,7 @@ class _Plan:
                                      payload(text, buttons), self.send_at, True, org_id))
 
 
-async def plan(session: AsyncSession, now: datetime, cfg: PlanConfig, *,
+async def plan(session: Session, now: datetime, cfg: PlanConfig, *,
                look_back: timedelta | None = None) -> PlanResult:
     """Enqueue what is due in [now - grace, now]. With ``look_back`` (on start-up), also name the
     述学 prompts that fell due between ``now - look_back`` and the grace window and were never sent."""
@@ -154,7 +144,7 @@ def _first_working_day_of_month(day: date, holidays: frozenset[date]) -> date:
 
 # --- 述学 ------------------------------------------------------------------------------------------
 
-async def _shuxue(session: AsyncSession, plan_: _Plan, audience: Audience, start: datetime,
+async def _shuxue(session: Session, plan_: _Plan, audience: Audience, start: datetime,
                   end: datetime) -> None:
     cfg = plan_.cfg
     for branch in audience.branches:
@@ -171,11 +161,9 @@ async def _shuxue(session: AsyncSession, plan_: _Plan, audience: Audience, start
                 await _remind_and_digest(session, plan_, audience, branch, period, remind)
 
 
-async def _remind_and_digest(session: AsyncSession, plan_: _Plan, audience: Audience,
+async def _remind_and_digest(session: Session, plan_: _Plan, audience: Audience,
                              branch: Branch, period: date, remind: datetime) -> None:
-    answered = set(await session.scalars(
-        select(ShuxueAnswer.member_id).where(ShuxueAnswer.org_id == branch.org.id,
-                                             ShuxueAnswer.period_start == period)))
+    answered = await ShuxueRepository(session).answered(branch.org.id, period)
     day = remind.astimezone(plan_.cfg.tz).date()
     missing = [p for p in branch.people if p.member_id not in answered]
     for person in missing:
@@ -201,8 +189,8 @@ async def _remind_and_digest(session: AsyncSession, plan_: _Plan, audience: Audi
 
 # --- the campaign calendar --------------------------------------------------------------------------
 
-async def _milestones(session: AsyncSession, plan_: _Plan, audience: Audience, day: date) -> None:
-    for milestone in await session.scalars(select(Milestone).where(Milestone.due >= day)):
+async def _milestones(session: Session, plan_: _Plan, audience: Audience, day: date) -> None:
+    for milestone in await milestones_from(session, day):
         days_left = (milestone.due - day).days
         if days_left not in (milestone.remind_days or DEFAULT_MILESTONE_DAYS):
             continue
@@ -220,17 +208,12 @@ async def _milestones(session: AsyncSession, plan_: _Plan, audience: Audience, d
 
 # --- problems, study hours, paired villages ------------------------------------------------------
 
-async def _problems(session: AsyncSession, plan_: _Plan, audience: Audience, day: date) -> None:
+async def _problems(session: Session, plan_: _Plan, audience: Audience, day: date) -> None:
     """Deadlines and updates, by the lifecycle's own rules: the owner hears while the work is
     theirs (整改中); the secretary hears of any open problem long overdue (also one waiting for
     their decision on closure)."""
-    last_update = (select(ProblemEvent.problem_id, func.max(ProblemEvent.at).label("at"))
-                   .group_by(ProblemEvent.problem_id).subquery())
-    rows = await session.execute(
-        select(Problem, last_update.c.at).join(last_update, last_update.c.problem_id == Problem.id)
-        .where(Problem.status.in_(OPEN), Problem.deleted_at.is_(None)))
     stale_before = plan_.now - UPDATE_EVERY
-    for problem, updated in rows.tuples():
+    for problem, updated in await open_problems(session):
         owner = audience.person(problem.owner_id or problem.reporter_id)
         left = (problem.deadline - day).days
         short = problem.description[:30]
@@ -255,16 +238,12 @@ async def _problems(session: AsyncSession, plan_: _Plan, audience: Audience, day
                       due=month_day(problem.deadline)))
 
 
-async def _hours(session: AsyncSession, plan_: _Plan, audience: Audience, day: date) -> None:
+async def _hours(session: Session, plan_: _Plan, audience: Audience, day: date) -> None:
     """Once a month: members behind the yearly study target, pro rata."""
     year_start = day.replace(month=1, day=1)
     days_in_year = (year_start.replace(year=day.year + 1) - year_start).days
     expected = plan_.cfg.yearly_target_minutes * (day - year_start).days / days_in_year
-    logged = dict((await session.execute(
-        select(StudyRecord.member_id, func.sum(StudyRecord.minutes))
-        .where(StudyRecord.study_date >= year_start, StudyRecord.study_date <= day,
-               StudyRecord.deleted_at.is_(None))
-        .group_by(StudyRecord.member_id))).tuples().all())
+    logged = await study_minutes(session, year_start, day)
     for branch in audience.branches:
         for person in branch.people:
             minutes = int(logged.get(person.member_id, 0) or 0)
@@ -275,15 +254,9 @@ async def _hours(session: AsyncSession, plan_: _Plan, audience: Audience, day: d
                                   target=plan_.cfg.yearly_target_minutes // 60))
 
 
-async def _pairings(session: AsyncSession, plan_: _Plan, audience: Audience, day: date) -> None:
+async def _pairings(session: Session, plan_: _Plan, audience: Audience, day: date) -> None:
     """A paired 居村 not visited for ``pairing_days``: one nudge per such stretch."""
-    last_visit = (select(Visit.member_id, Visit.place, func.max(Visit.visit_date).label("last"))
-                  .where(Visit.deleted_at.is_(None)).group_by(Visit.member_id, Visit.place).subquery())
-    rows = await session.execute(
-        select(Pairing, last_visit.c.last).outerjoin(
-            last_visit, (last_visit.c.member_id == Pairing.member_id)
-            & (last_visit.c.place == Pairing.place)))
-    for pairing, last in rows.tuples():
+    for pairing, last in await pairings(session):
         since = (day - last).days if last is not None else None
         if since is not None and since < plan_.cfg.pairing_days:
             continue
@@ -298,7 +271,7 @@ async def _pairings(session: AsyncSession, plan_: _Plan, audience: Audience, day
         plan_.to_person(f"pairing:{pairing.id}:{stretch}", "pairing", person, text)
 
 
-async def _makeups(session: AsyncSession, plan_: _Plan, audience: Audience, day: date) -> None:
+async def _makeups(session: Session, plan_: _Plan, audience: Audience, day: date) -> None:
     """An absentee who has not made up a meeting hears once more near the end of the make-up
     window (the first ask went out when the attendance was taken)."""
     for meeting, member_id in await MeetingRepository(session).absentees_since(

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
-
 from handlers.core.buttons import RemindAgain
 from handlers.core.context import Context
 from handlers.core.events import Outcome
@@ -12,8 +10,8 @@ from handlers.core.policy import leads
 from handlers.schedule.audience import load_audience
 from handlers.schedule.planner import shuxue_reminder
 from handlers.schedule.times import after_quiet_hours
-from storage.models import ShuxueAnswer
 from storage.repositories.outbox import OutboxRepository
+from storage.repositories.shuxue import ShuxueRepository
 
 
 async def nudge_again(ctx: Context, pressed: RemindAgain) -> Outcome:
@@ -25,8 +23,7 @@ async def nudge_again(ctx: Context, pressed: RemindAgain) -> Outcome:
     branch = next((b for b in audience.branches if b.org.id == org_id), None)
     if branch is None:
         return Outcome(notice=t("button.stale"))
-    answered = set(await ctx.session.scalars(select(ShuxueAnswer.member_id).where(
-        ShuxueAnswer.org_id == org_id, ShuxueAnswer.period_start == period)))
+    answered = await ShuxueRepository(ctx.session).answered(org_id, period)
     send_at = after_quiet_hours(ctx.now, ctx.config.tz, ctx.config.quiet_start, ctx.config.quiet_end)
     planned = [shuxue_reminder("shuxue_remind2", p, period, ctx.event.platform, send_at)
                for p in branch.people

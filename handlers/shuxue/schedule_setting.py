@@ -5,17 +5,17 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select
-
 from handlers.core.context import Context
-from handlers.dialogs import engine
-from handlers.dialogs.engine import Choice, Dialog, Step
 from handlers.core.events import Button, Reply
 from handlers.core.i18n import t
-from handlers.core.policy import leads
 from handlers.core.parsing import InvalidInput, normalize
+from handlers.core.policy import leads
+from handlers.dialogs import engine
+from handlers.dialogs.engine import Choice, Dialog, Step
 from handlers.schedule.times import WEEKDAYS
 from storage.models import ShuxueSchedule
+from storage.repositories.shuxue import ShuxueRepository
+
 
 def describe(schedule: ShuxueSchedule | None) -> str:
     if schedule is None:
@@ -30,8 +30,7 @@ def describe(schedule: ShuxueSchedule | None) -> str:
 async def begin(ctx: Context, _args: str = "") -> list[Reply]:
     member = ctx.member
     assert member is not None
-    current = await ctx.session.scalar(
-        select(ShuxueSchedule).where(ShuxueSchedule.org_id == member.org_id))
+    current = await ShuxueRepository(ctx.session).schedule(member.org_id)
     if not ctx.event.is_private:
         return [Reply(describe(current), buttons=((Button(t("schedule.change"), start="schedule"),),))]
     if not leads(member, member.org_id):
@@ -52,17 +51,12 @@ def _parse_time(text: str, _ctx: Context) -> str:
 async def finish(ctx: Context, data: dict[str, Any]) -> list[Reply]:
     member = ctx.member
     assert member is not None
-    schedule = await ctx.session.scalar(
-        select(ShuxueSchedule).where(ShuxueSchedule.org_id == member.org_id))
-    if schedule is None:
-        schedule = ShuxueSchedule(org_id=member.org_id)
-        ctx.session.add(schedule)
-    schedule.weekday, schedule.time, schedule.every_weeks = data["weekday"], data["time"], data["every"]
-    schedule.remind_after_days, schedule.remind_time = data["remind"]
-    schedule.enabled = True
     days_ahead = (data["weekday"] - ctx.today.weekday()) % 7
-    schedule.anchor = ctx.today + timedelta(days=days_ahead)  # the next prompt day starts the cycle
-    await ctx.session.flush()
+    remind_days, remind_time = data["remind"]
+    schedule = await ShuxueRepository(ctx.session).set_schedule(
+        member.org_id, weekday=data["weekday"], time=data["time"], every_weeks=data["every"],
+        remind_after_days=remind_days, remind_time=remind_time, enabled=True,
+        anchor=ctx.today + timedelta(days=days_ahead))  # the next prompt day starts the cycle
     return [Reply(t("schedule.saved") + "\n" + describe(schedule))]
 
 

@@ -6,20 +6,25 @@ from datetime import date
 from typing import Any
 
 from handlers.core.context import Context
+from handlers.core.events import Reply
+from handlers.core.formats import full_date
+from handlers.core.i18n import t
 from handlers.dialogs import engine
 from handlers.dialogs.engine import RECORD_ID, Choice, Dialog, Step
-from handlers.dialogs.fields import hours_step, past_date_step, pick_step, text_step
-from handlers.core.formats import full_date
-from handlers.dialogs.fields import show_minutes
+from handlers.dialogs.fields import (
+    hours_step,
+    past_date_step,
+    pick_step,
+    show_minutes,
+    text_step,
+)
+from handlers.meetings.views import headline
 from handlers.records.kinds import RecordKind
 from handlers.records.saving import save_record, saved_reply
 from handlers.study.overlap import ask_which
-from handlers.core.events import Reply
-from handlers.core.i18n import t
-from handlers.meetings.views import headline
-from storage.vocabulary import DEFAULT_BOOKS, QUICK_HOURS, STUDY_FORMS
 from storage.models import StudyRecord
 from storage.repositories.meetings import MeetingRepository
+from storage.vocabulary import DEFAULT_BOOKS, QUICK_HOURS, STUDY_FORMS
 
 MAKEUPS = "makeups"  # meetings the member missed and has not made up: asked first when any
 

@@ -11,11 +11,11 @@ from datetime import date
 from typing import Any
 
 from handlers.core.context import Context
+from handlers.core.events import Reply
+from handlers.core.i18n import t
 from handlers.dialogs import engine
 from handlers.dialogs.engine import Choice, Dialog, Step
 from handlers.dialogs.fields import show_minutes
-from handlers.core.events import Reply
-from handlers.core.i18n import t
 from handlers.meetings.views import headline
 from storage.models import StudyRecord
 from storage.repositories.meetings import MeetingRepository
@@ -42,10 +42,10 @@ async def chosen(ctx: Context, data: dict[str, Any]) -> list[Reply]:
     assert ctx.member is not None
     if data["keep"] == KEEP_MEETING:
         return [Reply(t("study.overlap_kept_meeting"))]
-    credit = await ctx.session.get(StudyRecord, data["credit_id"])
-    if credit is None or credit.deleted_at is not None or credit.member_id != ctx.member.id:
-        return [Reply(t("record.gone"))]
     records = RecordRepository(ctx.session)
+    credit = await records.get_owned(StudyRecord, data["credit_id"], ctx.member)
+    if not isinstance(credit, StudyRecord):
+        return [Reply(t("record.gone"))]
     values = {**data["values"], "study_date": date.fromisoformat(data["values"]["study_date"]),
               "meeting_id": credit.meeting_id, "minutes": credit.minutes}
     await records.delete(credit, ctx.member)

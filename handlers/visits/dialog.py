@@ -6,18 +6,17 @@ from datetime import date
 from typing import Any
 
 from handlers.core.context import Context
+from handlers.core.events import Reply
+from handlers.core.formats import full_date
+from handlers.core.i18n import t
 from handlers.dialogs import engine
 from handlers.dialogs.engine import RECORD_ID, Choice, Dialog, Step
 from handlers.dialogs.fields import count_step, past_date_step, pick_step, text_step
-from handlers.core.formats import full_date
+from handlers.problems.report import PROBLEM, VISIT_ID
 from handlers.records.kinds import RecordKind
 from handlers.records.saving import save_record, saved_reply
-from handlers.core.events import Reply
-from handlers.problems.report import PROBLEM, VISIT_ID
-from handlers.core.i18n import t
-from storage.vocabulary import VISIT_KINDS
 from storage.models import Visit
-
+from storage.vocabulary import VISIT_KINDS
 
 
 def load(record: Visit) -> dict[str, Any]:

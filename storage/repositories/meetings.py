@@ -179,6 +179,13 @@ class MeetingRepository:
         add_audit(self.session, actor, "update", StudyRecord.entity, record.id, before, after)
         return True
 
+    async def adopted_by(self, meeting: Meeting) -> set[int]:
+        """The members whose credit for ``meeting`` is a record they logged by hand (older than
+        the meeting), linked in its place."""
+        return set(await self.session.scalars(select(StudyRecord.member_id).where(
+            StudyRecord.meeting_id == meeting.id, StudyRecord.deleted_at.is_(None),
+            StudyRecord.created_at < meeting.created_at)))
+
     async def hand_logged(self, member_id: int, day: date, form: str) -> StudyRecord | None:
         """A study record the member logged themselves for that day and form (not a make-up)."""
         return await self.session.scalar(select(StudyRecord).where(

@@ -8,7 +8,6 @@ from sqlalchemy.orm import joinedload
 
 from storage.models import Identity, Member, Organization, Role
 
-
 # Built once: it runs for every incoming message.
 _BY_IDENTITY = (select(Member).join(Identity)
                 .where(Identity.platform == bindparam("platform"),
@@ -28,6 +27,19 @@ class MemberRepository:
         if org is not None:
             query = query.where(Member.org_id == org.id)
         return list(await self.session.scalars(query.order_by(Member.id)))
+
+    async def active_in(self, org_id: int) -> list[Member]:
+        """The branch's active members, in roster order."""
+        return list(await self.session.scalars(
+            select(Member).where(Member.org_id == org_id, Member.active).order_by(Member.id)))
+
+    async def binder_for(self, org_id: int) -> int | None:
+        """Who stands as having bound a branch's group when the office sets it up: the branch's
+        first active secretary, else the office's first active member."""
+        return await self.session.scalar(select(Member.id).where(
+            Member.org_id == org_id, Member.role == Role.secretary, Member.active)
+            .order_by(Member.id)) or await self.session.scalar(select(Member.id).where(
+                Member.role == Role.office, Member.active).order_by(Member.id))
 
     async def unclaimed_in(self, org: Organization, name: str, platform: str) -> Member | None:
         """A roster entry of ``org`` with this name that has no identity on ``platform`` yet."""

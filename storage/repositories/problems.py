@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, select, update
+from sqlalchemy import ColumnElement, and_, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import (
@@ -25,6 +25,23 @@ from storage.models import (
 )
 from storage.repositories.records import snapshot
 from storage.types import utcnow
+from storage.vocabulary import COORDINATION_KIND, OPEN
+
+# The views of the problem list (besides each state: overdue, and the office's 需上级协调), as
+# conditions built from the lifecycle's groups of states, so the list, its counts and the nudges
+# agree on "open" and "overdue".
+VIEWS = ("pending", "rectifying", "overdue", "closure_requested", "closed", "coordination")
+
+
+def view_filter(view: str, today: date) -> ColumnElement[bool]:
+    """Which problems a view shows (``today`` decides what is overdue)."""
+    if view == "overdue":
+        return and_(Problem.status.in_(OPEN), Problem.deadline < today)
+    if view == "coordination":  # routed to the office while not yet closed
+        return and_(Problem.kind == COORDINATION_KIND,
+                    Problem.status.in_(OPEN | {ProblemStatus.pending}))
+    return Problem.status == ProblemStatus(view)
+
 
 @dataclass(frozen=True)
 class HistoryLine:
@@ -52,12 +69,15 @@ class ProblemRepository:
             select(Problem.status, func.count()).where(*self._scope(org_id)).group_by(Problem.status))
         return dict(rows.tuples().all())
 
-    async def count(self, org_id: int | None, where: ColumnElement[bool]) -> int:
+    async def count(self, org_id: int | None, view: str, today: date) -> int:
+        """How many problems ``view`` shows."""
         return await self.session.scalar(
-            select(func.count()).select_from(Problem).where(*self._scope(org_id), where)) or 0
+            select(func.count()).select_from(Problem)
+            .where(*self._scope(org_id), view_filter(view, today))) or 0
 
-    async def listing(self, org_id: int | None, where: ColumnElement[bool],
+    async def listing(self, org_id: int | None, view: str, today: date,
                       limit: int | None = None) -> list[Problem]:
+        where = view_filter(view, today)
         """The problems in scope matching ``where``, most urgent deadline first."""
         query = (select(Problem).where(*self._scope(org_id), where)
                  .order_by(Problem.deadline, Problem.id))
@@ -97,10 +117,6 @@ class ProblemRepository:
                    ProblemEvent.action.in_(("request_extension", "extend", "decline_extension")))
             .order_by(ProblemEvent.at.desc(), ProblemEvent.id.desc()).limit(1))
         return latest if latest is not None and latest.action == "request_extension" else None
-
-    async def branch_members(self, org_id: int) -> list[Member]:
-        return list(await self.session.scalars(
-            select(Member).where(Member.org_id == org_id, Member.active).order_by(Member.id)))
 
     async def apply(self, problem: Problem, *, action: str, actor: Member, expected: ProblemStatus,
                     to: ProblemStatus, note: str | None = None, percent: int | None = None,

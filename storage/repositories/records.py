@@ -5,8 +5,8 @@ Nothing is deleted in place: deletion sets ``deleted_at``; the audit log keeps e
 
 from __future__ import annotations
 
-from datetime import date, datetime
 from collections.abc import Iterable
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import inspect, select

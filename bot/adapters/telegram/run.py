@@ -6,7 +6,13 @@ import asyncio
 import logging
 from urllib.parse import urlsplit
 
-from telegram import Bot, BotCommand, BotCommandScopeAllGroupChats, BotCommandScopeAllPrivateChats, Update
+from telegram import (
+    Bot,
+    BotCommand,
+    BotCommandScopeAllGroupChats,
+    BotCommandScopeAllPrivateChats,
+    Update,
+)
 from telegram.error import TelegramError
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHandler
 
@@ -14,11 +20,10 @@ from bot.adapters.telegram.adapter import follow, render, to_incoming
 from bot.adapters.telegram.ordering import PerUserUpdateProcessor
 from bot.adapters.telegram.sender import TelegramSender
 from bot.config import Settings
-from bot.runtime.app import App, build_app, require_current_schema
+from bot.runtime.app import App, build_app, check_schema
 from bot.runtime.pushes import Pushes
 from handlers.core.features import Registry
 from handlers.core.policy import Where
-from storage.db import create_engine
 
 log = logging.getLogger(__name__)
 MENU_DESCRIPTION = 256  # characters Telegram takes for a command's description
@@ -37,20 +42,12 @@ async def set_menus(bot: Bot, registry: Registry) -> None:
         log.warning("could not set the command menus: %s", error)
 
 
-async def _check_schema(url: str) -> None:
-    engine = create_engine(url)
-    try:
-        await require_current_schema(engine)
-    finally:
-        await engine.dispose()
-
-
 def run_telegram(settings: Settings) -> None:
     """Serve until stopped: long polling, or a webhook when BRANCHBOT_TELEGRAM_WEBHOOK_URL is set.
 
     Refuses to start (SchemaOutOfDate) on a database that needs ``branchbot db upgrade``.
     """
-    asyncio.run(_check_schema(settings.database_url))
+    asyncio.run(check_schema(settings.database_url))
     application = build_application(build_app(settings), pushes=settings.pushes_enabled)
     if settings.telegram_webhook_url:
         application.run_webhook(

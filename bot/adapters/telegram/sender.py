@@ -5,7 +5,15 @@ from __future__ import annotations
 from datetime import timedelta
 
 from telegram import Bot
-from telegram.error import BadRequest, ChatMigrated, Forbidden, InvalidToken, NetworkError, RetryAfter, TimedOut
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+    TimedOut,
+)
 
 from bot.adapters.telegram import PLATFORM
 from bot.adapters.telegram.adapter import keyboard

@@ -15,7 +15,6 @@ from dataclasses import replace
 from urllib.parse import urlsplit
 
 import httpx
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.adapters.wecom import PLATFORM, render
 from bot.adapters.wecom.api import WeComApi, WeComError
@@ -25,8 +24,6 @@ from bot.runtime.in_order import InOrder
 from handlers.core.events import Incoming, Reply
 from handlers.core.i18n import t
 from handlers.core.router import Core
-from storage.models import GroupChat
-from storage.repositories.orgs import OrgRepository
 
 log = logging.getLogger(__name__)
 ROBOT_PREFIX = "robot:"
@@ -147,23 +144,11 @@ class WeComBot:
         if not chat_id.startswith(ROBOT_PREFIX):
             await self.send_private(chat_id, reply)
             return
-        async with self.core.sessions() as session:
-            group = await OrgRepository(session).group_for(PLATFORM, chat_id)
-        if group is None or not group.webhook_url:
+        webhook_url = await self.core.group_webhook(PLATFORM, chat_id)
+        if webhook_url is None:
             raise PermanentFailure(f"no robot webhook for {chat_id}")
         for message in render.robot_texts(reply):
-            await self.api.robot(group.webhook_url, message)
-
-
-async def set_robot(session: AsyncSession, org_id: int, webhook_url: str, by_member_id: int) -> None:
-    """Store (or change) a branch's group robot; its pushes go there from then on."""
-    chat_id = robot_chat_id(org_id)
-    group = await OrgRepository(session).group_for(PLATFORM, chat_id)
-    if group is None:
-        group = GroupChat(platform=PLATFORM, chat_id=chat_id, org_id=org_id, bound_by_id=by_member_id)
-        session.add(group)
-    group.webhook_url = webhook_url
-    await session.flush()
+            await self.api.robot(webhook_url, message)
 
 
 def is_webhook_url(url: str) -> bool:

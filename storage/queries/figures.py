@@ -10,7 +10,7 @@ README's "Glossary of figures" says the same in words; keep the two in step.
 
 Definitions:
 - 学习时长 (study hours): SUM(study_records.minutes) / 60 for study dates in the period.
-- 集中学习 (group study): a record whose form is in ``storage.tallies.GROUP_FORMS``. 集中学习次数
+- 集中学习 (group study): a record whose form is in ``storage.vocabulary.GROUP_FORMS``. 集中学习次数
   (sessions) counts distinct (branch, form, date): everyone who attended one session logs it, and
   it is one session.
   参与人次 (attendances) counts the records themselves: one member at one session is one 人次.
@@ -21,7 +21,7 @@ Definitions:
   已销号 (closed in the period): a 已销号 event in the period on a problem still closed.
 - 整改率 (rectification rate) = problems now closed / problems accepted, over problems reported up
   to the end of the period; accepted = ever reached 整改中, which in the lifecycle
-  (``handlers.problem_lifecycle.ACCEPTED``, the same denominator /problems uses) is a status of
+  (``storage.vocabulary.ACCEPTED``, the same denominator /problems uses) is a status of
   整改中, 申请销号 or 已销号. No accepted problem: no rate (said so, not 0%).
 - 述学: answers (shuxue_answers rows) whose period_start is in the period; 述学期数: distinct
   period_start; 连续述学 (streak): the most recent periods in a row, each with an answer.
@@ -41,14 +41,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Select, and_, case, distinct, exists, func, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.problems.lifecycle import ACCEPTED
-from handlers.reports.periods import Period
 from storage.models import (
     Commitment,
     DailyTally,
     DailyTopic,
     Member,
-    OrgKind,
     Organization,
     Problem,
     ProblemEvent,
@@ -58,37 +55,12 @@ from storage.models import (
     StudyRecord,
     Visit,
 )
+from storage.queries.scope import DateRange, Scope, resolved
 from storage.tallies import TALLY_COLUMNS, day_rows, topic_rows
+from storage.vocabulary import ACCEPTED
 
 ACCEPTED_STATUSES = tuple(sorted(ACCEPTED, key=lambda status: status.value))  # the lifecycle's own
 ALL = 0  # the key of the one row when figures are not grouped by branch
-
-
-@dataclass(frozen=True)
-class Scope:
-    """Whose rows count: some branches (None: every branch), or one member."""
-
-    org_ids: tuple[int, ...] | None = None
-    member_id: int | None = None
-
-    def where(self, org_column: Any, member_column: Any) -> list[Any]:
-        if self.org_ids is None:  # every branch (not the bureau's own office members)
-            branches = select(Organization.id).where(Organization.kind == OrgKind.branch)
-            conditions = [org_column.in_(branches.scalar_subquery())]
-        else:
-            conditions = [org_column.in_(self.org_ids)]
-        if self.member_id is not None:
-            conditions.append(member_column == self.member_id)
-        return conditions
-
-
-async def resolved(session: AsyncSession, scope: Scope) -> Scope:
-    """``scope`` with "every branch" spelled out as their ids: an IN list lets both databases
-    use the (org_id, date) indexes, where a subquery tends to a full scan."""
-    if scope.org_ids is not None:
-        return scope
-    ids = await session.scalars(select(Organization.id).where(Organization.kind == OrgKind.branch))
-    return Scope(tuple(ids), scope.member_id)
 
 
 @dataclass
@@ -168,18 +140,18 @@ async def _rows(session: AsyncSession, query: Select[Any]) -> Sequence[Any]:
     return (await session.execute(query)).all()
 
 
-def _study_where(scope: Scope | None, period: Period) -> list[Any]:
+def _study_where(scope: Scope | None, period: DateRange) -> list[Any]:
     scoped = scope.where(StudyRecord.org_id, StudyRecord.member_id) if scope else []
     return [StudyRecord.deleted_at.is_(None), StudyRecord.study_date.between(period.start, period.end),
             *scoped]
 
 
-def _visit_where(scope: Scope | None, period: Period) -> list[Any]:
+def _visit_where(scope: Scope | None, period: DateRange) -> list[Any]:
     scoped = scope.where(Visit.org_id, Visit.member_id) if scope else []
     return [Visit.deleted_at.is_(None), Visit.visit_date.between(period.start, period.end), *scoped]
 
 
-def _days(scope: Scope, period: Period) -> Any:
+def _days(scope: Scope, period: DateRange) -> Any:
     """The period's daily tallies of the scope: the stored ones for branches, counted from the
     records (by the same definition) for one member."""
     if scope.member_id is None:
@@ -188,7 +160,7 @@ def _days(scope: Scope, period: Period) -> Any:
     return day_rows(_study_where(scope, period), _visit_where(scope, period)).subquery()
 
 
-def _topics(scope: Scope, period: Period) -> Any:
+def _topics(scope: Scope, period: DateRange) -> Any:
     """The period's (org_id, day, topic) rows of the scope, as ``_days`` chooses its source."""
     if scope.member_id is None:
         return (select(DailyTopic).where(DailyTopic.day.between(period.start, period.end),
@@ -214,7 +186,7 @@ def _as_int(value: Any) -> int:
     return int(value or 0)
 
 
-async def totals(session: AsyncSession, scope: Scope, period: Period, tz: ZoneInfo,
+async def totals(session: AsyncSession, scope: Scope, period: DateRange, tz: ZoneInfo,
                  *, by_org: bool = True) -> dict[int, Totals]:
     """The figures per branch (keyed by org id), or for the whole scope (keyed by ``ALL``)."""
     scope = await resolved(session, scope)
@@ -280,7 +252,7 @@ async def totals(session: AsyncSession, scope: Scope, period: Period, tz: ZoneIn
     return out
 
 
-async def shuxue_streaks(session: AsyncSession, scope: Scope, period: Period, *,
+async def shuxue_streaks(session: AsyncSession, scope: Scope, period: DateRange, *,
                          by_org: bool) -> dict[int, int]:
     """连续述学: per branch, how many 述学 periods in a row up to the period's end had an answer.
 
@@ -310,7 +282,7 @@ async def shuxue_streaks(session: AsyncSession, scope: Scope, period: Period, *,
     return streaks
 
 
-async def member_figures(session: AsyncSession, scope: Scope, period: Period,
+async def member_figures(session: AsyncSession, scope: Scope, period: DateRange,
                          tz: ZoneInfo) -> list[MemberFigures]:
     """Per active member of the scope, in roster order: the figures of ``MemberFigures``."""
     scope = await resolved(session, scope)
@@ -358,14 +330,6 @@ async def member_figures(session: AsyncSession, scope: Scope, period: Period,
     return list(by_id.values())
 
 
-async def branches(session: AsyncSession, org_ids: tuple[int, ...] | None = None) -> list[tuple[int, str]]:
-    """(id, name) of the branches in scope, in creation order."""
-    query = select(Organization.id, Organization.name).where(Organization.kind == OrgKind.branch)
-    if org_ids is not None:
-        query = query.where(Organization.id.in_(org_ids))
-    return [(org_id, name) for org_id, name in await _rows(session, query.order_by(Organization.id))]
-
-
 async def first_day(session: AsyncSession) -> date | None:
     """The first day anything was logged (deleted or not): where "the campaign so far" starts.
 
@@ -391,7 +355,7 @@ def _as_date(value: Any) -> date:
     return value if isinstance(value, date) else date.fromisoformat(str(value))
 
 
-async def weekly(session: AsyncSession, scope: Scope, period: Period) -> dict[str, dict[tuple[int, date], float]]:
+async def weekly(session: AsyncSession, scope: Scope, period: DateRange) -> dict[str, dict[tuple[int, date], float]]:
     """Per branch and week: study hours and visits (for the charts)."""
     scope = await resolved(session, scope)
     dialect = session.get_bind().dialect.name
@@ -407,7 +371,7 @@ async def weekly(session: AsyncSession, scope: Scope, period: Period) -> dict[st
     }
 
 
-async def problem_flow(session: AsyncSession, scope: Scope, period: Period,
+async def problem_flow(session: AsyncSession, scope: Scope, period: DateRange,
                        tz: ZoneInfo) -> dict[str, dict[date, int]]:
     """Per week up to the period's end: problems reported, taken into 整改中, closed (counts of
     events; the chart adds them up into totals over time)."""
@@ -429,7 +393,7 @@ async def problem_flow(session: AsyncSession, scope: Scope, period: Period,
     return flow
 
 
-async def hours_by_form(session: AsyncSession, scope: Scope, period: Period) -> dict[str, int]:
+async def hours_by_form(session: AsyncSession, scope: Scope, period: DateRange) -> dict[str, int]:
     """Study minutes per form over the scope."""
     scope = await resolved(session, scope)
     query = (select(StudyRecord.form, func.sum(StudyRecord.minutes))

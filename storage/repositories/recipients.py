@@ -1,0 +1,48 @@
+"""Who hears of something privately: active members with a chat on the platform."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlalchemy import ColumnElement, and_, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Identity, Member, Role
+
+
+@dataclass(frozen=True)
+class Recipient:
+    member_id: int
+    org_id: int
+    role: Role
+    chat_id: str  # their private chat with the bot on the platform
+
+
+class RecipientRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def find(self, platform: str, *, members: Iterable[int] = (),
+                   secretaries_of: int | None = None, office: bool = False,
+                   exclude: int | None = None) -> list[Recipient]:
+        """These members, the secretaries of branch ``secretaries_of`` and (with ``office``) the
+        office, those of them who are active and have a chat on ``platform``, but not
+        ``exclude`` (who did what they hear of), in roster order."""
+        who: list[ColumnElement[bool]] = []
+        member_ids = list(members)
+        if member_ids:
+            who.append(Member.id.in_(member_ids))
+        if secretaries_of is not None:
+            who.append(and_(Member.role == Role.secretary, Member.org_id == secretaries_of))
+        if office:
+            who.append(Member.role == Role.office)
+        if not who:
+            return []
+        query = (select(Member.id, Member.org_id, Member.role, Identity.platform_user_id)
+                 .join(Identity, Identity.member_id == Member.id)
+                 .where(Identity.platform == platform, Member.active, or_(*who))
+                 .order_by(Member.id))
+        if exclude is not None:
+            query = query.where(Member.id != exclude)
+        return [Recipient(*row) for row in (await self.session.execute(query)).tuples()]
