@@ -31,6 +31,7 @@ from telegram import Bot  # noqa: E402
 
 from bot.adapters.telegram.sender import TelegramSender  # noqa: E402
 from bot.runtime.delivery import TELEGRAM_LIMITS, Deliverer  # noqa: E402
+from handlers.core.i18n import DEFAULT_TEXTS as t  # noqa: E402
 from handlers.schedule.planner import PlanConfig, plan  # noqa: E402
 from storage.db import create_engine, session_factory  # noqa: E402
 from storage.migrate import upgrade  # noqa: E402
@@ -84,7 +85,7 @@ async def main() -> None:
     sessions = session_factory(engine)
     async with sessions() as session, session.begin():
         result = await plan(session, PLANNED_AT,
-                            PlanConfig(platform="telegram", tz=SH))
+                            PlanConfig(platform="telegram", tz=SH, texts=t))
     expected = args.members + args.groups
     print(f"planned {result.added} messages ({args.groups} group prompts, "
           f"{result.added - args.groups} private reminders)")

@@ -9,6 +9,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from handlers.core.i18n import CATALOGUES
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
@@ -52,6 +54,13 @@ class Settings(BaseSettings):
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError) as error:
             raise ValueError(f"unknown time zone {value!r}, e.g. Asia/Shanghai") from error
+        return value
+
+    @field_validator("language")
+    @classmethod
+    def _known_language(cls, value: str) -> str:
+        if value not in CATALOGUES:
+            raise ValueError(f"no texts in {value!r}; there are: {', '.join(CATALOGUES)}")
         return value
 
     @property

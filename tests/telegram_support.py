@@ -10,7 +10,7 @@ from telegram.ext import Application
 from bot.adapters.telegram.run import build_application
 from bot.config import Settings
 from bot.runtime.app import build_app
-from handlers.core.i18n import t
+from handlers.core.i18n import DEFAULT_TEXTS as t
 from storage.db import session_factory
 from tests.botapi import Call, FakeBotApi
 from tests.conftest import make_settings

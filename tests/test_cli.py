@@ -13,6 +13,7 @@ import pytest
 from openpyxl import Workbook
 
 from bot.runtime.app import App
+from handlers.core.i18n import DEFAULT_TEXTS as t
 from handlers.membership.roster import RosterError, import_roster
 from storage.db import session_factory
 from storage.models import Member, Role
@@ -164,7 +165,7 @@ async def test_roster_import_on_both_databases(app: App, branch: Branch, tmp_pat
     _write_csv(roster, [["姓名", "所在支部", "身份"], ["李娜", "机关第一党支部", "支委"],
                         ["钱七", "机关第二党支部", "党员"]])
     async with session_factory(app.engine)() as session, session.begin():
-        assert await import_roster(session, roster) == 1  # 李娜 exists: her role is updated
+        assert await import_roster(t, session, roster) == 1  # 李娜 exists: her role is updated
     async with session_factory(app.engine)() as session:
         li = await session.get(Member, branch.roster_only.id)
         assert li is not None and li.role is Role.committee
@@ -173,5 +174,5 @@ async def test_roster_import_on_both_databases(app: App, branch: Branch, tmp_pat
                         ["孙八", "机关第二党支部", "党员"]])
     with pytest.raises(RosterError) as refused:
         async with session_factory(app.engine)() as session, session.begin():
-            await import_roster(session, broken)
+            await import_roster(t, session, broken)
     assert refused.value.problems == ["第3行：孙八 在同一支部中重复出现。"]

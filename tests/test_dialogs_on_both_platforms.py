@@ -9,7 +9,7 @@ from typing import TypeVar
 
 import pytest
 
-from handlers.core.i18n import t
+from handlers.core.i18n import DEFAULT_TEXTS as t
 from storage.models import Commitment, Problem, StudyRecord, Visit
 from tests import telegram_support, wecom_support
 from tests.botapi import FakeBotApi

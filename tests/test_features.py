@@ -14,7 +14,7 @@ import handlers
 from bot.adapters.telegram.run import set_menus
 from bot.runtime.app import App
 from handlers.core.features import Command, Feature, Registry, discover
-from handlers.core.i18n import t
+from handlers.core.i18n import DEFAULT_TEXTS as t
 from handlers.core.policy import LEADERS, PERSONAL, Policy
 from handlers.core.texts_zh import TEXTS
 from handlers.dialogs.engine import Dialog
@@ -102,7 +102,7 @@ async def test_the_policy_is_checked_for_commands_and_buttons(app: App, branch: 
 async def test_the_telegram_menus_come_from_the_declarations(api: FakeBotApi) -> None:
     registry = Registry(discover())
     async with Bot(api.token, base_url=api.base_url) as bot:
-        await set_menus(bot, registry)
+        await set_menus(bot, registry, t)
     private = api.commands[('{"type": "all_private_chats"}', "")]
     group = api.commands[('{"type": "all_group_chats"}', "")]
     assert [c["command"] for c in private][:3] == ["study", "visit", "problem"]

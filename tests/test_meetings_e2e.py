@@ -14,7 +14,7 @@ from sqlalchemy import select
 from telegram.ext import Application
 
 from bot.runtime.app import App, build_app
-from handlers.core.i18n import t
+from handlers.core.i18n import DEFAULT_TEXTS as t
 from handlers.schedule.planner import PlanConfig, plan
 from handlers.schedule.times import at_local
 from storage.db import session_factory
@@ -126,8 +126,8 @@ async def test_a_meeting_recorded_once(polling: Application, api: FakeBotApi, ap
     day = credits[0].study_date + timedelta(days=5)
     now = at_local(day, time(9, 0), TZ)
     async with session_factory(app.engine)() as session, session.begin():
-        await plan(session, now, PlanConfig(platform="telegram", tz=TZ))
-        await plan(session, now + timedelta(minutes=1), PlanConfig(platform="telegram", tz=TZ))
+        await plan(session, now, PlanConfig(platform="telegram", tz=TZ, texts=t))
+        await plan(session, now + timedelta(minutes=1), PlanConfig(platform="telegram", tz=TZ, texts=t))
     nudges = await _rows(db_url, OutboxMessage, OutboxMessage.kind == "makeup")
     assert [n.chat_id for n in nudges] == ["2003"]
 

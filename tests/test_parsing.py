@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from handlers.core.i18n import t
+from handlers.core.i18n import DEFAULT_TEXTS as t
 from handlers.core.parsing import (
     InvalidInput,
     clean_text,

@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.runtime.app import App
+from handlers.core.i18n import DEFAULT_TEXTS as t
 from handlers.schedule.planner import PlanConfig, plan
 from storage.db import session_factory
 from storage.models import (
@@ -34,7 +35,7 @@ from storage.repositories.outbox import OutboxRepository, Planned
 from tests.conftest import Branch
 
 SH = ZoneInfo("Asia/Shanghai")
-CONFIG = PlanConfig(platform="telegram", tz=SH)
+CONFIG = PlanConfig(platform="telegram", tz=SH, texts=t)
 MONDAY = date(2023, 11, 13)
 
 
@@ -139,11 +140,11 @@ async def test_downtime_within_grace_sends_once_and_older_is_dropped(week: Week,
 
 async def test_quiet_hours_hold_a_late_catch_up_until_morning(week: Week) -> None:
     async with session_factory(week.app.engine)() as session, session.begin():
-        await plan(session, sh(MONDAY, 9, 0), PlanConfig(platform="telegram", tz=SH,
+        await plan(session, sh(MONDAY, 9, 0), PlanConfig(platform="telegram", tz=SH, texts=t,
                                                           grace=timedelta(hours=14)))
     tuesday = MONDAY + timedelta(days=1)
     async with session_factory(week.app.engine)() as session, session.begin():
-        await plan(session, sh(tuesday, 23, 30), PlanConfig(platform="telegram", tz=SH,
+        await plan(session, sh(tuesday, 23, 30), PlanConfig(platform="telegram", tz=SH, texts=t,
                                                             grace=timedelta(hours=6)))
         late = list(await session.scalars(select(OutboxMessage).where(
             OutboxMessage.kind == "shuxue_remind")))

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from telegram.ext import Application
 
 from bot.runtime.app import build_app
-from handlers.core.i18n import t
+from handlers.core.i18n import DEFAULT_TEXTS as t
 from storage.db import session_factory
 from storage.models import (
     OutboxMessage,

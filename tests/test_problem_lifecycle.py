@@ -16,7 +16,7 @@ from sqlalchemy import func, select, update
 from bot.runtime.app import App, build_app
 from handlers.core.context import Context
 from handlers.core.events import FileRef, Incoming
-from handlers.core.i18n import t
+from handlers.core.i18n import DEFAULT_TEXTS as t
 from handlers.problems import export
 from handlers.problems.actions import DONE_TEXT, perform
 from handlers.problems.lifecycle import ACTION_TEXT, STATUS_TEXT, Action, is_overdue
@@ -440,7 +440,7 @@ async def test_counts_rate_and_export_rows(app: App, branch: Branch) -> None:
     assert all(r[9] is None for r in rows[:5])
     async with session_factory(app.engine)() as session:
         count = await session.scalar(select(func.count()).select_from(Problem))
-        direct = await export.rows(session, branch.org.id, today(), TZ)
+        direct = await export.rows(t, session, branch.org.id, today(), TZ)
     assert count == len(direct) == 6 and [list(r) for r in rows] == [
         [c if not isinstance(c, date) else datetime(c.year, c.month, c.day) for c in r]
         for r in direct]

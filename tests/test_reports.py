@@ -16,7 +16,8 @@ from openpyxl import load_workbook
 from sqlalchemy import and_, distinct, exists, func, or_, select
 
 from bot.runtime.app import App
-from handlers.core.i18n import t
+from handlers.core.i18n import DEFAULT_TEXTS as t
+from handlers.core.i18n import Translator
 from handlers.reports import charts, stage_summary
 from handlers.reports.periods import Period
 from handlers.reports.summary import rollup, summary
@@ -286,7 +287,7 @@ async def test_docx_says_plainly_what_is_missing(app: App, branch: Branch) -> No
     async with session_factory(app.engine)() as session:
         found = await summary(session, Scope((branch.org.id,)), "机关第一党支部", PERIOD, TZ)
     data = stage_summary.StageData("机关第一党支部", PERIOD, found.totals, {}, found.not_reported)
-    text = "\n".join(p.text for p in docx.Document(io.BytesIO(stage_summary.render(data))).paragraphs)
+    text = "\n".join(p.text for p in docx.Document(io.BytesIO(stage_summary.render(t, data))).paragraphs)
     for key in ("stage.overall_no_records", "stage.group_study_none", "stage.visits_none",
                 "stage.problems_none", "stage.shuxue_none"):
         assert t(key) in text
@@ -311,7 +312,7 @@ def test_chart_renders_with_a_cjk_font() -> None:
                             {(1, date(2023, 10, 9)): 2.0}, {"pending": {date(2023, 10, 9): 2}})
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        png = charts.render(data)
+        png = charts.render(t, data)
     assert not [w for w in caught if "missing from font" in str(w.message) or "Glyph" in str(w.message)]
     assert png.startswith(b"\x89PNG") and Image.open(io.BytesIO(png)).size == (1000, 1200)
     found = font_manager.findfont(font_manager.FontProperties(family=charts.cjk_font()),
@@ -327,9 +328,9 @@ async def test_report_does_not_block_other_users(app: App, people: People, branc
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     real = stage_summary.render
 
-    def slow(data: stage_summary.StageData) -> bytes:
+    def slow(t: Translator, data: stage_summary.StageData) -> bytes:
         time.sleep(1.0)  # a big document, in its worker thread
-        return real(data)
+        return real(t, data)
 
     monkeypatch.setattr(stage_summary, "render", slow)
     from tests.chat_driver import Incoming

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from bot.runtime.app import App
 from handlers.calendar.file import CalendarError, load_calendar
-from handlers.core.i18n import t
+from handlers.core.i18n import DEFAULT_TEXTS as t
 from storage.db import session_factory
 from storage.models import (
     Holiday,
@@ -146,19 +146,19 @@ async def test_calendar_file_all_or_nothing(app: App, branch: Branch, tmp_path: 
     good = tmp_path / "calendar.toml"
     good.write_text(CALENDAR, encoding="utf-8")
     async with session_factory(app.engine)() as session, session.begin():
-        assert await load_calendar(session, good) == (1, 3, 1)
+        assert await load_calendar(t, session, good) == (1, 3, 1)
     bad = tmp_path / "bad.toml"
     bad.write_text(CALENDAR.replace("周二", "周八").replace('roles = ["支部书记"]', 'roles = ["队长"]')
                    + '\n[[milestone]]\nkey = "x"\nname = "y"\ndate = 2023-13-01\n', encoding="utf-8")
     with pytest.raises(CalendarError) as refused:
         async with session_factory(app.engine)() as session, session.begin():
-            await load_calendar(session, bad)
+            await load_calendar(t, session, bad)
     assert "格式有误" in str(refused.value)  # 2023-13-01 is not a TOML date
     bad.write_text(CALENDAR.replace("周二", "周八").replace('roles = ["支部书记"]', 'roles = ["队长"]'),
                    encoding="utf-8")
     with pytest.raises(CalendarError) as refused:
         async with session_factory(app.engine)() as session, session.begin():
-            await load_calendar(session, bad)
+            await load_calendar(t, session, bad)
     problems = "\n".join(refused.value.problems)
     assert "第2行 [[milestone]] 的 roles：未知角色 队长" in problems
     assert "第13行 [[schedule]] 的 weekday" in problems
@@ -166,7 +166,7 @@ async def test_calendar_file_all_or_nothing(app: App, branch: Branch, tmp_path: 
     unknown.write_text(CALENDAR.replace("机关第一党支部", "机关第九党支部"), encoding="utf-8")
     with pytest.raises(CalendarError) as refused:
         async with session_factory(app.engine)() as session, session.begin():
-            await load_calendar(session, unknown)
+            await load_calendar(t, session, unknown)
     assert refused.value.problems == ["第13行：支部“机关第九党支部”不存在。"]
     async with session_factory(app.engine)() as session:  # the good file's content, untouched
         assert len(list(await session.scalars(select(Milestone)))) == 1

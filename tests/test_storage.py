@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
+import aiosqlite
 import pytest
 from sqlalchemy import func, inspect, select
 
@@ -14,6 +17,7 @@ from storage.db import create_engine, session_factory
 from storage.migrate import current_revision, head_revision, is_up_to_date, upgrade
 from storage.models import DialogState, HandledEvent, StudyRecord
 from storage.repositories.dialogs import DialogRepository
+from storage.sqlite_inline import inline_creator
 from tests.chat_driver import CoreChat
 from tests.conftest import Branch, make_settings
 
@@ -78,3 +82,16 @@ async def test_two_workers_confirming_at_once_save_one_record(db_url: str, branc
     finally:
         for bot_app in apps:
             await bot_app.close()
+
+
+async def test_the_inline_sqlite_connection_runs_on_the_pinned_aiosqlite(tmp_path: Path) -> None:
+    """storage.sqlite_inline overrides private parts of aiosqlite.Connection: they must still be
+    there, and a statement must run without aiosqlite's worker thread."""
+    assert all(hasattr(aiosqlite.Connection, name) for name in ("_execute", "_connect", "stop"))
+    before = threading.active_count()
+    connection = await inline_creator(str(tmp_path / "inline.db"))()
+    try:
+        cursor = await connection.execute("SELECT 40 + 2")
+        assert await cursor.fetchone() == (42,) and threading.active_count() == before
+    finally:
+        await connection.close()

@@ -14,7 +14,7 @@ from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.runtime.app import App
-from handlers.core.i18n import t
+from handlers.core.i18n import DEFAULT_TEXTS as t
 from storage.db import create_engine, session_factory
 from storage.migrate import alembic_config, upgrade
 from storage.models import DailyTally, DailyTopic, StudyRecord, Visit

@@ -16,7 +16,7 @@ from sqlalchemy import select, update
 from telegram.ext import Application
 
 from bot.runtime.app import build_app
-from handlers.core.i18n import t
+from handlers.core.i18n import DEFAULT_TEXTS as t
 from storage.db import session_factory
 from storage.models import DialogState, StudyRecord
 from tests.botapi import FakeBotApi

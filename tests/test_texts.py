@@ -9,7 +9,7 @@ from pathlib import Path
 from handlers.core.texts_zh import TEXTS
 
 ROOT = Path(__file__).resolve().parents[1]
-KEY_CALL = re.compile(r"""\bt\(\s*["']([a-z_]+\.[a-z_]+)["']""")
+KEY_CALL = re.compile(r"""\b(?:t|Text\.of|DEFAULT_TEXTS)\(\s*["']([a-z_]+\.[a-z_]+)["']""")
 KEY_LITERAL = re.compile(r"""["']((?:input|dialog|date|deadline|field|study|visit|problem|commit|mine|record|join|start|auth|group|bindgroup|command|help|button|error|roster|cli|meeting)\.[a-z_]+)["']""")
 
 

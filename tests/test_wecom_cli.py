@@ -10,7 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from handlers.core.i18n import t
+from handlers.core.i18n import DEFAULT_TEXTS as t
 from tests.conftest import Branch
 from tests.test_cli import cli, query
 from tests.test_telegram_e2e import free_port, wait_listening

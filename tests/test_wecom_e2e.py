@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from bot.adapters.wecom.crypto import MsgCrypt, signature
 from bot.runtime.app import App
 from handlers.core.events import Button, Reply
-from handlers.core.i18n import t
+from handlers.core.i18n import DEFAULT_TEXTS as t
 from storage.db import session_factory
 from storage.models import HandledEvent, Member, StudyRecord
 from storage.repositories.members import MemberRepository

@@ -17,7 +17,7 @@ from bot.runtime.app import build_app
 from bot.runtime.delivery import PermanentFailure, TemporaryFailure
 from bot.runtime.pushes import Pushes
 from handlers.core.events import Button, Reply
-from handlers.core.i18n import t
+from handlers.core.i18n import DEFAULT_TEXTS as t
 from storage.db import session_factory
 from storage.models import OutboxMessage, OutboxStatus, ShuxueSchedule
 from storage.repositories.orgs import OrgRepository

@@ -16,7 +16,7 @@ from bot.adapters.wecom.render import (
     robot_texts,
 )
 from handlers.core.events import Answered, Button, Incoming, Reply
-from handlers.core.i18n import t
+from handlers.core.i18n import DEFAULT_TEXTS as t
 
 
 def _reply(text: str, count: int) -> Reply:
@@ -38,7 +38,7 @@ def test_cards_where_they_fit() -> None:
 
 def test_numbers_press_the_newest_numbered_list() -> None:
     reply = _reply("请选择学习形式：", 8)
-    assert numbered(reply).splitlines()[-2:] == ["8. 选项7", t("wecom.reply_number")]
+    assert numbered(t, reply).splitlines()[-2:] == ["8. 选项7", t("wecom.reply_number")]
     choices = Choices()
     event = Incoming("wecom", "LiNa", "", "LiNa", True, text="3")
     assert choices.pressed(event) == event  # nothing offered yet: plain text
@@ -60,7 +60,7 @@ def test_a_pressed_message_is_split_into_answer_and_what_follows() -> None:
 
 
 def test_a_robot_gets_an_instruction_instead_of_a_button() -> None:
-    (message,) = robot_texts(Reply("本周述学开始了", buttons=((Button("填写述学", start="shuxue"),),)))
+    (message,) = robot_texts(t, Reply("本周述学开始了", buttons=((Button("填写述学", start="shuxue"),),)))
     assert message["text"]["content"].splitlines() == [
         "本周述学开始了", t("wecom.robot_start", label="填写述学", command="/start shuxue")]
 

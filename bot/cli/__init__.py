@@ -15,11 +15,11 @@ from bot.cli.org import org
 from bot.cli.problems import problems
 from bot.cli.reports import report, summary
 from bot.cli.run import run
+from handlers.core.i18n import DEFAULT_TEXTS
 
 
-@click.group()
+@click.group(help=DEFAULT_TEXTS("cli.help_main"))
 def main() -> None:
-    """branchbot：党支部主题教育助手。"""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     for noisy in ("httpx", "alembic", "apscheduler"):  # a line per API call or job is only noise
         logging.getLogger(noisy).setLevel(logging.WARNING)

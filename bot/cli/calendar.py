@@ -6,32 +6,32 @@ from pathlib import Path
 
 import click
 
-from bot.cli.common import CliError, load_settings, run_async, with_session
+from bot.cli.common import CliError, load_settings, run_async, texts, with_session
 from bot.runtime.app import build_app
 from handlers.calendar.file import CalendarError, calendar_lines, load_calendar
-from handlers.core.i18n import t
+from handlers.core.i18n import DEFAULT_TEXTS
 
 
-@click.group()
+@click.group(help=DEFAULT_TEXTS("cli.help_calendar"))
 def calendar() -> None:
-    """主题教育日历：时间节点、节假日、述学安排。"""
+    """The ``calendar`` command group (its help: ``help=``)."""
 
 
-@calendar.command("load")
+@calendar.command("load", help=DEFAULT_TEXTS("cli.help_calendar_load"))
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @run_async
 async def calendar_load(path: Path) -> None:
-    """导入日历文件（.toml）。有错误时整份不导入。"""
+    t = texts()
     try:
-        counts = await with_session(build_app(load_settings()), lambda s: load_calendar(s, path))
+        counts = await with_session(build_app(load_settings()), lambda s: load_calendar(t, s, path))
     except CalendarError as error:
         raise CliError(t("calendar.refused", problems=str(error))) from error
     click.echo(t("calendar.loaded", milestones=counts[0], holidays=counts[1], schedules=counts[2]))
 
 
-@calendar.command("show")
+@calendar.command("show", help=DEFAULT_TEXTS("cli.help_calendar_show"))
 @run_async
 async def calendar_show() -> None:
-    """列出日历中的时间节点和节假日。"""
-    lines = await with_session(build_app(load_settings()), calendar_lines)
+    t = texts()
+    lines = await with_session(build_app(load_settings()), lambda s: calendar_lines(t, s))
     click.echo("\n".join(lines) if lines else t("calendar.empty"))

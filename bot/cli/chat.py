@@ -11,25 +11,25 @@ import click
 from bot.adapters.console import PLATFORM
 from bot.adapters.console.chat import ConsoleChat
 from bot.adapters.console.sender import ConsoleSender
-from bot.cli.common import CliError, load_settings, run_async
+from bot.cli.common import CliError, load_settings, run_async, texts
 from bot.demo.data import DEMO_MEMBER, branch_invites, create_demo, has_demo
 from bot.runtime.app import App, SchemaOutOfDate, build_app, require_current_schema
 from bot.runtime.delivery import UNLIMITED
 from bot.runtime.pushes import Pushes
-from handlers.core.i18n import t
+from handlers.core.i18n import DEFAULT_TEXTS
 from storage.db import session_factory, sqlite_file
 from storage.migrate import upgrade
 from storage.repositories.members import MemberRepository
 from storage.types import utcnow
 
 
-@click.command()
-@click.option("--no-chat", is_flag=True, help="只创建示例数据，不打开对话。")
-@click.option("--as", "as_name", default=None, help="以哪位党员的身份对话（默认：李娜）。")
-@click.option("--reset", is_flag=True, help="删除已有的示例数据库后重建（仅限 SQLite 文件）。")
+@click.command(help=DEFAULT_TEXTS("cli.help_demo"))
+@click.option("--no-chat", is_flag=True, help=DEFAULT_TEXTS("cli.opt_demo_no_chat"))
+@click.option("--as", "as_name", default=None, help=DEFAULT_TEXTS("cli.opt_demo_as"))
+@click.option("--reset", is_flag=True, help=DEFAULT_TEXTS("cli.opt_demo_reset"))
 @run_async
 async def demo(no_chat: bool, as_name: str | None, reset: bool) -> None:
-    """创建示例数据（一个局、三个支部、一个月的记录），然后在终端里对话。"""
+    t = texts()
     settings = load_settings()
     if reset:
         _remove_sqlite_file(settings.database_url)
@@ -42,7 +42,7 @@ async def demo(no_chat: bool, as_name: str | None, reset: bool) -> None:
             await create_demo(session, utcnow().astimezone(settings.tz).date())
             click.echo(t("cli.demo_created", url=settings.database_url))
         for name, code in await branch_invites(session):
-            click.echo(f"  {name}：邀请码 {code}")
+            click.echo(t("cli.invite_line", name=name, code=code))
     if no_chat:
         await app.close()
         return
@@ -50,6 +50,7 @@ async def demo(no_chat: bool, as_name: str | None, reset: bool) -> None:
 
 
 def _remove_sqlite_file(url: str) -> None:
+    t = texts()
     database = sqlite_file(url)
     if database is None:
         raise CliError(t("cli.reset_sqlite_only"))
@@ -57,11 +58,10 @@ def _remove_sqlite_file(url: str) -> None:
         Path(database + suffix).unlink(missing_ok=True)
 
 
-@click.command()
-@click.option("--as", "as_name", default=None, help="以名册中哪位党员的身份对话；不填则以未加入的新用户身份。")
+@click.command(help=DEFAULT_TEXTS("cli.help_chat"))
+@click.option("--as", "as_name", default=None, help=DEFAULT_TEXTS("cli.opt_chat_as"))
 @run_async
 async def chat(as_name: str | None) -> None:
-    """在终端里和机器人对话（也可从管道读入，每行一条消息）。"""
     await console_chat(as_name)
 
 
@@ -77,6 +77,7 @@ async def console_chat(as_name: str | None) -> None:
 
 
 async def _chat(app: App, as_name: str | None) -> None:
+    t = texts()
     logging.getLogger().setLevel(logging.WARNING)  # the terminal is the conversation: no chatter
     try:
         user_id, user_name = "newcomer", "新用户"

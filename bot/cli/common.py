@@ -13,7 +13,7 @@ from pydantic import ValidationError
 
 from bot.config import Settings
 from bot.runtime.app import App, SchemaOutOfDate, require_current_schema
-from handlers.core.i18n import t
+from handlers.core.i18n import DEFAULT_TEXTS, Translator
 from storage.db import Session, session_factory
 
 T = TypeVar("T")
@@ -32,7 +32,21 @@ def load_settings() -> Settings:
     except ValidationError as error:
         first = error.errors()[0]
         field = "BRANCHBOT_" + str(first["loc"][0]).upper() if first["loc"] else "BRANCHBOT_*"
-        raise CliError(t("cli.bad_setting", field=field, reason=first["msg"])) from error
+        raise CliError(DEFAULT_TEXTS("cli.bad_setting", field=field, reason=first["msg"])) from error
+
+
+def texts() -> Translator:
+    """The command line's texts, in the configured language (the default one when the settings
+    are broken: ``load_settings`` says so). Its own --help is in the default language: click
+    builds it before any settings are read."""
+    try:
+        return Translator.of(Settings().language)
+    except ValidationError:
+        return DEFAULT_TEXTS
+
+
+def schema_out_of_date() -> CliError:
+    return CliError(texts()("cli.schema_out_of_date"))
 
 
 def run_async(func: Callable[..., Awaitable[None]]) -> Callable[..., None]:
@@ -41,7 +55,7 @@ def run_async(func: Callable[..., Awaitable[None]]) -> Callable[..., None]:
         try:
             asyncio.run(func(*args, **kwargs))
         except SchemaOutOfDate as error:
-            raise CliError(str(error)) from error
+            raise schema_out_of_date() from error
     return wrapper
 
 

@@ -4,22 +4,22 @@ from __future__ import annotations
 
 import click
 
-from bot.cli.common import load_settings, run_async, with_session
+from bot.cli.common import load_settings, run_async, texts, with_session
 from bot.runtime.app import build_app
-from handlers.core.i18n import t
+from handlers.core.i18n import DEFAULT_TEXTS
 from storage.migrate import upgrade
 from storage.tallies import recount_all
 
 
-@click.group()
+@click.group(help=DEFAULT_TEXTS("cli.help_db"))
 def db() -> None:
-    """数据库。"""
+    """The ``db`` command group (its help: ``help=``)."""
 
 
-@db.command("upgrade")
+@db.command("upgrade", help=DEFAULT_TEXTS("cli.help_db_upgrade"))
 @run_async
 async def db_upgrade() -> None:
-    """把数据库结构升级到最新版本（首次运行时创建）。"""
+    t = texts()
     app = build_app(load_settings())
     try:
         await upgrade(app.engine)
@@ -28,10 +28,10 @@ async def db_upgrade() -> None:
     click.echo(t("cli.db_upgraded"))
 
 
-@db.command("recount")
+@db.command("recount", help=DEFAULT_TEXTS("cli.help_db_recount"))
 @run_async
 async def db_recount() -> None:
-    """按全部记录重新统计每日汇总（直接改动过数据库之后使用）。"""
+    t = texts()
     app = build_app(load_settings())
     days = await with_session(app, lambda session: session.run_sync(
         lambda sync: recount_all(sync.connection())))

@@ -6,26 +6,26 @@ import click
 
 from bot.adapters.wecom import PLATFORM
 from bot.adapters.wecom.bot import is_webhook_url, robot_chat_id
-from bot.cli.common import CliError, load_settings, run_async, with_session
+from bot.cli.common import CliError, load_settings, run_async, texts, with_session
 from bot.runtime.app import build_app
-from handlers.core.i18n import t
+from handlers.core.i18n import DEFAULT_TEXTS
 from storage.db import Session
 from storage.models import OrgKind
 from storage.repositories.members import MemberRepository
 from storage.repositories.orgs import OrgRepository
 
 
-@click.group()
+@click.group(help=DEFAULT_TEXTS("cli.help_group"))
 def group() -> None:
-    """支部群（企业微信群机器人）。"""
+    """The ``group`` command group (its help: ``help=``)."""
 
 
-@group.command("set-webhook")
+@group.command("set-webhook", help=DEFAULT_TEXTS("cli.help_group_set_webhook"))
 @click.argument("branch")
 @click.argument("url")
 @run_async
 async def group_set_webhook(branch: str, url: str) -> None:
-    """设置支部群的企业微信群机器人地址（Webhook），述学提醒等推送到该群。"""
+    t = texts()
     if not is_webhook_url(url):
         raise CliError(t("wecom.bad_webhook"))
 

@@ -4,26 +4,26 @@ from __future__ import annotations
 
 import click
 
-from bot.cli.common import CliError, load_settings, run_async, with_session
+from bot.cli.common import CliError, load_settings, run_async, texts, with_session
 from bot.config import Settings
 from bot.runtime.app import build_app
-from handlers.core.i18n import t
+from handlers.core.i18n import DEFAULT_TEXTS
 from storage.db import Session
 from storage.models import OrgKind
 from storage.repositories.orgs import OrgRepository
 
 
-@click.group()
+@click.group(help=DEFAULT_TEXTS("cli.help_org"))
 def org() -> None:
-    """组织：支部与上级党组织。"""
+    """The ``org`` command group (its help: ``help=``)."""
 
 
-@org.command("add-branch")
+@org.command("add-branch", help=DEFAULT_TEXTS("cli.help_org_add_branch"))
 @click.argument("name")
-@click.option("--parent", help="上级党组织（党总支/党委）名称；不存在时自动创建。")
+@click.option("--parent", help=DEFAULT_TEXTS("cli.opt_parent"))
 @run_async
 async def org_add_branch(name: str, parent: str | None) -> None:
-    """添加支部，打印邀请码和邀请链接。"""
+    t = texts()
     settings = load_settings()
     name = name.strip()
     if not name or len(name) > 100:
@@ -45,17 +45,19 @@ async def org_add_branch(name: str, parent: str | None) -> None:
 
 
 def invite_link(settings: Settings, code: str) -> str:
+    t = texts()
     username = settings.telegram_bot_username or t("cli.bot_username_placeholder")
     return f"https://t.me/{username}?start={code}"
 
 
-@org.command("list")
+@org.command("list", help=DEFAULT_TEXTS("cli.help_org_list"))
 @run_async
 async def org_list() -> None:
-    """以树形列出组织和人数。"""
+    t = texts()
     rows = await with_session(build_app(load_settings()), lambda s: OrgRepository(s).tree())
     if not rows:
         click.echo(t("cli.no_orgs"))
     for row in rows:
-        code = f"  邀请码 {row.org.invite_code}" if row.org.invite_code else ""
-        click.echo(f"{'  ' * row.depth}{row.org.name}（{row.members}人）{code}")
+        code = t("cli.org_code", code=row.org.invite_code) if row.org.invite_code else ""
+        click.echo("  " * row.depth + t("cli.org_line", name=row.org.name, members=row.members,
+                                         code=code))

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import click
 
-from bot.cli.common import CliError, load_settings, run_async, with_session
+from bot.cli.common import CliError, load_settings, run_async, texts, with_session
 from bot.runtime.app import build_app
-from handlers.core.i18n import t
+from handlers.core.i18n import DEFAULT_TEXTS
 from handlers.problems.export import export
 from storage.db import Session
 from storage.repositories.orgs import OrgRepository
@@ -16,18 +16,18 @@ from storage.repositories.problems import ProblemRepository
 from storage.types import utcnow
 
 
-@click.group()
+@click.group(help=DEFAULT_TEXTS("cli.help_problems"))
 def problems() -> None:
-    """问题清单。"""
+    """The ``problems`` command group (its help: ``help=``)."""
 
 
-@problems.command("export")
+@problems.command("export", help=DEFAULT_TEXTS("cli.help_problems_export"))
 @click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),
-              help="写入的 Excel 文件，如 问题清单.xlsx。")
-@click.option("--branch", default=None, help="只导出这个支部（默认：全部支部）。")
+              help=DEFAULT_TEXTS("cli.opt_problems_out"))
+@click.option("--branch", default=None, help=DEFAULT_TEXTS("cli.opt_problems_branch"))
 @run_async
 async def problems_export(out: Path, branch: str | None) -> None:
-    """导出问题清单（每个问题一行：措施、责任人、时限、进展、状态、销号日期）。"""
+    t = texts()
     settings = load_settings()
 
     async def work(session: Session) -> tuple[bytes, int]:
@@ -39,7 +39,7 @@ async def problems_export(out: Path, branch: str | None) -> None:
             org_id = found.id
         count = len(await ProblemRepository(session).all_of(org_id))
         today = utcnow().astimezone(settings.tz).date()
-        return await export(session, org_id, today, settings.tz), count
+        return await export(t, session, org_id, today, settings.tz), count
 
     content, count = await with_session(build_app(settings), work)
     out.write_bytes(content)

@@ -9,9 +9,9 @@ from typing import Any
 
 import click
 
-from bot.cli.common import CliError, load_settings, run_async, with_session
+from bot.cli.common import CliError, load_settings, run_async, texts, with_session
 from bot.runtime.app import build_app, require_current_schema
-from handlers.core.i18n import t
+from handlers.core.i18n import DEFAULT_TEXTS, Translator
 from handlers.core.parsing import InvalidInput
 from handlers.reports.files import FORMATS, Request, produce
 from handlers.reports.periods import Period, campaign, parse_period
@@ -27,6 +27,7 @@ from storage.types import utcnow
 
 def _report_period(today: date, first: date | None, start: str | None, end: str | None,
                    word: str | None, default: str) -> Period:
+    t = texts()
     words = [w for w in (start, end) if w] if (start or end) else ([word] if word else [])
     if start and not end:
         words = [start, today.isoformat()]
@@ -42,6 +43,7 @@ def _report_period(today: date, first: date | None, start: str | None, end: str 
 
 async def _report_target(session: Session, branch: str | None) -> tuple[Scope, str, bool]:
     """(scope, title, side by side) for one named branch, or for every branch."""
+    t = texts()
     if branch is None:
         bureau = await OrgRepository(session).first_bureau_name()
         return Scope(None), bureau or t("cli.report_all_title"), True
@@ -52,10 +54,10 @@ async def _report_target(session: Session, branch: str | None) -> tuple[Scope, s
 
 
 _PERIOD_OPTIONS = [
-    click.option("--branch", default=None, help="支部名称；不填则为全部支部。"),
-    click.option("--from", "start", default=None, help="开始日期，如 2023-10-01。"),
-    click.option("--to", "end", default=None, help="结束日期，如 2023-10-31（不填为今天）。"),
-    click.option("--period", "word", default=None, help="本周、上周、本月、上月、全程。"),
+    click.option("--branch", default=None, help=DEFAULT_TEXTS("cli.opt_branch")),
+    click.option("--from", "start", default=None, help=DEFAULT_TEXTS("cli.opt_from")),
+    click.option("--to", "end", default=None, help=DEFAULT_TEXTS("cli.opt_to")),
+    click.option("--period", "word", default=None, help=DEFAULT_TEXTS("cli.opt_period")),
 ]
 
 
@@ -65,11 +67,11 @@ def _period_options(func: Callable[..., Any]) -> Callable[..., Any]:
     return func
 
 
-@click.command()
+@click.command(help=DEFAULT_TEXTS("cli.help_summary"))
 @_period_options
 @run_async
 async def summary(branch: str | None, start: str | None, end: str | None, word: str | None) -> None:
-    """汇总：各支部对照（进度慢的在前），或 --branch 一个支部的逐人情况。"""
+    t = texts()
     settings = load_settings()
 
     async def work(session: Session) -> str:
@@ -78,25 +80,25 @@ async def summary(branch: str | None, start: str | None, end: str | None, word: 
         scope, title, everyone = await _report_target(session, branch)
         if everyone:
             rows = await rollup(session, period, settings.tz)
-            header = t("report.rollup_header", period=period.shown())
-            return "\n".join(rollup_text(rows, header, page) for page in range(1, pages(len(rows)) + 1))
+            header = t("report.rollup_header", period=period.shown(t))
+            return "\n".join(rollup_text(t, rows, header, page) for page in range(1, pages(len(rows)) + 1))
         found = await branch_summary(session, scope, title, period, settings.tz)
-        return "\n".join(branch_text(found, page) for page in range(1, pages(len(found.members)) + 1))
+        return "\n".join(branch_text(t, found, page) for page in range(1, pages(len(found.members)) + 1))
 
     click.echo(await with_session(build_app(settings), work))
 
 
-@click.command()
+@click.command(help=DEFAULT_TEXTS("cli.help_report"))
 @_period_options
 @click.option("--format", "formats", multiple=True, type=click.Choice(["xlsx", "docx", "png"]),
-              help="xlsx（台账）、docx（阶段性总结）、png（图表）；可写多次，不写为全部。")
+              help=DEFAULT_TEXTS("cli.opt_report_format"))
 @click.option("--out", "out", type=click.Path(path_type=Path), default=Path("."),
-              help="输出文件（一种格式时）或文件夹。")
+              help=DEFAULT_TEXTS("cli.opt_report_out"))
 @run_async
 async def report(branch: str | None, start: str | None, end: str | None, word: str | None,
                  formats: tuple[str, ...], out: Path) -> None:
-    """生成报表文件：Excel 台账、Word 阶段性总结、PNG 图表。"""
     settings = load_settings()
+    t = Translator.of(settings.language)
     app = build_app(settings)
     try:
         await require_current_schema(app.engine)
@@ -105,7 +107,8 @@ async def report(branch: str | None, start: str | None, end: str | None, word: s
             today = utcnow().astimezone(settings.tz).date()
             period = _report_period(today, await figures.first_day(session), start, end, word, "campaign")
             scope, title, everyone = await _report_target(session, branch)
-        request = Request(scope, title, period, settings.tz, formats or FORMATS, side_by_side=everyone)
+        request = Request(scope, title, period, settings.tz, formats or FORMATS, side_by_side=everyone,
+                          texts=t)
         one_file = len(request.formats) == 1 and out.suffix.lower() == f".{request.formats[0]}"
         if not one_file:
             out.mkdir(parents=True, exist_ok=True)

@@ -7,15 +7,15 @@ import click
 from bot.adapters.telegram.run import run_telegram
 from bot.adapters.wecom.run import missing_settings, run_wecom
 from bot.cli.chat import console_chat
-from bot.cli.common import CliError, load_settings, run_async
+from bot.cli.common import CliError, load_settings, run_async, schema_out_of_date, texts
 from bot.config import Settings
 from bot.runtime.app import SchemaOutOfDate
-from handlers.core.i18n import t
+from handlers.core.i18n import DEFAULT_TEXTS
 
 
-@click.command()
+@click.command(help=DEFAULT_TEXTS("cli.help_run"))
 def run() -> None:
-    """启动机器人（按 BRANCHBOT_PLATFORM：telegram、wecom 或 console）。"""
+    t = texts()
     settings = load_settings()
     if settings.platform == "console":
         run_async(console_chat)(None)
@@ -28,14 +28,15 @@ def run() -> None:
     try:
         run_telegram(settings)
     except SchemaOutOfDate as error:
-        raise CliError(str(error)) from error
+        raise schema_out_of_date() from error
 
 
 def _run_wecom(settings: Settings) -> None:
+    t = texts()
     missing = missing_settings(settings)
     if missing:
         raise CliError(t("wecom.missing_settings", fields="、".join(missing)))
     try:
         run_wecom(settings)
     except SchemaOutOfDate as error:
-        raise CliError(str(error)) from error
+        raise schema_out_of_date() from error

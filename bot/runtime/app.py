@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.config import Settings
 from handlers.core.context import CoreConfig
-from handlers.core.i18n import set_language
+from handlers.core.i18n import Translator
 from handlers.core.router import Core
 from handlers.schedule.times import parse_hhmm
 from storage.db import create_engine, session_factory
@@ -31,10 +31,9 @@ class App:
 
 
 def build_app(settings: Settings) -> App:
-    set_language(settings.language)
     engine = create_engine(settings.database_url)
     quiet_start, quiet_end = settings.quiet_hours.split("-")
-    config = CoreConfig(tz=settings.tz,
+    config = CoreConfig(tz=settings.tz, texts=Translator.of(settings.language),
                         dialog_timeout=timedelta(minutes=settings.dialog_timeout_minutes),
                         quiet_start=parse_hhmm(quiet_start), quiet_end=parse_hhmm(quiet_end))
     return App(settings, engine, Core(session_factory(engine), config))
@@ -52,4 +51,4 @@ async def check_schema(url: str) -> None:
 
 async def require_current_schema(engine: AsyncEngine) -> None:
     if not await is_up_to_date(engine):
-        raise SchemaOutOfDate("数据库结构不是最新版本，请先运行：branchbot db upgrade")
+        raise SchemaOutOfDate("the database schema is out of date: run `branchbot db upgrade`")

@@ -27,7 +27,7 @@ def plan_config(app: App, platform: str) -> PlanConfig:
     return PlanConfig(platform=platform, tz=settings.tz, grace=timedelta(hours=settings.grace_hours),
                       quiet_start=core.quiet_start, quiet_end=core.quiet_end,
                       nudge_at=parse_hhmm(settings.nudge_time),
-                      yearly_target_minutes=settings.study_target_hours * 60)
+                      yearly_target_minutes=settings.study_target_hours * 60, texts=core.texts)
 
 
 class Pushes:

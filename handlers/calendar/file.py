@@ -32,7 +32,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from handlers.core.i18n import t
+from handlers.core.i18n import Translator
 from handlers.schedule.planner import DEFAULT_MILESTONE_DAYS
 from handlers.schedule.times import WEEKDAYS
 from storage.db import Session
@@ -113,7 +113,7 @@ def _table_lines(text: str) -> dict[str, list[int]]:
     return lines
 
 
-def parse_calendar(text: str) -> CalendarFile:
+def parse_calendar(t: Translator, text: str) -> CalendarFile:
     try:
         raw: dict[str, Any] = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
@@ -134,7 +134,7 @@ def parse_calendar(text: str) -> CalendarFile:
         raise CalendarError(problems) from error
 
 
-async def load_calendar(session: Session, path: Path) -> tuple[int, int, int]:
+async def load_calendar(t: Translator, session: Session, path: Path) -> tuple[int, int, int]:
     """Replace milestones and holidays with the file's, and set the named branches' rhythms.
 
     Returns (milestones, holiday days, schedules). Raises CalendarError, writing nothing."""
@@ -142,7 +142,7 @@ async def load_calendar(session: Session, path: Path) -> tuple[int, int, int]:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
         raise CalendarError([t("calendar.unreadable", error=type(error).__name__)]) from error
-    calendar = parse_calendar(text)
+    calendar = parse_calendar(t, text)
     headers = _table_lines(text)
     branches = {name: org_id for org_id, name in await OrgRepository(session).branches()}
     problems = []
@@ -180,7 +180,7 @@ async def load_calendar(session: Session, path: Path) -> tuple[int, int, int]:
     return len(calendar.milestone), len(days), len(calendar.schedule)
 
 
-async def calendar_lines(session: Session) -> list[str]:
+async def calendar_lines(t: Translator, session: Session) -> list[str]:
     lines = []
     calendar = CalendarRepository(session)
     for m in await calendar.milestones():

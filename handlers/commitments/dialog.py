@@ -7,7 +7,7 @@ from typing import Any
 from handlers.core.context import Context
 from handlers.core.events import Reply
 from handlers.core.formats import short
-from handlers.core.i18n import t
+from handlers.core.i18n import Text, Translator
 from handlers.dialogs import engine
 from handlers.dialogs.engine import RECORD_ID, Choice, Dialog, Step
 from handlers.dialogs.fields import text_step
@@ -36,7 +36,7 @@ async def begin(ctx: Context, _args: str = "") -> list[Reply]:
 
 async def finish(ctx: Context, data: dict[str, Any]) -> list[Reply]:
     record, created = await save_record(ctx, COMMITMENT_RECORD, data, {"content": data["content"]})
-    return saved_reply(record, created, "commit.saved")
+    return saved_reply(ctx.t, record, created, "commit.saved")
 
 
 async def menu_chosen(ctx: Context, data: dict[str, Any]) -> list[Reply]:
@@ -51,13 +51,13 @@ async def report_finish(ctx: Context, data: dict[str, Any]) -> list[Reply]:
     repo = RecordRepository(ctx.session)
     commitment = await repo.get_owned(Commitment, data[COMMITMENT_ID], ctx.member)
     if not isinstance(commitment, Commitment):
-        return [Reply(t("record.gone"))]
+        return [Reply(ctx.t("record.gone"))]
     await repo.report_commitment(commitment, ctx.member, text=data["report"], kept=data["kept"],
                                  on=ctx.today)
-    return [Reply(t("commit.reported"))]
+    return [Reply(ctx.t("commit.reported"))]
 
 
-def _menu_prompt(data: dict[str, Any]) -> str:
+def _menu_prompt(data: dict[str, Any], t: Translator) -> str:
     state = t("commit.state_kept" if data.get("kept") else "commit.state_open")
     return t("commit.menu", content=data["content"], state=state)
 
@@ -72,7 +72,7 @@ COMMIT_MENU = Dialog(
     name="commit_menu",
     title="commit.title",
     steps=(Step("action", "commit.action", _menu_prompt,
-                choices=(Choice(t("commit.do_report"), "report"), Choice(t("commit.do_edit"), "edit")),
+                choices=(Choice(Text.of("commit.do_report"), "report"), Choice(Text.of("commit.do_edit"), "edit")),
                 columns=1),),
     finish=menu_chosen,
     confirm=False,
@@ -83,14 +83,14 @@ COMMIT_REPORT = Dialog(
     steps=(
         text_step("report", "commit.report", "commit.ask_report", max_len=1000),
         Step("kept", "commit.kept", "commit.ask_kept",
-             choices=(Choice(t("commit.kept_yes"), True), Choice(t("commit.kept_no"), False)),
-             show=lambda kept: t("commit.kept_yes" if kept else "commit.kept_no")),
+             choices=(Choice(Text.of("commit.kept_yes"), True), Choice(Text.of("commit.kept_no"), False)),
+             show=lambda kept, t: t("commit.kept_yes" if kept else "commit.kept_no")),
     ),
     finish=report_finish,
 )
 
 
-def line(record: Commitment) -> str:
+def line(record: Commitment, t: Translator) -> str:
     return t("mine.commitment", content=short(record.content, 24))
 
 

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from handlers.core.events import Incoming, Reply
+from handlers.core.i18n import Translator
 from storage.db import Session, Sessions
 from storage.models import Member
 
@@ -22,6 +23,7 @@ class CoreConfig:
 
     tz: ZoneInfo
     dialog_timeout: timedelta
+    texts: Translator  # the bot's language (members have no language of their own yet)
     quiet_start: time = time(22, 0)  # pushes wait until quiet_end
     quiet_end: time = time(8, 0)
 
@@ -37,6 +39,11 @@ class Context:
     enqueued: bool = False  # something was put in the outbox: wake the deliverer
     # A long job (a report) to run after the replies are sent; see Outcome.followup.
     followup: Callable[[Sessions], AsyncIterator[Reply]] | None = None
+
+    @property
+    def t(self) -> Translator:
+        """The texts in the user's language."""
+        return self.config.texts
 
     @property
     def today(self) -> date:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from handlers.core.events import Button, Outcome, Reply
-from handlers.core.i18n import t
+from handlers.core.i18n import Translator
 from handlers.core.policy import Policy, Where
 from storage.models import Member, Role
 
@@ -106,16 +106,16 @@ class Registry:
         """``/name args`` from ``ctx``'s sender: refused as its policy says, or run."""
         command = self.commands.get(name)
         if command is None:
-            return [Reply(t("command.unknown", name=name))] if ctx.event.is_private else []
+            return [Reply(ctx.t("command.unknown", name=name))] if ctx.event.is_private else []
         policy, ev = command.policy, ctx.event
         if not policy.fits_chat(ev.is_private):
-            offer = ((Button(t("group.open_private"), start=name),),) if policy.offer_private else ()
-            return [Reply(t(policy.elsewhere), buttons=offer)]
+            offer = ((Button(ctx.t("group.open_private"), start=name),),) if policy.offer_private else ()
+            return [Reply(ctx.t(policy.elsewhere), buttons=offer)]
         if not policy.lets_in(ctx.member):
             if ctx.member is None:
-                return [Reply(t("auth.not_member"))] if ev.is_private else []
+                return [Reply(ctx.t("auth.not_member"))] if ev.is_private else []
             assert policy.refused is not None
-            return [Reply(t(policy.refused))]
+            return [Reply(ctx.t(policy.refused))]
         return await command.run(ctx, args)
 
     async def press(self, ctx: Context, pressed: object) -> Outcome | None:
@@ -126,23 +126,23 @@ class Registry:
             return None
         if not press.policy.lets_in(ctx.member):
             assert press.policy.refused is not None
-            return Outcome(notice=t(press.policy.refused))
+            return Outcome(notice=ctx.t(press.policy.refused))
         return await press.run(ctx, pressed)
 
-    def help_text(self, member: Member) -> str:
+    def help_text(self, t: Translator, member: Member) -> str:
         """What /help tells ``member``: the commands for everyone, then those for their role."""
         lines = [t("help.head")]
         leaders: list[str] = []
         for command in self._helped():
             if not command.audience:
-                lines.append(_help_line(command))
+                lines.append(_help_line(t, command))
             elif member.role in command.audience:
-                leaders.append(_help_line(command))
+                leaders.append(_help_line(t, command))
         if leaders:
             lines += [t("help.leaders_head"), *leaders]
         return "\n".join(lines)
 
-    def menu(self, where: Where) -> list[tuple[str, str]]:
+    def menu(self, t: Translator, where: Where) -> list[tuple[str, str]]:
         """(command, description) for the platform's command menu in private or group chats."""
         return [(c.name, t(c.help)) for c in self._helped()  # type: ignore[arg-type]
                 if c.menu and c.policy.fits_chat(where is Where.private)]
@@ -151,7 +151,7 @@ class Registry:
         return [c for f in self.features for c in f.commands if c.help is not None]
 
 
-def _help_line(command: Command) -> str:
+def _help_line(t: Translator, command: Command) -> str:
     assert command.help is not None
     return f"/{command.name} {t(command.help)}"
 

@@ -1,8 +1,8 @@
 """Turn what members type on their phones into hours, dates, counts and clean text.
 
 Pure functions: no I/O, no platform imports. Anything that cannot be read raises
-:class:`InvalidInput`, whose message (from the text catalogue) says what *is* accepted, so a
-dialog can send ``str(error)`` straight back to the user and ask again.
+:class:`InvalidInput`, whose text (from the catalogue) says what *is* accepted, so a dialog can
+send ``error.text(ctx.t)`` straight back to the user and ask again.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from collections.abc import Iterable, Iterator
 from datetime import date
 from typing import Literal
 
-from handlers.core.i18n import t
+from handlers.core.i18n import DEFAULT_TEXTS, Translator
 
 MIN_YEAR = 2000
 MAX_YEAR = 2100
@@ -24,13 +24,17 @@ _MINUS_SIGNS = ("-", "−", "负")  # NFKC maps the full-width "－" to "-", but
 
 
 class InvalidInput(ValueError):
-    """Raised with a catalogue key and params; ``str(e)`` is the user-facing message."""
+    """Raised with a catalogue key and params. ``text(t)`` is the user-facing message in the
+    user's language; ``str(e)`` (``message``) the same in the default one, for logs."""
 
     def __init__(self, key: str, **params: object) -> None:
         self.key = key
         self.params = params
-        self.message = t(key, **params)
+        self.message = DEFAULT_TEXTS(key, **params)
         super().__init__(self.message)
+
+    def text(self, t: Translator) -> str:
+        return t(self.key, **self.params)
 
 
 def normalize(text: str) -> str:

@@ -14,7 +14,6 @@ from handlers.core.buttons import DialogChoice
 from handlers.core.context import Context, CoreConfig
 from handlers.core.events import Incoming, Outcome, Reply
 from handlers.core.features import Feature, Registry, discover
-from handlers.core.i18n import t
 from handlers.dialogs import engine
 from storage.db import Sessions
 from storage.repositories.dialogs import DialogRepository
@@ -61,8 +60,9 @@ class Core:
             except Exception:
                 await session.rollback()
                 log.exception("failed to handle %s", event)
-                return Outcome([Reply(t("error.internal"))] if event.is_private else [],
-                               notice=t("error.internal") if event.callback_data else None)
+                sorry = self.config.texts("error.internal")  # the user's language, as ctx.t
+                return Outcome([Reply(sorry)] if event.is_private else [],
+                               notice=sorry if event.callback_data else None)
 
     async def group_webhook(self, platform: str, chat_id: str) -> str | None:
         """Where a group chat's pushes go when the platform reaches it by a webhook (a WeCom group
@@ -79,7 +79,7 @@ class Core:
         if state is not None and state.expires_at <= ctx.now:
             await dialogs.clear(ev.platform, ev.user_id)
             state = None
-            expired = [Reply(t("dialog.expired"))] if ev.is_private else []
+            expired = [Reply(ctx.t("dialog.expired"))] if ev.is_private else []
 
         if ev.callback_data is not None:
             pressed = buttons.unpack(ev.callback_data)
@@ -89,18 +89,18 @@ class Core:
             handled = await self.registry.press(ctx, pressed) if pressed is not None else None
             if handled is not None:
                 return handled
-            return Outcome(expired, notice=t("button.stale"))
+            return Outcome(expired, notice=ctx.t("button.stale"))
 
         command = _parse_command((ev.text or "").strip())
         if command is not None:
             name, args = command
             if state is not None and ev.is_private and name not in self.registry.commands:
                 again = await engine.ask_again(ctx, self.registry.dialogs.get(state.dialog), state)
-                return Outcome([Reply(t("command.unknown", name=name))] + ([again] if again else []))
+                return Outcome([Reply(ctx.t("command.unknown", name=name))] + ([again] if again else []))
             return Outcome(expired + await self.registry.command(ctx, name, args))
         if not ev.is_private:
             return Outcome()  # the bot does not read group conversation
         if state is not None:
             return Outcome(await engine.on_text(ctx, self.registry.dialogs.get(state.dialog), state,
                                                 ev.text or ""))
-        return Outcome(expired or [Reply(t("help.hint"))])
+        return Outcome(expired or [Reply(ctx.t("help.hint"))])

@@ -19,7 +19,7 @@ from typing import Any
 from handlers.core.buttons import DialogChoice
 from handlers.core.context import Context
 from handlers.core.events import Answered, Button, Outcome, Reply
-from handlers.core.i18n import t
+from handlers.core.i18n import Text, Translator
 from handlers.core.parsing import InvalidInput, normalize
 from storage.repositories.dialogs import DialogRepository, DialogState
 
@@ -32,9 +32,18 @@ ChoiceSource = Callable[[Context, dict[str, Any]], Awaitable[Sequence["Choice"]]
 Parser = Callable[[str, Context], Any]
 
 
+def _as_text(value: Any, _t: Translator) -> str:
+    return str(value)
+
+
+def prepared(data: dict[str, Any], _t: Translator) -> str:
+    """The prompt a dialog's data carries (written, in the user's language, when it started)."""
+    return data["text"]
+
+
 @dataclass(frozen=True)
 class Choice:
-    label: str
+    label: str | Text  # shown as it is (a name, a number), or a catalogue text
     value: Any = None  # stored in the dialog data (JSON)
     asks_typing: bool = False  # "其他…": the step's typing hint is shown instead of a value
 
@@ -43,13 +52,13 @@ class Choice:
 class Step:
     key: str
     label: str  # catalogue key of the field name (confirmation card, edit menu)
-    prompt: str | Callable[[dict[str, Any]], str]  # catalogue key, or text made from the data
+    prompt: str | Callable[[dict[str, Any], Translator], str]  # catalogue key, or made from the data
     choices: tuple[Choice, ...] | ChoiceSource = ()
     parse: Parser | None = None  # typed answers; None: buttons only
     optional: bool = False  # offers 跳过
     typing_hint: str | None = None  # catalogue key shown by a Choice(asks_typing=True)
     columns: int = 2
-    show: Callable[[Any], str] = str  # how a stored value reads on the card
+    show: Callable[[Any, Translator], str] = _as_text  # how a stored value reads on the card
     when: Callable[[dict[str, Any]], bool] | None = None  # ask only if true for the data so far
     files: bool = False  # takes photos/documents: each one sent is added to a list, 完成 moves on
 
@@ -108,51 +117,52 @@ async def _save(ctx: Context, dialog: Dialog, step: str, data: dict[str, Any]) -
 async def _buttons(ctx: Context, dialog: Dialog, state: DialogState) -> list[tuple[str, Choice]]:
     """The (choice name, choice) pairs the current step offers, in display order."""
     if state.step == CONFIRM:
-        return [("ok", Choice(t("dialog.confirm"))), ("edit", Choice(t("dialog.edit"))),
-                ("x", Choice(t("dialog.cancel")))]
+        return [("ok", Choice(ctx.t("dialog.confirm"))), ("edit", Choice(ctx.t("dialog.edit"))),
+                ("x", Choice(ctx.t("dialog.cancel")))]
     if state.step == FIELDS:
         asked = [s for s in dialog.steps if s.applies(state.data)]
-        return [(f"f{i}", Choice(t(s.label), s.key)) for i, s in enumerate(asked)] + [
-            ("back", Choice(t("dialog.back")))]
+        return [(f"f{i}", Choice(ctx.t(s.label), s.key)) for i, s in enumerate(asked)] + [
+            ("back", Choice(ctx.t("dialog.back")))]
     step = dialog.step(state.step)
     pairs = [(str(i), c) for i, c in enumerate(await step.options(ctx, state.data))]
     if step.files and state.data.get(step.key):
-        pairs.append(("done", Choice(t("dialog.files_done"))))
+        pairs.append(("done", Choice(ctx.t("dialog.files_done"))))
     elif step.optional:
-        pairs.append(("skip", Choice(t("dialog.skip"))))
-    pairs.append(("x", Choice(t("dialog.cancel"))))
+        pairs.append(("skip", Choice(ctx.t("dialog.skip"))))
+    pairs.append(("x", Choice(ctx.t("dialog.cancel"))))
     return pairs
 
 
-def _rows(pairs: list[tuple[str, Choice]], nonce: str, columns: int) -> tuple[tuple[Button, ...], ...]:
+def _rows(t: Translator, pairs: list[tuple[str, Choice]], nonce: str,
+          columns: int) -> tuple[tuple[Button, ...], ...]:
     """Lay out choices ``columns`` to a row; 跳过/取消/返回 share the last row."""
     main = [(s, c) for s, c in pairs if s not in ("skip", "x", "back")]
     tail = [(s, c) for s, c in pairs if s in ("skip", "x", "back")]
     rows = [main[i:i + columns] for i in range(0, len(main), columns)] + ([tail] if tail else [])
-    return tuple(tuple(Button(c.label, data=DialogChoice(nonce, s).pack()) for s, c in row)
+    return tuple(tuple(Button(t.shown(c.label), data=DialogChoice(nonce, s).pack()) for s, c in row)
                  for row in rows)
 
 
-def card(dialog: Dialog, data: dict[str, Any]) -> str:
+def card(t: Translator, dialog: Dialog, data: dict[str, Any]) -> str:
     lines = [t("dialog.card_title", title=t(dialog.title))]
     for step in dialog.steps:
         if step.applies(data):
             value = data.get(step.key)
-            shown = t("dialog.empty_value") if value in (None, "") else step.show(value)
+            shown = t("dialog.empty_value") if value in (None, "") else step.show(value, t)
             lines.append(f"{t(step.label)}：{shown}")
     return "\n".join(lines)
 
 
 async def _prompt(ctx: Context, dialog: Dialog, state: DialogState, prefix: str = "") -> Reply:
     if state.step == CONFIRM:
-        text, columns = card(dialog, state.data) + "\n" + t("dialog.confirm_question"), 3
+        text, columns = card(ctx.t, dialog, state.data) + "\n" + ctx.t("dialog.confirm_question"), 3
     elif state.step == FIELDS:
-        text, columns = t("dialog.which_field"), 2
+        text, columns = ctx.t("dialog.which_field"), 2
     else:
         step = dialog.step(state.step)
-        text = step.prompt(state.data) if callable(step.prompt) else t(step.prompt)
+        text = step.prompt(state.data, ctx.t) if callable(step.prompt) else ctx.t(step.prompt)
         columns = step.columns
-    rows = _rows(await _buttons(ctx, dialog, state), state.nonce, columns)
+    rows = _rows(ctx.t, await _buttons(ctx, dialog, state), state.nonce, columns)
     return Reply(prefix + text, buttons=rows)
 
 
@@ -183,7 +193,7 @@ async def _advance(ctx: Context, dialog: Dialog, state: DialogState, answered: s
 async def _finish(ctx: Context, dialog: Dialog, state: DialogState) -> list[Reply]:
     data = dict(state.data)
     if not await _repo(ctx).claim(state):
-        return [Reply(t("button.stale"))]
+        return [Reply(ctx.t("button.stale"))]
     return await dialog.finish(ctx, data)
 
 
@@ -200,17 +210,18 @@ async def on_button(ctx: Context, dialog: Dialog | None, state: DialogState,
                     pressed: DialogChoice) -> Outcome:
     """A press on ``state``'s step (``dialog`` None: one no feature declares any more)."""
     if dialog is None or pressed.nonce != state.nonce:
-        return Outcome(notice=t("button.stale"))
+        return Outcome(notice=ctx.t("button.stale"))
     pairs = dict(await _buttons(ctx, dialog, state))
     suffix = pressed.choice
     choice = pairs.get(suffix)
     if choice is None:
-        return Outcome(notice=t("button.stale"))
+        return Outcome(notice=ctx.t("button.stale"))
     question = (await _prompt(ctx, dialog, state)).text
     if choice.asks_typing:
         hint = dialog.step(state.step).typing_hint or "dialog.type_answer"
-        return Outcome([Reply(t(hint))])
-    return Outcome(_answered(question, choice.label, await _chosen(ctx, dialog, state, suffix, choice)))
+        return Outcome([Reply(ctx.t(hint))])
+    return Outcome(_answered(question, ctx.t.shown(choice.label),
+                             await _chosen(ctx, dialog, state, suffix, choice)))
 
 
 async def _chosen(ctx: Context, dialog: Dialog, state: DialogState, suffix: str,
@@ -218,7 +229,7 @@ async def _chosen(ctx: Context, dialog: Dialog, state: DialogState, suffix: str,
     """What follows a valid press of ``choice`` on the current step."""
     if suffix == "x":
         await _repo(ctx).claim(state)
-        return [Reply(t("dialog.cancelled"))]
+        return [Reply(ctx.t("dialog.cancelled"))]
     if state.step == CONFIRM:
         if suffix == "ok":
             return await _finish(ctx, dialog, state)
@@ -241,29 +252,29 @@ async def _chosen(ctx: Context, dialog: Dialog, state: DialogState, suffix: str,
 async def on_text(ctx: Context, dialog: Dialog | None, state: DialogState, text: str) -> list[Reply]:
     if dialog is None:
         await cancel(ctx)
-        return [Reply(t("dialog.cancelled"))]
+        return [Reply(ctx.t("dialog.cancelled"))]
     if state.step in (CONFIRM, FIELDS):
-        return [await _prompt(ctx, dialog, state, prefix=t("dialog.use_buttons") + "\n")]
+        return [await _prompt(ctx, dialog, state, prefix=ctx.t("dialog.use_buttons") + "\n")]
     step = dialog.step(state.step)
     if step.files and ctx.event.file is not None:
         return [await _take_file(ctx, dialog, state)]
     typed = normalize(text)
-    if step.files and state.data.get(step.key) and typed == normalize(t("dialog.files_done")):
+    if step.files and state.data.get(step.key) and typed == normalize(ctx.t("dialog.files_done")):
         return await _advance(ctx, dialog, state, step.key)
     for choice in await step.options(ctx, state.data):
-        if not choice.asks_typing and normalize(choice.label) == typed:
+        if not choice.asks_typing and normalize(ctx.t.shown(choice.label)) == typed:
             value = choice.value
             break
     else:
-        if step.optional and typed == normalize(t("dialog.skip")):
+        if step.optional and typed == normalize(ctx.t("dialog.skip")):
             value = None
         elif step.parse is None:
-            return [await _prompt(ctx, dialog, state, prefix=t("dialog.use_buttons") + "\n")]
+            return [await _prompt(ctx, dialog, state, prefix=ctx.t("dialog.use_buttons") + "\n")]
         else:
             try:
                 value = step.parse(text, ctx)
             except InvalidInput as error:
-                return [await _prompt(ctx, dialog, state, prefix=f"{error}\n")]
+                return [await _prompt(ctx, dialog, state, prefix=error.text(ctx.t) + "\n")]
     data = dict(state.data)
     data[step.key] = value
     state.data = data
@@ -278,4 +289,4 @@ async def _take_file(ctx: Context, dialog: Dialog, state: DialogState) -> Reply:
     files = list(state.data.get(key) or [])
     files.append({"file_id": file.file_id, "name": file.name, "mime_type": file.mime_type})
     state = await _save(ctx, dialog, key, {**state.data, key: files})
-    return await _prompt(ctx, dialog, state, prefix=t("dialog.file_received", count=len(files)) + "\n")
+    return await _prompt(ctx, dialog, state, prefix=ctx.t("dialog.file_received", count=len(files)) + "\n")

@@ -7,7 +7,7 @@ from typing import Any
 
 from handlers.core.context import Context
 from handlers.core.formats import full_date
-from handlers.core.i18n import t
+from handlers.core.i18n import Text, Translator
 from handlers.core.parsing import (
     clean_text,
     format_hours,
@@ -20,11 +20,11 @@ from handlers.core.parsing import (
 from handlers.dialogs.engine import Choice, Step
 
 
-def show_date(value: str) -> str:
+def show_date(value: str, _t: Translator | None = None) -> str:
     return full_date(date.fromisoformat(value))
 
 
-def show_minutes(value: int) -> str:
+def show_minutes(value: int, t: Translator) -> str:
     return t("field.hours_value", hours=format_hours(value / 60))
 
 
@@ -36,9 +36,9 @@ def past_date_step(key: str, label: str, prompt: str) -> Step:
         return require_not_future(day, today=ctx.today).isoformat()
 
     async def choices(ctx: Context, _data: dict[str, Any]) -> list[Choice]:
-        return [Choice(t(name), (ctx.today - timedelta(days=back)).isoformat())
+        return [Choice(ctx.t(name), (ctx.today - timedelta(days=back)).isoformat())
                 for back, name in enumerate(("date.today", "date.yesterday", "date.day_before"))] + [
-            Choice(t("date.other"), asks_typing=True)]
+            Choice(ctx.t("date.other"), asks_typing=True)]
 
     return Step(key, label, prompt, choices=choices, parse=parse, typing_hint="date.type_hint",
                 columns=3, show=show_date)
@@ -53,8 +53,8 @@ def deadline_step(key: str, label: str, prompt: str) -> Step:
 
     async def choices(ctx: Context, _data: dict[str, Any]) -> list[Choice]:
         spans = ((7, "deadline.week"), (14, "deadline.two_weeks"), (30, "deadline.month"))
-        return [Choice(t(name), (ctx.today + timedelta(days=days)).isoformat())
-                for days, name in spans] + [Choice(t("date.other"), asks_typing=True)]
+        return [Choice(ctx.t(name), (ctx.today + timedelta(days=days)).isoformat())
+                for days, name in spans] + [Choice(ctx.t("date.other"), asks_typing=True)]
 
     return Step(key, label, prompt, choices=choices, parse=parse, typing_hint="date.type_hint_future",
                 columns=2, show=show_date)
@@ -65,7 +65,7 @@ def hours_step(key: str, label: str, prompt: str, quick: tuple[str, ...]) -> Ste
         return round(parse_hours(text) * 60)
 
     return Step(key, label, prompt,
-                choices=tuple(Choice(t("field.hours_value", hours=h), round(float(h) * 60)) for h in quick),
+                choices=tuple(Choice(Text.of("field.hours_value", hours=h), round(float(h) * 60)) for h in quick),
                 parse=parse, columns=3, show=show_minutes)
 
 
@@ -79,8 +79,8 @@ def count_step(key: str, label: str, prompt: str, quick: tuple[int, ...] = (0, 1
 
 def text_step(key: str, label: str, prompt: Any, *, max_len: int, optional: bool = False,
               choices: Any = ()) -> Step:
-    def parse(text: str, _ctx: Context) -> str:
-        return clean_text(text, max_len=max_len, field=t(label))
+    def parse(text: str, ctx: Context) -> str:
+        return clean_text(text, max_len=max_len, field=ctx.t(label))
 
     return Step(key, label, prompt, choices=choices, parse=parse, optional=optional, columns=1)
 

@@ -8,10 +8,10 @@ from typing import Any
 
 from handlers.core.context import Context
 from handlers.core.events import Reply, payload
-from handlers.core.i18n import t
+from handlers.core.i18n import Text
 from handlers.core.policy import sees_every_branch
 from handlers.dialogs import engine
-from handlers.dialogs.engine import Choice, Dialog, Step
+from handlers.dialogs.engine import Choice, Dialog, Step, prepared
 from handlers.dialogs.fields import text_step
 from handlers.meetings import attendance
 from handlers.meetings import record as meeting_dialog
@@ -35,16 +35,16 @@ async def begin(ctx: Context, _args: str = "") -> list[Reply]:
         return await _mine(ctx)
     repo = MeetingRepository(ctx.session)
     meetings = await repo.recent(None if sees_every_branch(member) else member.org_id)
-    lines = [t("meeting.menu_head")]
-    lines += [line(n, m, await repo.seats(m.id)) for n, m in enumerate(meetings, start=1)]
+    lines = [ctx.t("meeting.menu_head")]
+    lines += [line(ctx.t, n, m, await repo.seats(m.id)) for n, m in enumerate(meetings, start=1)]
     if not meetings:
-        lines.append(t("meeting.menu_empty"))
+        lines.append(ctx.t("meeting.menu_empty"))
     return await engine.start(ctx, MEETING_MENU, {"text": "\n".join(lines),
                                                     "ids": [m.id for m in meetings]})
 
 
-async def _menu_choices(_ctx: Context, data: dict[str, Any]) -> list[Choice]:
-    return [Choice(t("meeting.new"), NEW)] + [
+async def _menu_choices(ctx: Context, data: dict[str, Any]) -> list[Choice]:
+    return [Choice(ctx.t("meeting.new"), NEW)] + [
         Choice(str(n), meeting_id) for n, meeting_id in enumerate(data["ids"], start=1)]
 
 
@@ -58,8 +58,8 @@ async def open_card(ctx: Context, meeting_id: int) -> list[Reply]:
     repo = MeetingRepository(ctx.session)
     meeting = await repo.get(meeting_id)
     if meeting is None or ctx.member is None or not can_manage(ctx.member, meeting):
-        return [Reply(t("meeting.not_found"))]
-    text = card(meeting, await repo.seats(meeting.id), await repo.made_up(meeting.id))
+        return [Reply(ctx.t("meeting.not_found"))]
+    text = card(ctx.t, meeting, await repo.seats(meeting.id), await repo.made_up(meeting.id))
     return await engine.start(ctx, MEETING_CARD, {"meeting_id": meeting.id, "text": text,
                                                     "headline": headline(meeting)})
 
@@ -76,7 +76,7 @@ async def card_chosen(ctx: Context, data: dict[str, Any]) -> list[Reply]:
         return await attendance.open_board(ctx, meeting_id)
     meeting = await MeetingRepository(ctx.session).get(meeting_id)
     if meeting is None or ctx.member is None or not can_manage(ctx.member, meeting):
-        return [Reply(t("meeting.not_found"))]
+        return [Reply(ctx.t("meeting.not_found"))]
     if action == "edit":
         return await engine.start(ctx, MEETING, meeting_dialog.load(meeting))
     return await engine.start(ctx, MEETING_DELETE, {"meeting_id": meeting_id,
@@ -85,15 +85,15 @@ async def card_chosen(ctx: Context, data: dict[str, Any]) -> list[Reply]:
 
 async def delete_chosen(ctx: Context, data: dict[str, Any]) -> list[Reply]:
     if not data["sure"]:
-        return [Reply(t("mine.kept"))]
+        return [Reply(ctx.t("mine.kept"))]
     repo = MeetingRepository(ctx.session)
     meeting = await repo.get(data["meeting_id"])
     if meeting is None or ctx.member is None or not can_manage(ctx.member, meeting):
-        return [Reply(t("meeting.not_found"))]
+        return [Reply(ctx.t("meeting.not_found"))]
     await repo.delete(meeting, ctx.member)
     credits = await refresh(ctx, meeting)
     await tell_removed(ctx, meeting, credits.removed)
-    return [Reply(t("meeting.deleted", count=len(credits.removed)))]
+    return [Reply(ctx.t("meeting.deleted", count=len(credits.removed)))]
 
 
 # --- a member's view -----------------------------------------------------------------------------
@@ -104,15 +104,15 @@ async def _mine(ctx: Context) -> list[Reply]:
     attended = await repo.attended(ctx.member.id)
     missed = await repo.pending_makeups(ctx.member.id)
     if not attended and not missed:
-        return [Reply(t("meeting.mine_none"))]
-    lines = [t("meeting.mine_head")]
-    lines += [t("meeting.mine_line", n=n, meeting=headline(m), hours=minutes / 60)
+        return [Reply(ctx.t("meeting.mine_none"))]
+    lines = [ctx.t("meeting.mine_head")]
+    lines += [ctx.t("meeting.mine_line", n=n, meeting=headline(m), hours=minutes / 60)
               for n, (m, minutes) in enumerate(attended, start=1)]
     if missed:
-        lines.append(t("meeting.mine_missed", meetings="、".join(headline(m) for m in missed)))
+        lines.append(ctx.t("meeting.mine_missed", meetings="、".join(headline(m) for m in missed)))
     if not attended:
         return [Reply("\n".join(lines))]
-    lines.append(t("meeting.mine_pick"))
+    lines.append(ctx.t("meeting.mine_pick"))
     return await engine.start(ctx, MEETING_MINE, {
         "text": "\n".join(lines), "items": [[m.id, headline(m)] for m, _ in attended]})
 
@@ -131,41 +131,37 @@ async def dispute_sent(ctx: Context, data: dict[str, Any]) -> list[Reply]:
     member = ctx.member
     meeting = await MeetingRepository(ctx.session).get(data["meeting_id"])
     if meeting is None or member is None:
-        return [Reply(t("meeting.not_found"))]
+        return [Reply(ctx.t("meeting.not_found"))]
     recipients = await RecipientRepository(ctx.session).find(
         ctx.event.platform, members=[meeting.created_by_id], secretaries_of=meeting.org_id)
     send_at = after_quiet_hours(ctx.now, ctx.config.tz, ctx.config.quiet_start, ctx.config.quiet_end)
-    text = t("meeting.dispute_note", name=member.name, meeting=data["headline"], note=data["note"])
+    text = ctx.t("meeting.dispute_note", name=member.name, meeting=data["headline"], note=data["note"])
     key = f"meeting_dispute:{meeting.id}:{member.id}:{ctx.now.isoformat()}"
     planned = [Planned(f"{key}:{to.member_id}", "meeting", ctx.event.platform, to.chat_id,
                        payload(text), send_at, False, to.org_id, to.member_id)
                for to in recipients]
     ctx.enqueued = await OutboxRepository(ctx.session).enqueue(planned) > 0 or ctx.enqueued
-    return [Reply(t("meeting.dispute_sent"))]
-
-
-def _text(data: dict[str, Any]) -> str:
-    return data["text"]
+    return [Reply(ctx.t("meeting.dispute_sent"))]
 
 
 MEETING_MENU = Dialog(name="meeting_menu", title="meeting.title",
-                steps=(Step("pick", "meeting.title", _text, choices=_menu_choices, columns=5),),
+                steps=(Step("pick", "meeting.title", prepared, choices=_menu_choices, columns=5),),
                 finish=menu_chosen, confirm=False)
 MEETING_CARD = Dialog(name="meeting_card", title="meeting.title",
-                steps=(Step("act", "meeting.title", _text,
-                            choices=tuple(Choice(t(k), v) for k, v in CARD_ACTIONS)),),
+                steps=(Step("act", "meeting.title", prepared,
+                            choices=tuple(Choice(Text.of(k), v) for k, v in CARD_ACTIONS)),),
                 finish=card_chosen, confirm=False)
 MEETING_DELETE = Dialog(name="meeting_delete", title="meeting.title",
                 steps=(Step("sure", "meeting.title",
-                            lambda d: t("meeting.ask_delete", meeting=d["headline"]),
-                            choices=(Choice(t("mine.delete_yes"), True),
-                                     Choice(t("mine.delete_no"), False))),),
+                            lambda d, t: t("meeting.ask_delete", meeting=d["headline"]),
+                            choices=(Choice(Text.of("mine.delete_yes"), True),
+                                     Choice(Text.of("mine.delete_no"), False))),),
                 finish=delete_chosen, confirm=False)
 MEETING_MINE = Dialog(name="meeting_mine", title="meeting.title",
-                steps=(Step("pick", "meeting.title", _text, choices=_mine_choices, columns=5),),
+                steps=(Step("pick", "meeting.title", prepared, choices=_mine_choices, columns=5),),
                 finish=mine_chosen, confirm=False)
 MEETING_DISPUTE = Dialog(name="meeting_dispute", title="meeting.title",
                 steps=(text_step("note", "meeting.dispute",
-                                 lambda d: t("meeting.ask_dispute", meeting=d["headline"]),
+                                 lambda d, t: t("meeting.ask_dispute", meeting=d["headline"]),
                                  max_len=500),),
                 finish=dispute_sent, confirm=False)

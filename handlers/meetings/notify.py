@@ -12,7 +12,6 @@ from datetime import timedelta
 from handlers.core.context import Context
 from handlers.core.events import Button, payload
 from handlers.core.formats import month_day
-from handlers.core.i18n import t
 from handlers.meetings.rules import MAKEUP_DAYS, duration, missing_musts
 from handlers.meetings.views import headline
 from handlers.schedule.times import after_quiet_hours
@@ -53,18 +52,18 @@ async def announce(ctx: Context, meeting: Meeting) -> int:
         if seat.present:
             note = "meeting.note_merged" if seat.member_id in merged else "meeting.note_credit"
             add(f"meeting_credit:{meeting.id}:{seat.member_id}:{minutes}", seat.member_id,
-                t(note, meeting=what, hours=minutes / 60),
-                Button(t("meeting.dispute_button"), start="meeting"))
+                ctx.t(note, meeting=what, hours=minutes / 60),
+                Button(ctx.t("meeting.dispute_button"), start="meeting"))
         else:
             due = meeting.day + timedelta(days=MAKEUP_DAYS)
             add(f"makeup_ask:{meeting.id}:{seat.member_id}", seat.member_id,
-                t("meeting.note_makeup", meeting=what, due=month_day(due)),
-                Button(t("meeting.makeup_button"), start="study"))
-    missing = missing_musts(meeting)
+                ctx.t("meeting.note_makeup", meeting=what, due=month_day(due)),
+                Button(ctx.t("meeting.makeup_button"), start="study"))
+    missing = missing_musts(ctx.t, meeting)
     if missing:
         for secretary in secretaries:
             add(f"meeting_musts:{meeting.id}:{secretary}:{'、'.join(missing)}", secretary,
-                t("meeting.note_musts", meeting=what, missing="、".join(missing)))
+                ctx.t("meeting.note_musts", meeting=what, missing="、".join(missing)))
     added = await OutboxRepository(ctx.session).enqueue(planned)
     ctx.enqueued = ctx.enqueued or added > 0
     return added
@@ -75,7 +74,7 @@ async def tell_removed(ctx: Context, meeting: Meeting, member_ids: list[int]) ->
     chats = await _chats(ctx, member_ids)
     send_at = after_quiet_hours(ctx.now, ctx.config.tz, ctx.config.quiet_start, ctx.config.quiet_end)
     planned = [Planned(f"meeting_removed:{meeting.id}:{member_id}:{ctx.now.isoformat()}", "meeting",
-                       ctx.event.platform, chat, payload(t("meeting.note_removed",
+                       ctx.event.platform, chat, payload(ctx.t("meeting.note_removed",
                                                            meeting=headline(meeting))),
                        send_at, False, org_id, member_id)
                for member_id, (chat, org_id) in chats.items()]

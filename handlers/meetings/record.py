@@ -11,7 +11,7 @@ from typing import Any
 
 from handlers.core.context import Context
 from handlers.core.events import Reply
-from handlers.core.i18n import t
+from handlers.core.i18n import Text, Translator
 from handlers.core.parsing import clean_text
 from handlers.dialogs import engine
 from handlers.dialogs.engine import RECORD_ID, Choice, Dialog, Step
@@ -62,7 +62,7 @@ async def finish(ctx: Context, data: dict[str, Any]) -> list[Reply]:
     repo = MeetingRepository(ctx.session)
     meeting = await repo.get(int(data[RECORD_ID])) if data.get(RECORD_ID) else None
     if data.get(RECORD_ID) and (meeting is None or not can_manage(actor, meeting)):
-        return [Reply(t("meeting.not_found"))]
+        return [Reply(ctx.t("meeting.not_found"))]
     values = _values(data)
     if not data.get(OVERLAP_OK) and values["starts"] and values["ends"]:
         other = await repo.overlapping(meeting.org_id if meeting else actor.org_id, values["day"],
@@ -73,23 +73,23 @@ async def finish(ctx: Context, data: dict[str, Any]) -> list[Reply]:
     if meeting is None:
         meeting = await repo.create(actor, actor.org_id, values)
         await refresh(ctx, meeting)
-        return await attendance.open_board(ctx, meeting.id, t("meeting.saved") + "\n"
-                                           + musts_text(meeting) + "\n\n")
+        return await attendance.open_board(ctx, meeting.id, ctx.t("meeting.saved") + "\n"
+                                           + musts_text(ctx.t, meeting) + "\n\n")
     await repo.update(meeting, values, actor)
     credits = await refresh(ctx, meeting)
     await announce(ctx, meeting)
-    return [Reply(t("meeting.updated", changed=len(credits.changed)) + "\n" + musts_text(meeting))]
+    return [Reply(ctx.t("meeting.updated", changed=len(credits.changed)) + "\n" + musts_text(ctx.t, meeting))]
 
 
 def _parse_time(text: str, _ctx: Context) -> list[str]:
     return list(parse_time_range(text))
 
 
-def _parse_record(text: str, _ctx: Context) -> str:
-    return clean_text(text, max_len=5000, field=t("meeting.record"))
+def _parse_record(text: str, ctx: Context) -> str:
+    return clean_text(text, max_len=5000, field=ctx.t("meeting.record"))
 
 
-def _show_record(value: Any) -> str:
+def _show_record(value: Any, t: Translator) -> str:
     return t("meeting.record_files", count=len(value)) if isinstance(value, list) else str(value)
 
 
@@ -105,7 +105,7 @@ MEETING = Dialog(
         past_date_step("date", "meeting.date", "meeting.ask_date"),
         Step("time", "meeting.time", "meeting.ask_time",
              choices=tuple(Choice(q, q.split("-")) for q in QUICK_TIMES), parse=_parse_time,
-             columns=3, show=lambda v: f"{v[0]}-{v[1]}"),
+             columns=3, show=lambda v, _t: f"{v[0]}-{v[1]}"),
         text_step("place", "meeting.place", "meeting.ask_place", max_len=100),
         text_step("topic", "meeting.topic", "meeting.ask_topic", max_len=200, optional=True),
         text_step("host", "meeting.host", "meeting.ask_host", max_len=50, choices=_me),
@@ -122,13 +122,13 @@ MEETING = Dialog(
 
 async def overlap_chosen(ctx: Context, data: dict[str, Any]) -> list[Reply]:
     if not data["save"]:
-        return [Reply(t("meeting.overlap_dropped"))]
+        return [Reply(ctx.t("meeting.overlap_dropped"))]
     return await finish(ctx, {**data["form"], OVERLAP_OK: True})
 
 
 MEETING_OVERLAP = Dialog(name="meeting_overlap", title="meeting.title",
                 steps=(Step("save", "meeting.title",
-                            lambda d: t("meeting.ask_overlap", other=d["other"]),
-                            choices=(Choice(t("meeting.overlap_save"), True),
-                                     Choice(t("meeting.overlap_drop"), False)), columns=1),),
+                            lambda d, t: t("meeting.ask_overlap", other=d["other"]),
+                            choices=(Choice(Text.of("meeting.overlap_save"), True),
+                                     Choice(Text.of("meeting.overlap_drop"), False)), columns=1),),
                 finish=overlap_chosen, confirm=False)

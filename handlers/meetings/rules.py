@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from handlers.core.i18n import t
+from handlers.core.i18n import Translator
 from handlers.core.parsing import InvalidInput, normalize
 from handlers.core.policy import sees_every_branch
 from storage.models import Meeting, Member, Role
@@ -61,7 +61,7 @@ def duration(meeting: Meeting) -> int:
     return span_minutes(meeting.starts, meeting.ends)
 
 
-def missing_musts(meeting: Meeting) -> list[str]:
+def missing_musts(t: Translator, meeting: Meeting) -> list[str]:
     """What the record lacks of the 四必有 (a time, a topic, a procedure, a record), as labels."""
     checks = (("meeting.must_time", bool(meeting.starts and meeting.ends)),
               ("meeting.must_topic", bool(meeting.topic)),
@@ -70,8 +70,8 @@ def missing_musts(meeting: Meeting) -> list[str]:
     return [t(key) for key, present in checks if not present]
 
 
-def musts_text(meeting: Meeting) -> str:
-    missing = missing_musts(meeting)
+def musts_text(t: Translator, meeting: Meeting) -> str:
+    missing = missing_musts(t, meeting)
     return t("meeting.musts_ok") if not missing else t("meeting.musts_missing",
                                                        missing="、".join(missing))
 

@@ -6,7 +6,6 @@ from typing import Any
 
 from handlers.core.context import Context
 from handlers.core.events import Reply
-from handlers.core.i18n import t
 from handlers.dialogs import engine
 from handlers.dialogs.engine import Choice, Dialog
 from handlers.dialogs.fields import text_step
@@ -23,30 +22,30 @@ async def begin(ctx: Context, org: Organization) -> list[Reply]:
 
 async def _own_name(ctx: Context, _data: dict[str, Any]) -> list[Choice]:
     name = ctx.event.user_name.strip()
-    return [Choice(t("join.its_me", name=name), name)] if 0 < len(name) <= 50 else []
+    return [Choice(ctx.t("join.its_me", name=name), name)] if 0 < len(name) <= 50 else []
 
 
 async def finish(ctx: Context, data: dict[str, Any]) -> list[Reply]:
     ev = ctx.event
     repo = MemberRepository(ctx.session)
     if await repo.by_identity(ev.platform, ev.user_id) is not None:
-        return [Reply(t("join.already"))]
+        return [Reply(ctx.t("join.already"))]
     org = await OrgRepository(ctx.session).get(data[ORG_ID])
     if org is None:
-        return [Reply(t("join.bad_code"))]
+        return [Reply(ctx.t("join.bad_code"))]
     member = await repo.unclaimed_in(org, data["name"], ev.platform)
     matched = member is not None
     if member is None:
         member = await repo.add(org, data["name"])
     await repo.bind(member, platform=ev.platform, user_id=ev.user_id, display_name=ev.user_name)
     key = "join.welcome_roster" if matched else "join.welcome"
-    return [Reply(t(key, name=member.name, org=org.name) + "\n\n" + ctx.registry.help_text(member))]
+    return [Reply(ctx.t(key, name=member.name, org=org.name) + "\n\n" + ctx.registry.help_text(ctx.t, member))]
 
 
 JOIN = Dialog(
     name="join",
     title="join.title",
-    steps=(text_step("name", "join.name", lambda data: t("join.ask_name", org=data["org_name"]),
+    steps=(text_step("name", "join.name", lambda data, t: t("join.ask_name", org=data["org_name"]),
                      max_len=50, choices=_own_name),),
     finish=finish,
     confirm=False,

@@ -7,7 +7,7 @@ import io
 from dataclasses import dataclass
 from pathlib import Path
 
-from handlers.core.i18n import t
+from handlers.core.i18n import Translator
 from storage.db import Session
 from storage.models import Organization, Role
 from storage.repositories.members import MemberRepository
@@ -35,7 +35,7 @@ class RosterError(ValueError):
         self.problems = problems
 
 
-def read_table(path: Path) -> list[list[str]]:
+def read_table(t: Translator, path: Path) -> list[list[str]]:
     suffix = path.suffix.lower()
     if suffix == ".csv":
         raw = path.read_bytes()
@@ -60,7 +60,7 @@ def read_table(path: Path) -> list[list[str]]:
     raise RosterError([t("roster.bad_type", suffix=suffix or "?")])
 
 
-def parse_rows(table: list[list[str]]) -> list[RosterRow]:
+def parse_rows(t: Translator, table: list[list[str]]) -> list[RosterRow]:
     if not table:
         raise RosterError([t("roster.empty")])
     header = [cell.strip().lower() for cell in table[0]]
@@ -81,7 +81,7 @@ def parse_rows(table: list[list[str]]) -> list[RosterRow]:
         elif not branch:
             problems.append(t("roster.no_branch", line=line))
         elif role not in ROLE_WORDS:
-            problems.append(t("roster.bad_role", line=line, role=role or "（空）",
+            problems.append(t("roster.bad_role", line=line, role=role or t("roster.empty_role"),
                               roles="、".join(ROLE_WORDS)))
         else:
             rows.append(RosterRow(line, name, branch, ROLE_WORDS[role]))
@@ -92,9 +92,9 @@ def parse_rows(table: list[list[str]]) -> list[RosterRow]:
     return rows
 
 
-async def import_roster(session: Session, path: Path) -> int:
+async def import_roster(t: Translator, session: Session, path: Path) -> int:
     """Add every row's member, or none: any bad row raises RosterError before anything is written."""
-    rows = parse_rows(read_table(path))
+    rows = parse_rows(t, read_table(t, path))
     orgs = OrgRepository(session)
     members = MemberRepository(session)
     branches: dict[str, Organization] = {}

@@ -8,7 +8,7 @@ from typing import Any
 
 from handlers.core.context import Context
 from handlers.core.events import Reply
-from handlers.core.i18n import t
+from handlers.core.i18n import Translator
 from handlers.dialogs.engine import Choice, Dialog
 from handlers.dialogs.fields import deadline_step, text_step
 from handlers.problems.actions import perform
@@ -21,8 +21,8 @@ REASON_PROMPT = {Action.reject.value: "problem.ask_reject_reason",
                  Action.decline_extension.value: "problem.ask_decline_reason"}
 
 
-async def _keep_measures(_ctx: Context, data: dict[str, Any]) -> list[Choice]:
-    return [Choice(t("problem.keep_measures"), data["measures_now"])]
+async def _keep_measures(ctx: Context, data: dict[str, Any]) -> list[Choice]:
+    return [Choice(ctx.t("problem.keep_measures"), data["measures_now"])]
 
 
 async def _owners(ctx: Context, data: dict[str, Any]) -> list[Choice]:
@@ -46,10 +46,10 @@ async def reason_finish(ctx: Context, data: dict[str, Any]) -> list[Reply]:
     return [Reply(await perform(ctx, data[PROBLEM_ID], Action(data["action"]), note=data["reason"]))]
 
 
-async def _requested_reason(_ctx: Context, data: dict[str, Any]) -> list[Choice]:
+async def _requested_reason(ctx: Context, data: dict[str, Any]) -> list[Choice]:
     if not data.get("request_note"):
         return []
-    return [Choice(t("problem.use_request_reason"), data["request_note"])]
+    return [Choice(ctx.t("problem.use_request_reason"), data["request_note"])]
 
 
 async def deadline_finish(ctx: Context, data: dict[str, Any]) -> list[Reply]:
@@ -59,7 +59,7 @@ async def deadline_finish(ctx: Context, data: dict[str, Any]) -> list[Reply]:
                                 new_deadline=deadline, changes={"deadline": deadline}))]
 
 
-def _reason_prompt(data: dict[str, Any]) -> str:
+def _reason_prompt(data: dict[str, Any], t: Translator) -> str:
     return t(REASON_PROMPT[data["action"]])
 
 

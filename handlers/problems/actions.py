@@ -11,7 +11,6 @@ from datetime import date
 from typing import Any
 
 from handlers.core.context import Context
-from handlers.core.i18n import t
 from handlers.problems.lifecycle import (
     ACTION_TEXT,
     STATUS_TEXT,
@@ -31,12 +30,12 @@ def refusal(ctx: Context, problem: Problem | None, action: Action) -> str | None
     """Why ``ctx.member`` may not take ``action`` on ``problem`` now; None if they may."""
     member = ctx.member
     if problem is None or member is None or not can_see(member, problem):
-        return t("problem.not_found")
+        return ctx.t("problem.not_found")
     if not may(member, problem, action):
-        return t("problem.not_allowed", action=t(ACTION_TEXT[action.value]))
+        return ctx.t("problem.not_allowed", action=ctx.t(ACTION_TEXT[action.value]))
     if target(problem.status, action) is None:
-        return t("problem.transition_refused", action=t(ACTION_TEXT[action.value]),
-                 status=t(STATUS_TEXT[problem.status]))
+        return ctx.t("problem.transition_refused", action=ctx.t(ACTION_TEXT[action.value]),
+                 status=ctx.t(STATUS_TEXT[problem.status]))
     return None
 
 
@@ -47,7 +46,7 @@ async def load(ctx: Context, problem_id: int, action: Action) -> tuple[Problem |
     if refused is None and action is Action.decline_extension:
         assert problem is not None
         if await ProblemRepository(ctx.session).pending_extension(problem.id) is None:
-            refused = t("problem.no_extension_request")
+            refused = ctx.t("problem.no_extension_request")
     return (None, refused) if refused else (problem, None)
 
 
@@ -58,7 +57,7 @@ async def perform(ctx: Context, problem_id: int, action: Action, *, note: str | 
     """Take ``action`` and say what happened (or why not) in one line for the member."""
     problem, refused = await load(ctx, problem_id, action)
     if problem is None or ctx.member is None:
-        return refused or t("problem.not_found")
+        return refused or ctx.t("problem.not_found")
     repo = ProblemRepository(ctx.session)
     to = target(problem.status, action)
     assert to is not None
@@ -66,8 +65,8 @@ async def perform(ctx: Context, problem_id: int, action: Action, *, note: str | 
                              to=to, note=note, percent=percent, new_deadline=new_deadline,
                              changes=changes)
     if event is None:
-        return t("problem.changed_meanwhile")
+        return ctx.t("problem.changed_meanwhile")
     if files:
         await repo.add_evidence(event, files, platform=ctx.event.platform, by=ctx.member)
     await notify(ctx, problem, event, action)
-    return t(DONE_TEXT[action])
+    return ctx.t(DONE_TEXT[action])

@@ -13,10 +13,9 @@ from typing import Any
 from handlers.core.context import Context
 from handlers.core.events import OutDocument, Reply
 from handlers.core.formats import full_date
-from handlers.core.i18n import t
 from handlers.core.policy import sees_every_branch
 from handlers.dialogs import engine
-from handlers.dialogs.engine import Choice, Dialog, Step
+from handlers.dialogs.engine import Choice, Dialog, Step, prepared
 from handlers.problems import actions, export, views
 from handlers.problems.action_dialogs import (
     PROBLEM_ACCEPT,
@@ -61,7 +60,7 @@ def scope_of(member: Member) -> int | None:
 
 async def _scope_name(ctx: Context, member: Member) -> str:
     if sees_every_branch(member):
-        return t("problem.scope_all")
+        return ctx.t("problem.scope_all")
     org = await OrgRepository(ctx.session).get(member.org_id)
     return org.name if org else ""
 
@@ -73,13 +72,13 @@ async def command(ctx: Context, args: str) -> list[Reply]:
     if args.strip().lower() == EXPORT:
         return [await export_reply(ctx, member)]
     if args.strip():
-        return [Reply(t("problem.board_usage"))]
+        return [Reply(ctx.t("problem.board_usage"))]
     return await open_board(ctx, member)
 
 
 async def export_reply(ctx: Context, member: Member) -> Reply:
-    content = await export.export(ctx.session, scope_of(member), ctx.today, ctx.config.tz)
-    return Reply(t("problem.export_caption", scope=await _scope_name(ctx, member)),
+    content = await export.export(ctx.t, ctx.session, scope_of(member), ctx.today, ctx.config.tz)
+    return Reply(ctx.t("problem.export_caption", scope=await _scope_name(ctx, member)),
                  document=OutDocument(export.FILE_NAME, content))
 
 
@@ -87,15 +86,15 @@ async def open_board(ctx: Context, member: Member) -> list[Reply]:
     repo = ProblemRepository(ctx.session)
     numbers = await counts(repo, scope_of(member), ctx.today)
     shown = [v for v in VIEWS if v != "coordination" or sees_every_branch(member)]
-    tabs = [[t("problem.view_label", name=t(VIEW_TEXT[v]), count=numbers.of_view(v)), v]
+    tabs = [[ctx.t("problem.view_label", name=ctx.t(VIEW_TEXT[v]), count=numbers.of_view(v)), v]
             for v in shown]
-    text = views.summary(numbers, await _scope_name(ctx, member))
+    text = views.summary(ctx.t, numbers, await _scope_name(ctx, member))
     return await engine.start(ctx, PROBLEM_BOARD, {"text": text, "tabs": tabs})
 
 
-async def _tabs(_ctx: Context, data: dict[str, Any]) -> list[Choice]:
+async def _tabs(ctx: Context, data: dict[str, Any]) -> list[Choice]:
     return [Choice(label, view) for label, view in data["tabs"]] + [
-        Choice(t("problem.export_button"), EXPORT)]
+        Choice(ctx.t("problem.export_button"), EXPORT)]
 
 
 async def board_chosen(ctx: Context, data: dict[str, Any]) -> list[Reply]:
@@ -118,26 +117,26 @@ async def open_list(ctx: Context, view: str) -> list[Reply]:
     if view == MINE:
         problems = await repo.owned_in_work(member)
         if not problems:
-            return [Reply(t("problem.progress_none"))]
+            return [Reply(ctx.t("problem.progress_none"))]
     else:
         problems = await repo.listing(scope_of(member), view, ctx.today,
                                       limit=LIST_LIMIT + 1)
     shown = problems[:LIST_LIMIT]
-    lines = [t("problem.list_header", name=t(VIEW_TEXT[view]))]
-    lines += [views.line(n, p, ctx.today) for n, p in enumerate(shown, start=1)]
+    lines = [ctx.t("problem.list_header", name=ctx.t(VIEW_TEXT[view]))]
+    lines += [views.line(ctx.t, n, p, ctx.today) for n, p in enumerate(shown, start=1)]
     if not problems:
-        lines.append(t("problem.list_empty"))
+        lines.append(ctx.t("problem.list_empty"))
     elif len(problems) > LIST_LIMIT:
-        lines.append(t("problem.list_more", limit=LIST_LIMIT))
+        lines.append(ctx.t("problem.list_more", limit=LIST_LIMIT))
     else:
-        lines.append(t("problem.list_pick"))
+        lines.append(ctx.t("problem.list_pick"))
     return await engine.start(ctx, PROBLEM_LIST, {"text": "\n".join(lines),
                                                     "ids": [p.id for p in shown], "view": view})
 
 
-async def _numbers(_ctx: Context, data: dict[str, Any]) -> list[Choice]:
+async def _numbers(ctx: Context, data: dict[str, Any]) -> list[Choice]:
     choices = [Choice(str(n), problem_id) for n, problem_id in enumerate(data["ids"], start=1)]
-    return choices + ([Choice(t("dialog.back"), BACK)] if data["view"] != MINE else [])
+    return choices + ([Choice(ctx.t("dialog.back"), BACK)] if data["view"] != MINE else [])
 
 
 async def list_chosen(ctx: Context, data: dict[str, Any]) -> list[Reply]:
@@ -154,16 +153,16 @@ async def open_detail(ctx: Context, problem_id: int, view: str) -> list[Reply]:
     repo = ProblemRepository(ctx.session)
     problem = await repo.get(problem_id)
     if problem is None or not can_see(member, problem):
-        return [Reply(t("problem.not_found"))]
+        return [Reply(ctx.t("problem.not_found"))]
     org = await OrgRepository(ctx.session).get(problem.org_id)
     history = await repo.history(problem.id)
-    text = views.detail(problem, org.name if org else "", history[-HISTORY_LIMIT:],
+    text = views.detail(ctx.t, problem, org.name if org else "", history[-HISTORY_LIMIT:],
                         await repo.evidence(problem.id), ctx.today, ctx.config.tz)
     if len(history) > HISTORY_LIMIT:
-        text += "\n" + t("problem.history_more", count=len(history) - HISTORY_LIMIT)
+        text += "\n" + ctx.t("problem.history_more", count=len(history) - HISTORY_LIMIT)
     request = await repo.pending_extension(problem.id)
     if request is not None and request.new_deadline is not None:
-        text += "\n" + t("problem.extension_pending", date=full_date(request.new_deadline),
+        text += "\n" + ctx.t("problem.extension_pending", date=full_date(request.new_deadline),
                          note=request.note or "")
     offered = [a.value for a in actions_for(member, problem)
                if a is not Action.decline_extension or request is not None]
@@ -173,9 +172,9 @@ async def open_detail(ctx: Context, problem_id: int, view: str) -> list[Reply]:
         "request_note": request.note if request else None})
 
 
-async def _actions(_ctx: Context, data: dict[str, Any]) -> list[Choice]:
-    return [Choice(t(ACTION_TEXT[a]), a) for a in data["actions"]] + [
-        Choice(t("dialog.back"), BACK)]
+async def _actions(ctx: Context, data: dict[str, Any]) -> list[Choice]:
+    return [Choice(ctx.t(ACTION_TEXT[a]), a) for a in data["actions"]] + [
+        Choice(ctx.t("dialog.back"), BACK)]
 
 
 async def detail_chosen(ctx: Context, data: dict[str, Any]) -> list[Reply]:
@@ -187,7 +186,7 @@ async def detail_chosen(ctx: Context, data: dict[str, Any]) -> list[Reply]:
         return [Reply(await perform(ctx, problem_id, action))]
     problem, refused = await actions.load(ctx, problem_id, action)
     if problem is None:
-        return [Reply(refused or t("problem.not_found"))]
+        return [Reply(refused or ctx.t("problem.not_found"))]
     return await engine.start(ctx, ACTION_DIALOG[action], {
         PROBLEM_ID: problem.id, "action": action.value, "org_id": problem.org_id,
         "measures_now": problem.measures, "owner_now": problem.owner_name,
@@ -195,16 +194,12 @@ async def detail_chosen(ctx: Context, data: dict[str, Any]) -> list[Reply]:
         "request_note": data.get("request_note")})
 
 
-def _text(data: dict[str, Any]) -> str:
-    return data["text"]
-
-
 PROBLEM_BOARD = Dialog(name="problem_board", title="problem.board_title",
-                steps=(Step("view", "problem.board_title", _text, choices=_tabs),),
+                steps=(Step("view", "problem.board_title", prepared, choices=_tabs),),
                 finish=board_chosen, confirm=False)
 PROBLEM_LIST = Dialog(name="problem_list", title="problem.board_title",
-                steps=(Step("pick", "problem.board_title", _text, choices=_numbers, columns=5),),
+                steps=(Step("pick", "problem.board_title", prepared, choices=_numbers, columns=5),),
                 finish=list_chosen, confirm=False)
 PROBLEM_DETAIL = Dialog(name="problem_detail", title="problem.board_title",
-                steps=(Step("act", "problem.board_title", _text, choices=_actions),),
+                steps=(Step("act", "problem.board_title", prepared, choices=_actions),),
                 finish=detail_chosen, confirm=False)

@@ -10,7 +10,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
-from handlers.core.i18n import t
+from handlers.core.i18n import Translator
 from handlers.problems.views import evidence_name, history_line, local_day, status_text
 from storage.db import Session
 from storage.models import ProblemStatus
@@ -30,14 +30,14 @@ FILE_NAME = "问题清单.xlsx"
 Row = tuple[object, ...]
 
 
-def progress(history: list[HistoryLine], tz: ZoneInfo) -> str:
+def progress(t: Translator, history: list[HistoryLine], tz: ZoneInfo) -> str:
     """The latest progress first, then every dated change."""
     if not history:
         return ""
     reported = [entry for entry in history if entry.event.action in PROGRESS_ACTIONS]
     latest = (reported or history)[-1]
-    lines = [t("problem.export_latest", text=history_line(latest, tz)), t("problem.export_history")]
-    return "\n".join(lines + [history_line(entry, tz) for entry in history])
+    lines = [t("problem.export_latest", text=history_line(t, latest, tz)), t("problem.export_history")]
+    return "\n".join(lines + [history_line(t, entry, tz) for entry in history])
 
 
 def closed_on(history: list[HistoryLine], status: ProblemStatus, tz: ZoneInfo) -> date | None:
@@ -47,22 +47,22 @@ def closed_on(history: list[HistoryLine], status: ProblemStatus, tz: ZoneInfo) -
     return local_day(approvals[-1], tz) if approvals else None
 
 
-async def rows(session: Session, org_id: int | None, today: date, tz: ZoneInfo) -> list[Row]:
+async def rows(t: Translator, session: Session, org_id: int | None, today: date, tz: ZoneInfo) -> list[Row]:
     """One row per problem of the branch (``org_id``), or of every branch (None)."""
     repo = ProblemRepository(session)
     out: list[Row] = []
     for n, (problem, org) in enumerate(await repo.all_of(org_id), start=1):
         history = await repo.history(problem.id)
         evidence = await repo.evidence(problem.id)
-        names = "\n".join(evidence_name(item, i) for i, item in enumerate(evidence, start=1))
+        names = "\n".join(evidence_name(t, item, i) for i, item in enumerate(evidence, start=1))
         out.append((n, problem.description, problem.source, problem.kind, problem.owner_name,
-                        problem.measures, problem.deadline, progress(history, tz),
-                        status_text(problem, today), closed_on(history, problem.status, tz),
+                        problem.measures, problem.deadline, progress(t, history, tz),
+                        status_text(t, problem, today), closed_on(history, problem.status, tz),
                         names or None, org))
     return out
 
 
-def workbook(table: list[Row]) -> bytes:
+def workbook(t: Translator, table: list[Row]) -> bytes:
     """Bold header, first row frozen, set widths, wrapped text, dates as Excel dates."""
     book = Workbook()
     sheet = book.active
@@ -86,5 +86,5 @@ def workbook(table: list[Row]) -> bytes:
     return buffer.getvalue()
 
 
-async def export(session: Session, org_id: int | None, today: date, tz: ZoneInfo) -> bytes:
-    return workbook(await rows(session, org_id, today, tz))
+async def export(t: Translator, session: Session, org_id: int | None, today: date, tz: ZoneInfo) -> bytes:
+    return workbook(t, await rows(t, session, org_id, today, tz))

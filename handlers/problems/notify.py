@@ -9,7 +9,7 @@ from __future__ import annotations
 from handlers.core.context import Context
 from handlers.core.events import payload
 from handlers.core.formats import short
-from handlers.core.i18n import t
+from handlers.core.i18n import Translator
 from handlers.problems.lifecycle import ACTION_TEXT, Action
 from handlers.schedule.times import after_quiet_hours
 from storage.models import Problem, ProblemEvent, Role
@@ -35,7 +35,7 @@ async def _recipients(ctx: Context, problem: Problem, action: Action) -> list[Re
                       office=action is Action.accept and problem.kind == COORDINATION_KIND)
 
 
-def _hint(action: Action, role: Role) -> str:
+def _hint(t: Translator, action: Action, role: Role) -> str:
     """Where the recipient acts next: the list (approvers), their problems (the owner)."""
     if action in TO_APPROVERS or role is Role.office:
         return t("problem.notify_hint_board")
@@ -50,9 +50,9 @@ async def notify(ctx: Context, problem: Problem, event: ProblemEvent, action: Ac
                                 ctx.config.quiet_end)
     planned = []
     for to in await _recipients(ctx, problem, action):
-        text = t("problem.notify", problem=short(problem.description), actor=ctx.member.name,
-                 action=t(ACTION_TEXT[action.value]), note=f"：{event.note}" if event.note else "",
-                 hint=_hint(action, to.role))
+        text = ctx.t("problem.notify", problem=short(problem.description), actor=ctx.member.name,
+                 action=ctx.t(ACTION_TEXT[action.value]), note=f"：{event.note}" if event.note else "",
+                 hint=_hint(ctx.t, action, to.role))
         planned.append(Planned(f"problem:{event.id}:{to.member_id}", "problem", platform,
                                to.chat_id, payload(text), send_at, False, to.org_id, to.member_id))
     added = await OutboxRepository(ctx.session).enqueue(planned)

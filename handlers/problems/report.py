@@ -8,7 +8,7 @@ from typing import Any
 from handlers.core.context import Context
 from handlers.core.events import Reply
 from handlers.core.formats import full_date, short
-from handlers.core.i18n import t
+from handlers.core.i18n import Translator
 from handlers.dialogs import engine
 from handlers.dialogs.engine import RECORD_ID, Choice, Dialog
 from handlers.dialogs.fields import deadline_step, pick_step, text_step
@@ -22,7 +22,7 @@ VISIT_ID = "visit_id"  # the visit the problem was found on, when it came from /
 
 async def _me(ctx: Context, _data: dict[str, Any]) -> list[Choice]:
     name = ctx.member.name if ctx.member else ""
-    return [Choice(t("problem.owner_me", name=name), name)]
+    return [Choice(ctx.t("problem.owner_me", name=name), name)]
 
 
 def load(record: Problem) -> dict[str, Any]:
@@ -43,7 +43,7 @@ async def finish(ctx: Context, data: dict[str, Any]) -> list[Reply]:
               "deadline": date.fromisoformat(data["deadline"]), "measures": data["measures"],
               "visit_id": data.get(VISIT_ID)}
     record, created = await save_record(ctx, PROBLEM_RECORD, data, values)
-    return saved_reply(record, created, "problem.saved")
+    return saved_reply(ctx.t, record, created, "problem.saved")
 
 
 PROBLEM = Dialog(
@@ -61,7 +61,7 @@ PROBLEM = Dialog(
 )
 
 
-def line(record: Problem) -> str:
+def line(record: Problem, t: Translator) -> str:
     return t("mine.problem", description=short(record.description, 24),
              deadline=full_date(record.deadline))
 

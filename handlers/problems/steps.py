@@ -8,7 +8,7 @@ from datetime import date
 from typing import Any
 
 from handlers.core.context import Context
-from handlers.core.i18n import t
+from handlers.core.i18n import Translator
 from handlers.core.parsing import InvalidInput, normalize, parse_count
 from handlers.dialogs.engine import Choice, Step
 from handlers.dialogs.fields import deadline_step, show_date
@@ -26,7 +26,7 @@ def suggested_deadline_step(key: str, label: str, prompt: str, suggest: Suggest)
         first = suggest(data)
         offered = list(await base.options(ctx, data))
         if first is not None and date.fromisoformat(first[1]) >= ctx.today:
-            offered.insert(0, Choice(t(first[0], date=show_date(first[1])), first[1]))
+            offered.insert(0, Choice(ctx.t(first[0], date=show_date(first[1])), first[1]))
         return offered
 
     return replace(base, choices=choices)
@@ -45,10 +45,10 @@ def parse_percent(text: str, _ctx: Context) -> int:
 def percent_step(key: str) -> Step:
     return Step(key, "problem.percent", "problem.ask_percent",
                 choices=tuple(Choice(f"{n}%", n) for n in (25, 50, 75, 100)), parse=parse_percent,
-                optional=True, columns=4, show=lambda n: f"{n}%")
+                optional=True, columns=4, show=lambda n, _t: f"{n}%")
 
 
-def _show_files(files: list[dict[str, Any]]) -> str:
+def _show_files(files: list[dict[str, Any]], t: Translator) -> str:
     return "、".join(f.get("name") or t("problem.evidence_unnamed", n=i)
                     for i, f in enumerate(files, start=1))
 

@@ -6,7 +6,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from handlers.core.formats import full_date, short
-from handlers.core.i18n import t
+from handlers.core.i18n import Translator
 from handlers.problems.lifecycle import ACTION_TEXT, STATUS_TEXT, is_overdue
 from handlers.problems.scopes import Counts
 from storage.models import Problem, ProblemEvidence
@@ -17,7 +17,7 @@ def local_day(at: datetime, tz: ZoneInfo) -> date:
     return at.astimezone(tz).date()
 
 
-def status_text(problem: Problem, today: date) -> str:
+def status_text(t: Translator, problem: Problem, today: date) -> str:
     text = t(STATUS_TEXT[problem.status])
     if is_overdue(problem.status, problem.deadline, today):
         text += t("problem.overdue_mark")
@@ -31,20 +31,20 @@ def rate(counts: Counts) -> str:
     return f"{round(100 * counts.closed / counts.accepted)}%"
 
 
-def summary(counts: Counts, scope: str) -> str:
+def summary(t: Translator, counts: Counts, scope: str) -> str:
     return t("problem.board_summary", scope=scope, found=counts.found,
              pending=counts.of_view("pending"),
              in_progress=counts.in_progress, overdue=counts.overdue, closed=counts.closed,
              rate=rate(counts))
 
 
-def line(n: int, problem: Problem, today: date) -> str:
+def line(t: Translator, n: int, problem: Problem, today: date) -> str:
     return t("problem.list_line", n=n, description=short(problem.description),
              owner=problem.owner_name, deadline=full_date(problem.deadline),
-             status=status_text(problem, today))
+             status=status_text(t, problem, today))
 
 
-def history_line(entry: HistoryLine, tz: ZoneInfo, note_limit: int | None = None) -> str:
+def history_line(t: Translator, entry: HistoryLine, tz: ZoneInfo, note_limit: int | None = None) -> str:
     """One dated change: who did what, and the note, percentage and date that came with it
     (the note cut to ``note_limit`` characters in the chat; the export has it whole)."""
     event = entry.event
@@ -58,21 +58,21 @@ def history_line(entry: HistoryLine, tz: ZoneInfo, note_limit: int | None = None
     return text + ("：" + "；".join(extras) if extras else "")
 
 
-def evidence_name(item: ProblemEvidence, n: int) -> str:
+def evidence_name(t: Translator, item: ProblemEvidence, n: int) -> str:
     return item.file_name or t("problem.evidence_unnamed", n=n)
 
 
-def detail(problem: Problem, org: str, history: list[HistoryLine],
+def detail(t: Translator, problem: Problem, org: str, history: list[HistoryLine],
            evidence: list[ProblemEvidence], today: date, tz: ZoneInfo) -> str:
     """The problem as a chat message: its fields, state, the changes given and the evidence files.
     Long texts are cut so the card, and the list it is opened from, stay within a chat message."""
     lines = [t("problem.detail", id=problem.id, org=org, description=short(problem.description, 300),
                source=problem.source, kind=problem.kind, owner=problem.owner_name,
                measures=short(problem.measures, 300), deadline=full_date(problem.deadline),
-               status=status_text(problem, today))]
+               status=status_text(t, problem, today))]
     lines.append(t("problem.history_header"))
-    lines += ["· " + history_line(entry, tz, note_limit=80) for entry in history]
+    lines += ["· " + history_line(t, entry, tz, note_limit=80) for entry in history]
     if evidence:
-        names = "、".join(evidence_name(item, n) for n, item in enumerate(evidence, start=1))
+        names = "、".join(evidence_name(t, item, n) for n, item in enumerate(evidence, start=1))
         lines.append(t("problem.evidence_list", count=len(evidence), names=names))
     return "\n".join(lines)

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from handlers.core.i18n import Translator
 from handlers.dialogs.engine import Dialog
 
 
@@ -23,7 +24,7 @@ class RecordKind:
     model: type[Any]  # a model of storage.models with ``entity`` and ``owner``
     dialog: Dialog  # logs a record, and changes one (started with ``load``'s data)
     load: Callable[[Any], dict[str, Any]]  # a record as the dialog's data
-    line: Callable[[Any], str]  # the line /mine lists a record by
+    line: Callable[[Any, Translator], str]  # the line /mine lists a record by
     # Why a record may not be changed or deleted in /mine now (a catalogue key), or None.
     locked: Callable[[Any], str | None] = _never_locked
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from handlers.core.context import Context
 from handlers.core.events import Reply
-from handlers.core.i18n import t
+from handlers.core.i18n import Text, Translator
 from handlers.dialogs import engine
 from handlers.dialogs.engine import Choice, Dialog, Step
 from storage.repositories.records import RecordRepository
@@ -18,23 +18,23 @@ async def begin(ctx: Context, _args: str = "") -> list[Reply]:
     recent = await RecordRepository(ctx.session).recent(
         ctx.member, [kind.model for kind in kinds.values()])
     if not recent:
-        return [Reply(t("mine.none"))]
-    items = [{"kind": record.entity, "id": record.id, "text": kinds[record.entity].line(record)}
+        return [Reply(ctx.t("mine.none"))]
+    items = [{"kind": record.entity, "id": record.id, "text": kinds[record.entity].line(record, ctx.t)}
              for record in recent]
     return await engine.start(ctx, MINE, {"items": items})
 
 
-def _listing(data: dict[str, Any]) -> str:
+def _listing(data: dict[str, Any], t: Translator) -> str:
     lines = [t("mine.header")]
     lines += [f"{i}. {item['text']}" for i, item in enumerate(data["items"], start=1)]
     return "\n".join(lines)
 
 
-async def _actions(_ctx: Context, data: dict[str, Any]) -> list[Choice]:
+async def _actions(ctx: Context, data: dict[str, Any]) -> list[Choice]:
     choices: list[Choice] = []
     for i, _item in enumerate(data["items"]):
-        choices.append(Choice(t("mine.edit", n=i + 1), ["edit", i]))
-        choices.append(Choice(t("mine.delete", n=i + 1), ["delete", i]))
+        choices.append(Choice(ctx.t("mine.edit", n=i + 1), ["edit", i]))
+        choices.append(Choice(ctx.t("mine.delete", n=i + 1), ["delete", i]))
     return choices
 
 
@@ -46,10 +46,10 @@ async def chosen(ctx: Context, data: dict[str, Any]) -> list[Reply]:
     record = None if kind is None else await RecordRepository(ctx.session).get_owned(
         kind.model, item["id"], ctx.member)
     if kind is None or record is None:
-        return [Reply(t("record.gone"))]
+        return [Reply(ctx.t("record.gone"))]
     locked = kind.locked(record)
     if locked is not None:
-        return [Reply(t(locked))]
+        return [Reply(ctx.t(locked))]
     if action == "edit":
         return await engine.start(ctx, kind.dialog, kind.load(record))
     return await engine.start(ctx, DELETE, {"kind": item["kind"], "id": item["id"],
@@ -59,14 +59,14 @@ async def chosen(ctx: Context, data: dict[str, Any]) -> list[Reply]:
 async def delete_confirmed(ctx: Context, data: dict[str, Any]) -> list[Reply]:
     assert ctx.member is not None
     if not data["sure"]:
-        return [Reply(t("mine.kept"))]
+        return [Reply(ctx.t("mine.kept"))]
     repo = RecordRepository(ctx.session)
     kind = ctx.registry.records.get(data["kind"])
     record = None if kind is None else await repo.get_owned(kind.model, data["id"], ctx.member)
     if record is None:
-        return [Reply(t("record.gone"))]
+        return [Reply(ctx.t("record.gone"))]
     await repo.delete(record, ctx.member)
-    return [Reply(t("mine.deleted"))]
+    return [Reply(ctx.t("mine.deleted"))]
 
 
 MINE = Dialog(
@@ -79,8 +79,8 @@ MINE = Dialog(
 DELETE = Dialog(
     name="delete",
     title="mine.title",
-    steps=(Step("sure", "mine.title", lambda data: t("mine.ask_delete", text=data["text"]),
-                choices=(Choice(t("mine.delete_yes"), True), Choice(t("mine.delete_no"), False))),),
+    steps=(Step("sure", "mine.title", lambda data, t: t("mine.ask_delete", text=data["text"]),
+                choices=(Choice(Text.of("mine.delete_yes"), True), Choice(Text.of("mine.delete_no"), False))),),
     finish=delete_confirmed,
     confirm=False,
 )

@@ -6,7 +6,7 @@ from typing import Any
 
 from handlers.core.context import Context
 from handlers.core.events import Reply
-from handlers.core.i18n import t
+from handlers.core.i18n import Translator
 from handlers.dialogs.engine import RECORD_ID
 from handlers.records.kinds import RecordKind
 from storage.repositories.records import Record, RecordRepository
@@ -31,7 +31,7 @@ async def save_record(ctx: Context, kind: RecordKind, data: dict[str, Any],
     return record, False
 
 
-def saved_reply(record: Record | None, created: bool, saved_key: str) -> list[Reply]:
+def saved_reply(t: Translator, record: Record | None, created: bool, saved_key: str) -> list[Reply]:
     """What the member reads after 确认: saved, changed, or no longer theirs to change."""
     if record is None:
         return [Reply(t("record.gone"))]

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from handlers.core.i18n import t
+from handlers.core.i18n import Translator
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -53,7 +53,7 @@ def _weeks(*series: dict[Any, Any]) -> list[date]:
     return sorted(found)
 
 
-def render(data: ChartData) -> bytes:
+def render(t: Translator, data: ChartData) -> bytes:
     """The charts as one PNG (CPU work: run it in a worker thread, where matplotlib is also
     imported the first time, not on the event loop)."""
     import matplotlib
@@ -70,7 +70,7 @@ def render(data: ChartData) -> bytes:
     for ax, series, key in ((axes[0], data.hours, "chart.hours"), (axes[1], data.visits, "chart.visits")):
         for org_id, name in drawn:
             ax.plot(weeks, [series.get((org_id, w), 0) for w in weeks], marker="o", label=name)
-        _labels(ax, t(key), family)
+        _labels(t, ax, t(key), family)
         if drawn and weeks:
             ax.legend(prop={"family": family, "size": 8}, ncols=2)
     flow_weeks = _weeks(data.hours, data.visits, *data.problems.values())  # one time axis for all
@@ -81,7 +81,7 @@ def render(data: ChartData) -> bytes:
             running += data.problems.get(status, {}).get(w, 0)
             points.append(running)
         ax.plot(flow_weeks, points, marker="o", label=t(f"chart.problems_{status}"))
-    _labels(ax, t("chart.problems"), family)
+    _labels(t, ax, t("chart.problems"), family)
     if flow_weeks:
         ax.legend(prop={"family": family})
     if len(data.branches) > MAX_LINES:
@@ -92,7 +92,7 @@ def render(data: ChartData) -> bytes:
     return out.getvalue()
 
 
-def _labels(ax: Axes, title: str, family: str) -> None:
+def _labels(t: Translator, ax: Axes, title: str, family: str) -> None:
     ax.set_title(title, fontfamily=family)
     ax.set_xlabel(t("chart.week"), fontfamily=family)
     ax.tick_params(axis="x", labelrotation=30)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from handlers.core.buttons import ReportPage
 from handlers.core.context import Context
 from handlers.core.events import Button, Outcome, Reply
-from handlers.core.i18n import t
+from handlers.core.i18n import Translator
 from handlers.core.parsing import InvalidInput, normalize
 from handlers.core.policy import leads, sees_every_branch
 from handlers.reports import org_life
@@ -60,7 +60,7 @@ async def _narrow(ctx: Context, who: Audience, words: list[str]) -> tuple[Audien
     if found is None:
         return who, words
     if who.kind != "office":
-        return Reply(t("report.not_allowed"))
+        return Reply(ctx.t("report.not_allowed"))
     return Audience("branch", Scope((found[0],)), found[1]), words[1:]
 
 
@@ -71,7 +71,7 @@ async def _period(ctx: Context, words: list[str], default: str) -> Period:
     return parse_period(words, ctx.today, first)
 
 
-def _page_buttons(org_id: int | None, period: Period, page: int,
+def _page_buttons(t: Translator, org_id: int | None, period: Period, page: int,
                   total: int) -> tuple[tuple[Button, ...], ...]:
     if total <= 1:
         return ()
@@ -91,22 +91,23 @@ async def _branch_reply(ctx: Context, who: Audience, period: Period, page: int,
                         edit: bool = False) -> Reply:
     found = await summary(ctx.session, who.scope, who.title, period, ctx.config.tz)
     if who.kind == "member":
-        return Reply(member_text(found), edit=edit)
+        return Reply(member_text(ctx.t, found), edit=edit)
     assert who.scope.org_ids is not None
     total = pages(len(found.members))
     page = min(max(page, 1), total)
-    text = branch_text(found, page) + await org_life.summary_block(ctx.session, who.scope, period)
-    return Reply(text, edit=edit, buttons=_page_buttons(who.scope.org_ids[0], period, page, total))
+    text = branch_text(ctx.t, found, page) + await org_life.summary_block(
+        ctx.t, ctx.session, who.scope, period)
+    return Reply(text, edit=edit, buttons=_page_buttons(ctx.t, who.scope.org_ids[0], period, page, total))
 
 
 async def _rollup_reply(ctx: Context, period: Period, page: int, edit: bool = False) -> Reply:
     rows = await rollup(ctx.session, period, ctx.config.tz)
     total = pages(len(rows))
     page = min(max(page, 1), total)
-    header = t("report.rollup_header", period=period.shown())
-    text = rollup_text(rows, header, page) + await org_life.summary_block(ctx.session, Scope(None),
-                                                                         period)
-    return Reply(text, edit=edit, buttons=_page_buttons(None, period, page, total))
+    header = ctx.t("report.rollup_header", period=period.shown(ctx.t))
+    text = rollup_text(ctx.t, rows, header, page) + await org_life.summary_block(
+        ctx.t, ctx.session, Scope(None), period)
+    return Reply(text, edit=edit, buttons=_page_buttons(ctx.t, None, period, page, total))
 
 
 async def summary_command(ctx: Context, args: str) -> list[Reply]:
@@ -117,7 +118,7 @@ async def summary_command(ctx: Context, args: str) -> list[Reply]:
     everyone = bool(words) and words[0].lower() in ALL_WORDS
     if everyone:
         if who.kind != "office":
-            return [Reply(t("report.office_only"))]
+            return [Reply(ctx.t("report.office_only"))]
         words = words[1:]
     narrowed = await _narrow(ctx, who, words)
     if isinstance(narrowed, Reply):
@@ -126,7 +127,7 @@ async def summary_command(ctx: Context, args: str) -> list[Reply]:
     try:
         period = await _period(ctx, words, "this_month")
     except InvalidInput as error:
-        return [Reply(f"{error}\n{t('report.summary_usage')}")]
+        return [Reply(f"{error.text(ctx.t)}\n{ctx.t('report.summary_usage')}")]
     if who.kind == "office":
         return [await _rollup_reply(ctx, period, 1)]
     return [await _branch_reply(ctx, who, period, 1)]
@@ -135,16 +136,16 @@ async def summary_command(ctx: Context, args: str) -> list[Reply]:
 async def on_button(ctx: Context, pressed: ReportPage) -> Outcome:
     """A paging button: the branch's page (or every branch's), if the presser may see it."""
     if pressed.kind not in KINDS:
-        return Outcome(notice=t("button.stale"))
+        return Outcome(notice=ctx.t("button.stale"))
     period = Period(pressed.start, pressed.end, pressed.kind)
     member, org_id, number = ctx.member, pressed.org_id, pressed.page
     if member is None or not leads(member, org_id):
-        return Outcome(notice=t("report.not_allowed"))
+        return Outcome(notice=ctx.t("report.not_allowed"))
     if org_id is None:
         return Outcome([await _rollup_reply(ctx, period, number, edit=True)])
     names = dict(await OrgRepository(ctx.session).branches((org_id,)))
     if org_id not in names:
-        return Outcome(notice=t("button.stale"))
+        return Outcome(notice=ctx.t("button.stale"))
     who = Audience("branch", Scope((org_id,)), names[org_id])
     return Outcome([await _branch_reply(ctx, who, period, number, edit=True)])
 
@@ -162,26 +163,27 @@ async def report_command(ctx: Context, args: str) -> list[Reply]:
     try:
         period = await _period(ctx, words, "campaign")
     except InvalidInput as error:
-        return [Reply(f"{error}\n{t('report.report_usage')}")]
+        return [Reply(f"{error.text(ctx.t)}\n{ctx.t('report.report_usage')}")]
     request = Request(who.scope, who.title, period, ctx.config.tz, formats or FORMATS,
-                      side_by_side=who.kind == "office")
+                      side_by_side=who.kind == "office", texts=ctx.t)
 
     def job(sessions: Sessions) -> AsyncIterator[Reply]:
         return _progress(sessions, request)
 
     ctx.followup = job
-    return [Reply(t("report.generating", period=period.shown()))]
+    return [Reply(ctx.t("report.generating", period=period.shown(ctx.t)))]
 
 
 async def _progress(sessions: Sessions, request: Request) -> AsyncIterator[Reply]:
     """The "正在生成…" message edited at each step (``edit``, and the step as ``progress``), and
     each file as it is done."""
+    t = request.texts
     done: list[str] = []
     async for text, document in produce(sessions, request):
         if document is None:
             step = f"… {text}"
             steps = "\n".join([*(f"✓ {d}" for d in done), step])
-            yield Reply(t("report.generating", period=request.period.shown()) + "\n" + steps,
+            yield Reply(t("report.generating", period=request.period.shown(t)) + "\n" + steps,
                         edit=True, progress=step)
             done.append(text)
         else:

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 from handlers.core.events import OutDocument
-from handlers.core.i18n import t
+from handlers.core.i18n import Translator
 from handlers.reports import charts, ledgers, stage_summary
 from handlers.reports.periods import Period
 from handlers.reports.summary import rollup, summary
@@ -37,17 +37,19 @@ class Request:
     tz: ZoneInfo
     formats: tuple[str, ...] = FORMATS
     side_by_side: bool = False  # the office's: every branch in the scope compared
+    texts: Translator = field(kw_only=True)  # the requester's language
 
 
 def file_name(request: Request, fmt: str) -> str:
     kind = {"xlsx": "report.file_xlsx", "docx": "report.file_docx", "png": "report.file_png"}[fmt]
-    return t(kind, title=request.title, start=request.period.start.strftime("%Y%m%d"),
+    return request.texts(kind, title=request.title, start=request.period.start.strftime("%Y%m%d"),
              end=request.period.end.strftime("%Y%m%d")) + f".{fmt}"
 
 
 async def produce(sessions: Sessions,
                   request: Request) -> AsyncIterator[tuple[str, OutDocument | None]]:
     """Yields (progress text, None) before each step and (caption, document) for each file."""
+    t = request.texts
     yield t("report.progress_figures"), None
     async with sessions() as session:
         found = await summary(session, request.scope, request.title, request.period, request.tz,
@@ -58,13 +60,13 @@ async def produce(sessions: Sessions,
     for fmt in request.formats:
         yield t(f"report.progress_{fmt}"), None
         if fmt == "xlsx":
-            content = await ledgers.workbook(sessions, request.scope, request.period, request.tz,
+            content = await ledgers.workbook(t, sessions, request.scope, request.period, request.tz,
                                              found.totals)
-            caption = ledgers.caption(found.totals)
+            caption = ledgers.caption(t, found.totals)
         elif fmt == "docx":
             data = stage_summary.StageData(request.title, request.period, found.totals, by_form,
                                            found.not_reported, side)
-            content = await asyncio.to_thread(stage_summary.render, data)
+            content = await asyncio.to_thread(stage_summary.render, t, data)
             caption = t("report.docx_caption")
         else:
             async with sessions() as session:
@@ -74,6 +76,6 @@ async def produce(sessions: Sessions,
             order = {row.org_id: i for i, row in enumerate(side)}
             branches.sort(key=lambda branch: order.get(branch[0], 0))
             data = charts.ChartData(request.title, branches, series["hours"], series["visits"], flow)
-            content = await asyncio.to_thread(charts.render, data)
+            content = await asyncio.to_thread(charts.render, t, data)
             caption = t("report.png_caption")
         yield caption, OutDocument(file_name(request, fmt), content)

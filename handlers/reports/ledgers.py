@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
 
-from handlers.core.i18n import t
+from handlers.core.i18n import Translator
 from handlers.reports import org_life
 from handlers.reports.periods import Period
 from handlers.reports.text import hours, percent
@@ -44,7 +44,7 @@ class Sheet:
     title: str  # catalogue key
     headers: tuple[tuple[str, int], ...]  # (catalogue key, column width)
     query: Callable[[Scope, Period, ZoneInfo], RowQuery]
-    shape: Callable[[Row, ZoneInfo], Row]  # a result row (without its id) → cells
+    shape: Callable[[Row, ZoneInfo, Translator], Row]  # a result row (without its id) → cells
 
 
 def _local_date(value: datetime | None, tz: ZoneInfo) -> date | None:
@@ -55,7 +55,7 @@ def _local_time(value: datetime | None, tz: ZoneInfo) -> datetime | None:
     return None if value is None else value.astimezone(tz).replace(tzinfo=None)
 
 
-def status_name(status: ProblemStatus | str) -> str:
+def status_name(t: Translator, status: ProblemStatus | str) -> str:
     return t(f"report.status_{ProblemStatus(status).value}")
 
 
@@ -64,35 +64,35 @@ SHEETS: tuple[Sheet, ...] = (
           (("report.col_branch", 16), ("report.col_name", 10), ("report.col_study_date", 12),
            ("report.col_form", 12), ("report.col_hours", 10), ("report.col_content", 36),
            ("report.col_reflection", 40), ("report.col_logged_at", 18)),
-          study_rows, lambda r, tz: (r[0], r[1], r[2], r[3], round(r[4] / 60, 2), r[5], r[6] or "",
+          study_rows, lambda r, tz, t: (r[0], r[1], r[2], r[3], round(r[4] / 60, 2), r[5], r[6] or "",
                                  _local_time(r[7], tz))),
     Sheet("report.sheet_visits",
           (("report.col_branch", 16), ("report.col_name", 10), ("report.col_visit_date", 12),
            ("report.col_visit_kind", 12), ("report.col_place", 20), ("report.col_whom", 20),
            ("report.col_heard", 40), ("report.col_solved", 10), ("report.col_topic", 24)),
-          visit_rows, lambda r, tz: (*r[:7], r[7], r[8] or "")),
+          visit_rows, lambda r, tz, t: (*r[:7], r[7], r[8] or "")),
     Sheet("report.sheet_problems",
           (("report.col_problem_no", 8), ("report.col_branch", 16), ("report.col_reporter", 10),
            ("report.col_description", 40), ("report.col_source", 12), ("report.col_kind", 12),
            ("report.col_owner", 10), ("report.col_deadline", 12), ("report.col_measures", 40),
            ("report.col_status", 10), ("report.col_found_on", 12), ("report.col_closed_on", 12)),
-          problem_rows, lambda r, tz: (*r[:9], status_name(r[9]), _local_date(r[10], tz),
+          problem_rows, lambda r, tz, t: (*r[:9], status_name(t, r[9]), _local_date(r[10], tz),
                                     _local_date(r[11], tz))),
     Sheet("report.sheet_commitments",
           (("report.col_branch", 16), ("report.col_name", 10), ("report.col_commitment", 40),
            ("report.col_kept", 10), ("report.col_deeds", 40), ("report.col_report_date", 12)),
-          commitment_rows, lambda r, tz: (r[0], r[1], r[2],
+          commitment_rows, lambda r, tz, t: (r[0], r[1], r[2],
                                        t("commit.state_kept") if r[3] else t("commit.state_open"),
                                        r[4] or "", r[5])),
     Sheet("report.sheet_shuxue",
           (("report.col_branch", 16), ("report.col_name", 10), ("report.col_shuxue_period", 12),
            ("report.col_self_study", 36), ("report.col_research", 36), ("report.col_deeds_done", 36),
            ("report.col_answered_at", 18)),
-          shuxue_rows, lambda r, tz: (*r[:6], _local_time(r[6], tz))),
+          shuxue_rows, lambda r, tz, t: (*r[:6], _local_time(r[6], tz))),
 )
 
 
-def summary_rows(totals: Totals) -> list[tuple[str, Any, str]]:
+def summary_rows(t: Translator, totals: Totals) -> list[tuple[str, Any, str]]:
     """The 汇总 sheet: (figure, value, definition); values are numbers, not text."""
     rate = totals.rectification_rate
     return [
@@ -147,7 +147,7 @@ class _Book:
         return out.getvalue()
 
 
-async def workbook(sessions: Sessions, scope: Scope, period: Period,
+async def workbook(t: Translator, sessions: Sessions, scope: Scope, period: Period,
                    tz: ZoneInfo, totals: Totals) -> bytes:
     """The whole workbook as .xlsx bytes."""
     book = _Book()
@@ -155,21 +155,21 @@ async def workbook(sessions: Sessions, scope: Scope, period: Period,
         headers = [(t(key), width) for key, width in sheet.headers]
         await asyncio.to_thread(book.open, t(sheet.title), headers)
         async for chunk in chunks(sessions, sheet.query(scope, period, tz)):
-            shaped = [sheet.shape(row, tz) for row in chunk]
+            shaped = [sheet.shape(row, tz, t) for row in chunk]
             await asyncio.to_thread(book.append, shaped)
         await asyncio.to_thread(book.close_sheet)
     await asyncio.to_thread(book.open, t("meeting.sheet"), [(t(k), w) for k, w in org_life.HEADERS])
-    async for rows in org_life.sheet_rows(sessions, scope, period):
+    async for rows in org_life.sheet_rows(t, sessions, scope, period):
         await asyncio.to_thread(book.append, rows)
     await asyncio.to_thread(book.close_sheet)
     headers = [(t("report.col_figure"), 22), (t("report.col_value"), 12), (t("report.col_definition"), 70)]
     await asyncio.to_thread(book.open, t("report.sheet_summary"), headers)
-    await asyncio.to_thread(book.append, summary_rows(totals))
+    await asyncio.to_thread(book.append, summary_rows(t, totals))
     await asyncio.to_thread(book.close_sheet)
     return await asyncio.to_thread(book.save)
 
 
-def caption(totals: Totals) -> str:
+def caption(t: Translator, totals: Totals) -> str:
     """A line to send with the workbook."""
     return t("report.xlsx_caption", hours=hours(totals.study_minutes), visits=totals.visits,
-             rate=percent(totals.rectification_rate))
+             rate=percent(t, totals.rectification_rate))

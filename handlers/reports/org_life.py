@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
-from handlers.core.i18n import t
+from handlers.core.i18n import Translator
 from handlers.meetings.rules import missing_musts
 from handlers.reports.periods import Period
 from storage.db import Session, Sessions
@@ -21,7 +21,7 @@ HEADERS: tuple[tuple[str, int], ...] = (
     ("meeting.col_musts", 20))
 
 
-def spot_check_lines(rows: Sequence[SpotCheck], *, with_org: bool) -> list[str]:
+def spot_check_lines(t: Translator, rows: Sequence[SpotCheck], *, with_org: bool) -> list[str]:
     """"组织生活（四必有齐全/召开）：" then one line per branch and month."""
     if not rows:
         return [t("meeting.spot_none")]
@@ -40,25 +40,25 @@ def spot_check_lines(rows: Sequence[SpotCheck], *, with_org: bool) -> list[str]:
     return lines
 
 
-async def summary_block(session: Session, scope: Scope, period: Period) -> str:
+async def summary_block(t: Translator, session: Session, scope: Scope, period: Period) -> str:
     """The spot-check lines appended to a branch's or the office's /summary."""
     rows = await spot_check(session, scope, period)
-    return "\n" + "\n".join(spot_check_lines(rows, with_org=scope.org_ids is None
+    return "\n" + "\n".join(spot_check_lines(t, rows, with_org=scope.org_ids is None
                                              or len(scope.org_ids) > 1))
 
 
-async def sheet_rows(sessions: Sessions, scope: Scope,
+async def sheet_rows(t: Translator, sessions: Sessions, scope: Scope,
                      period: Period) -> AsyncIterator[list[list[Any]]]:
     """The 组织生活 sheet's rows (date, branch, type, topic, host, present, absentees, 四必有)."""
     async for rows in meeting_rows(sessions, scope, period):
         yield [[row.org, row.meeting.day, row.meeting.kind, row.meeting.topic or "",
                 row.meeting.host or "", row.present,
                 "、".join(f"{name}（{reason or '—'}）" for name, reason in row.absent),
-                _musts(row.meeting)]
+                _musts(t, row.meeting)]
                for row in rows]
 
 
-def _musts(meeting: Meeting) -> str:
-    missing = missing_musts(meeting)
+def _musts(t: Translator, meeting: Meeting) -> str:
+    missing = missing_musts(t, meeting)
     return t("meeting.col_musts_ok") if not missing else t("meeting.col_musts_missing",
                                                            missing="、".join(missing))

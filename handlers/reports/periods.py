@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from handlers.core.i18n import t
+from handlers.core.i18n import Translator
 from handlers.core.parsing import InvalidInput, normalize, parse_date
 from storage.queries.scope import DateRange
 
@@ -27,12 +27,11 @@ KINDS = ("this_week", "last_week", "this_month", "last_month", "campaign", "rang
 class Period(DateRange):
     kind: str  # one of KINDS; names the period in the text
 
-    @property
-    def label(self) -> str:
+    def label(self, t: Translator) -> str:
         return t(f"report.{self.kind}")
 
-    def shown(self) -> str:
-        return t("report.period", label=self.label, start=self.start.isoformat(),
+    def shown(self, t: Translator) -> str:
+        return t("report.period", label=self.label(t), start=self.start.isoformat(),
                  end=self.end.isoformat())
 
 

@@ -10,7 +10,7 @@ import io
 from dataclasses import dataclass, field
 from typing import Any
 
-from handlers.core.i18n import t
+from handlers.core.i18n import Translator
 from handlers.reports.periods import Period
 from handlers.reports.summary import RollupRow
 from handlers.reports.text import hours, percent
@@ -35,10 +35,10 @@ def _uneven(rows: list[RollupRow]) -> bool:
     return len(rows) > 1 and len(rates) > 1
 
 
-def _overall(d: StageData) -> list[str]:
+def _overall(t: Translator, d: StageData) -> list[str]:
     n = d.totals
-    out = [t("stage.overall_members", period=d.period.shown(), title=d.title, members=n.members,
-             reported=n.reported, rate=percent(n.participation)) if n.members
+    out = [t("stage.overall_members", period=d.period.shown(t), title=d.title, members=n.members,
+             reported=n.reported, rate=percent(t, n.participation)) if n.members
            else t("stage.overall_no_members", title=d.title)]
     if n.study_records or n.visits:
         out.append(t("stage.overall_records", study=n.study_records, hours=hours(n.study_minutes),
@@ -52,7 +52,7 @@ def _overall(d: StageData) -> list[str]:
     return out
 
 
-def _study(d: StageData) -> list[str]:
+def _study(t: Translator, d: StageData) -> list[str]:
     n = d.totals
     out = []
     if n.group_sessions:
@@ -75,7 +75,7 @@ def _study(d: StageData) -> list[str]:
     return out
 
 
-def _research(d: StageData) -> list[str]:
+def _research(t: Translator, d: StageData) -> list[str]:
     n = d.totals
     if not n.visits:
         return [t("stage.visits_none")]
@@ -84,14 +84,14 @@ def _research(d: StageData) -> list[str]:
     return out
 
 
-def _problems(d: StageData) -> list[str]:
+def _problems(t: Translator, d: StageData) -> list[str]:
     n = d.totals
     if not n.problems_listed:
         return [t("stage.problems_none")]
     out = [t("stage.problems", found=n.problems_found, listed=n.problems_listed,
              accepted=n.problems_accepted, closed=n.problems_closed)]
     if n.problems_accepted:
-        out.append(t("stage.rate", rate=percent(n.rectification_rate), closed_now=n.problems_closed_in_period))
+        out.append(t("stage.rate", rate=percent(t, n.rectification_rate), closed_now=n.problems_closed_in_period))
     else:
         out.append(t("stage.rate_none"))
     if n.commitments:
@@ -101,7 +101,7 @@ def _problems(d: StageData) -> list[str]:
     return out
 
 
-def _shortfalls(d: StageData) -> list[str]:
+def _shortfalls(t: Translator, d: StageData) -> list[str]:
     n = d.totals
     out = []
     if d.not_reported:
@@ -116,12 +116,12 @@ def _shortfalls(d: StageData) -> list[str]:
     if n.commitments and n.commitments_kept < n.commitments:
         out.append(t("stage.gap_commitments", count=n.commitments - n.commitments_kept))
     if _uneven(d.branches):
-        slow = [f"{row.name}（{percent(row.totals.participation)}）" for row in d.branches[:3]]
+        slow = [f"{row.name}（{percent(t, row.totals.participation)}）" for row in d.branches[:3]]
         out.append(t("stage.gap_uneven", slow="、".join(slow)))
     return out or [t("stage.gap_none")]
 
 
-def _plan(d: StageData) -> list[str]:
+def _plan(t: Translator, d: StageData) -> list[str]:
     n = d.totals
     out = [t("stage.plan_study")]
     out.append(t("stage.plan_visits"))
@@ -132,7 +132,7 @@ def _plan(d: StageData) -> list[str]:
     return out
 
 
-def render(d: StageData) -> bytes:
+def render(t: Translator, d: StageData) -> bytes:
     """The .docx bytes (CPU work: run it in a worker thread, where python-docx is also imported
     the first time, not on the event loop)."""
     from docx import Document
@@ -151,11 +151,11 @@ def render(d: StageData) -> bytes:
     dates = doc.add_paragraph(f"（{d.period.start.isoformat()}至{d.period.end.isoformat()}）")
     dates.alignment = WD_ALIGN_PARAGRAPH.CENTER
     sections: list[tuple[str, list[tuple[str | None, list[str]]]]] = [
-        (t("stage.h_overall"), [(None, _overall(d))]),
-        (t("stage.h_key_work"), [(t("stage.h_study"), _study(d)), (t("stage.h_research"), _research(d)),
-                                 (t("stage.h_problems"), _problems(d))]),
-        (t("stage.h_shortfalls"), [(None, _shortfalls(d))]),
-        (t("stage.h_plan"), [(None, _plan(d))]),
+        (t("stage.h_overall"), [(None, _overall(t, d))]),
+        (t("stage.h_key_work"), [(t("stage.h_study"), _study(t, d)), (t("stage.h_research"), _research(t, d)),
+                                 (t("stage.h_problems"), _problems(t, d))]),
+        (t("stage.h_shortfalls"), [(None, _shortfalls(t, d))]),
+        (t("stage.h_plan"), [(None, _plan(t, d))]),
     ]
     for title, parts in sections:
         doc.add_heading(title, level=1)
@@ -165,13 +165,13 @@ def render(d: StageData) -> bytes:
             for sentence in sentences:
                 doc.add_paragraph(sentence)
     if len(d.branches) > 1:
-        _branch_table(doc, d.branches)
+        _branch_table(t, doc, d.branches)
     out = io.BytesIO()
     doc.save(out)
     return out.getvalue()
 
 
-def _branch_table(doc: Any, rows: list[RollupRow]) -> None:
+def _branch_table(t: Translator, doc: Any, rows: list[RollupRow]) -> None:
     """An appendix: every branch side by side, laggards first."""
     doc.add_heading(t("stage.h_appendix"), level=1)
     heads = [t("report.col_branch"), t("report.col_participation"), t("report.col_hours_per_member"),
@@ -184,8 +184,8 @@ def _branch_table(doc: Any, rows: list[RollupRow]) -> None:
     for row in rows:
         n = row.totals
         per_member = n.hours_per_member
-        values = [row.name, percent(n.participation),
+        values = [row.name, percent(t, n.participation),
                   t("report.none") if per_member is None else f"{round(per_member, 1):g}",
-                  str(n.visits), str(n.problems_listed), percent(n.rectification_rate), str(n.shuxue_streak)]
+                  str(n.visits), str(n.problems_listed), percent(t, n.rectification_rate), str(n.shuxue_streak)]
         for cell, value in zip(table.add_row().cells, values, strict=True):
             cell.text = value

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from handlers.core.i18n import t
+from handlers.core.i18n import Translator
 from handlers.reports.summary import RollupRow, Summary
 from storage.queries.figures import MemberFigures, Totals
 
@@ -15,11 +15,11 @@ def hours(minutes: int) -> str:
     return f"{value:g}"
 
 
-def percent(value: float | None) -> str:
+def percent(t: Translator, value: float | None) -> str:
     return t("report.none") if value is None else f"{round(value * 100)}%"
 
 
-def change(now: float, before: float, *, as_hours: bool = False) -> str:
+def change(t: Translator, now: float, before: float, *, as_hours: bool = False) -> str:
     """The signed change against the previous period: "+5", "−2", "持平"."""
     diff = now - before
     if abs(diff) < 1e-9:
@@ -28,23 +28,23 @@ def change(now: float, before: float, *, as_hours: bool = False) -> str:
     return ("+" if diff > 0 else "−") + shown
 
 
-def totals_lines(now: Totals, before: Totals) -> list[str]:
+def totals_lines(t: Translator, now: Totals, before: Totals) -> list[str]:
     rate = now.rectification_rate
     return [
         t("report.line_study", hours=hours(now.study_minutes),
-          change=change(now.study_minutes, before.study_minutes, as_hours=True),
+          change=change(t, now.study_minutes, before.study_minutes, as_hours=True),
           sessions=now.group_sessions, attendances=now.group_attendances),
-        t("report.line_visits", visits=now.visits, change=change(now.visits, before.visits),
+        t("report.line_visits", visits=now.visits, change=change(t, now.visits, before.visits),
           solved=now.solved),
         t("report.line_problems", found=now.problems_found, closed=now.problems_closed_in_period,
-          rate=percent(rate), done=now.problems_closed, accepted=now.problems_accepted),
-        t("report.line_shuxue", answers=now.shuxue_answers, change=change(now.shuxue_answers,
+          rate=percent(t, rate), done=now.problems_closed, accepted=now.problems_accepted),
+        t("report.line_shuxue", answers=now.shuxue_answers, change=change(t, now.shuxue_answers,
                                                                             before.shuxue_answers),
           kept=now.commitments_kept, made=now.commitments),
     ]
 
 
-def by_form(member: MemberFigures) -> str:
+def by_form(t: Translator, member: MemberFigures) -> str:
     if not member.minutes_by_form:
         return t("report.no_study")
     parts = [f"{form} {hours(minutes)}" for form, minutes in
@@ -52,29 +52,29 @@ def by_form(member: MemberFigures) -> str:
     return t("report.member_study", hours=hours(member.study_minutes), forms="、".join(parts))
 
 
-def commitment_state(member: MemberFigures) -> str:
+def commitment_state(t: Translator, member: MemberFigures) -> str:
     if not member.commitment:
         return t("report.commit_none")
     return t("commit.state_kept") if member.commitment_kept else t("commit.state_open")
 
 
-def member_line(n: int, member: MemberFigures) -> str:
-    return t("report.member_line", n=n, name=member.name, study=by_form(member), visits=member.visits,
+def member_line(t: Translator, n: int, member: MemberFigures) -> str:
+    return t("report.member_line", n=n, name=member.name, study=by_form(t, member), visits=member.visits,
              solved=member.solved, found=member.problems_found, closed=member.problems_closed,
-             shuxue=member.shuxue_answers, commitment=commitment_state(member))
+             shuxue=member.shuxue_answers, commitment=commitment_state(t, member))
 
 
 def pages(count: int) -> int:
     return max(1, (count + PAGE_SIZE - 1) // PAGE_SIZE)
 
 
-def branch_text(summary: Summary, page: int) -> str:
+def branch_text(t: Translator, summary: Summary, page: int) -> str:
     """The branch's totals, who has not reported, and one page of members."""
     now = summary.totals
-    lines = [t("report.header", title=summary.title, period=summary.period.shown()),
-             *totals_lines(now, summary.before),
+    lines = [t("report.header", title=summary.title, period=summary.period.shown(t)),
+             *totals_lines(t, now, summary.before),
              t("report.line_participation", reported=now.reported, members=now.members,
-               rate=percent(now.participation))]
+               rate=percent(t, now.participation))]
     missing = summary.not_reported
     lines.append(t("report.not_reported", names="、".join(missing)) if missing
                  else t("report.all_reported"))
@@ -83,30 +83,30 @@ def branch_text(summary: Summary, page: int) -> str:
     lines.append(t("report.members_page", page=page, pages=total_pages))
     start = (page - 1) * PAGE_SIZE
     for i, member in enumerate(summary.members[start:start + PAGE_SIZE], start=start + 1):
-        lines.append(member_line(i, member))
+        lines.append(member_line(t, i, member))
     return "\n".join(lines)
 
 
-def member_text(summary: Summary) -> str:
+def member_text(t: Translator, summary: Summary) -> str:
     (me,) = summary.members or [MemberFigures(0, summary.title)]
-    return "\n".join([t("report.header", title=summary.title, period=summary.period.shown()),
-                      by_form(me), *totals_lines(summary.totals, summary.before),
-                      t("report.my_commitment", state=commitment_state(me))])
+    return "\n".join([t("report.header", title=summary.title, period=summary.period.shown(t)),
+                      by_form(t, me), *totals_lines(t, summary.totals, summary.before),
+                      t("report.my_commitment", state=commitment_state(t, me))])
 
 
-def rollup_line(n: int, row: RollupRow) -> str:
+def rollup_line(t: Translator, n: int, row: RollupRow) -> str:
     t_ = row.totals
     per_member = t_.hours_per_member
-    return t("report.rollup_line", n=n, name=row.name, rate=percent(t_.participation),
+    return t("report.rollup_line", n=n, name=row.name, rate=percent(t, t_.participation),
              per_member=t("report.none") if per_member is None else f"{round(per_member, 1):g}",
              visits=t_.visits, problems=t_.problems_listed,
-             fix_rate=percent(t_.rectification_rate), streak=t_.shuxue_streak)
+             fix_rate=percent(t, t_.rectification_rate), streak=t_.shuxue_streak)
 
 
-def rollup_text(rows: list[RollupRow], header: str, page: int) -> str:
+def rollup_text(t: Translator, rows: list[RollupRow], header: str, page: int) -> str:
     total_pages = pages(len(rows))
     page = min(max(page, 1), total_pages)
     start = (page - 1) * PAGE_SIZE
     lines = [header, t("report.rollup_legend"), t("report.members_page", page=page, pages=total_pages)]
-    lines += [rollup_line(i, row) for i, row in enumerate(rows[start:start + PAGE_SIZE], start=start + 1)]
+    lines += [rollup_line(t, i, row) for i, row in enumerate(rows[start:start + PAGE_SIZE], start=start + 1)]
     return "\n".join(lines)

@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from handlers.core.buttons import RemindAgain
 from handlers.core.events import Button, payload
 from handlers.core.formats import month_day
-from handlers.core.i18n import t
+from handlers.core.i18n import Translator
 from handlers.meetings.rules import MAKEUP_DAYS, MAKEUP_NUDGE_LEFT
 from handlers.meetings.views import headline
 from handlers.problems.lifecycle import UPDATE_EVERY, is_overdue
@@ -61,6 +61,7 @@ class PlanConfig:
     nudge_at: time = time(9, 0)  # when daily nudges (deadlines, calendar) go out
     yearly_target_minutes: int = 32 * 60
     pairing_days: int = 15
+    texts: Translator = field(kw_only=True)  # the language the pushes are written in
 
 
 @dataclass
@@ -69,7 +70,7 @@ class PlanResult:
     dropped: list[str]
 
 
-def shuxue_reminder(key_kind: str, person: Person, period: date, platform: str,
+def shuxue_reminder(t: Translator, key_kind: str, person: Person, period: date, platform: str,
                     send_at: datetime) -> Planned:
     """A member's private 述学 reminder; ``key_kind`` tells the first from the one sent again."""
     return Planned(f"{key_kind}:{person.member_id}:{period}", "shuxue_remind", platform,
@@ -83,7 +84,7 @@ class _Plan:
     """Collects the messages of one planning pass."""
 
     def __init__(self, cfg: PlanConfig, now: datetime) -> None:
-        self.cfg, self.now = cfg, now
+        self.cfg, self.now, self.t = cfg, now, cfg.texts
         self.send_at = after_quiet_hours(now, cfg.tz, cfg.quiet_start, cfg.quiet_end)
         self.messages: list[Planned] = []
 
@@ -152,8 +153,8 @@ async def _shuxue(session: Session, plan_: _Plan, audience: Audience, start: dat
             for chat_id in branch.groups:
                 plan_.to_group(f"shuxue_prompt:{branch.org.id}:{period}:{chat_id}", "shuxue_prompt",
                                chat_id, branch.org.id,
-                               t("push.shuxue_prompt", period=month_day(period)),
-                               ((Button(t("push.shuxue_button"), start="shuxue"),),))
+                               plan_.t("push.shuxue_prompt", period=month_day(period)),
+                               ((Button(plan_.t("push.shuxue_button"), start="shuxue"),),))
         for period, _ in prompt_periods(branch.rhythm, start - timedelta(days=14), end, cfg.tz,
                                         audience.holidays):
             remind = reminder_time(branch.rhythm, period, cfg.tz, audience.holidays)
@@ -168,10 +169,10 @@ async def _remind_and_digest(session: Session, plan_: _Plan, audience: Audience,
     missing = [p for p in branch.people if p.member_id not in answered]
     for person in missing:
         if not audience.on_leave(person.member_id, day):
-            plan_.messages.append(shuxue_reminder("shuxue_remind", person, period, plan_.cfg.platform,
+            plan_.messages.append(shuxue_reminder(plan_.t, "shuxue_remind", person, period, plan_.cfg.platform,
                                                   plan_.send_at))
     done = [p.name for p in branch.people if p.member_id in answered]
-    text = t("push.shuxue_digest", org=branch.org.name, period=month_day(period), done=len(done),
+    text = plan_.t("push.shuxue_digest", org=branch.org.name, period=month_day(period), done=len(done),
              total=len(branch.people), done_names="、".join(done) or "—",
              missing_names="、".join(p.name for p in missing) or "—")
     refused = await OutboxRepository(session).failed_since(
@@ -179,8 +180,8 @@ async def _remind_and_digest(session: Session, plan_: _Plan, audience: Audience,
     if refused:
         names = {person.name if (person := audience.person(m.member_id or 0)) else m.chat_id
                  for m in refused}
-        text += "\n" + t("push.undelivered", count=len(refused), chats="、".join(sorted(names)))
-    buttons = ((Button(t("push.nudge_again"), data=RemindAgain(branch.org.id, period).pack()),),) \
+        text += "\n" + plan_.t("push.undelivered", count=len(refused), chats="、".join(sorted(names)))
+    buttons = ((Button(plan_.t("push.nudge_again"), data=RemindAgain(branch.org.id, period).pack()),),) \
         if missing else ()
     for secretary in branch.secretaries:
         plan_.to_person(f"shuxue_digest:{branch.org.id}:{period}:{secretary.member_id}",
@@ -195,8 +196,8 @@ async def _milestones(session: Session, plan_: _Plan, audience: Audience, day: d
         if days_left not in (milestone.remind_days or DEFAULT_MILESTONE_DAYS):
             continue
         roles = {ROLE_NAMES[r] for r in milestone.roles if r in ROLE_NAMES}
-        text = (t("push.milestone_today", name=milestone.name) if days_left == 0 else
-                t("push.milestone", name=milestone.name, due=month_day(milestone.due), days=days_left))
+        text = (plan_.t("push.milestone_today", name=milestone.name) if days_left == 0 else
+                plan_.t("push.milestone", name=milestone.name, due=month_day(milestone.due), days=days_left))
         for branch in audience.branches:
             if milestone.branches and branch.org.name not in milestone.branches:
                 continue
@@ -221,20 +222,20 @@ async def _problems(session: Session, plan_: _Plan, audience: Audience, day: dat
                 and not audience.on_leave(owner.member_id, day)):
             if left in SOON_DAYS:
                 plan_.to_person(f"deadline_soon:{problem.id}:{problem.deadline}:{left}", "deadline",
-                                owner, t("push.deadline_soon", problem=short, days=left)
-                                if left else t("push.deadline_today", problem=short))
+                                owner, plan_.t("push.deadline_soon", problem=short, days=left)
+                                if left else plan_.t("push.deadline_today", problem=short))
             elif is_overdue(problem.status, problem.deadline, day):
                 plan_.to_person(f"overdue:{problem.id}:{problem.deadline}", "deadline", owner,
-                                t("push.overdue_owner", problem=short, due=month_day(problem.deadline)))
+                                plan_.t("push.overdue_owner", problem=short, due=month_day(problem.deadline)))
             if updated <= stale_before:
                 plan_.to_person(f"stale:{problem.id}:{updated.date()}", "stale", owner,
-                                t("push.stale", problem=short, days=UPDATE_EVERY.days))
+                                plan_.t("push.stale", problem=short, days=UPDATE_EVERY.days))
         if is_overdue(problem.status, problem.deadline, day) and left <= -SECRETARY_AFTER_DAYS:
             for secretary in audience.secretaries_of(problem.org_id):
                 plan_.to_person(
                     f"overdue_secretary:{problem.id}:{problem.deadline}:{secretary.member_id}",
                     "deadline", secretary,
-                    t("push.overdue_secretary", problem=short, owner=problem.owner_name,
+                    plan_.t("push.overdue_secretary", problem=short, owner=problem.owner_name,
                       due=month_day(problem.deadline)))
 
 
@@ -249,7 +250,7 @@ async def _hours(session: Session, plan_: _Plan, audience: Audience, day: date) 
             minutes = int(logged.get(person.member_id, 0) or 0)
             if minutes < expected and not audience.on_leave(person.member_id, day):
                 plan_.to_person(f"hours:{person.member_id}:{day:%Y-%m}", "hours", person,
-                                t("push.hours_behind", hours=round(minutes / 60, 1),
+                                plan_.t("push.hours_behind", hours=round(minutes / 60, 1),
                                   expected=round(expected / 60, 1),
                                   target=plan_.cfg.yearly_target_minutes // 60))
 
@@ -265,9 +266,9 @@ async def _pairings(session: Session, plan_: _Plan, audience: Audience, day: dat
             continue
         if last is None:
             stretch = f"never-{day.toordinal() // plan_.cfg.pairing_days}"
-            text = t("push.pairing_never", place=pairing.place)
+            text = plan_.t("push.pairing_never", place=pairing.place)
         else:
-            stretch, text = last.isoformat(), t("push.pairing", place=pairing.place, days=since)
+            stretch, text = last.isoformat(), plan_.t("push.pairing", place=pairing.place, days=since)
         plan_.to_person(f"pairing:{pairing.id}:{stretch}", "pairing", person, text)
 
 
@@ -282,5 +283,5 @@ async def _makeups(session: Session, plan_: _Plan, audience: Audience, day: date
                 or audience.on_leave(member_id, day):
             continue
         plan_.to_person(f"makeup_nudge:{meeting.id}:{member_id}", "makeup", person,
-                        t("push.makeup", meeting=headline(meeting), due=month_day(due)),
-                        ((Button(t("meeting.makeup_button"), start="study"),),))
+                        plan_.t("push.makeup", meeting=headline(meeting), due=month_day(due)),
+                        ((Button(plan_.t("meeting.makeup_button"), start="study"),),))

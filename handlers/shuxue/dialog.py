@@ -8,7 +8,7 @@ from typing import Any
 from handlers.core.context import Context
 from handlers.core.events import Reply
 from handlers.core.formats import month_day
-from handlers.core.i18n import t
+from handlers.core.i18n import Translator
 from handlers.core.parsing import format_hours
 from handlers.dialogs import engine
 from handlers.dialogs.engine import RECORD_ID, Choice, Dialog
@@ -28,7 +28,7 @@ async def branch_rhythm(session: Session, org_id: int) -> Rhythm:
     return rhythm_of(await ShuxueRepository(session).schedule(org_id)) or Rhythm()
 
 
-async def prefills(session: Session, member: Member, since: date,
+async def prefills(t: Translator, session: Session, member: Member, since: date,
                    since_at: datetime) -> dict[str, str | None]:
     """What the member logged from ``since`` (``since_at``: its start, in UTC): one line per 述学
     field, None where nothing."""
@@ -49,7 +49,7 @@ async def begin(ctx: Context, _args: str = "") -> list[Reply]:
     period = current_period(await branch_rhythm(ctx.session, member.org_id), ctx.today)
     existing = await ShuxueRepository(ctx.session).answer(member.id, period)
     data: dict[str, Any] = {PERIOD: period.isoformat(),
-                            "logged": await prefills(ctx.session, member, period,
+                            "logged": await prefills(ctx.t, ctx.session, member, period,
                                                      at_local(period, time(0), ctx.config.tz))}
     if existing is not None:
         data.update(self_study=existing.self_study, research=existing.research,
@@ -59,15 +59,15 @@ async def begin(ctx: Context, _args: str = "") -> list[Reply]:
 
 
 def _choices(field: str) -> Any:
-    async def choices(_ctx: Context, data: dict[str, Any]) -> list[Choice]:
+    async def choices(ctx: Context, data: dict[str, Any]) -> list[Choice]:
         logged = data["logged"].get(field)
-        return ([Choice(t("shuxue.use_logged", text=logged), logged)] if logged else []) + [
+        return ([Choice(ctx.t("shuxue.use_logged", text=logged), logged)] if logged else []) + [
             Choice(NONE, NONE)]
     return choices
 
 
 def _prompt(key: str) -> Any:
-    return lambda data: t(key, period=month_day(date.fromisoformat(data[PERIOD])))
+    return lambda data, t: t(key, period=month_day(date.fromisoformat(data[PERIOD])))
 
 
 async def finish(ctx: Context, data: dict[str, Any]) -> list[Reply]:
@@ -77,7 +77,7 @@ async def finish(ctx: Context, data: dict[str, Any]) -> list[Reply]:
     await ShuxueRepository(ctx.session).save_answer(
         member, period, self_study=data["self_study"], research=data["research"],
         deeds=data["deeds"], at=ctx.now)
-    return [Reply(t("shuxue.saved", period=month_day(period)))]
+    return [Reply(ctx.t("shuxue.saved", period=month_day(period)))]
 
 
 SHUXUE = Dialog(

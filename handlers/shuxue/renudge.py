@@ -5,7 +5,6 @@ from __future__ import annotations
 from handlers.core.buttons import RemindAgain
 from handlers.core.context import Context
 from handlers.core.events import Outcome
-from handlers.core.i18n import t
 from handlers.core.policy import leads
 from handlers.schedule.audience import load_audience
 from handlers.schedule.planner import shuxue_reminder
@@ -18,18 +17,18 @@ async def nudge_again(ctx: Context, pressed: RemindAgain) -> Outcome:
     """Only that branch's secretary (or the office) may."""
     org_id, period = pressed.org_id, pressed.period
     if ctx.member is None or not leads(ctx.member, org_id):
-        return Outcome(notice=t("push.not_your_branch"))
+        return Outcome(notice=ctx.t("push.not_your_branch"))
     audience = await load_audience(ctx.session, ctx.event.platform, ctx.today)
     branch = next((b for b in audience.branches if b.org.id == org_id), None)
     if branch is None:
-        return Outcome(notice=t("button.stale"))
+        return Outcome(notice=ctx.t("button.stale"))
     answered = await ShuxueRepository(ctx.session).answered(org_id, period)
     send_at = after_quiet_hours(ctx.now, ctx.config.tz, ctx.config.quiet_start, ctx.config.quiet_end)
-    planned = [shuxue_reminder("shuxue_remind2", p, period, ctx.event.platform, send_at)
+    planned = [shuxue_reminder(ctx.t, "shuxue_remind2", p, period, ctx.event.platform, send_at)
                for p in branch.people
                if p.member_id not in answered and not audience.on_leave(p.member_id, ctx.today)]
     added = await OutboxRepository(ctx.session).enqueue(planned)
     ctx.enqueued = ctx.enqueued or added > 0
     if added == 0:
-        return Outcome(notice=t("push.renudged_before"))
-    return Outcome(notice=t("push.renudged", count=added))
+        return Outcome(notice=ctx.t("push.renudged_before"))
+    return Outcome(notice=ctx.t("push.renudged", count=added))

@@ -7,7 +7,7 @@ from typing import Any
 
 from handlers.core.context import Context
 from handlers.core.events import Button, Reply
-from handlers.core.i18n import t
+from handlers.core.i18n import Text, Translator
 from handlers.core.parsing import InvalidInput, normalize
 from handlers.core.policy import leads
 from handlers.dialogs import engine
@@ -17,7 +17,7 @@ from storage.models import ShuxueSchedule
 from storage.repositories.shuxue import ShuxueRepository
 
 
-def describe(schedule: ShuxueSchedule | None) -> str:
+def describe(t: Translator, schedule: ShuxueSchedule | None) -> str:
     if schedule is None:
         return t("schedule.default")
     if not schedule.enabled:
@@ -32,10 +32,10 @@ async def begin(ctx: Context, _args: str = "") -> list[Reply]:
     assert member is not None
     current = await ShuxueRepository(ctx.session).schedule(member.org_id)
     if not ctx.event.is_private:
-        return [Reply(describe(current), buttons=((Button(t("schedule.change"), start="schedule"),),))]
+        return [Reply(describe(ctx.t, current), buttons=((Button(ctx.t("schedule.change"), start="schedule"),),))]
     if not leads(member, member.org_id):
-        return [Reply(describe(current) + "\n" + t("schedule.only_secretary"))]
-    return await engine.start(ctx, SCHEDULE, {"current": describe(current)})
+        return [Reply(describe(ctx.t, current) + "\n" + ctx.t("schedule.only_secretary"))]
+    return await engine.start(ctx, SCHEDULE, {"current": describe(ctx.t, current)})
 
 
 def _parse_time(text: str, _ctx: Context) -> str:
@@ -57,27 +57,27 @@ async def finish(ctx: Context, data: dict[str, Any]) -> list[Reply]:
         member.org_id, weekday=data["weekday"], time=data["time"], every_weeks=data["every"],
         remind_after_days=remind_days, remind_time=remind_time, enabled=True,
         anchor=ctx.today + timedelta(days=days_ahead))  # the next prompt day starts the cycle
-    return [Reply(t("schedule.saved") + "\n" + describe(schedule))]
+    return [Reply(ctx.t("schedule.saved") + "\n" + describe(ctx.t, schedule))]
 
 
 SCHEDULE = Dialog(
     name="schedule",
     title="schedule.title",
     steps=(
-        Step("weekday", "schedule.weekday", lambda d: d["current"] + "\n" + t("schedule.ask_weekday"),
+        Step("weekday", "schedule.weekday", lambda d, t: d["current"] + "\n" + t("schedule.ask_weekday"),
              choices=tuple(Choice(name, i) for i, name in enumerate(WEEKDAYS)), columns=4,
-             show=lambda i: WEEKDAYS[i]),
+             show=lambda i, _t: WEEKDAYS[i]),
         Step("time", "schedule.time", "schedule.ask_time",
              choices=tuple(Choice(x, x) for x in ("08:30", "09:00", "10:00", "14:30")),
              parse=_parse_time, columns=4),
         Step("every", "schedule.every", "schedule.ask_every",
-             choices=(Choice(t("schedule.weekly"), 1), Choice(t("schedule.biweekly"), 2)),
-             show=lambda n: t("schedule.weekly") if n == 1 else t("schedule.biweekly")),
+             choices=(Choice(Text.of("schedule.weekly"), 1), Choice(Text.of("schedule.biweekly"), 2)),
+             show=lambda n, t: t("schedule.weekly") if n == 1 else t("schedule.biweekly")),
         Step("remind", "schedule.remind", "schedule.ask_remind",
-             choices=(Choice(t("schedule.remind_next_evening"), [1, "18:00"]),
-                      Choice(t("schedule.remind_same_evening"), [0, "18:00"]),
-                      Choice(t("schedule.remind_two_days"), [2, "18:00"])),
-             columns=1, show=lambda r: t("schedule.remind_value", days=r[0], time=r[1])),
+             choices=(Choice(Text.of("schedule.remind_next_evening"), [1, "18:00"]),
+                      Choice(Text.of("schedule.remind_same_evening"), [0, "18:00"]),
+                      Choice(Text.of("schedule.remind_two_days"), [2, "18:00"])),
+             columns=1, show=lambda r, t: t("schedule.remind_value", days=r[0], time=r[1])),
     ),
     finish=finish,
 )

@@ -8,7 +8,7 @@ from typing import Any
 from handlers.core.context import Context
 from handlers.core.events import Reply
 from handlers.core.formats import full_date
-from handlers.core.i18n import t
+from handlers.core.i18n import Translator
 from handlers.dialogs import engine
 from handlers.dialogs.engine import RECORD_ID, Choice, Dialog, Step
 from handlers.dialogs.fields import (
@@ -48,9 +48,9 @@ async def begin(ctx: Context, _args: str = "") -> list[Reply]:
     return await engine.start(ctx, STUDY, data)
 
 
-async def _makeups(_ctx: Context, data: dict[str, Any]) -> list[Choice]:
-    return [Choice(t("study.makeup_of", meeting=what), [meeting_id, what])
-            for meeting_id, what in data[MAKEUPS]] + [Choice(t("study.not_makeup"), None)]
+async def _makeups(ctx: Context, data: dict[str, Any]) -> list[Choice]:
+    return [Choice(ctx.t("study.makeup_of", meeting=what), [meeting_id, what])
+            for meeting_id, what in data[MAKEUPS]] + [Choice(ctx.t("study.not_makeup"), None)]
 
 
 async def finish(ctx: Context, data: dict[str, Any]) -> list[Reply]:
@@ -63,7 +63,7 @@ async def finish(ctx: Context, data: dict[str, Any]) -> list[Reply]:
         if asked is not None:
             return asked
     record, created = await save_record(ctx, STUDY_RECORD, data, values)
-    return saved_reply(record, created, "study.saved")
+    return saved_reply(ctx.t, record, created, "study.saved")
 
 
 STUDY = Dialog(
@@ -71,7 +71,7 @@ STUDY = Dialog(
     title="study.title",
     steps=(
         Step("makeup_for", "study.makeup", "study.ask_makeup", choices=_makeups, columns=1,
-             when=lambda data: bool(data.get(MAKEUPS)), show=lambda v: v[1] if v else "—"),
+             when=lambda data: bool(data.get(MAKEUPS)), show=lambda v, _t: v[1] if v else "—"),
         pick_step("form", "study.form", "study.ask_form", STUDY_FORMS, columns=3),
         past_date_step("date", "study.date", "study.ask_date"),
         hours_step("minutes", "study.hours", "study.ask_hours", QUICK_HOURS),
@@ -83,9 +83,9 @@ STUDY = Dialog(
 )
 
 
-def line(record: StudyRecord) -> str:
+def line(record: StudyRecord, t: Translator) -> str:
     return t("mine.study", date=full_date(record.study_date), form=record.form,
-             hours=show_minutes(record.minutes), content=record.content)
+             hours=show_minutes(record.minutes, t), content=record.content)
 
 
 def locked(record: StudyRecord) -> str | None:

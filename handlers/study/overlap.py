@@ -12,9 +12,9 @@ from typing import Any
 
 from handlers.core.context import Context
 from handlers.core.events import Reply
-from handlers.core.i18n import t
+from handlers.core.i18n import Text
 from handlers.dialogs import engine
-from handlers.dialogs.engine import Choice, Dialog, Step
+from handlers.dialogs.engine import Choice, Dialog, Step, prepared
 from handlers.dialogs.fields import show_minutes
 from handlers.meetings.views import headline
 from storage.models import StudyRecord
@@ -32,7 +32,7 @@ async def ask_which(ctx: Context, values: dict[str, Any]) -> list[Reply] | None:
     meeting = await repo.get(credit.meeting_id) if credit and credit.meeting_id else None
     if credit is None or meeting is None:
         return None
-    text = t("study.overlap", meeting=headline(meeting), hours=show_minutes(credit.minutes))
+    text = ctx.t("study.overlap", meeting=headline(meeting), hours=show_minutes(credit.minutes, ctx.t))
     return await engine.start(ctx, STUDY_OVERLAP, {
         "text": text, "credit_id": credit.id,
         "values": {**values, "study_date": values["study_date"].isoformat()}})
@@ -41,20 +41,20 @@ async def ask_which(ctx: Context, values: dict[str, Any]) -> list[Reply] | None:
 async def chosen(ctx: Context, data: dict[str, Any]) -> list[Reply]:
     assert ctx.member is not None
     if data["keep"] == KEEP_MEETING:
-        return [Reply(t("study.overlap_kept_meeting"))]
+        return [Reply(ctx.t("study.overlap_kept_meeting"))]
     records = RecordRepository(ctx.session)
     credit = await records.get_owned(StudyRecord, data["credit_id"], ctx.member)
     if not isinstance(credit, StudyRecord):
-        return [Reply(t("record.gone"))]
+        return [Reply(ctx.t("record.gone"))]
     values = {**data["values"], "study_date": date.fromisoformat(data["values"]["study_date"]),
               "meeting_id": credit.meeting_id, "minutes": credit.minutes}
     await records.delete(credit, ctx.member)
     await records.create(StudyRecord, ctx.member, values)
-    return [Reply(t("study.overlap_kept_mine"))]
+    return [Reply(ctx.t("study.overlap_kept_mine"))]
 
 
 STUDY_OVERLAP = Dialog(name="study_overlap", title="study.title",
-                steps=(Step("keep", "study.title", lambda d: d["text"],
-                            choices=(Choice(t("study.keep_meeting"), KEEP_MEETING),
-                                     Choice(t("study.keep_mine"), KEEP_MINE)), columns=1),),
+                steps=(Step("keep", "study.title", prepared,
+                            choices=(Choice(Text.of("study.keep_meeting"), KEEP_MEETING),
+                                     Choice(Text.of("study.keep_mine"), KEEP_MINE)), columns=1),),
                 finish=chosen, confirm=False)

@@ -8,7 +8,7 @@ from typing import Any
 from handlers.core.context import Context
 from handlers.core.events import Reply
 from handlers.core.formats import full_date
-from handlers.core.i18n import t
+from handlers.core.i18n import Text, Translator
 from handlers.dialogs import engine
 from handlers.dialogs.engine import RECORD_ID, Choice, Dialog, Step
 from handlers.dialogs.fields import count_step, past_date_step, pick_step, text_step
@@ -34,7 +34,7 @@ async def finish(ctx: Context, data: dict[str, Any]) -> list[Reply]:
               "place": data["place"], "whom": data["whom"], "heard": data["heard"],
               "solved_count": data["solved"], "topic": data.get("topic")}
     record, created = await save_record(ctx, VISIT_RECORD, data, values)
-    replies = saved_reply(record, created, "visit.saved")
+    replies = saved_reply(ctx.t, record, created, "visit.saved")
     if record is None or not created:
         return replies
     return replies + await engine.start(ctx, VISIT_PROBLEM, {VISIT_ID: record.id})
@@ -43,7 +43,7 @@ async def finish(ctx: Context, data: dict[str, Any]) -> list[Reply]:
 async def offer_problem(ctx: Context, data: dict[str, Any]) -> list[Reply]:
     if data["found"]:
         return await engine.start(ctx, PROBLEM, {VISIT_ID: data[VISIT_ID]})
-    return [Reply(t("visit.no_problem"))]
+    return [Reply(ctx.t("visit.no_problem"))]
 
 
 VISIT = Dialog(
@@ -65,13 +65,13 @@ VISIT_PROBLEM = Dialog(
     name="visit_problem",
     title="visit.title",
     steps=(Step("found", "visit.found", "visit.ask_found",
-                choices=(Choice(t("visit.found_yes"), True), Choice(t("visit.found_no"), False))),),
+                choices=(Choice(Text.of("visit.found_yes"), True), Choice(Text.of("visit.found_no"), False))),),
     finish=offer_problem,
     confirm=False,
 )
 
 
-def line(record: Visit) -> str:
+def line(record: Visit, t: Translator) -> str:
     return t("mine.visit", date=full_date(record.visit_date), kind=record.kind,
              place=record.place)
 

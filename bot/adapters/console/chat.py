@@ -21,6 +21,7 @@ class ConsoleChat:
     def __init__(self, core: Core, *, user_id: str, user_name: str, out: TextIO = sys.stdout,
                  files_dir: str = ".") -> None:
         self.core = core
+        self.t = core.config.texts  # what the console writes itself (the core's language)
         self.user_id = user_id
         self.user_name = user_name
         self.out = out
@@ -49,7 +50,7 @@ class ConsoleChat:
         if flat:
             self._buttons, self._buttons_message = flat, str(self._message_id)
             self._print("   " + "  ".join(f"[{i}] {b.label}" for i, b in enumerate(flat, start=1)))
-            self._print("   （输入编号选择）")
+            self._print("   " + self.t("console.type_number"))
 
     def _event(self, line: str) -> Incoming:
         base = dict(platform=PLATFORM, user_id=self.user_id, user_name=self.user_name,
@@ -76,7 +77,7 @@ class ConsoleChat:
                     self._render(reply)
 
     async def run(self, read_line: Callable[[], str] = sys.stdin.readline, echo: bool = False) -> None:
-        self._print(f"（以 {self.user_name} 的身份对话；输入 /help 查看命令，/quit 退出）")
+        self._print(self.t("console.welcome", name=self.user_name))
         while True:
             line = await asyncio.to_thread(read_line)
             if not line:

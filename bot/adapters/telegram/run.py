@@ -23,13 +23,14 @@ from bot.config import Settings
 from bot.runtime.app import App, build_app, check_schema
 from bot.runtime.pushes import Pushes
 from handlers.core.features import Registry
+from handlers.core.i18n import Translator
 from handlers.core.policy import Where
 
 log = logging.getLogger(__name__)
 MENU_DESCRIPTION = 256  # characters Telegram takes for a command's description
 
 
-async def set_menus(bot: Bot, registry: Registry) -> None:
+async def set_menus(bot: Bot, registry: Registry, t: Translator) -> None:
     """The command menus of private and group chats, from the features' declarations. A menu
     that cannot be set now is no reason not to serve: the commands work typed."""
     scopes = ((Where.private, BotCommandScopeAllPrivateChats()),
@@ -37,7 +38,7 @@ async def set_menus(bot: Bot, registry: Registry) -> None:
     try:
         for where, scope in scopes:
             await bot.set_my_commands([BotCommand(name, description[:MENU_DESCRIPTION])
-                                       for name, description in registry.menu(where)], scope=scope)
+                                       for name, description in registry.menu(t, where)], scope=scope)
     except TelegramError as error:
         log.warning("could not set the command menus: %s", error)
 
@@ -97,7 +98,7 @@ def build_application(bot_app: App, *, pushes: bool = True) -> Application:
     scheduled: list[Pushes] = []
 
     async def post_init(application: Application) -> None:
-        await set_menus(application.bot, bot_app.core.registry)
+        await set_menus(application.bot, bot_app.core.registry, bot_app.core.config.texts)
         if pushes:
             scheduled.append(Pushes(bot_app, TelegramSender(application.bot)))
             await scheduled[0].start()

@@ -22,7 +22,7 @@ from bot.adapters.wecom.callback import Callback
 from bot.runtime.delivery import PermanentFailure
 from bot.runtime.in_order import InOrder
 from handlers.core.events import Incoming, Reply
-from handlers.core.i18n import t
+from handlers.core.i18n import Translator
 from handlers.core.router import Core
 
 log = logging.getLogger(__name__)
@@ -41,6 +41,11 @@ class WeComBot:
         self.choices = render.Choices()
         self._users = InOrder()
         self._tasks: set[asyncio.Task[None]] = set()
+
+    @property
+    def t(self) -> Translator:
+        """What the adapter writes itself, in the core's language."""
+        return self.core.config.texts
 
     async def accept(self, callback: Callback) -> None:
         """Queue a callback; the HTTP answer does not wait for it."""
@@ -101,7 +106,7 @@ class WeComBot:
         """Show the choice on the pressed card; a used or expired code (once, 72 h) is no loss:
         what follows comes as a new message anyway."""
         try:
-            await self.api.update_card(userid, code, (answer or t("wecom.card_done"))[:40])
+            await self.api.update_card(userid, code, (answer or self.t("wecom.card_done"))[:40])
         except (WeComError, httpx.HTTPError) as error:
             log.info("could not update the pressed card of %s: %s", userid, error)
 
@@ -125,7 +130,7 @@ class WeComBot:
             await self.api.send({"touser": userid, "msgtype": "file", "file": {"media_id": media_id}})
             if not reply.buttons:
                 return
-            reply = Reply(t("wecom.choose"), buttons=reply.buttons)
+            reply = Reply(self.t("wecom.choose"), buttons=reply.buttons)
         if not reply.buttons:
             await self._texts(userid, reply.text)
         elif render.fits_card(reply):
@@ -133,7 +138,7 @@ class WeComBot:
             await self.api.send(render.card(userid, reply))
         else:
             self.choices.offer(userid, reply)
-            await self._texts(userid, render.numbered(reply))
+            await self._texts(userid, render.numbered(self.t, reply))
 
     async def _texts(self, userid: str, content: str) -> None:
         for message in render.texts(userid, content):
@@ -147,7 +152,7 @@ class WeComBot:
         webhook_url = await self.core.group_webhook(PLATFORM, chat_id)
         if webhook_url is None:
             raise PermanentFailure(f"no robot webhook for {chat_id}")
-        for message in render.robot_texts(reply):
+        for message in render.robot_texts(self.t, reply):
             await self.api.robot(webhook_url, message)
 
 

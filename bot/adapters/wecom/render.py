@@ -16,7 +16,7 @@ from itertools import count
 from typing import Any
 
 from handlers.core.events import Button, Incoming, Reply
-from handlers.core.i18n import t
+from handlers.core.i18n import Translator
 
 JSON = dict[str, Any]
 CARD_BUTTONS = 6  # WeCom shows at most six buttons on a button_interaction card
@@ -55,7 +55,7 @@ def card(userid: str, reply: Reply) -> JSON:
     return {"touser": userid, "msgtype": "template_card", "template_card": template}
 
 
-def numbered(reply: Reply) -> str:
+def numbered(t: Translator, reply: Reply) -> str:
     lines = [f"{i}. {b.label}" for i, b in enumerate(_flat(reply), start=1)]
     return "\n".join([reply.text, "", *lines, t("wecom.reply_number")])
 
@@ -87,7 +87,7 @@ def texts(userid: str, content: str) -> list[JSON]:
             for piece in pieces(content)]
 
 
-def robot_texts(reply: Reply) -> list[JSON]:
+def robot_texts(t: Translator, reply: Reply) -> list[JSON]:
     lines = [reply.text] + [t("wecom.robot_start", label=b.label, command=f"/start {b.start}")
                             for b in _flat(reply) if b.start is not None]
     return [{"msgtype": "text", "text": {"content": piece}} for piece in pieces("\n".join(lines))]
