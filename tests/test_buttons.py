@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from bot.runtime.app import App
 from handlers.core.buttons import (
     CALLBACK_BYTES,
     MAX_ID,
@@ -18,6 +19,9 @@ from handlers.core.buttons import (
     ReportPage,
     unpack,
 )
+from handlers.core.i18n import DEFAULT_TEXTS as t
+from tests.conftest import Branch
+from tests.test_shuxue import secretary_chat
 
 TOKENS = st.text("0123456789abcdefghijklmnopqrstuvwxyz", min_size=1, max_size=16)
 IDS = st.integers(1, MAX_ID)
@@ -76,3 +80,11 @@ def test_no_string_breaks_the_reader(data: str) -> None:
 def test_data_over_the_limit_is_never_made() -> None:
     with pytest.raises(ValueError):
         DialogChoice("a" * 16, "b" * 60).pack()
+
+
+async def test_a_forged_page_of_a_period_no_button_names_is_stale(app: App, branch: Branch) -> None:
+    secretary = await secretary_chat(app, branch)
+    await secretary.press_data(f"r:b:{branch.org.id}:range:19000101:20991231:1")  # 200 years
+    assert secretary.replies == [] and secretary.notice == t("button.stale")
+    await secretary.press_data(f"r:b:{branch.org.id}:range:20231001:20231031:1")
+    assert secretary.notice is None and secretary.replies[0].edit
