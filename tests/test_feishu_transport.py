@@ -144,6 +144,28 @@ async def test_long_connection_delivers_typed_messages_and_answers_each(fake: Fa
     assert fake.pings >= 1  # a ping goes out as soon as the connection opens
 
 
+async def test_files_and_rich_text_are_typed_and_bad_events_dropped(fake: FakeFeishu) -> None:
+    bot = Recorder()
+    post = {"title": "心得", "content": [[{"tag": "text", "text": "第一段"}],
+                                        [{"tag": "a", "text": "链接", "href": "https://x"}]]}
+    broken = fake.message_event("/study")
+    del broken["event"]["message"]["chat_id"]
+    other = fake.message_event("x")
+    other["header"]["event_type"] = "im.chat.member.bot.added_v1"
+    async with connected(fake, bot.dispatcher()):
+        await fake.push_message(None, message_type="image", content={"image_key": "img_v2_1"})
+        await fake.push_message(None, message_type="file",
+                                content={"file_key": "file_v2_1", "file_name": "台账.xlsx"})
+        await fake.push_message(None, message_type="post", content=post)
+        answers = [await fake.push(broken), await fake.push(other)]
+    image, file, rich = bot.messages
+    assert image.attachment is not None and image.attachment.resource_type == "image"
+    assert (file.attachment and (file.attachment.key, file.attachment.file_name)) == (
+        "file_v2_1", "台账.xlsx")
+    assert rich.text == "心得\n第一段\n链接" and image.text is None
+    assert [a.code for a in answers if a is not None] == [200, 200] and len(bot.messages) == 3
+
+
 async def test_a_card_press_is_answered_with_toast_and_new_card(fake: FakeFeishu) -> None:
     bot = Recorder()
     async with connected(fake, bot.dispatcher()):

@@ -15,7 +15,8 @@
   ``limit_violations`` and refused (230020 / 99991400 with ``x-ogw-ratelimit-reset``).
 
 Simplifications: one tenant; ids are random; a send to an unknown user or chat succeeds (the
-user's private chat is made up); the download error code for an unknown file is the fake's choice.
+user's private chat is made up); the codes for a wrong secret at the endpoint (1000040344) and
+the token (10014) and for an unknown file (234003) are the fake's choice, not confirmed.
 """
 
 from __future__ import annotations
