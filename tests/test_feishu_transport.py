@@ -24,6 +24,7 @@ from bot.adapters.feishu.messages import (
     Button,
     Card,
     CardAnswer,
+    File,
     MessageTooLarge,
     Text,
 )
@@ -209,7 +210,8 @@ async def test_an_event_split_over_frames_is_put_together(fake: FakeFeishu) -> N
 
 async def test_drop_reconnect_redelivery_is_handled_once(fake: FakeFeishu) -> None:
     bot = Recorder()
-    async with connected(fake, bot.dispatcher()):
+    dispatcher = bot.dispatcher()
+    async with connected(fake, dispatcher):
         event = fake.message_event("/visit", sender="ou_lina")
         assert await fake.push(event, drop_before_answer=True) is None
         await fake.wait_connected(count=2)
@@ -220,6 +222,7 @@ async def test_drop_reconnect_redelivery_is_handled_once(fake: FakeFeishu) -> No
         after = await fake.push_message("/mine", sender="ou_lina")
     assert fake.endpoint_calls == 2  # a fresh endpoint and ticket for the reconnect
     assert [m.text for m in bot.messages] == ["/visit", "/mine"]
+    assert (dispatcher.handled, dispatcher.duplicates) == (2, 2)
     assert fake.answers[event["header"]["event_id"]][0].code == 200
     assert second is not None and second.code == 200
     assert after is not None and after.code == 200
@@ -433,6 +436,20 @@ async def test_download_gives_the_file_and_its_name(fake: FakeFeishu, api: Feish
     with pytest.raises(FeishuError) as missing:
         await api.download("om_file1", "no_such_key", "image")
     assert missing.value.code == 234003
+
+
+async def test_a_ledger_is_uploaded_then_sent_as_a_file(fake: FakeFeishu, api: FeishuApi) -> None:
+    ledger = b"PK\x03\x04 xlsx bytes" * 50
+    file_key = await api.upload_file("学习台账.xlsx", ledger)
+    await api.send("open_id", "ou_secretary", File(file_key))
+    assert fake.uploads[file_key] == ("学习台账.xlsx", "xls", ledger)
+    (sent,) = fake.sent_to(fake.p2p_chat("ou_secretary"))
+    assert (sent.msg_type, sent.content) == ("file", {"file_key": file_key})
+    with pytest.raises(FeishuError):
+        await api.upload_file("空.pdf", b"")
+    with pytest.raises(FeishuError) as unknown:
+        await api.send("open_id", "ou_secretary", File("file_v3_never_uploaded"))
+    assert unknown.value.code == 230001
 
 
 async def test_twelve_messages_to_one_chat_keep_to_five_per_second(fake: FakeFeishu,

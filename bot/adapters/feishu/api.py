@@ -10,6 +10,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from email.message import Message
+from pathlib import PurePath
 from typing import Any, Literal, TypeVar
 
 import httpx
@@ -23,12 +24,16 @@ ReceiveIdType = Literal["open_id", "user_id", "union_id", "chat_id", "email"]
 
 TOKEN_PATH = "/open-apis/auth/v3/tenant_access_token/internal"
 MESSAGES_PATH = "/open-apis/im/v1/messages"
+FILES_PATH = "/open-apis/im/v1/files"
 TOKEN_INVALID = frozenset({99991663, 99991664})  # tenant_access_token invalid or expired
 RATE_LIMITED = frozenset({99991400, 230020})  # the gateway's limit; im's "frequency limit"
 SERVER_BUSY = frozenset({-1, 1, 99991401})
 TOKEN_MARGIN = 600.0  # seconds before expiry when a cached token is renewed
 DEFAULT_RETRY_AFTER = 1.0
 MAX_DOWNLOAD = 30 * 1024 * 1024
+MAX_UPLOAD = 30 * 1024 * 1024  # im/v1/files: at most 30 MB, never empty
+FILE_TYPES = {".pdf": "pdf", ".doc": "doc", ".docx": "doc", ".xls": "xls", ".xlsx": "xls",
+              ".ppt": "ppt", ".pptx": "ppt", ".mp4": "mp4", ".opus": "opus"}
 
 
 class FeishuError(Exception):
@@ -182,6 +187,21 @@ class FeishuApi:
         """Replace a card the bot sent (within 14 days), for everyone who sees it."""
         await self._message_call("PATCH", f"{MESSAGES_PATH}/{message_id}", patch_body(card),
                                  updated_message=message_id)
+
+    async def upload_file(self, file_name: str, content: bytes) -> str:
+        """Upload a file (a ledger, a summary) for a ``File`` message; its ``file_key``."""
+        if not 0 < len(content) <= MAX_UPLOAD:
+            raise FeishuError(-413, f"a file must have 1 to {MAX_UPLOAD} bytes", status=413)
+        file_type = FILE_TYPES.get(PurePath(file_name).suffix.lower(), "stream")
+
+        async def call(token: str) -> str:
+            body = _checked(await self.client.post(
+                self.base_url + FILES_PATH,
+                data={"file_type": file_type, "file_name": file_name},
+                files={"file": (file_name, content)},
+                headers={"Authorization": f"Bearer {token}"}))
+            return str(body["data"]["file_key"])
+        return await self._with_token(call)
 
     async def download(self, message_id: str, file_key: str, kind: Literal["image", "file"],
                        *, max_bytes: int = MAX_DOWNLOAD) -> Download:

@@ -112,8 +112,6 @@ class LongConnection:
         self.backoff_base = backoff_base
         self.rng = rng or random.Random()
         self.config = ClientConfig()
-        self.connected = asyncio.Event()
-        self.connections = 0  # sessions opened, for logs and tests
         self._stop = asyncio.Event()
         self._socket: ClientConnection | None = None
         self._send_lock = asyncio.Lock()
@@ -191,8 +189,6 @@ class LongConnection:
             self._refused(error)
             raise
         self._socket = socket
-        self.connections += 1
-        self.connected.set()
         log.info("Feishu long connection open (device %s)", query.get("device_id", ["?"])[0])
         pinger = asyncio.create_task(self._ping(socket, service))
         try:
@@ -201,7 +197,6 @@ class LongConnection:
                     self._spawn(self._frame(socket, raw))
         finally:
             pinger.cancel()
-            self.connected.clear()
             self._socket = None
             await socket.close()
 

@@ -189,6 +189,7 @@ class FakeFeishu:
         self._user_messages: dict[str, str] = {}  # message_id → chat_id, of pushed messages
         self._resources: dict[tuple[str, str], tuple[bytes, str, str]] = {}
         self._uuids: dict[str, str] = {}
+        self.uploads: dict[str, tuple[str, str, bytes]] = {}  # file_key → name, type, content
         self._chat_windows = _Windows(5, 1.0)
         self._app_windows = _Windows(50, 1.0)
         self._update_windows = _Windows(5, 1.0)
@@ -206,6 +207,7 @@ class FakeFeishu:
         app.router.add_post("/open-apis/im/v1/messages", self._send)
         app.router.add_post("/open-apis/im/v1/messages/{message_id}/reply", self._reply)
         app.router.add_patch("/open-apis/im/v1/messages/{message_id}", self._patch)
+        app.router.add_post("/open-apis/im/v1/files", self._upload)
         app.router.add_get("/open-apis/im/v1/messages/{message_id}/resources/{file_key}",
                            self._resource)
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
@@ -530,6 +532,8 @@ class FakeFeishu:
             return _error((BAD_PARAM, "content is not a JSON object"))
         if msg_type == "text" and not isinstance(parsed.get("text"), str):
             return _error((BAD_PARAM, "text content needs text"))
+        if msg_type == "file" and parsed.get("file_key") not in self.uploads:
+            return _error((BAD_PARAM, "file_key was not uploaded"))
         if msg_type == "interactive" and not isinstance(parsed.get("elements"), list):
             return _error((BAD_PARAM, "card needs elements"))
         return msg_type, parsed
@@ -630,3 +634,24 @@ class FakeFeishu:
         self._record(request, None, token, 0)
         return web.Response(body=content, content_type=content_type, headers={
             "Content-Disposition": f"attachment; filename*=UTF-8''{quote(file_name)}"})
+
+    async def _upload(self, request: web.Request) -> web.Response:
+        token, refused = await self._authorized(request)
+        form = await request.post()
+        upload = form.get("file")
+        fields = {k: str(v) for k, v in form.items() if k != "file"}
+        if refused is None and not isinstance(upload, web.FileField):
+            refused = _error((BAD_PARAM, "file missing"))
+        if refused is None and fields.get("file_type") not in (
+                "opus", "mp4", "pdf", "doc", "xls", "ppt", "stream"):
+            refused = _error((BAD_PARAM, "file_type invalid"))
+        content = upload.file.read() if isinstance(upload, web.FileField) else b""
+        if refused is None and not 0 < len(content) <= 30 * 1024 * 1024:
+            refused = _error((BAD_PARAM, "file empty or over 30 MB"))
+        if refused is not None:
+            self._record(request, fields, token, json.loads(refused.body)["code"])  # type: ignore[arg-type]
+            return refused
+        file_key = "file_v3_" + secrets.token_hex(12)
+        self.uploads[file_key] = (fields.get("file_name", ""), fields["file_type"], content)
+        self._record(request, fields, token, 0)
+        return web.json_response({"code": 0, "msg": "success", "data": {"file_key": file_key}})
