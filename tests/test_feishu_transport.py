@@ -211,7 +211,7 @@ async def test_an_event_split_over_frames_is_put_together(fake: FakeFeishu) -> N
 async def test_drop_reconnect_redelivery_is_handled_once(fake: FakeFeishu) -> None:
     bot = Recorder()
     dispatcher = bot.dispatcher()
-    async with connected(fake, dispatcher):
+    async with connected(fake, dispatcher) as connection:
         event = fake.message_event("/visit", sender="ou_lina")
         assert await fake.push(event, drop_before_answer=True) is None
         await fake.wait_connected(count=2)
@@ -222,7 +222,7 @@ async def test_drop_reconnect_redelivery_is_handled_once(fake: FakeFeishu) -> No
         after = await fake.push_message("/mine", sender="ou_lina")
     assert fake.endpoint_calls == 2  # a fresh endpoint and ticket for the reconnect
     assert [m.text for m in bot.messages] == ["/visit", "/mine"]
-    assert (dispatcher.handled, dispatcher.duplicates) == (2, 2)
+    assert (dispatcher.handled, dispatcher.duplicates) == (2, 2) and connection.sessions == 2
     assert fake.answers[event["header"]["event_id"]][0].code == 200
     assert second is not None and second.code == 200
     assert after is not None and after.code == 200

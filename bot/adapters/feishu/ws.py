@@ -112,6 +112,7 @@ class LongConnection:
         self.backoff_base = backoff_base
         self.rng = rng or random.Random()
         self.config = ClientConfig()
+        self.sessions = 0  # connections opened so far
         self._stop = asyncio.Event()
         self._socket: ClientConnection | None = None
         self._send_lock = asyncio.Lock()
@@ -123,16 +124,15 @@ class LongConnection:
         """Keep a connection until ``stop``; ``FeishuConnectError`` when none can be had."""
         failures = 0
         while not self._stop.is_set():
+            sessions = self.sessions
             try:
-                url = await self._endpoint()
-                await self._session(url)
-                failures = 0
+                await self._session(await self._endpoint())
             except (_TryAgain, httpx.HTTPError, OSError, WebSocketException,
                     asyncio.TimeoutError) as error:
                 log.warning("Feishu long connection: %s: %s", type(error).__name__, error)
             if self._stop.is_set():
                 break
-            failures += 1
+            failures = 1 if self.sessions != sessions else failures + 1
             if 0 <= self.config.reconnect_count < failures:
                 raise FeishuConnectError(
                     f"no Feishu long connection after {failures - 1} reconnect attempts")
@@ -189,6 +189,9 @@ class LongConnection:
             self._refused(error)
             raise
         self._socket = socket
+        self.sessions += 1
+        if self._stop.is_set():  # stopped while connecting
+            await socket.close()
         log.info("Feishu long connection open (device %s)", query.get("device_id", ["?"])[0])
         pinger = asyncio.create_task(self._ping(socket, service))
         try:
