@@ -23,7 +23,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, WebSocketException
 from websockets.uri import parse_uri
 
-from bot.adapters.in_order import InOrder
+from bot.runtime.in_order import InOrder
 from bot.adapters.wecom_bot.backoff import Backoff
 from bot.adapters.wecom_bot.events import AiBotEvent, Displaced, parse_callback
 from bot.adapters.wecom_bot.outgoing import Outgoing
