@@ -9,8 +9,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage.files.store import StoredFile
 from storage.models import StoredFileRecord
 
-TABLE = StoredFileRecord.__table__
-
 
 class FileCatalog:
     def __init__(self, session: AsyncSession) -> None:
@@ -22,7 +20,7 @@ class FileCatalog:
         dialect = self.session.get_bind().dialect.name
         insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
         await self.session.execute(
-            insert(TABLE).values(sha256=stored.sha256, size=stored.size, mime=stored.mime,
+            insert(StoredFileRecord).values(sha256=stored.sha256, size=stored.size, mime=stored.mime,
                                  store_key=stored.key)
             .on_conflict_do_nothing(index_elements=["sha256"]))
         file_id = await self.session.scalar(
