@@ -12,7 +12,9 @@ from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
+    CheckConstraint,
     Date,
     Enum,
     ForeignKey,
@@ -26,6 +28,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from storage.files.names import FILE_NAME_MAX_CHARS
 from storage.types import UTCDateTime, utcnow
 
 NAMING = {
@@ -494,3 +497,61 @@ class AuditLog(Base):
     before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class StoredFileRecord(Base):
+    """A file kept in the file store (``storage.files``), once per content."""
+
+    __tablename__ = "stored_files"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    size: Mapped[int] = mapped_column(BigInteger)
+    mime: Mapped[str] = mapped_column(String(100))  # detected from the content
+    store_key: Mapped[str] = mapped_column(String(200))  # ab/cd/<sha256>
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AttachmentOwner(str, enum.Enum):
+    """What a file a member sent belongs to."""
+
+    problem_evidence = "problem_evidence"  # a ProblemEvidence row (progress, closure request)
+    meeting_record = "meeting_record"  # a Meeting's 记录 (minutes, photos)
+
+
+class DownloadStatus(str, enum.Enum):
+    pending = "pending"  # not downloaded yet, or to be tried again (attempts, last_error say why)
+    stored = "stored"  # in the file store: stored_file_id
+    failed = "failed"  # given up: refused by the limits, gone at the platform, out of attempts
+
+
+class Attachment(Base):
+    """A file a member sent, as the platform named it, and its download into the file store.
+
+    Recorded at receipt with the platform's file id (which expires: WeCom's media after 3 days,
+    Telegram's works only for the same bot), then downloaded, again and again with a growing
+    pause until it is stored or given up (``storage.files.downloads``)."""
+
+    __tablename__ = "attachments"
+    __table_args__ = (
+        Index("ix_attachments_owner", "owner_kind", "owner_id"),
+        Index("ix_attachments_due", "status", "next_attempt_at"),
+        CheckConstraint("status <> 'stored' OR stored_file_id IS NOT NULL", name="stored_has_file"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    owner_kind: Mapped[AttachmentOwner] = mapped_column(
+        Enum(AttachmentOwner, native_enum=False, length=32))
+    owner_id: Mapped[int] = mapped_column(Integer)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)  # the sender
+    platform: Mapped[str] = mapped_column(String(16))
+    platform_file_id: Mapped[str] = mapped_column(String(256))
+    original_name: Mapped[str | None] = mapped_column(String(FILE_NAME_MAX_CHARS))  # sanitized
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    status: Mapped[DownloadStatus] = mapped_column(
+        Enum(DownloadStatus, native_enum=False, length=16), default=DownloadStatus.pending)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(String(300))
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)  # due; a claim's lease end
+    stored_file_id: Mapped[int | None] = mapped_column(ForeignKey("stored_files.id"), index=True)
+    stored_at: Mapped[datetime | None] = mapped_column(default=None)

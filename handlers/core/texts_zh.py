@@ -744,4 +744,11 @@ TEXTS: dict[str, str] = {
     "study.overlap_kept_meeting": "好的，保留会议记录，这条未重复登记。",
     "study.overlap_kept_mine": "✅ 已保存你填写的内容，并替换会议生成的那条（学时以会议为准）。",
     "push.makeup": "⏰ {meeting} 的补课补学请在 {due} 前完成，完成后请用 /study 登记。",
+    # --- files members send (storage/files): the refusals are file.<FileRefused.code> ---
+    "file.empty": "收到的文件是空的，没有保存。请重新发送。",
+    "file.too_large": "文件太大，没有保存：最多 {max_mb} MB。请压缩或分成几份后再发。",
+    "file.type_not_allowed": "这种文件不能保存。可以发送图片（JPG、PNG 等）、PDF、"
+                             "Word / Excel / PPT / WPS 文档、OFD 或纯文本文件。",
+    "file.download_pending": "（文件正在保存，稍后可查看）",
+    "file.download_failed": "（文件没能从平台取回，请重新发送）",
 }
