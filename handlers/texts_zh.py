@@ -907,6 +907,8 @@ TEXTS: dict[str, str] = {
     "doc.template_forbidden": "{where}的 {tag} 不允许在模板中使用。",
     "doc.template_unclosed": "{where}的 {tag} 没有对应的结束标记（如 {{%p endfor %}} 或 {{%p endif %}}）。",
     "doc.template_unknown_tag": "{where}的 {tag} 无法识别：请检查拼写，如 for、endfor、if、endif。",
+    "doc.template_tag_alone": "{where}的 {tag} 要单独成一段（表格里单独占一格），段内不能有别的文字。",
+    "doc.template_render_failed": "模板无法生成：请检查每个 {{{{ }}}} 和 {{% %}} 标记是否用同一种格式一次输入（{detail}）。",
     "doc.template_syntax": "{where}的 {tag} 写法有误，请检查花括号和百分号是否成对（{detail}）。",
     # --- documents: the Excel ledgers (handlers/reports/documents/ledger_xlsx.py) ---
     "doc.xl_title": "{branch}{ledger}",

@@ -130,7 +130,13 @@ def _label(value: float, integer: bool) -> str:
 
 
 def weekly_png(chart: WeeklyChart) -> bytes:
-    """Study hours and visits per week, grouped bars per series."""
+    """Study hours and visits per week, grouped bars per series, as PNG bytes (CPU work: run it
+    in a worker thread)."""
+    return _png(weekly_figure(chart))
+
+
+def weekly_figure(chart: WeeklyChart) -> Any:
+    """The matplotlib Figure of ``weekly_png``."""
     family = cjk_font()
     left_out = max(len(chart.series) - MAX_SERIES, 0)
     chart = WeeklyChart(chart.title, chart.weeks, chart.series[:MAX_SERIES], chart.today)
@@ -155,11 +161,16 @@ def weekly_png(chart: WeeklyChart) -> bytes:
         notes.append(t("doc.chart_more_series", n=left_out))
     if notes:
         axes[0].set_title("；".join(notes), fontfamily=family, fontsize=9, color="#555555", loc="right")
-    return _png(fig)
+    return fig
 
 
 def office_png(title: str, period: str, branches: Sequence[BranchProgress]) -> bytes:
-    """Participation per branch, highest first, beside the problem funnel per branch."""
+    """Participation per branch, highest first, beside the problem funnel per branch (PNG)."""
+    return _png(office_figure(title, period, branches))
+
+
+def office_figure(title: str, period: str, branches: Sequence[BranchProgress]) -> Any:
+    """The matplotlib Figure of ``office_png``."""
     family = cjk_font()
     ordered = sorted(branches, key=lambda b: (-b.participation, b.name))
     height = max(3.5, 1.6 + 0.38 * len(ordered))
@@ -181,7 +192,7 @@ def office_png(title: str, period: str, branches: Sequence[BranchProgress]) -> b
     for ax in (left, right):
         ax.grid(axis="x", alpha=0.3)
         ax.set_axisbelow(True)
-    return _png(fig)
+    return fig
 
 
 def _funnel(ax: Any, ordered: Sequence[BranchProgress], ys: list[int], family: str) -> None:

@@ -255,7 +255,7 @@ def problem_number(branch: str, sequence: int) -> str:
     problem's place in the branch's own list."""
     short = branch
     for word in ("党支部", "支部"):
-        if short.endswith(word) and len(short) > len(word):
+        if short.endswith(word):
             short = short[: -len(word)]
             break
     short = short.replace("第", "") or branch

@@ -33,6 +33,7 @@ _DOCXTPL_TAG = re.compile(r"(\{%|\{\{)(?:p|tr|tc|r)\s")
 _TAG = re.compile(r"\{\{.*?\}\}|\{%.*?%\}")
 _UNDEFINED = re.compile(r"'([^']+)' is undefined")
 _NO_ATTRIBUTE = re.compile(r"has no attribute '([^']+)'")
+_PARAGRAPH_TAG = re.compile(r"\{%-?\s*(?:p|tr|tc)\s.*?%\}")  # docxtpl replaces the whole paragraph (row, cell)
 _BLOCK = re.compile(r"\{%-?\s*(?:p|tr|tc|r)?\s*(for|if|endfor|endif)\b")
 SNIPPET = 40
 
@@ -124,6 +125,10 @@ def check(template: Path | bytes, context: Mapping[str, Any]) -> None:
         paragraphs = paragraph_texts(template)
     except (zipfile.BadZipFile, KeyError, ValueError) as exc:
         raise TemplateProblem(t("doc.template_not_docx")) from exc
+    for line, paragraph in enumerate(paragraphs, start=1):
+        tags = _PARAGRAPH_TAG.findall(paragraph)
+        if tags and (len(tags) > 1 or paragraph.strip() != tags[0]):
+            raise TemplateProblem(t("doc.template_tag_alone", where=_where(paragraphs, line), tag=tags[0]))
     text = "\n".join(_DOCXTPL_TAG.sub(r"\1 ", p) for p in paragraphs)
     env = _environment()
     try:
@@ -142,8 +147,8 @@ def render(template: Path | bytes, context: Mapping[str, Any]) -> bytes:
     document = DocxTemplate(_source(template))
     try:
         document.render(dict(context), jinja_env=_environment(), autoescape=True)
-    except TemplateError as exc:  # a tag split in a way the text check could not see
-        raise _problem(exc, [], None) from exc
+    except TemplateError as exc:  # e.g. a tag split over two formats, which the text check cannot see
+        raise TemplateProblem(t("doc.template_render_failed", detail=str(exc))) from exc
     out = io.BytesIO()
     document.save(out)
     return out.getvalue()
