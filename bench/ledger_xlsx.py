@@ -70,7 +70,7 @@ def problems(members: int) -> Iterator[ProblemRow]:
 
 def commitments(members: int) -> Iterator[CommitmentRow]:
     for m in range(members):
-        yield CommitmentRow(YEAR_START + timedelta(days=m % 30), _name(m), TEXT, "仍在推进", TEXT * 2,
+        yield CommitmentRow(YEAR_START + timedelta(days=m * 30 // members), _name(m), TEXT, "仍在推进", TEXT * 2,
                             YEAR_START + timedelta(days=60))
 
 

@@ -17,7 +17,7 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING
 from docx.oxml.ns import qn
 from docx.shared import Mm, Pt
 
-from handlers.reports.documents import build_templates, charts, drafts, official_docx, pdf, templates
+from handlers.reports.documents import build_templates, charts, drafts, official_docx, pdf
 from handlers.reports.documents.context import (
     BranchFigures,
     DraftScope,
@@ -311,6 +311,8 @@ def test_a_draft_claims_nothing_its_figures_contradict() -> None:
     for contradiction in ("补课补学", "未登记的党员", "销号一个", "整改率", "全覆盖", "各级党组织", "附：各支部"):
         assert contradiction not in text, contradiction
     assert "尚无问题销号" in text
+    assert "（一）部分工作尚未开展。本期没有调研走访、组织生活会议的登记记录。" in text  # not "未发现明显短板"
+    assert "未发现明显短板" not in text
     # With lectures short of every secretary, no 全覆盖; with visits short of every village, none either.
     office = office_context(
         study=StudyFigures(lectures=3, lecturers=("王书记",), secretaries=6, shuxue_answers=2, shuxue_streak=1),
@@ -479,7 +481,7 @@ def test_ledger_cells_are_typed_numbered_wrapped_and_totalled(ledger: Path) -> N
     numbers = [problems.cell(row, 2).value for row in range(4, 9)]
     assert numbers == [f"机关一-00{i}" for i in range(1, 6)]
     headers = [c.value for c in problems[3]]
-    percent = headers.index("完成比例") + 1
+    percent = headers.index("完成\n比例") + 1
     assert problems.cell(4, percent).number_format == "0%" and problems.cell(4, percent).value == 0.6
     assert problems.cell(8, headers.index("回潮") + 1).value == "是"
     assert problems.cell(4, headers.index("销号日期") + 1).value is None  # not closed: no 销号日期
@@ -507,7 +509,7 @@ def test_rows_out_of_date_order_are_refused(tmp_path: Path) -> None:
 
 def test_row_heights_follow_the_wrapped_text() -> None:
     assert lines_needed("短", 10) == 1
-    assert lines_needed("学" * 40, 20) == 4  # 40 characters of 1.85 units in 19 usable units
+    assert lines_needed("学" * 40, 20) == 5  # 40 characters of 2 units in 19 usable units
     assert lines_needed("一行\n两行", 30) == 2
 
 

@@ -16,9 +16,9 @@ from handlers.reports.documents import drafts, official_docx
 
 # The appendix table: (header catalogue key, placeholder of the branch, width share).
 BRANCH_COLUMNS: tuple[tuple[str, str, float], ...] = (
-    ("doc.col_branch", "name", 3.2), ("doc.col_participation", "participation", 1.3),
-    ("doc.col_hours_per_member", "hours_per_member", 1.4), ("doc.col_visits", "visits", 1.2),
-    ("doc.col_problems", "problems_accepted", 1.2), ("doc.col_rate", "rate", 1.2),
+    ("doc.col_branch", "name", 2.8), ("doc.col_participation", "participation", 1.2),
+    ("doc.col_hours_per_member", "hours_per_member", 1.5), ("doc.col_visits", "visits", 1.5),
+    ("doc.col_problems", "problems_accepted", 1.5), ("doc.col_rate", "rate", 1.2),
 )
 FIXED_DATE_PROPERTIES = "2000-01-01T00:00:00"  # the generated files do not change with the clock
 

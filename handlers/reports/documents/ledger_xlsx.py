@@ -194,13 +194,13 @@ PROBLEMS = SheetSpec("doc.xl_sheet_problems", (
     Column("doc.xl_col_number", 11, Kind.text, lambda r: r.number),
     Column("doc.xl_col_found_on", 11, Kind.date, lambda r: r.found_on),
     Column("doc.xl_col_reporter", 8, Kind.text, lambda r: r.reporter),
-    Column("doc.xl_col_description", 26, Kind.text, lambda r: r.description),
+    Column("doc.xl_col_description", 22, Kind.text, lambda r: r.description),
     Column("doc.xl_col_problem_source", 9, Kind.text, lambda r: r.source),
     Column("doc.xl_col_problem_kind", 10, Kind.text, lambda r: r.kind),
     Column("doc.xl_col_owner", 8, Kind.text, lambda r: r.owner),
     Column("doc.xl_col_deadline", 11, Kind.date, lambda r: r.deadline),
-    Column("doc.xl_col_measures", 24, Kind.text, lambda r: r.measures),
-    Column("doc.xl_col_progress", 20, Kind.text, lambda r: r.progress),
+    Column("doc.xl_col_measures", 20, Kind.text, lambda r: r.measures),
+    Column("doc.xl_col_progress", 18, Kind.text, lambda r: r.progress),
     Column("doc.xl_col_percent", 7, Kind.percent, lambda r: r.percent),
     Column("doc.xl_col_status", 9, Kind.text, lambda r: r.status),
     Column("doc.xl_col_closed_on", 11, Kind.date, lambda r: r.closed_on),
@@ -230,15 +230,15 @@ MEETINGS = SheetSpec("doc.xl_sheet_meetings", (
     Column("doc.xl_col_time", 12, Kind.text, _time_span),
     Column("doc.xl_col_meeting_kind", 11, Kind.text, lambda r: r.kind),
     Column("doc.xl_col_meeting_place", 14, Kind.text, lambda r: r.place),
-    Column("doc.xl_col_topic_meeting", 26, Kind.text, lambda r: r.topic),
+    Column("doc.xl_col_topic_meeting", 20, Kind.text, lambda r: r.topic),
     Column("doc.xl_col_host", 8, Kind.text, lambda r: r.host),
     Column("doc.xl_col_recorder", 8, Kind.text, lambda r: r.recorder),
     Column("doc.xl_col_expected", 6, Kind.integer, lambda r: r.expected, total=True),
     Column("doc.xl_col_present", 6, Kind.integer, lambda r: r.present, total=True),
     Column("doc.xl_col_guests", 6, Kind.integer, lambda r: r.guests, total=True),
-    Column("doc.xl_col_absent", 22, Kind.text, lambda r: r.absent),
-    Column("doc.xl_col_makeups", 20, Kind.text, lambda r: r.makeups),
-    Column("doc.xl_col_musts", 12, Kind.text, lambda r: r.musts),
+    Column("doc.xl_col_absent", 18, Kind.text, lambda r: r.absent),
+    Column("doc.xl_col_makeups", 16, Kind.text, lambda r: r.makeups),
+    Column("doc.xl_col_musts", 10, Kind.text, lambda r: r.musts),
 ), order=lambda r: r.day)
 
 SUMMARY = SheetSpec("doc.xl_sheet_summary", (
@@ -263,8 +263,9 @@ def problem_number(branch: str, sequence: int) -> str:
 
 
 def display_width(text: str) -> float:
-    """In Excel character units: a CJK or full-width character takes about two."""
-    return sum(1.85 if unicodedata.east_asian_width(ch) in "WF" else 1.0 for ch in text)
+    """In Excel character units: a CJK or full-width character takes two (Excel with 宋体; LibreOffice
+    needs a little less, so a row there may keep a spare line rather than cut text off)."""
+    return sum(2.0 if unicodedata.east_asian_width(ch) in "WF" else 1.0 for ch in text)
 
 
 def lines_needed(text: str, width: float) -> int:
@@ -300,7 +301,7 @@ class LedgerWriter:
             "total_integer": self.book.add_format({**base, "bold": True, "num_format": "0", "align": "center"}),
         }
 
-    def _page_setup(self, sheet: Any, last_column: int) -> None:
+    def _page_setup(self, sheet: Any) -> None:
         sheet.set_paper(A4)
         sheet.set_landscape()
         sheet.fit_to_pages(1, 0)  # one page wide, as many pages tall as it takes
@@ -345,7 +346,7 @@ class LedgerWriter:
         sheet = self.book.add_worksheet(t(spec.name))
         for col, width in enumerate(widths):
             sheet.set_column(col, col, width)
-        self._page_setup(sheet, len(widths) - 1)
+        self._page_setup(sheet)
         self._head(sheet, spec, widths)
         sums = [0.0] * len(spec.columns)
         previous: date | None = None

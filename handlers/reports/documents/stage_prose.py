@@ -346,6 +346,15 @@ def _pairs_gap(c: StageSummaryContext) -> str:
              left=r.paired_villages - r.covered_villages)
 
 
+def _nothing_recorded(c: StageSummaryContext) -> str:
+    """Whole parts of the work with no record at all: no visits, no meetings."""
+    if not c.members:
+        return ""
+    missing = [t(key) for key, empty in (("doc.gap_part_visits", not c.research.visits),
+                                         ("doc.gap_part_meetings", not c.org_life.meetings)) if empty]
+    return t("doc.gap_nothing_recorded", parts="、".join(missing)) if missing else ""
+
+
 def _with_full_stop(text: str) -> str:
     return text if not text or text.endswith("。") else text + "。"
 
@@ -358,7 +367,7 @@ def shortfalls(c: StageSummaryContext) -> list[Para]:
         ("doc.lead_gap_uneven" if _office(c) else "doc.lead_gap_members", _slowest(c)),
         ("doc.lead_gap_shuxue", _no_shuxue(c)), ("doc.lead_gap_reading", _reading_late(c)),
         ("doc.lead_gap_meetings", _meetings_gap(c)), ("doc.lead_gap_problems", _problems_gap(c)),
-        ("doc.lead_gap_pairs", _pairs_gap(c))) if text]
+        ("doc.lead_gap_pairs", _pairs_gap(c)), ("doc.lead_gap_nothing", _nothing_recorded(c))) if text]
     return numbered(items, "level2") or [Para("", t("doc.gap_none"))]
 
 
