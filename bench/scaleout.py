@@ -13,7 +13,7 @@ restarted when half the dialogs have begun, and every 4 s `pg_terminate_backend`
 database connections. Then every saved study record is checked against what its dialog meant
 (bench/scaleout_rig/checks.py). A second run with a single worker and no faults gives one
 process's throughput. Updates per second: what the members sent, over the time from the first
-update to the bot's last Bot API call; dialogs the members gave up on (no card within
+update to the bot's last Bot API call to a member; dialogs the members gave up on (no card within
 --patience seconds of the bot's last move) count their waiting in. The last line is:
 
     scaleout: workers=<n> dialogs=<n> saved=<n> wrong=<n> lost=<n> duplicates=<n>
@@ -96,7 +96,9 @@ async def scenario(workers: int, members: int, dialogs: int, faults: Faults, ser
                 await crowd.run()
                 await killer.stop()
                 await asyncio.gather(*restart)
-                seconds = api.calls[-1].at - (crowd.traffic.first_at or api.calls[-1].at)
+                chats = set(users)
+                answered = [c.at for c in api.calls if c.chat_id in chats]
+                seconds = max(answered, default=0.0) - (crowd.traffic.first_at or 0.0)
                 await asyncio.sleep(1.0)  # let anything still in flight land
             finally:
                 await killer.stop()
@@ -169,7 +171,7 @@ async def main() -> None:
     parser.add_argument("--no-kill", action="store_true", help="do not SIGKILL a worker midway")
     parser.add_argument("--no-terminate", action="store_true",
                         help="do not pg_terminate_backend the bot's connections every 4 s")
-    parser.add_argument("--patience", type=float, default=5.0,
+    parser.add_argument("--patience", type=float, default=10.0,
                         help="seconds a member waits for the bot's next move before giving up")
     parser.add_argument("--server-url", default=DEFAULT_SERVER,
                         help="a PostgreSQL database to create the run's databases from")

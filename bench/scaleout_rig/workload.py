@@ -79,7 +79,7 @@ class Members:
     api: FakeBotApi
     intents: list[Intent]
     #: how long a member waits for the bot's next move in its chat before giving the dialog up
-    patience: float = 5.0
+    patience: float
     #: once the card is up, how long the chat must stay quiet before the member presses 确认
     settle: float = 0.3
     traffic: Traffic = field(default_factory=Traffic)
