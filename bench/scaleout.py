@@ -83,49 +83,59 @@ async def scenario(workers: int, members: int, dialogs: int, faults: Faults, ser
             await proxy.start()
             fleet = Fleet(workers, database.url, api, proxy.url(WEBHOOK_PATH), logs)
             proxy.upstream_ports = fleet.ports
-            killer = ConnectionKiller(database, faults.terminate_every or 0)
+            killer = (ConnectionKiller(database, faults.terminate_every)
+                      if faults.terminate_every else None)
             notes: list[str] = []
+            restart: list[asyncio.Task[None]] = []
+            crowd = Members(api, planned, patience=patience,
+                            on_dialog_started=_kill_midway(fleet, len(planned), restart, notes)
+                            if faults.kill else None)
             try:
                 await fleet.start()
-                restart: list[asyncio.Task[None]] = []
-                crowd = Members(api, planned, patience=patience,
-                                on_dialog_started=_kill_midway(fleet, len(planned), restart, notes)
-                                if faults.kill else None)
-                if faults.terminate_every:
+                if killer is not None:
                     await killer.start()
                 await crowd.run()
-                await killer.stop()
                 await asyncio.gather(*restart)
                 chats = set(users)
                 answered = [c.at for c in api.calls if c.chat_id in chats]
                 seconds = max(answered, default=0.0) - (crowd.traffic.first_at or 0.0)
-                await asyncio.sleep(1.0)  # let anything still in flight land
             finally:
-                await killer.stop()
+                if killer is not None:
+                    await killer.stop()
+                await asyncio.sleep(1.0)  # let anything still in flight land
                 await fleet.stop()
                 await proxy.stop()
             records = await saved_records(database.plain_url)
             today = bot_today()
             result = tally(planned, records, today, error_replies(api))
-            failed = [d for d in api.webhook_deliveries if d.error is not None]
-            traffic = crowd.traffic
-            notes += [
-                f"members gave up waiting for a card {traffic.gave_up} times; "
-                f"确认 answered with a notice or not at all {traffic.stale_presses} times",
-                f"proxy: {sum(proxy.stats.forwarded.values())} forwarded, "
-                f"{sum(proxy.stats.skipped.values())} skipped a refusing worker, "
-                f"{proxy.stats.bad_gateway} answered 502; webhook deliveries not taken "
-                f"(then retried): {len(failed)}",
-                f"worker logs: {_counted(fleet.log_errors()) or 'no exceptions'} (in {logs})",
-            ]
-            for user, form, day, minutes, content, reflection in wrong_records(
-                    planned, records, today)[:3]:
-                notes.append(f"wrong record of {user}: {form} {day} {minutes} min, content "
-                             f"{content!r}, reflection {reflection!r}")
-            if faults.terminate_every:
-                notes.append(f"pg_terminate_backend: {killer.terminated} connections in "
-                             f"{killer.rounds} rounds")
-    return Outcome(workers, result, traffic.updates, seconds, notes)
+            notes += _notes(api, crowd, proxy, fleet, killer, logs)
+            notes += [f"wrong record of {user}: {form} {day} {minutes} min, content "
+                      f"{content!r}, reflection {reflection!r}"
+                      for user, form, day, minutes, content, reflection
+                      in wrong_records(planned, records, today)[:3]]
+    return Outcome(workers, result, crowd.traffic.updates, seconds, notes)
+
+
+def _notes(api: FakeBotApi, crowd: Members, proxy: RoundRobinProxy, fleet: Fleet,
+           killer: ConnectionKiller | None, logs: Path) -> list[str]:
+    """What happened on the way, for reading the figures."""
+    traffic = crowd.traffic
+    failed = sum(1 for d in api.webhook_deliveries if d.error is not None)
+    restarts = sum(w.failed_starts for w in fleet.workers)
+    notes = [
+        f"members gave up waiting for a card {traffic.gave_up} times; "
+        f"确认 answered with a notice or not at all {traffic.stale_presses} times",
+        f"proxy: {sum(proxy.stats.forwarded.values())} forwarded, "
+        f"{sum(proxy.stats.skipped.values())} skipped a refusing worker, "
+        f"{proxy.stats.bad_gateway} answered 502; webhook deliveries not taken "
+        f"(then retried): {failed}",
+        f"worker logs: {_counted(fleet.log_errors()) or 'no exceptions'}; starts that failed "
+        f"and were tried again: {restarts} (logs in {logs})",
+    ]
+    if killer is not None:
+        notes.append(f"pg_terminate_backend: {killer.terminated} connections in "
+                     f"{killer.rounds} rounds")
+    return notes
 
 
 def _kill_midway(fleet: Fleet, total: int, restart: list[asyncio.Task[None]],

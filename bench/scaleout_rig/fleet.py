@@ -75,10 +75,10 @@ class Worker:
         self.process.wait(10)
 
     async def stop(self) -> None:
-        """Ctrl-C, as systemd stops it, waited for without blocking the loop."""
+        """SIGTERM, as systemd stops it (deploy/), waited for without blocking the loop."""
         if self.process is None or self.process.poll() is not None:
             return
-        self.process.send_signal(signal.SIGINT)
+        self.process.send_signal(signal.SIGTERM)
         for _ in range(300):
             if self.process.poll() is not None:
                 return
