@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator, Callable
 
 import aiohttp
 import pytest
+from aiohttp import web
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
 from telegram.error import (
     BadRequest,
@@ -395,3 +396,31 @@ async def test_webhook_delivery(api: FakeBotApi) -> None:
                 assert response.status == 403
     finally:
         await stop_app(app)
+
+
+async def test_failed_webhook_deliveries_are_retried_in_order_when_asked(api: FakeBotApi) -> None:
+    """Opt-in, as Telegram does: an update the webhook did not take goes again before the next."""
+    received: list[int] = []
+
+    async def hook(request: web.Request) -> web.Response:
+        update_id = (await request.json())["update_id"]
+        received.append(update_id)
+        return web.Response(status=500 if received.count(update_id) == 1 else 200)
+
+    app = web.Application()
+    app.router.add_post("/hook", hook)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    try:
+        api.retry_failed_webhooks(delay=0.01, attempts=3)
+        async with Bot(api.token, base_url=api.base_url) as bot:
+            await bot.set_webhook(f"http://127.0.0.1:{port}/hook")
+        first, second = api.push_message(USER, "一"), api.push_message(USER, "二")
+        await until(lambda: len(api.webhook_deliveries) == 4)
+        assert received == [first, first, second, second]
+        assert [(d.update_id, d.status) for d in api.webhook_deliveries] == [
+            (first, 500), (first, 200), (second, 500), (second, 200)]
+    finally:
+        await runner.cleanup()

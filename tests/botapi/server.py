@@ -7,7 +7,7 @@ Telegram user would (``push_message``, ``press``, ``say``) and observe what the 
 
 Deliberate simplifications: ``parse_mode`` is not interpreted (text is stored as sent), only
 inline keyboards are kept on messages (as Telegram does), a webhook delivery that fails is
-recorded and not retried, and a message to a chat the fake has not seen creates that chat
+recorded and not retried (unless ``retry_failed_webhooks`` asks for Telegram's retries), and a message to a chat the fake has not seen creates that chat
 (private for a positive id, a group otherwise) instead of answering "chat not found".
 """
 
@@ -235,6 +235,7 @@ class FakeBotApi:
         self._poll_generation = 0
         self._waiting_polls = 0
         self._last_webhook_error: tuple[int, str] | None = None
+        self._webhook_retry: tuple[float, int] | None = None  # (delay, attempts), see below
 
         self._users: dict[int, JSONDict] = {}
         self._chats: dict[int, _Chat] = {}
@@ -495,6 +496,12 @@ class FakeBotApi:
             )
         last = await self._settle(target, first, settle)
         return [c for c in self.calls[since : last + 1] if c.chat_id == target]
+
+    def retry_failed_webhooks(self, delay: float = 0.5, attempts: int = 20) -> None:
+        """POST an update the webhook did not take (no answer, or not 2xx) again after ``delay``
+        seconds, up to ``attempts`` times in all, before the updates after it, as Telegram retries
+        an unacknowledged update. Each try is recorded in ``webhook_deliveries``."""
+        self._webhook_retry = (delay, attempts)
 
     def fail_next(
         self,
@@ -990,30 +997,40 @@ class FakeBotApi:
         """POST queued updates to the webhook one at a time, so they arrive in order."""
         while True:
             update = await self._deliveries.get()
-            if not self.webhook_url:  # the webhook was deleted meanwhile: back to getUpdates
-                self._updates.append(update)
-                self._updates_signal.notify()
-                continue
-            headers = {"Content-Type": "application/json"}
-            if self.webhook_secret:
-                headers["X-Telegram-Bot-Api-Secret-Token"] = self.webhook_secret
-            assert self._client is not None
-            status: int | None = None
-            try:
-                async with self._client.post(
-                    self.webhook_url, data=json.dumps(update), headers=headers
-                ) as response:
-                    status = response.status
-                    error = (
-                        None
-                        if status < 300
-                        else f"Wrong response from the webhook: {status} {response.reason}"
-                    )
-            except (aiohttp.ClientError, TimeoutError) as exc:
-                error = f"Connection failed: {exc!r}"
-            self.webhook_deliveries.append(WebhookDelivery(update["update_id"], status, error))
-            if error is not None:
-                self._last_webhook_error = (int(time.time()), error)
+            delay, attempts = self._webhook_retry or (0.0, 1)
+            for attempt in range(attempts):
+                if attempt:
+                    await asyncio.sleep(delay)
+                if not self.webhook_url:  # the webhook was deleted meanwhile: back to getUpdates
+                    self._updates.append(update)
+                    self._updates_signal.notify()
+                    break
+                if await self._post_webhook(update):
+                    break
+
+    async def _post_webhook(self, update: JSONDict) -> bool:
+        """One POST of ``update`` to the webhook, recorded; True if the webhook took it."""
+        headers = {"Content-Type": "application/json"}
+        if self.webhook_secret:
+            headers["X-Telegram-Bot-Api-Secret-Token"] = self.webhook_secret
+        assert self._client is not None
+        status: int | None = None
+        try:
+            async with self._client.post(
+                self.webhook_url, data=json.dumps(update), headers=headers
+            ) as response:
+                status = response.status
+                error = (
+                    None
+                    if status < 300
+                    else f"Wrong response from the webhook: {status} {response.reason}"
+                )
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            error = f"Connection failed: {exc!r}"
+        self.webhook_deliveries.append(WebhookDelivery(update["update_id"], status, error))
+        if error is not None:
+            self._last_webhook_error = (int(time.time()), error)
+        return error is None
 
 
 def _decode_form_value(key: str, value: str) -> Any:
