@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import inspect, select, text
 from sqlalchemy.engine import make_url
 
-from bot.app import App
+from bot.runtime.app import App
 from storage.backup import BackupError, backup, read_manifest, restore
 from storage.db import create_engine, session_factory
 from storage.files.downloads import (

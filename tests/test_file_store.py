@@ -21,8 +21,8 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.app import App
-from handlers.i18n import t
+from bot.runtime.app import App
+from handlers.core.i18n import DEFAULT_TEXTS as t  # TODO(#14 integration): the reader's translator
 from storage.db import create_engine, session_factory
 from storage.files.detect import detect_type
 from storage.files.downloads import (
@@ -383,8 +383,8 @@ async def attachment(sessions: async_sessionmaker[AsyncSession], attachment_id: 
 
 
 def service(app: App, store: FileStore, clock: Callable[[], datetime],
-            limits: FileLimits = LIMITS, policy: RetryPolicy = RetryPolicy()) -> DownloadService:
-    return DownloadService(session_factory(app.engine), store, limits, policy, clock)
+            limits: FileLimits = LIMITS, policy: RetryPolicy | None = None) -> DownloadService:
+    return DownloadService(session_factory(app.engine), store, limits, policy or RetryPolicy(), clock)
 
 
 async def test_downloads_are_kept_once_per_content(app: App, branch: Branch,

@@ -9,8 +9,8 @@ import sys
 from pathlib import Path
 
 from bench.dialogs import prepare_database
-from handlers.i18n import t
-from handlers.vocabulary import STUDY_FORMS
+from handlers.core.i18n import DEFAULT_TEXTS as t  # TODO(#14 integration): the reader's translator
+from storage.vocabulary import STUDY_FORMS
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -95,7 +95,7 @@ class FileStore(ABC):
     async def delete(self, key: str) -> None:
         """Only for tests: the bot never deletes evidence."""
 
-    async def close(self) -> None:
+    async def close(self) -> None:  # noqa: B027 (a no-op by default: only S3 holds connections)
         """Let go of connections (the S3 client); the store may not be used afterwards."""
 
     @abstractmethod

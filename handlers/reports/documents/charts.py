@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from handlers.dates import month_day
-from handlers.i18n import t
+from handlers.core.formats import month_day
+from handlers.core.i18n import DEFAULT_TEXTS as t  # TODO(#14 integration): the reader's translator
 from handlers.reports.charts import cjk_font
 from handlers.reports.documents.writing import share
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from handlers.dates import full_date, month_day
+from handlers.core.formats import full_date, month_day
 
 
 def document_date(day: date) -> str:

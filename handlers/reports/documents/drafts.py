@@ -13,7 +13,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from handlers.i18n import t
+from handlers.core.i18n import DEFAULT_TEXTS as t  # TODO(#14 integration): the reader's translator
 from handlers.reports.documents import personal_prose, stage_prose, templates
 from handlers.reports.documents.context import (
     BranchFigures,

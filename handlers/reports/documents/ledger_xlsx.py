@@ -27,7 +27,7 @@ from typing import Any
 
 import xlsxwriter
 
-from handlers.i18n import t
+from handlers.core.i18n import DEFAULT_TEXTS as t  # TODO(#14 integration): the reader's translator
 from handlers.reports.documents.dates import document_date, document_period
 
 FONT = "宋体"

@@ -3,7 +3,7 @@ and where they fall short by their own figures. Nothing about the branch's membe
 
 from __future__ import annotations
 
-from handlers.i18n import t
+from handlers.core.i18n import DEFAULT_TEXTS as t  # TODO(#14 integration): the reader's translator
 from handlers.reports.documents.context import MemberSummaryContext
 from handlers.reports.documents.dates import document_date, document_period
 from handlers.reports.documents.writing import Para, names, number, ordinal_clauses, sentence

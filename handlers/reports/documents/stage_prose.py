@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from handlers.i18n import t
+from handlers.core.i18n import DEFAULT_TEXTS as t  # TODO(#14 integration): the reader's translator
 from handlers.reports.documents.context import (
     BranchFigures,
     DraftScope,

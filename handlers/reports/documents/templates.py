@@ -26,7 +26,7 @@ from docxtpl import DocxTemplate
 from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError, UndefinedError
 from jinja2.sandbox import SandboxedEnvironment, SecurityError
 
-from handlers.i18n import t
+from handlers.core.i18n import DEFAULT_TEXTS as t  # TODO(#14 integration): the reader's translator
 
 # docxtpl's tag forms ({%p …%}, {%tr …%}, {{r …}} …) as plain Jinja, for the text check.
 _DOCXTPL_TAG = re.compile(r"(\{%|\{\{)(?:p|tr|tc|r)\s")
