@@ -328,7 +328,7 @@ async def test_the_office_records_for_a_branch_and_sets_its_schedule(app: App, b
     await office.press("完成")
     await office.say("/meeting")
     assert "机关第一党支部 " in office.text  # the office's list names the branch
-    await office.say("/summary 机关第一党支部")
+    await office.say("/summary 机关第一党支部 本月")
     assert "支部党员大会 0/1" in office.text  # it counts in the branch's spot check
     credits = await rows(app, StudyRecord, StudyRecord.meeting_id == meeting.id)
     assert {c.org_id for c in credits} == {branch.org.id} and len(credits) == 6

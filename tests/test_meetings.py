@@ -88,7 +88,7 @@ async def test_guests_deletion_and_permissions(app: App, branch: Branch) -> None
         staff = await members.add(await session.get(Organization, branch.org.parent_id), "局办公室",
                                   Role.office)
         await members.bind(staff, platform="test", user_id="o", display_name=None)
-    await office.say("/summary all")
+    await office.say("/summary all 本月")
     assert t("meeting.spot_head") in office.text
     assert "· 机关第一党支部 " in office.text and "联组学习 1/1" in office.text
     credits = await rows(app, StudyRecord, StudyRecord.deleted_at.is_(None))
