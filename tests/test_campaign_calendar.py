@@ -13,10 +13,22 @@ import pytest
 from sqlalchemy import select
 
 from bot.runtime.app import App
-from handlers.calendar.file import CalendarError, calendar_lines, load_calendar, loaded_text
+from handlers.calendar.file import (
+    CalendarError,
+    calendar_lines,
+    load_calendar,
+    loaded_text,
+)
 from handlers.core.i18n import DEFAULT_TEXTS as t
 from storage.db import session_factory
-from storage.models import Campaign, Holiday, Milestone, Problem, ProblemEvent, ProblemStatus
+from storage.models import (
+    Campaign,
+    Holiday,
+    Milestone,
+    Problem,
+    ProblemEvent,
+    ProblemStatus,
+)
 from storage.repositories.calendar import CalendarRepository
 from tests.conftest import Branch
 from tests.test_planner import Week, add, plan_at, sh, week  # noqa: F401  (week: a fixture)

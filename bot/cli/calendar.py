@@ -8,7 +8,12 @@ import click
 
 from bot.cli.common import CliError, load_settings, run_async, texts, with_session
 from bot.runtime.app import build_app
-from handlers.calendar.file import CalendarError, calendar_lines, load_calendar, loaded_text
+from handlers.calendar.file import (
+    CalendarError,
+    calendar_lines,
+    load_calendar,
+    loaded_text,
+)
 from handlers.core.i18n import DEFAULT_TEXTS
 
 

@@ -14,7 +14,13 @@ from bot.runtime.app import build_app, require_current_schema
 from handlers.core.i18n import DEFAULT_TEXTS, Translator
 from handlers.core.parsing import InvalidInput
 from handlers.reports.files import FORMATS, Request, produce
-from handlers.reports.periods import CampaignSpan, Period, campaign, campaign_span, parse_period
+from handlers.reports.periods import (
+    CampaignSpan,
+    Period,
+    campaign,
+    campaign_span,
+    parse_period,
+)
 from handlers.reports.summary import rollup
 from handlers.reports.summary import summary as branch_summary
 from handlers.reports.text import branch_text, pages, rollup_text

@@ -9,15 +9,24 @@ from datetime import date, timedelta
 
 from handlers.meetings.rules import credits_hours, duration, form_of
 from storage.db import Session
-from storage.models import Campaign, Commitment, Member, OrgKind, Problem, Role, StudyRecord, Visit
+from storage.models import (
+    Campaign,
+    Commitment,
+    Member,
+    OrgKind,
+    Problem,
+    Role,
+    StudyRecord,
+    Visit,
+)
 from storage.repositories.calendar import CalendarRepository
 from storage.repositories.meetings import MeetingRepository
 from storage.repositories.members import MemberRepository
 from storage.repositories.orgs import OrgRepository
 from storage.repositories.records import RecordRepository
-from storage.vocabulary import MEETING_TYPE
 from storage.vocabulary import (
     DEFAULT_BOOKS,
+    MEETING_TYPE,
     PROBLEM_KINDS,
     PROBLEM_SOURCES,
     STUDY_FORMS,

@@ -17,7 +17,12 @@ from handlers.dialogs import engine
 from handlers.dialogs.engine import Choice, Dialog, Step, prepared
 from handlers.meetings.credits import refresh
 from handlers.meetings.notify import announce
-from handlers.meetings.rules import ABSENCE_REASONS, can_manage, credits_hours, musts_text
+from handlers.meetings.rules import (
+    ABSENCE_REASONS,
+    can_manage,
+    credits_hours,
+    musts_text,
+)
 from handlers.meetings.views import Turnout, headline
 from storage.models import Meeting
 from storage.repositories.meetings import MeetingRepository, Seat
