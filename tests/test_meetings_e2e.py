@@ -14,6 +14,7 @@ from sqlalchemy import select
 from telegram.ext import Application
 
 from bot.runtime.app import App, build_app
+from handlers.calendar.workdays import WorkCalendar
 from handlers.core.i18n import DEFAULT_TEXTS as t
 from handlers.schedule.planner import PlanConfig, plan
 from handlers.schedule.times import at_local
@@ -127,8 +128,8 @@ async def test_a_meeting_recorded_once(polling: Application, api: FakeBotApi, ap
     calls = await api.press(SECRETARY, "1")
     assert "成员01（病假）：已补学" in texts(calls) and "成员03（事假）：未补学" in texts(calls)
 
-    # the third is nudged near the end of the window, once
-    day = credits[0].study_date + timedelta(days=5)
+    # the third is nudged near the end of the window, once (on its first workday)
+    day = WorkCalendar().next_workday(credits[0].study_date + timedelta(days=5))
     now = at_local(day, time(9, 0), TZ)
     async with session_factory(app.engine)() as session, session.begin():
         await plan(session, now, PlanConfig(platform="telegram", tz=TZ, texts=t))

@@ -56,8 +56,10 @@ def kind_of(value: Any) -> tuple[str, str | None]:
     return kind, group
 
 
-def org_of(data: dict[str, Any]) -> int:
-    return int(data[BRANCH][0])
+def org_of(ctx: Context, data: dict[str, Any]) -> int:
+    """The branch the meeting is of (a dialog begun before the branch was kept: the recorder's)."""
+    assert ctx.member is not None
+    return int(data[BRANCH][0]) if data.get(BRANCH) else ctx.member.org_id
 
 
 async def new_meeting(ctx: Context) -> list[Reply]:
@@ -122,7 +124,7 @@ async def finish(ctx: Context, data: dict[str, Any]) -> list[Reply]:
     meeting = await repo.get(int(data[RECORD_ID])) if data.get(RECORD_ID) else None
     if data.get(RECORD_ID) and (meeting is None or not can_manage(actor, meeting)):
         return [Reply(ctx.t("meeting.not_found"))]
-    org_id = meeting.org_id if meeting else org_of(data)
+    org_id = meeting.org_id if meeting else org_of(ctx, data)
     branches = dict(await OrgRepository(ctx.session).branches((org_id,)))
     if org_id not in branches or not can_record_for(actor, org_id):  # checked again as saved
         return [Reply(ctx.t("meeting.not_found"))]
@@ -173,7 +175,7 @@ def _show_kind(value: Any, t: Translator) -> str:
 
 async def _kinds(ctx: Context, data: dict[str, Any]) -> list[Choice]:
     """Every type; a 党小组会 once for each 党小组 of the branch (none without 党小组)."""
-    groups = await MeetingRepository(ctx.session).party_groups(org_of(data))
+    groups = await MeetingRepository(ctx.session).party_groups(org_of(ctx, data))
     choices: list[Choice] = []
     for kind in MEETING_TYPES:
         if kind.attendance is Attendance.party_group:
@@ -202,7 +204,7 @@ async def _branches(ctx: Context, _data: dict[str, Any]) -> list[Choice]:
 async def _committee(ctx: Context, data: dict[str, Any]) -> list[Choice]:
     """The recorder first when of the branch, then the branch's secretaries and 支委."""
     assert ctx.member is not None
-    org_id = org_of(data)
+    org_id = org_of(ctx, data)
     names = [m.name for m in await MeetingRepository(ctx.session).expected(org_id, Attendance.committee)]
     me = [ctx.member.name]
     ordered = dict.fromkeys(me + names if ctx.member.org_id == org_id else names + me)
