@@ -253,7 +253,7 @@ def export_peak(url: str, out: Path) -> tuple[float, float]:
 async def docx_seconds(url: str) -> float:
     from handlers.core.i18n import Translator
     from handlers.reports.files import Request, produce
-    from handlers.reports.periods import campaign
+    from handlers.reports.periods import CampaignSpan, campaign
     from storage.db import session_factory
     from storage.queries.scope import Scope
 
@@ -261,7 +261,7 @@ async def docx_seconds(url: str) -> float:
     engine = create_engine(url)
     try:
         today = datetime.now(settings.tz).date()
-        request = Request(Scope(None), "基准局党委", campaign(today - timedelta(days=364), today), settings.tz,
+        request = Request(Scope(None), "基准局党委", campaign(CampaignSpan(today - timedelta(days=364)), today), settings.tz,
                           ("docx",), side_by_side=True, texts=Translator.of(settings.language))
         started = time.perf_counter()
         async for _text, document in produce(session_factory(engine), request):

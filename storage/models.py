@@ -90,6 +90,7 @@ class Member(Base):
     name: Mapped[str] = mapped_column(String(50))
     role: Mapped[Role] = mapped_column(Enum(Role, native_enum=False, length=16), default=Role.member)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    party_group: Mapped[str | None] = mapped_column(String(50))  # 党小组, from the roster
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     org: Mapped[Organization] = relationship()
@@ -158,6 +159,10 @@ class Meeting(_MemberRecord, Base):
     host: Mapped[str | None] = mapped_column(String(50))
     recorder: Mapped[str | None] = mapped_column(String(50))
     lecturer: Mapped[str | None] = mapped_column(String(50))
+    # the 授课人 when the name is one member of the branch (who has lectured: 双讲双听)
+    lecturer_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    party_group: Mapped[str | None] = mapped_column(String(50))  # a 党小组会's 党小组
+    study_item: Mapped[str | None] = mapped_column(String(200))  # 学习内容 / 第一议题
     procedure: Mapped[str | None] = mapped_column(Text)  # agenda / 程序
     record_text: Mapped[str | None] = mapped_column(Text)  # 记录
     record_file_id: Mapped[str | None] = mapped_column(String(256))  # a photo of the minutes, a file
@@ -393,7 +398,22 @@ class Milestone(Base):
     remind_days: Mapped[list[int]] = mapped_column(JSON, default=list)  # days before; 0 = the day
 
 
+class Campaign(Base):
+    """The campaign's own dates, from the office's calendar file (at most one row): 全程 starts at
+    ``start``; ``reading_class_days`` is the 读书班's target (000: "不少于 7 天")."""
+
+    __tablename__ = "campaign"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str | None] = mapped_column(String(100))
+    start: Mapped[date] = mapped_column(Date)
+    end: Mapped[date | None] = mapped_column(Date)
+    reading_class_days: Mapped[int | None] = mapped_column(Integer)
+
+
 class Holiday(Base):
+    """A day off the office's calendar adds to the statutory ones (``handlers.calendar.workdays``)."""
+
     __tablename__ = "holidays"
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -3,6 +3,9 @@ defined once: the queries (``storage.tallies``, ``storage.queries``) count by th
 handlers offer them.
 """
 
+import enum
+from dataclasses import dataclass
+
 from storage.models import ProblemStatus, Role
 
 STUDY_FORMS: tuple[str, ...] = (
@@ -15,15 +18,51 @@ GROUP_FORMS: tuple[str, ...] = (
     "集中学习", "中心组学习", "联组学习", "读书班", "三会一课", "主题党日", "专题党课", "专家辅导",
 )
 READING_CLASS = "读书班"
-# A meeting kind (组织生活) and the 学习形式 its attendees are credited with (三会一课 covers the
-# branch assembly, the committee, the group meeting and the Party lecture).
-MEETING_KIND_FORM: dict[str, str] = {
-    "支部党员大会": "三会一课", "支委会": "三会一课", "党小组会": "三会一课", "党课": "三会一课",
-    "主题党日": "主题党日", "集中学习": "集中学习", "读书班": "读书班", "联组学习": "联组学习",
-    "专题党课": "专题党课",
-}
-MEETING_KINDS: tuple[str, ...] = tuple(MEETING_KIND_FORM)
-DEFAULT_MEETING_FORM = "集中学习"  # the form of a meeting kind not in the table
+# 组织生活: each kind of meeting and its rules, defined once (``MEETING_TYPES``). Who is expected
+# (应到): the whole branch, its committee (支委会: the secretaries and 支委) or one 党小组. Whether it
+# credits the attendees' study hours: always, or (支委会, 党小组会) only when it had a study item
+# (学习内容 / 第一议题). Guests are 列席: present, never part of 应到.
+
+
+class Attendance(str, enum.Enum):
+    """Who a meeting expects (应到)."""
+
+    branch = "branch"  # every active member of the branch
+    committee = "committee"  # the branch's secretaries and 支委
+    party_group = "party_group"  # the members of one 党小组 (the roster's 党小组 column)
+
+
+@dataclass(frozen=True)
+class MeetingType:
+    name: str
+    form: str  # the 学习形式 its credits carry
+    attendance: Attendance
+    credits_always: bool  # False: credits hours only when it had a study item
+    sanhui_yike: bool = False  # one of 三会一课 (支部党员大会, 支委会, 党小组会, 党课)
+    lecture: bool = False  # a Party lecture: its 授课人 has lectured (书记讲党课, 双讲双听)
+
+
+MEETING_TYPES: tuple[MeetingType, ...] = (
+    MeetingType("支部党员大会", "三会一课", Attendance.branch, True, sanhui_yike=True),
+    MeetingType("支委会", "三会一课", Attendance.committee, False, sanhui_yike=True),
+    MeetingType("党小组会", "三会一课", Attendance.party_group, False, sanhui_yike=True),
+    MeetingType("党课", "三会一课", Attendance.branch, True, sanhui_yike=True, lecture=True),
+    MeetingType("主题党日", "主题党日", Attendance.branch, True),
+    MeetingType("集中学习", "集中学习", Attendance.branch, True),
+    MeetingType("读书班", "读书班", Attendance.branch, True),
+    MeetingType("联组学习", "联组学习", Attendance.branch, True),
+    MeetingType("专题党课", "专题党课", Attendance.branch, True, lecture=True),
+)
+MEETING_TYPE: dict[str, MeetingType] = {k.name: k for k in MEETING_TYPES}
+MEETING_KINDS: tuple[str, ...] = tuple(MEETING_TYPE)
+PARTY_GROUP_MEETING = next(k.name for k in MEETING_TYPES if k.attendance is Attendance.party_group)
+THEME_DAY = "主题党日"
+SANHUI_YIKE_KINDS: tuple[str, ...] = tuple(k.name for k in MEETING_TYPES if k.sanhui_yike)
+ORG_LIFE_KINDS: tuple[str, ...] = SANHUI_YIKE_KINDS + (THEME_DAY,)  # "三会一课/主题党日"
+LECTURE_KINDS: tuple[str, ...] = tuple(k.name for k in MEETING_TYPES if k.lecture)
+CREDITS_ALWAYS_KINDS: tuple[str, ...] = tuple(k.name for k in MEETING_TYPES if k.credits_always)
+CREDITS_WITH_STUDY_KINDS: tuple[str, ...] = tuple(
+    k.name for k in MEETING_TYPES if not k.credits_always)
 
 VISIT_KINDS: tuple[str, ...] = ("调研", "走访", "“四百”大走访", "结对居村", "下基层", "联系企业")
 PROBLEM_SOURCES: tuple[str, ...] = ("调研", "群众反映", "12345热线", "信访", "巡视巡察", "审计", "自查")
@@ -46,5 +85,5 @@ ROLE_NAMES: dict[str, Role] = {"党员": Role.member, "支委": Role.committee, 
                                "办公室": Role.office}
 
 assert set(GROUP_FORMS) <= set(STUDY_FORMS) and READING_CLASS in GROUP_FORMS
-assert set(MEETING_KIND_FORM.values()) | {DEFAULT_MEETING_FORM} <= set(STUDY_FORMS)
+assert {k.form for k in MEETING_TYPES} <= set(STUDY_FORMS) and THEME_DAY in MEETING_TYPE
 assert COORDINATION_KIND in PROBLEM_KINDS

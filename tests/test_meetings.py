@@ -57,7 +57,7 @@ async def _fill(sec: CoreChat, kind: str) -> None:
 async def _record(sec: CoreChat, kind: str = "联组学习") -> None:
     await _fill(sec, kind)
     await sec.press("✅ 确认")
-    assert "实到 2/2" in sec.text
+    assert "实到 2/应到 2" in sec.text
 
 
 async def _log_by_hand(chat: CoreChat, hours: str, content: str) -> None:
@@ -80,7 +80,7 @@ async def test_guests_deletion_and_permissions(app: App, branch: Branch) -> None
     await sec.press(t("meeting.add_guest"))
     await sec.press("机关第二党支部")
     await sec.press("赵敏")
-    assert "✅ 赵敏" in sec.labels and "实到 3/3" in sec.text
+    assert "✅ 赵敏" in sec.labels and "实到 2/应到 2，列席 1" in sec.text
     await sec.press("完成")
     office = CoreChat(app.core, "o", "局办公室")
     async with session_factory(app.engine)() as session, session.begin():
@@ -88,7 +88,7 @@ async def test_guests_deletion_and_permissions(app: App, branch: Branch) -> None
         staff = await members.add(await session.get(Organization, branch.org.parent_id), "局办公室",
                                   Role.office)
         await members.bind(staff, platform="test", user_id="o", display_name=None)
-    await office.say("/summary all")
+    await office.say("/summary all 本月")
     assert t("meeting.spot_head") in office.text
     assert "· 机关第一党支部 " in office.text and "联组学习 1/1" in office.text
     credits = await rows(app, StudyRecord, StudyRecord.deleted_at.is_(None))

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from telegram.ext import Application
 
 from bot.runtime.app import App, build_app
+from handlers.calendar.workdays import WorkCalendar
 from handlers.core.i18n import DEFAULT_TEXTS as t
 from handlers.schedule.planner import PlanConfig, plan
 from handlers.schedule.times import at_local
@@ -51,7 +52,9 @@ async def _rows(db_url: str, model: type, *where: object) -> list:
         await bot_app.close()
 
 
-async def _record(api: FakeBotApi, kind: str, procedure: str | None, record: str | None) -> list:
+async def _record(api: FakeBotApi, kind: str, procedure: str | None, record: str | None,
+                  study: str | None = None) -> list:
+    """``study``: the study item a 支委会 is asked for (None: 跳过)."""
     await api.say(SECRETARY, "/meeting")
     await api.press(SECRETARY, t("meeting.new"))
     await api.press(SECRETARY, kind)
@@ -59,6 +62,8 @@ async def _record(api: FakeBotApi, kind: str, procedure: str | None, record: str
     await api.say(SECRETARY, "14:30-16:30")
     await api.say(SECRETARY, "三楼会议室")
     await api.say(SECRETARY, "学习贯彻党的二十大精神")
+    if kind == "支委会":
+        await (api.say(SECRETARY, study) if study else api.press(SECRETARY, "跳过"))
     await api.press(SECRETARY, "王书记")
     await api.press(SECRETARY, "王书记")
     await api.press(SECRETARY, "跳过")
@@ -96,13 +101,14 @@ async def test_a_meeting_recorded_once(polling: Application, api: FakeBotApi, ap
     assert t("meeting.menu_empty") in texts(calls)
 
     calls = await _record(api, "支部党员大会", "1.传达学习 2.交流发言 3.书记总结", "会议记录.jpg")
-    assert t("meeting.musts_ok") in texts(calls) and "实到 20/20" in texts(calls)
+    assert t("meeting.musts_ok") in texts(calls) and "实到 20/应到 20" in texts(calls)
     for name, reason in ABSENT.items():
         await api.press(SECRETARY, f"✅ {name}")
         calls = await api.press(SECRETARY, reason)
         assert any(f"❌ {name}（{reason}）" in c.button_labels() for c in calls)
     calls = await api.press(SECRETARY, "完成")
-    assert "出席 17 人，缺席 3 人" in texts(calls)
+    assert "实到 17/应到 20，出席 17 人，缺席 3 人" in texts(calls)
+    assert t("meeting.told_makeups") in texts(calls)
 
     credits = await _rows(db_url, StudyRecord, StudyRecord.meeting_id.is_not(None),
                           StudyRecord.deleted_at.is_(None))
@@ -122,8 +128,8 @@ async def test_a_meeting_recorded_once(polling: Application, api: FakeBotApi, ap
     calls = await api.press(SECRETARY, "1")
     assert "成员01（病假）：已补学" in texts(calls) and "成员03（事假）：未补学" in texts(calls)
 
-    # the third is nudged near the end of the window, once
-    day = credits[0].study_date + timedelta(days=5)
+    # the third is nudged near the end of the window, once (on its first workday)
+    day = WorkCalendar().next_workday(credits[0].study_date + timedelta(days=5))
     now = at_local(day, time(9, 0), TZ)
     async with session_factory(app.engine)() as session, session.begin():
         await plan(session, now, PlanConfig(platform="telegram", tz=TZ, texts=t))
@@ -155,7 +161,7 @@ async def test_a_meeting_recorded_once(polling: Application, api: FakeBotApi, ap
 
     # an incomplete record is flagged at once (after the recorder says the same time slot is
     # another session, not the first one recorded twice)
-    calls = await _record(api, "支委会", None, None)
+    calls = await _record(api, "支委会", None, None, study="第一议题：学习习近平总书记重要讲话")
     assert "同一时段已记录了" in texts(calls) and "支部党员大会《学习贯彻党的二十大精神》" in texts(calls)
     calls = await api.press(SECRETARY, t("meeting.overlap_save"))
     assert t("meeting.musts_missing", missing="程序、记录") in texts(calls)
@@ -171,4 +177,4 @@ async def test_a_meeting_recorded_once(polling: Application, api: FakeBotApi, ap
     assert rows[0][:3] == ("支部", "日期", "会议类型") and len(rows) == 3
     by_kind = {row[2]: row for row in rows[1:]}
     assert by_kind["支部党员大会"][5:] == (17, "成员01（病假）、成员02（公差）、成员03（事假）", "齐全")
-    assert by_kind["支委会"][5:] == (20, None, "缺程序、记录")  # an empty cell
+    assert by_kind["支委会"][5:] == (1, None, "缺程序、记录")  # the committee only; an empty cell

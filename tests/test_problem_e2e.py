@@ -124,6 +124,8 @@ async def test_the_closed_loop_over_telegram(polling: Application, api: FakeBotA
     await api.press(USER, "完成")
     await api.press(USER, "✅ 确认")
     calls = await open_as_secretary(api, "申请销号（1）", "批准销号")
+    assert t("problem.ask_approve", problem="企业招工信息发布渠道少") in texts(calls)
+    calls = await api.press(SECRETARY, t("problem.approve_yes"))
     assert t("problem.done_approve") in texts(calls)
     calls = await api.say(SECRETARY, "/problems")
     assert "已销号 1 个" in calls[-1].text and "整改率：100%" in calls[-1].text

@@ -125,7 +125,9 @@ async def test_every_state_and_action(app: App, branch: Branch) -> None:
     later = today() + timedelta(days=40)
     for status in S:
         for action in Action:
-            problem_id = await add_problem(app, branch.secretary, status=status)
+            # reported by the secretary, owned by 李娜: the secretary decides (not their own)
+            problem_id = await add_problem(app, branch.secretary, status=status,
+                                           owner=branch.roster_only)
             if action is A.decline_extension:  # declining needs a request to decline
                 async with session_factory(app.engine)() as session, session.begin():
                     session.add(ProblemEvent(problem_id=problem_id, actor_id=branch.secretary.id,
@@ -246,9 +248,14 @@ async def test_stale_and_forged_buttons(app: App, branch: Branch) -> None:
     await stranger.press_data(approve)
     assert stranger.notice == t("button.stale")
     await secretary.press_data(approve)
+    assert secretary.text.endswith(t("problem.ask_approve", problem="社区助餐点覆盖不足"))
+    assert [e.action for e in await events_of(app, problem_id)] == ["report"]  # asked first
+    sure = secretary.data_of(t("problem.approve_yes"))
+    await secretary.press_data(sure)
     assert secretary.text.endswith(t("problem.done_approve"))
-    await secretary.press_data(approve)  # pressed twice
-    assert secretary.notice == t("button.stale")
+    for again in (approve, sure):  # pressed twice
+        await secretary.press_data(again)
+        assert secretary.notice == t("button.stale")
     assert [e.action for e in await events_of(app, problem_id)] == ["report", "approve"]
 
 
@@ -367,7 +374,10 @@ async def test_two_approvers_at_once_close_it_once(db_url: str, branch: Branch, 
         office = await bind(apps[1], office_member, "9")
         for chat in (secretary, office):
             await open_card(chat, "申请销号（1）")
-        said = await asyncio.gather(secretary.press("批准销号"), office.press("批准销号"))
+        for chat in (secretary, office):
+            await chat.press("批准销号")
+        said = await asyncio.gather(secretary.press(t("problem.approve_yes")),
+                                    office.press(t("problem.approve_yes")))
         texts = [outcome.replies[-1].text for outcome in said]
         assert sum(text.endswith(t("problem.done_approve")) for text in texts) == 1, texts
     finally:

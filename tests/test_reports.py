@@ -358,7 +358,7 @@ async def test_report_does_not_block_other_users(app: App, people: People, branc
 
 def test_periods_and_the_one_before() -> None:
     from handlers.core.parsing import InvalidInput
-    from handlers.reports.periods import parse_period, previous
+    from handlers.reports.periods import CampaignSpan, parse_period, previous
 
     today = date(2023, 11, 15)  # a Wednesday
     month = parse_period([], today, None)
@@ -370,7 +370,7 @@ def test_periods_and_the_one_before() -> None:
     week = parse_period(["本周"], today, None)
     assert (week.start, previous(week).start, previous(week).end) == (
         date(2023, 11, 13), date(2023, 11, 6), date(2023, 11, 8))
-    assert parse_period(["全程"], today, date(2023, 9, 15)).start == date(2023, 9, 15)
+    assert parse_period(["全程"], today, CampaignSpan(date(2023, 9, 15))).start == date(2023, 9, 15)
     span = parse_period(["2023-10-01", "10月10日"], today, None)
     assert (span.days, previous(span).start, previous(span).end) == (10, date(2023, 9, 21), date(2023, 9, 30))
     for words in (["明天见"], ["2023-10-01"] * 3, ["2020-01-01", "2023-10-01"]):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
+from handlers.calendar.workdays import WorkCalendar
 from handlers.schedule.times import (
     Rhythm,
     after_quiet_hours,
@@ -15,7 +16,7 @@ from handlers.schedule.times import (
 
 SH = ZoneInfo("Asia/Shanghai")
 UTC = timezone.utc
-NONE: frozenset[date] = frozenset()
+NONE = WorkCalendar()  # the statutory calendar only
 
 
 def sh(*args: int) -> datetime:
@@ -37,10 +38,32 @@ def test_every_two_weeks_follows_the_anchor() -> None:
 
 
 def test_a_prompt_on_a_holiday_moves_to_the_next_working_day_keeping_its_period() -> None:
-    holidays = frozenset({date(2023, 10, 2), date(2023, 10, 3)})
-    found = list(prompt_periods(Rhythm(), sh(2023, 10, 1), sh(2023, 10, 5), SH, holidays))
-    assert found == [(date(2023, 10, 2), sh(2023, 10, 4, 9, 0))]
-    assert reminder_time(Rhythm(), date(2023, 10, 2), SH, holidays) == sh(2023, 10, 4, 18, 0)
+    # 国庆节 2023: 9月29日–10月6日 off, Saturday 10月7日 and Sunday 10月8日 worked (调休), with
+    # nobody typing it: the prompt of Monday 10月2日 goes out on the make-up Saturday
+    found = list(prompt_periods(Rhythm(), sh(2023, 10, 1), sh(2023, 10, 9, 12), SH, NONE))
+    assert found == [(date(2023, 10, 2), sh(2023, 10, 7, 9, 0)),
+                     (date(2023, 10, 9), sh(2023, 10, 9, 9, 0))]
+    assert reminder_time(Rhythm(), date(2023, 10, 2), SH, NONE) == sh(2023, 10, 7, 18, 0)
+    # the office's own day off on top: Monday 11月13日 moves to Tuesday
+    office = WorkCalendar(frozenset({date(2023, 11, 13)}))
+    found = list(prompt_periods(Rhythm(), sh(2023, 11, 12), sh(2023, 11, 15), SH, office))
+    assert found == [(date(2023, 11, 13), sh(2023, 11, 14, 9, 0))]
+    # a rhythm set on Saturday stays on an ordinary Saturday
+    saturday = Rhythm(weekday=5)
+    found = list(prompt_periods(saturday, sh(2023, 11, 17), sh(2023, 11, 19), SH, NONE))
+    assert found == [(date(2023, 11, 18), sh(2023, 11, 18, 9, 0))]
+
+
+def test_workdays_follow_the_statutory_calendar_and_the_file() -> None:
+    calendar = WorkCalendar(frozenset({date(2023, 10, 7)}))  # the office gives the 调休 day off
+    assert not NONE.is_workday(date(2023, 10, 2)) and NONE.is_holiday(date(2023, 10, 2))
+    assert NONE.is_workday(date(2023, 10, 7)) and NONE.is_makeup_workday(date(2023, 10, 7))
+    assert not NONE.is_workday(date(2023, 11, 18)) and not NONE.is_holiday(date(2023, 11, 18))
+    assert not calendar.is_workday(date(2023, 10, 7)) and calendar.is_holiday(date(2023, 10, 7))
+    assert NONE.next_workday(date(2023, 9, 29)) == date(2023, 10, 7)
+    assert NONE.last_workday(date(2023, 10, 6)) == date(2023, 9, 28)
+    # a year the package has no data for yet: weekends only
+    assert NONE.is_workday(date(2099, 10, 1)) is (date(2099, 10, 1).weekday() < 5)
 
 
 def test_current_period_across_the_week_boundary() -> None:

@@ -146,7 +146,7 @@ async def test_calendar_file_all_or_nothing(app: App, branch: Branch, tmp_path: 
     good = tmp_path / "calendar.toml"
     good.write_text(CALENDAR, encoding="utf-8")
     async with session_factory(app.engine)() as session, session.begin():
-        assert await load_calendar(t, session, good) == (1, 3, 1)
+        assert (await load_calendar(t, session, good))[:3] == (1, 3, 1)
     bad = tmp_path / "bad.toml"
     bad.write_text(CALENDAR.replace("周二", "周八").replace('roles = ["支部书记"]', 'roles = ["队长"]')
                    + '\n[[milestone]]\nkey = "x"\nname = "y"\ndate = 2023-13-01\n', encoding="utf-8")

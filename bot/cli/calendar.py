@@ -8,7 +8,12 @@ import click
 
 from bot.cli.common import CliError, load_settings, run_async, texts, with_session
 from bot.runtime.app import build_app
-from handlers.calendar.file import CalendarError, calendar_lines, load_calendar
+from handlers.calendar.file import (
+    CalendarError,
+    calendar_lines,
+    load_calendar,
+    loaded_text,
+)
 from handlers.core.i18n import DEFAULT_TEXTS
 
 
@@ -23,10 +28,10 @@ def calendar() -> None:
 async def calendar_load(path: Path) -> None:
     t = texts()
     try:
-        counts = await with_session(build_app(load_settings()), lambda s: load_calendar(t, s, path))
+        loaded = await with_session(build_app(load_settings()), lambda s: load_calendar(t, s, path))
     except CalendarError as error:
         raise CliError(t("calendar.refused", problems=str(error))) from error
-    click.echo(t("calendar.loaded", milestones=counts[0], holidays=counts[1], schedules=counts[2]))
+    click.echo(loaded_text(t, loaded))
 
 
 @calendar.command("show", help=DEFAULT_TEXTS("cli.help_calendar_show"))

@@ -14,18 +14,23 @@ from bot.runtime.app import build_app, require_current_schema
 from handlers.core.i18n import DEFAULT_TEXTS, Translator
 from handlers.core.parsing import InvalidInput
 from handlers.reports.files import FORMATS, Request, produce
-from handlers.reports.periods import Period, campaign, parse_period
+from handlers.reports.periods import (
+    CampaignSpan,
+    Period,
+    campaign,
+    campaign_span,
+    parse_period,
+)
 from handlers.reports.summary import rollup
 from handlers.reports.summary import summary as branch_summary
 from handlers.reports.text import branch_text, pages, rollup_text
 from storage.db import Session, session_factory
-from storage.queries import figures
 from storage.queries.scope import Scope
 from storage.repositories.orgs import OrgRepository
 from storage.types import utcnow
 
 
-def _report_period(today: date, first: date | None, start: str | None, end: str | None,
+def _report_period(today: date, span: CampaignSpan, start: str | None, end: str | None,
                    word: str | None, default: str) -> Period:
     t = texts()
     words = [w for w in (start, end) if w] if (start or end) else ([word] if word else [])
@@ -35,8 +40,8 @@ def _report_period(today: date, first: date | None, start: str | None, end: str 
         raise CliError(t("cli.report_need_from"))
     try:
         if not words and default == "campaign":
-            return campaign(first, today)
-        return parse_period(words, today, first)
+            return campaign(span, today)
+        return parse_period(words, today, span)
     except InvalidInput as error:
         raise CliError(str(error)) from error
 
@@ -76,7 +81,7 @@ async def summary(branch: str | None, start: str | None, end: str | None, word: 
 
     async def work(session: Session) -> str:
         today = utcnow().astimezone(settings.tz).date()
-        period = _report_period(today, await figures.first_day(session), start, end, word, "this_month")
+        period = _report_period(today, await campaign_span(session), start, end, word, "this_month")
         scope, title, everyone = await _report_target(session, branch)
         if everyone:
             rows = await rollup(session, period, settings.tz)
@@ -105,7 +110,7 @@ async def report(branch: str | None, start: str | None, end: str | None, word: s
         sessions = session_factory(app.engine)
         async with sessions() as session:
             today = utcnow().astimezone(settings.tz).date()
-            period = _report_period(today, await figures.first_day(session), start, end, word, "campaign")
+            period = _report_period(today, await campaign_span(session), start, end, word, "campaign")
             scope, title, everyone = await _report_target(session, branch)
         request = Request(scope, title, period, settings.tz, formats or FORMATS, side_by_side=everyone,
                           texts=t)

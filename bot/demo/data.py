@@ -1,17 +1,32 @@
-"""A sample bureau for trying the bot: branches, members and a month of records."""
+"""A sample bureau for trying the bot: branches (one with 党小组), members, a month of records,
+organization life (a 支委会 with a 第一议题 and one without, a 联组学习 with 列席 guests) and the
+campaign's dates in its calendar."""
 
 from __future__ import annotations
 
 import random
 from datetime import date, timedelta
 
+from handlers.meetings.rules import credits_hours, duration, form_of
 from storage.db import Session
-from storage.models import Commitment, OrgKind, Problem, Role, StudyRecord, Visit
+from storage.models import (
+    Campaign,
+    Commitment,
+    Member,
+    OrgKind,
+    Problem,
+    Role,
+    StudyRecord,
+    Visit,
+)
+from storage.repositories.calendar import CalendarRepository
+from storage.repositories.meetings import MeetingRepository
 from storage.repositories.members import MemberRepository
 from storage.repositories.orgs import OrgRepository
 from storage.repositories.records import RecordRepository
 from storage.vocabulary import (
     DEFAULT_BOOKS,
+    MEETING_TYPE,
     PROBLEM_KINDS,
     PROBLEM_SOURCES,
     STUDY_FORMS,
@@ -31,6 +46,10 @@ OFFICE = ("马主任", Role.office)
 DEMO_MEMBER = "李娜"
 PLACES = ("幸福社区", "东湖村", "城南街道", "XX科技公司", "滨江社区", "红星村")
 CONTENTS = ("二十大报告第三部分", "关于调查研究的论述", "党章第二章", "主题教育应知应会")
+# 机关第一党支部's 党小组 (the roster's column)
+PARTY_GROUPS = {"王建国": "第一党小组", "李娜": "第一党小组", "张伟": "第一党小组",
+                "刘洋": "第二党小组", "陈静": "第二党小组", "杨帆": "第二党小组"}
+CAMPAIGN_DAYS = 30  # the campaign began this many days before today
 
 async def has_demo(session: Session) -> bool:
     return await OrgRepository(session).by_name(BUREAU) is not None
@@ -45,6 +64,7 @@ async def create_demo(session: Session, today: date, seed: int = 2023) -> None:
         branch = await orgs.add(branch_name, kind=OrgKind.branch, parent=bureau, books=list(DEFAULT_BOOKS))
         for name, role in people:
             member = await members_repo.add(branch, name, role)
+            member.party_group = PARTY_GROUPS.get(name) if branch_name == "机关第一党支部" else None
             for _ in range(rng.randint(3, 8)):
                 await records.create(StudyRecord, member, {
                     "form": rng.choice(STUDY_FORMS), "study_date": today - timedelta(rng.randint(0, 29)),
@@ -66,6 +86,43 @@ async def create_demo(session: Session, today: date, seed: int = 2023) -> None:
                     "visit_id": None})
             if rng.random() < 0.5:
                 await records.create(Commitment, member, {"content": "每月走访结对社区两次，帮助解决一件实事"})
+    await CalendarRepository(session).replace([], [], Campaign(
+        name="主题教育", start=today - timedelta(days=CAMPAIGN_DAYS),
+        end=today + timedelta(days=60), reading_class_days=7))
+    await _meetings(session, today)
+
+
+async def _meeting(session: Session, by: Member, kind: str, day: date, guests: list[Member],
+                   **values: str | None) -> None:
+    """A meeting of ``by``'s branch with those its type expects present, and ``guests`` (列席)."""
+    repo = MeetingRepository(session)
+    rules = MEETING_TYPE[kind]
+    expected = await repo.expected(by.org_id, rules.attendance, values.get("party_group"))
+    meeting = await repo.create(by, by.org_id, {
+        "kind": kind, "day": day, "starts": "14:30", "ends": "16:00", "place": "党员活动室",
+        "host": by.name, "recorder": by.name, "procedure": "1.学习 2.讨论 3.总结",
+        "record_text": "会议记录（示例）", **values}, [m.id for m in expected])
+    for guest in guests:
+        await repo.add_guest(meeting, guest.id, by)
+    await repo.sync_credits(meeting, form_of(kind), duration(meeting), by,
+                            credited=credits_hours(kind, meeting.study_item))
+
+
+async def _meetings(session: Session, today: date) -> None:
+    """机关第一党支部's organization life: two 支委会 (one with a 第一议题: hours credited, one
+    without: none), a 党小组会, and a 联组学习 with two 列席 from 机关第二党支部."""
+    members = MemberRepository(session)
+    (secretary,) = await members.by_name("王建国")
+    guests = [m for name in ("赵敏", "孙磊") for m in await members.by_name(name)]
+    await _meeting(session, secretary, "支委会", today - timedelta(days=20), [],
+                   topic="研究主题教育推进安排", study_item="第一议题：习近平总书记最新重要讲话")
+    await _meeting(session, secretary, "支委会", today - timedelta(days=6), [],
+                   topic="研究发展党员工作")
+    await _meeting(session, secretary, "党小组会", today - timedelta(days=4), [],
+                   topic="交流学习体会", party_group="第二党小组",
+                   study_item="《习近平著作选读》第一卷")
+    await _meeting(session, secretary, "联组学习", today - timedelta(days=2), guests,
+                   topic="学习《关于城市工作论述摘编》")
 
 async def branch_invites(session: Session) -> list[tuple[str, str]]:
     return await OrgRepository(session).branch_invites()

@@ -78,6 +78,7 @@ class Dialog:
     steps: tuple[Step, ...]
     finish: Callable[[Context, dict[str, Any]], Awaitable[list[Reply]]]
     confirm: bool = True
+    note: Callable[[dict[str, Any], Translator], str] | None = None  # a warning under the card
 
     def step(self, key: str) -> Step:
         return next(s for s in self.steps if s.key == key)
@@ -155,7 +156,8 @@ def card(t: Translator, dialog: Dialog, data: dict[str, Any]) -> str:
 
 async def _prompt(ctx: Context, dialog: Dialog, state: DialogState, prefix: str = "") -> Reply:
     if state.step == CONFIRM:
-        text, columns = card(ctx.t, dialog, state.data) + "\n" + ctx.t("dialog.confirm_question"), 3
+        note = dialog.note(state.data, ctx.t) + "\n" if dialog.note else ""
+        text, columns = card(ctx.t, dialog, state.data) + "\n" + note + ctx.t("dialog.confirm_question"), 3
     elif state.step == FIELDS:
         text, columns = ctx.t("dialog.which_field"), 2
     else:

@@ -1,5 +1,6 @@
-"""The attendance board of a meeting: everyone listed present, a tap marks a member absent (with a
-reason) or present again, guests from other branches can be added (联组学习), 完成 tells people.
+"""The attendance board of a meeting: those it expects (应到) listed present, a tap marks a member
+absent (with a reason) or present again, guests (列席: from another branch, or of this branch at a
+支委会 or 党小组会) can be added, 完成 tells people.
 
 Each tap is written at once and the credits follow it, so the board always shows what is stored.
 """
@@ -16,8 +17,13 @@ from handlers.dialogs import engine
 from handlers.dialogs.engine import Choice, Dialog, Step, prepared
 from handlers.meetings.credits import refresh
 from handlers.meetings.notify import announce
-from handlers.meetings.rules import ABSENCE_REASONS, can_manage, musts_text
-from handlers.meetings.views import headline
+from handlers.meetings.rules import (
+    ABSENCE_REASONS,
+    can_manage,
+    credits_hours,
+    musts_text,
+)
+from handlers.meetings.views import Turnout, headline
 from storage.models import Meeting
 from storage.repositories.meetings import MeetingRepository, Seat
 from storage.repositories.members import MemberRepository
@@ -45,7 +51,7 @@ async def open_board(ctx: Context, meeting_id: int, prefix: str = "") -> list[Re
         return [Reply(ctx.t("meeting.not_found"))]
     seats = await MeetingRepository(ctx.session).seats(meeting.id)
     text = prefix + ctx.t("meeting.board", meeting=headline(meeting),
-                      present=sum(s.present for s in seats), total=len(seats))
+                          turnout=Turnout.of(seats).text(ctx.t))
     return await engine.start(ctx, MEETING_ATTENDANCE, {
         MEETING_ID: meeting.id, "text": text,
         "seats": [[_label(s, ctx.t), s.member_id] for s in seats]})
@@ -64,11 +70,8 @@ async def board_chosen(ctx: Context, data: dict[str, Any]) -> list[Reply]:
         return [Reply(ctx.t("meeting.not_found"))]
     repo = MeetingRepository(ctx.session)
     if action == "done":
-        seats = await repo.seats(meeting.id)
         await announce(ctx, meeting)
-        present = sum(s.present for s in seats)
-        return [Reply(ctx.t("meeting.board_finished", present=present, absent=len(seats) - present)
-                      + "\n" + musts_text(ctx.t, meeting))]
+        return [Reply(finished_text(ctx.t, meeting, await repo.seats(meeting.id)))]
     if action == "guest":
         return await engine.start(ctx, MEETING_GUEST, {MEETING_ID: meeting.id})
     seat = next((s for s in await repo.seats(meeting.id) if s.member_id == member_id), None)
@@ -84,6 +87,21 @@ async def board_chosen(ctx: Context, data: dict[str, Any]) -> list[Reply]:
         await repo.set_presence(meeting, member_id, True, None, ctx.member)
     await refresh(ctx, meeting)
     return await open_board(ctx, meeting.id)
+
+
+def finished_text(t: Translator, meeting: Meeting, seats: list[Seat]) -> str:
+    """What 完成 says: the turnout, who was told what (no 补课补学 line without absentees, no
+    学时 line for a meeting that credits none), and the 四必有."""
+    turnout = Turnout.of(seats)
+    lines = [t("meeting.board_finished", turnout=turnout.text(t), present=turnout.present,
+               absent=turnout.absent)]
+    if not credits_hours(meeting.kind, meeting.study_item):
+        lines.append(t("meeting.no_credit"))
+    else:
+        lines.append(t("meeting.told_credits"))
+        if turnout.absent:
+            lines.append(t("meeting.told_makeups"))
+    return "\n".join([*lines, musts_text(t, meeting)])
 
 
 async def absence_chosen(ctx: Context, data: dict[str, Any]) -> list[Reply]:
@@ -105,10 +123,19 @@ def _parse_reason(text: str, ctx: Context) -> str:
     return clean_text(text, max_len=50, field=ctx.t("meeting.reason"))
 
 
-async def _other_branches(ctx: Context, data: dict[str, Any]) -> list[Choice]:
-    meeting = await MeetingRepository(ctx.session).get(data[MEETING_ID])
-    branches = await OrgRepository(ctx.session).branches(except_id=meeting.org_id if meeting else None)
-    return [Choice(name, org_id) for org_id, name in branches]
+async def _branches(ctx: Context, data: dict[str, Any]) -> list[Choice]:
+    """The meeting's own branch first while some of it are not listed (a 支委会's ordinary
+    members), then the other branches."""
+    repo = MeetingRepository(ctx.session)
+    meeting = await repo.get(data[MEETING_ID])
+    if meeting is None:
+        return []
+    seated = {s.member_id for s in await repo.seats(meeting.id)}
+    own = [m for m in await MemberRepository(ctx.session).active_in(meeting.org_id)
+           if m.id not in seated]
+    branches = await OrgRepository(ctx.session).branches()
+    return [Choice(name, org_id) for org_id, name in sorted(branches, key=lambda b: b[0] != meeting.org_id)
+            if org_id != meeting.org_id or own]
 
 
 async def _guests(ctx: Context, data: dict[str, Any]) -> list[Choice]:
@@ -138,7 +165,7 @@ MEETING_ABSENCE = Dialog(name="meeting_absence", title="meeting.title",
                 finish=absence_chosen, confirm=False)
 MEETING_GUEST = Dialog(name="meeting_guest", title="meeting.title",
                 steps=(Step("org", "meeting.guest_org", "meeting.ask_guest_org",
-                            choices=_other_branches, columns=1),
+                            choices=_branches, columns=1),
                        Step("guest", "meeting.guest", "meeting.ask_guest", choices=_guests,
                             columns=3)),
                 finish=guest_chosen, confirm=False)

@@ -17,11 +17,11 @@ from handlers.meetings import attendance
 from handlers.meetings import record as meeting_dialog
 from handlers.meetings.credits import refresh
 from handlers.meetings.notify import tell_removed
-from handlers.meetings.record import MEETING
 from handlers.meetings.rules import can_manage, can_record
 from handlers.meetings.views import card, headline, line
 from handlers.schedule.times import after_quiet_hours
 from storage.repositories.meetings import MeetingRepository
+from storage.repositories.orgs import OrgRepository
 from storage.repositories.outbox import OutboxRepository, Planned
 from storage.repositories.recipients import RecipientRepository
 
@@ -34,9 +34,12 @@ async def begin(ctx: Context, _args: str = "") -> list[Reply]:
     if not can_record(member):
         return await _mine(ctx)
     repo = MeetingRepository(ctx.session)
-    meetings = await repo.recent(None if sees_every_branch(member) else member.org_id)
+    office = sees_every_branch(member)
+    meetings = await repo.recent(None if office else member.org_id)
+    names = dict(await OrgRepository(ctx.session).branches()) if office else {}
     lines = [ctx.t("meeting.menu_head")]
-    lines += [line(ctx.t, n, m, await repo.seats(m.id)) for n, m in enumerate(meetings, start=1)]
+    lines += [line(ctx.t, n, m, await repo.seats(m.id), names.get(m.org_id, ""))
+              for n, m in enumerate(meetings, start=1)]
     if not meetings:
         lines.append(ctx.t("meeting.menu_empty"))
     return await engine.start(ctx, MEETING_MENU, {"text": "\n".join(lines),
@@ -50,7 +53,7 @@ async def _menu_choices(ctx: Context, data: dict[str, Any]) -> list[Choice]:
 
 async def menu_chosen(ctx: Context, data: dict[str, Any]) -> list[Reply]:
     if data["pick"] == NEW:
-        return await engine.start(ctx, MEETING)
+        return await meeting_dialog.new_meeting(ctx)
     return await open_card(ctx, int(data["pick"]))
 
 
@@ -78,7 +81,9 @@ async def card_chosen(ctx: Context, data: dict[str, Any]) -> list[Reply]:
     if meeting is None or ctx.member is None or not can_manage(ctx.member, meeting):
         return [Reply(ctx.t("meeting.not_found"))]
     if action == "edit":
-        return await engine.start(ctx, MEETING, meeting_dialog.load(meeting))
+        names = dict(await OrgRepository(ctx.session).branches((meeting.org_id,)))
+        data = meeting_dialog.load(meeting, names.get(meeting.org_id, ""))
+        return await engine.start(ctx, meeting_dialog.MEETING, data)
     return await engine.start(ctx, MEETING_DELETE, {"meeting_id": meeting_id,
                                                       "headline": data["headline"]})
 

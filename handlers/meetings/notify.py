@@ -1,5 +1,6 @@
 """What a recorded meeting tells people privately, through the outbox (after quiet hours):
-attendees their credit, absentees the make-up, the branch's secretaries an incomplete record.
+attendees their credit, absentees the make-up (both only for a meeting that credits study hours),
+the branch's secretaries an incomplete record.
 
 Keys name the meeting, the person and what changed (the credited minutes, the missing items), so
 pressing 完成 again or saving an edit that changed nothing sends nothing twice.
@@ -12,7 +13,7 @@ from datetime import timedelta
 from handlers.core.context import Context
 from handlers.core.events import Button, payload
 from handlers.core.formats import month_day
-from handlers.meetings.rules import MAKEUP_DAYS, duration, missing_musts
+from handlers.meetings.rules import MAKEUP_DAYS, credits_hours, duration, missing_musts
 from handlers.meetings.views import headline
 from handlers.schedule.times import after_quiet_hours
 from storage.models import Meeting
@@ -48,7 +49,7 @@ async def announce(ctx: Context, meeting: Meeting) -> int:
                                    org_id, member_id))
 
     merged = await repo.adopted_by(meeting)
-    for seat in seats:
+    for seat in seats if credits_hours(meeting.kind, meeting.study_item) else ():
         if seat.present:
             note = "meeting.note_merged" if seat.member_id in merged else "meeting.note_credit"
             add(f"meeting_credit:{meeting.id}:{seat.member_id}:{minutes}", seat.member_id,
@@ -69,13 +70,13 @@ async def announce(ctx: Context, meeting: Meeting) -> int:
     return added
 
 
-async def tell_removed(ctx: Context, meeting: Meeting, member_ids: list[int]) -> None:
-    """Members whose credit went with a deleted meeting (or a change in attendance)."""
+async def tell_removed(ctx: Context, meeting: Meeting, member_ids: list[int],
+                       why: str = "meeting.note_removed") -> None:
+    """Members whose credit went with a deleted meeting (``why``: or with an edit)."""
     chats = await _chats(ctx, member_ids)
     send_at = after_quiet_hours(ctx.now, ctx.config.tz, ctx.config.quiet_start, ctx.config.quiet_end)
     planned = [Planned(f"meeting_removed:{meeting.id}:{member_id}:{ctx.now.isoformat()}", "meeting",
-                       ctx.event.platform, chat, payload(ctx.t("meeting.note_removed",
-                                                           meeting=headline(meeting))),
+                       ctx.event.platform, chat, payload(ctx.t(why, meeting=headline(meeting))),
                        send_at, False, org_id, member_id)
                for member_id, (chat, org_id) in chats.items()]
     added = await OutboxRepository(ctx.session).enqueue(planned)

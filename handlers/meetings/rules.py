@@ -1,4 +1,5 @@
-"""The rules of a meeting record: its kinds, the study form it credits, its duration, 四必有."""
+"""The rules of a meeting record: its type (``storage.vocabulary.MEETING_TYPES``: whom it expects,
+the study form it credits, whether it credits hours), its duration, 四必有, who records it."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from handlers.core.i18n import Translator
 from handlers.core.parsing import InvalidInput, normalize
 from handlers.core.policy import sees_every_branch
 from storage.models import Meeting, Member, Role
-from storage.vocabulary import DEFAULT_MEETING_FORM, MEETING_KIND_FORM
+from storage.vocabulary import MEETING_TYPE, MeetingType
 
 ABSENCE_REASONS: tuple[str, ...] = ("公差", "病假", "事假", "产假", "其他原因")
 QUICK_TIMES: tuple[str, ...] = ("09:00-11:00", "14:30-16:30", "15:00-17:00")
@@ -20,9 +21,20 @@ _CLOCK = re.compile(r"^(上午|早上|中午|下午|晚上)?(\d{1,2})(?:[:点时
 _SEPARATOR = re.compile(r"-|~|至|到|—")
 
 
+def type_of(kind: str) -> MeetingType:
+    """The rules of a meeting kind (a kind no longer in the table reads as 集中学习)."""
+    return MEETING_TYPE.get(kind) or MEETING_TYPE["集中学习"]
+
+
 def form_of(kind: str) -> str:
     """The 学习形式 a meeting of ``kind`` credits its attendees with."""
-    return MEETING_KIND_FORM.get(kind, DEFAULT_MEETING_FORM)
+    return type_of(kind).form
+
+
+def credits_hours(kind: str, study_item: str | None) -> bool:
+    """Whether a meeting credits its attendees' study hours: its type always does, or it had a
+    study item (学习内容 / 第一议题). The same rule as ``storage.repositories.meetings.CREDITED``."""
+    return type_of(kind).credits_always or bool(study_item)
 
 
 def _clock(text: str, afternoon: bool) -> tuple[int, int, bool]:
@@ -61,26 +73,38 @@ def duration(meeting: Meeting) -> int:
     return span_minutes(meeting.starts, meeting.ends)
 
 
-def missing_musts(t: Translator, meeting: Meeting) -> list[str]:
-    """What the record lacks of the 四必有 (a time, a topic, a procedure, a record), as labels."""
-    checks = (("meeting.must_time", bool(meeting.starts and meeting.ends)),
-              ("meeting.must_topic", bool(meeting.topic)),
-              ("meeting.must_procedure", bool(meeting.procedure)),
-              ("meeting.must_record", bool(meeting.record_text or meeting.record_file_id)))
+def missing_of(t: Translator, *, timed: bool, topic: bool, procedure: bool,
+               record: bool) -> list[str]:
+    """The 四必有 (a time, a topic, a procedure, a record) that are not there, as labels."""
+    checks = (("meeting.must_time", timed), ("meeting.must_topic", topic),
+              ("meeting.must_procedure", procedure), ("meeting.must_record", record))
     return [t(key) for key, present in checks if not present]
 
 
-def musts_text(t: Translator, meeting: Meeting) -> str:
-    missing = missing_musts(t, meeting)
+def missing_musts(t: Translator, meeting: Meeting) -> list[str]:
+    """What the record lacks of the 四必有, as labels."""
+    return missing_of(t, timed=bool(meeting.starts and meeting.ends), topic=bool(meeting.topic),
+                      procedure=bool(meeting.procedure),
+                      record=bool(meeting.record_text or meeting.record_file_id))
+
+
+def musts_line(t: Translator, missing: list[str]) -> str:
     return t("meeting.musts_ok") if not missing else t("meeting.musts_missing",
                                                        missing="、".join(missing))
+
+
+def musts_text(t: Translator, meeting: Meeting) -> str:
+    return musts_line(t, missing_musts(t, meeting))
 
 
 def can_record(member: Member | None) -> bool:
     return member is not None and member.role in RECORDERS
 
 
+def can_record_for(member: Member, org_id: int) -> bool:
+    """The branch's secretaries and committee members, and the office, record its meetings."""
+    return sees_every_branch(member) or (member.role in RECORDERS and member.org_id == org_id)
+
+
 def can_manage(member: Member, meeting: Meeting) -> bool:
-    """The branch's secretaries and committee members, and the office, manage its meetings."""
-    return sees_every_branch(member) or (member.role in RECORDERS
-                                         and member.org_id == meeting.org_id)
+    return can_record_for(member, meeting.org_id)

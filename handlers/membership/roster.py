@@ -1,4 +1,5 @@
-"""Roster import (名册导入): name, branch, role per row, from .xlsx or .csv. All rows or none."""
+"""Roster import (名册导入): name, branch, role (and optionally 党小组) per row, from .xlsx or
+.csv. All rows or none."""
 
 from __future__ import annotations
 
@@ -16,7 +17,9 @@ from storage.vocabulary import ROLE_NAMES
 
 ROLE_WORDS: dict[str, Role] = {**ROLE_NAMES, "书记": Role.secretary, "支委委员": Role.committee}
 HEADERS = {"name": ("姓名", "name"), "branch": ("支部", "所在支部", "branch"), "role": ("角色", "身份", "role")}
+OPTIONAL_HEADERS = {"party_group": ("党小组", "所在党小组", "party_group")}
 MAX_NAME = 50
+MAX_PARTY_GROUP = 50
 
 
 @dataclass(frozen=True)
@@ -25,6 +28,7 @@ class RosterRow:
     name: str
     branch: str
     role: Role
+    party_group: str | None = None  # 党小组 ("": none); None: no such column, leave it as it is
 
 
 class RosterError(ValueError):
@@ -70,10 +74,15 @@ def parse_rows(t: Translator, table: list[list[str]]) -> list[RosterRow]:
         if not found:
             raise RosterError([t("roster.missing_column", column=names[0])])
         columns[key] = found[0]
+    for key, names in OPTIONAL_HEADERS.items():
+        found = [i for i, cell in enumerate(header) if cell in names]
+        if found:
+            columns[key] = found[0]
     rows, problems = [], []
     for line, cells in enumerate(table[1:], start=2):
         cells = cells + [""] * (len(header) - len(cells))
         name, branch, role = (cells[columns[k]].strip() for k in ("name", "branch", "role"))
+        group = cells[columns["party_group"]].strip() if "party_group" in columns else None
         if not (name or branch or role):
             continue
         if not name or len(name) > MAX_NAME:
@@ -83,8 +92,10 @@ def parse_rows(t: Translator, table: list[list[str]]) -> list[RosterRow]:
         elif role not in ROLE_WORDS:
             problems.append(t("roster.bad_role", line=line, role=role or t("roster.empty_role"),
                               roles="、".join(ROLE_WORDS)))
+        elif group is not None and len(group) > MAX_PARTY_GROUP:
+            problems.append(t("roster.bad_party_group", line=line, max=MAX_PARTY_GROUP))
         else:
-            rows.append(RosterRow(line, name, branch, ROLE_WORDS[role]))
+            rows.append(RosterRow(line, name, branch, ROLE_WORDS[role], group))
     if problems:
         raise RosterError(problems)
     if not rows:
@@ -115,8 +126,11 @@ async def import_roster(t: Translator, session: Session, path: Path) -> int:
         org = branches[row.branch]
         existing = [m for m in await members.by_name(row.name, org)]
         if existing:
-            existing[0].role = row.role
+            member = existing[0]
+            member.role = row.role
         else:
-            await members.add(org, row.name, row.role)
+            member = await members.add(org, row.name, row.role)
             added += 1
+        if row.party_group is not None:
+            member.party_group = row.party_group or None
     return added

@@ -1,5 +1,6 @@
 """What the secretary or the office fill in to act on a problem: accept (measures, owner,
-deadline), reject / return / decline with a reason, grant a new deadline, reopen (回潮)."""
+deadline), reject / return / decline with a reason, grant a new deadline, reopen (回潮), and
+confirm 批准销号."""
 
 from __future__ import annotations
 
@@ -8,8 +9,8 @@ from typing import Any
 
 from handlers.core.context import Context
 from handlers.core.events import Reply
-from handlers.core.i18n import Translator
-from handlers.dialogs.engine import Choice, Dialog
+from handlers.core.i18n import Text, Translator
+from handlers.dialogs.engine import Choice, Dialog, Step
 from handlers.dialogs.fields import deadline_step, text_step
 from handlers.problems.actions import perform
 from handlers.problems.lifecycle import Action
@@ -59,6 +60,13 @@ async def deadline_finish(ctx: Context, data: dict[str, Any]) -> list[Reply]:
                                 new_deadline=deadline, changes={"deadline": deadline}))]
 
 
+async def approve_finish(ctx: Context, data: dict[str, Any]) -> list[Reply]:
+    """批准销号 once the decider confirmed it (``perform`` checks again who may, and the state)."""
+    if not data["sure"]:
+        return [Reply(ctx.t("problem.approve_kept"))]
+    return [Reply(await perform(ctx, data[PROBLEM_ID], Action.approve))]
+
+
 def _reason_prompt(data: dict[str, Any], t: Translator) -> str:
     return t(REASON_PROMPT[data["action"]])
 
@@ -105,5 +113,15 @@ PROBLEM_REOPEN = Dialog(
         deadline_step("deadline", "problem.new_deadline", "problem.ask_reopen_deadline"),
     ),
     finish=deadline_finish,
+    confirm=False,
+)
+PROBLEM_APPROVE = Dialog(
+    name="problem_approve",
+    title="problem.approve_title",
+    steps=(Step("sure", "problem.approve_title",
+                lambda d, t: t("problem.ask_approve", problem=d["short"]),
+                choices=(Choice(Text.of("problem.approve_yes"), True),
+                         Choice(Text.of("problem.approve_no"), False))),),
+    finish=approve_finish,
     confirm=False,
 )

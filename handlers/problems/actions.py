@@ -13,6 +13,7 @@ from typing import Any
 from handlers.core.context import Context
 from handlers.problems.lifecycle import (
     ACTION_TEXT,
+    DECISIONS,
     STATUS_TEXT,
     Action,
     can_see,
@@ -20,18 +21,22 @@ from handlers.problems.lifecycle import (
     target,
 )
 from handlers.problems.notify import notify
-from storage.models import Problem
+from storage.models import Problem, Role
 from storage.repositories.problems import ProblemRepository
 
 DONE_TEXT: dict[Action, str] = {action: f"problem.done_{action.value}" for action in Action}
 
 
-def refusal(ctx: Context, problem: Problem | None, action: Action) -> str | None:
-    """Why ``ctx.member`` may not take ``action`` on ``problem`` now; None if they may."""
+def refusal(ctx: Context, problem: Problem | None, action: Action,
+            owner_role: Role | None = None) -> str | None:
+    """Why ``ctx.member`` may not take ``action`` on ``problem`` now; None if they may
+    (``owner_role``: the role of the problem's owner, for who decides its closure)."""
     member = ctx.member
     if problem is None or member is None or not can_see(member, problem):
         return ctx.t("problem.not_found")
-    if not may(member, problem, action):
+    if not may(member, problem, action, owner_role):
+        if action in DECISIONS and problem.owner_id == member.id:
+            return ctx.t("problem.own_closure", action=ctx.t(ACTION_TEXT[action.value]))
         return ctx.t("problem.not_allowed", action=ctx.t(ACTION_TEXT[action.value]))
     if target(problem.status, action) is None:
         return ctx.t("problem.transition_refused", action=ctx.t(ACTION_TEXT[action.value]),
@@ -41,11 +46,12 @@ def refusal(ctx: Context, problem: Problem | None, action: Action) -> str | None
 
 async def load(ctx: Context, problem_id: int, action: Action) -> tuple[Problem | None, str | None]:
     """The problem, if ``action`` on it is allowed now; else None and the reason."""
-    problem = await ProblemRepository(ctx.session).get(problem_id)
-    refused = refusal(ctx, problem, action)
+    repo = ProblemRepository(ctx.session)
+    problem = await repo.get(problem_id)
+    refused = refusal(ctx, problem, action, await repo.owner_role(problem) if problem else None)
     if refused is None and action is Action.decline_extension:
         assert problem is not None
-        if await ProblemRepository(ctx.session).pending_extension(problem.id) is None:
+        if await repo.pending_extension(problem.id) is None:
             refused = ctx.t("problem.no_extension_request")
     return (None, refused) if refused else (problem, None)
 

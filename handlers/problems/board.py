@@ -12,18 +12,18 @@ from typing import Any
 
 from handlers.core.context import Context
 from handlers.core.events import OutDocument, Reply
-from handlers.core.formats import full_date
+from handlers.core.formats import full_date, short
 from handlers.core.policy import sees_every_branch
 from handlers.dialogs import engine
 from handlers.dialogs.engine import Choice, Dialog, Step, prepared
 from handlers.problems import actions, export, views
 from handlers.problems.action_dialogs import (
     PROBLEM_ACCEPT,
+    PROBLEM_APPROVE,
     PROBLEM_EXTEND,
     PROBLEM_REASON,
     PROBLEM_REOPEN,
 )
-from handlers.problems.actions import perform
 from handlers.problems.lifecycle import ACTION_TEXT, Action, actions_for, can_see
 from handlers.problems.progress import (
     PROBLEM_ASK_EXTENSION,
@@ -45,8 +45,9 @@ VIEW_TEXT = {"pending": "problem.view_pending", "rectifying": "problem.view_rect
              "overdue": "problem.view_overdue", "closure_requested": "problem.view_closure_requested",
              "closed": "problem.view_closed", "coordination": "problem.view_coordination",
              MINE: "problem.view_mine"}
-# The dialog that asks what an action needs (approve needs nothing: the press is the decision).
-ACTION_DIALOG = {Action.accept: PROBLEM_ACCEPT, Action.reject: PROBLEM_REASON,
+# The dialog that asks what an action needs (approve: a confirmation).
+ACTION_DIALOG = {Action.accept: PROBLEM_ACCEPT, Action.approve: PROBLEM_APPROVE,
+                 Action.reject: PROBLEM_REASON,
                  Action.send_back: PROBLEM_REASON, Action.decline_extension: PROBLEM_REASON,
                  Action.extend: PROBLEM_EXTEND, Action.reopen: PROBLEM_REOPEN,
                  Action.update: PROBLEM_UPDATE, Action.request_extension: PROBLEM_ASK_EXTENSION,
@@ -164,7 +165,7 @@ async def open_detail(ctx: Context, problem_id: int, view: str) -> list[Reply]:
     if request is not None and request.new_deadline is not None:
         text += "\n" + ctx.t("problem.extension_pending", date=full_date(request.new_deadline),
                          note=request.note or "")
-    offered = [a.value for a in actions_for(member, problem)
+    offered = [a.value for a in actions_for(member, problem, await repo.owner_role(problem))
                if a is not Action.decline_extension or request is not None]
     return await engine.start(ctx, PROBLEM_DETAIL, {
         PROBLEM_ID: problem.id, "text": text, "actions": offered, "view": view,
@@ -181,14 +182,12 @@ async def detail_chosen(ctx: Context, data: dict[str, Any]) -> list[Reply]:
     if data["act"] == BACK:
         return await open_list(ctx, data["view"])
     action = Action(data["act"])
-    problem_id = data[PROBLEM_ID]
-    if action is Action.approve:
-        return [Reply(await perform(ctx, problem_id, action))]
-    problem, refused = await actions.load(ctx, problem_id, action)
+    problem, refused = await actions.load(ctx, data[PROBLEM_ID], action)
     if problem is None:
         return [Reply(refused or ctx.t("problem.not_found"))]
     return await engine.start(ctx, ACTION_DIALOG[action], {
         PROBLEM_ID: problem.id, "action": action.value, "org_id": problem.org_id,
+        "short": short(problem.description),
         "measures_now": problem.measures, "owner_now": problem.owner_name,
         "deadline_now": problem.deadline.isoformat(), "requested": data.get("requested"),
         "request_note": data.get("request_note")})

@@ -3,7 +3,8 @@
 待确认 → 整改中 (accepted, with measures, owner, deadline) or 不属于问题 (rejected, with a reason);
 整改中 → 申请销号 (the owner says it is done) → 已销号 (approved) or back to 整改中 (returned);
 已销号 → 整改中 again when the problem comes back (回潮). Progress updates and deadline changes
-keep the state. The scheduler's nudges read ``is_overdue`` and ``UPDATE_EVERY`` from here; the
+keep the state. Separation of duties: nobody decides the closure request of a problem they own;
+a secretary's own is decided by another secretary, a 支委 of the branch, or the office. The scheduler's nudges read ``is_overdue`` and ``UPDATE_EVERY`` from here; the
 groups of states the queries count by (``OPEN``, ``ACCEPTED``) are in ``storage.vocabulary``.
 """
 
@@ -13,7 +14,7 @@ import enum
 from datetime import date, timedelta
 
 from handlers.core.policy import leads, sees_every_branch
-from storage.models import Member, Problem, ProblemStatus
+from storage.models import Member, Problem, ProblemStatus, Role
 from storage.vocabulary import OPEN
 
 S = ProblemStatus
@@ -37,7 +38,7 @@ class Action(str, enum.Enum):
 
 class Actor(str, enum.Enum):
     owner = "owner"  # the responsible person, or the branch secretary / office for them
-    approver = "approver"  # the branch secretary or the office only
+    approver = "approver"  # the branch secretary or the office (see ``may`` for closures)
 
 
 # state × action → the state after it. A pair that is not here is not allowed.
@@ -96,19 +97,39 @@ def can_see(member: Member, problem: Problem) -> bool:
     return sees_every_branch(member) or member.org_id == problem.org_id
 
 
-def may(member: Member, problem: Problem, action: Action) -> bool:
-    """Whether ``member`` is someone who may take ``action`` on ``problem`` (state aside)."""
+# Deciding a closure request (批准销号 / 退回整改): never by the problem's owner.
+DECISIONS: frozenset[Action] = frozenset({Action.approve, Action.send_back})
+
+
+def decides_closure(member: Member, problem: Problem, owner_role: Role | None) -> bool:
+    """Whether ``member`` decides the problem's closure request: not its owner; the branch's
+    secretaries and the office, and, when the owner is a secretary (``owner_role``), the
+    branch's 支委 too."""
+    if problem.owner_id == member.id:
+        return False
+    if is_approver(member, problem):
+        return True
+    return (owner_role is Role.secretary and member.role is Role.committee
+            and member.org_id == problem.org_id)
+
+
+def may(member: Member, problem: Problem, action: Action, owner_role: Role | None = None) -> bool:
+    """Whether ``member`` is someone who may take ``action`` on ``problem`` (state aside);
+    ``owner_role``: the role of the problem's owner (a secretary's own closure goes to others)."""
+    if action in DECISIONS:
+        return decides_closure(member, problem, owner_role)
     if is_approver(member, problem):
         return True
     return WHO[action] is Actor.owner and problem.owner_id == member.id
 
 
-def actions_for(member: Member, problem: Problem) -> list[Action]:
+def actions_for(member: Member, problem: Problem, owner_role: Role | None = None) -> list[Action]:
     """The actions ``member`` may take on ``problem`` now, in the order buttons show them.
     (An approver is not offered 申请延期: they change the deadline themselves.)"""
     approver = is_approver(member, problem)
     return [action for action in Action
-            if target(problem.status, action) is not None and may(member, problem, action)
+            if target(problem.status, action) is not None
+            and may(member, problem, action, owner_role)
             and not (approver and action is Action.request_extension)]
 
 

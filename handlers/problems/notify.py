@@ -1,5 +1,6 @@
 """Telling the next person in the loop: the secretary when a member asks for 销号 or a new
-deadline, the owner when the secretary decides, the office when a 需上级协调 problem is accepted.
+deadline (a secretary's own 销号: the branch's 支委 and the office, who decide it), the owner when
+the secretary decides, the office when a 需上级协调 problem is accepted.
 
 Messages go through the outbox (idempotent per history row and recipient), after quiet hours.
 """
@@ -14,6 +15,7 @@ from handlers.problems.lifecycle import ACTION_TEXT, Action
 from handlers.schedule.times import after_quiet_hours
 from storage.models import Problem, ProblemEvent, Role
 from storage.repositories.outbox import OutboxRepository, Planned
+from storage.repositories.problems import ProblemRepository
 from storage.repositories.recipients import Recipient, RecipientRepository
 from storage.vocabulary import COORDINATION_KIND
 
@@ -27,7 +29,12 @@ async def _recipients(ctx: Context, problem: Problem, action: Action) -> list[Re
     assert ctx.member is not None
     find = RecipientRepository(ctx.session).find
     if action in TO_APPROVERS:
-        return await find(ctx.event.platform, secretaries_of=problem.org_id, exclude=ctx.member.id)
+        own = action is Action.request_closure and \
+            await ProblemRepository(ctx.session).owner_role(problem) is Role.secretary
+        found = await find(ctx.event.platform, secretaries_of=problem.org_id,
+                           committee_of=problem.org_id if own else None, office=own,
+                           exclude=ctx.member.id)
+        return [r for r in found if r.member_id != problem.owner_id] if own else found
     members = [problem.owner_id] if action in TO_OWNER and problem.owner_id is not None else []
     if action is Action.reject:
         members.append(problem.reporter_id)

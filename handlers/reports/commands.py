@@ -18,12 +18,18 @@ from handlers.core.parsing import InvalidInput, normalize
 from handlers.core.policy import leads, sees_every_branch
 from handlers.reports import org_life
 from handlers.reports.files import FORMAT_WORDS, FORMATS, Request, produce
-from handlers.reports.periods import KINDS, MAX_DAYS, Period, campaign, parse_period
+from handlers.reports.periods import (
+    KINDS,
+    MAX_DAYS,
+    Period,
+    campaign,
+    campaign_span,
+    parse_period,
+)
 from handlers.reports.summary import rollup, summary
 from handlers.reports.text import branch_text, member_text, pages, rollup_text
 from storage.db import Sessions
 from storage.models import Member, OrgKind
-from storage.queries import figures
 from storage.queries.scope import Scope
 from storage.repositories.orgs import OrgRepository
 
@@ -65,10 +71,10 @@ async def _narrow(ctx: Context, who: Audience, words: list[str]) -> tuple[Audien
 
 
 async def _period(ctx: Context, words: list[str], default: str) -> Period:
-    first = await figures.first_day(ctx.session)
+    span = await campaign_span(ctx.session)
     if not words and default == "campaign":
-        return campaign(first, ctx.today)
-    return parse_period(words, ctx.today, first)
+        return campaign(span, ctx.today)
+    return parse_period(words, ctx.today, span)
 
 
 def _page_buttons(t: Translator, org_id: int | None, period: Period, page: int,

@@ -2,7 +2,10 @@
 
 A period is a closed range of local dates. ``previous`` is the period of the same kind just
 before it (上周 for 本周, the same number of days before for a typed range), for "change against
-the previous period".
+the previous period". The campaign (全程) runs from the start the office's calendar gives (else
+from the first day anything was logged). With no period named, a summary shows 本月, or the last
+complete month while this one is under a week old (or 全程 when that month was before the
+campaign); every summary offers ``offered_periods`` as buttons.
 """
 
 from __future__ import annotations
@@ -12,7 +15,10 @@ from datetime import date, timedelta
 
 from handlers.core.i18n import Translator
 from handlers.core.parsing import InvalidInput, normalize, parse_date
+from storage.db import Session
+from storage.queries import figures
 from storage.queries.scope import DateRange
+from storage.repositories.calendar import CalendarRepository
 
 WEEK_WORDS = ("本周", "这周", "周")
 LAST_WEEK_WORDS = ("上周",)
@@ -21,6 +27,23 @@ LAST_MONTH_WORDS = ("上月", "上个月")
 CAMPAIGN_WORDS = ("全程", "至今", "累计", "全部时间")
 MAX_DAYS = 3 * 366
 KINDS = ("this_week", "last_week", "this_month", "last_month", "campaign", "range", "previous")
+YOUNG_DAYS = 7  # a current period shorter than this is not the default: the last complete one is
+
+
+@dataclass(frozen=True)
+class CampaignSpan:
+    """The campaign's first day (None: nothing known yet) and last day (None: open)."""
+
+    start: date | None
+    end: date | None = None
+
+
+async def campaign_span(session: Session) -> CampaignSpan:
+    """The office calendar's campaign; without one, from the first day anything was logged."""
+    found = await CalendarRepository(session).campaign()
+    if found is not None:
+        return CampaignSpan(found.start, found.end)
+    return CampaignSpan(await figures.first_day(session))
 
 
 @dataclass(frozen=True)
@@ -57,9 +80,28 @@ def last_month(today: date) -> Period:
     return Period(_month_start(end), end, "last_month")
 
 
-def campaign(first_day: date | None, today: date) -> Period:
-    """The campaign so far: from the first day anything was logged (or today) to today."""
-    return Period(min(first_day or today, today), today, "campaign")
+def campaign(span: CampaignSpan | None, today: date) -> Period:
+    """The campaign so far: from its start (or today) to today, or to its end once it is over."""
+    end = min(today, span.end) if span and span.end else today
+    start = span.start if span and span.start else end
+    return Period(min(start, end), end, "campaign")
+
+
+def default_period(today: date, span: CampaignSpan | None) -> Period:
+    """本月; while it is under a week old, 上月, or 全程 when 上月 ended before the campaign began."""
+    month = this_month(today)
+    if month.days >= YOUNG_DAYS:
+        return month
+    last = last_month(today)
+    if span and span.start and last.end < span.start:
+        return campaign(span, today)
+    return last
+
+
+def offered_periods(today: date, span: CampaignSpan | None) -> tuple[Period, ...]:
+    """The periods every summary offers as buttons, in this order: 本周, 上周, 本月, 上月, 全程."""
+    return (this_week(today), last_week(today), this_month(today), last_month(today),
+            campaign(span, today))
 
 
 def previous(period: Period) -> Period:
@@ -77,13 +119,13 @@ def previous(period: Period) -> Period:
     return Period(end - timedelta(days=period.days - 1), end, "previous")
 
 
-def parse_period(words: list[str], today: date, first_day: date | None) -> Period:
-    """The period named by ``words`` (already split); no words means 本月.
+def parse_period(words: list[str], today: date, span: CampaignSpan | None) -> Period:
+    """The period named by ``words`` (already split); no words: ``default_period``.
 
     Raises InvalidInput with a message saying what is accepted.
     """
     if not words:
-        return this_month(today)
+        return default_period(today, span)
     if len(words) == 1:
         word = normalize(words[0])
         named = {**{w: this_week for w in WEEK_WORDS}, **{w: last_week for w in LAST_WEEK_WORDS},
@@ -91,7 +133,7 @@ def parse_period(words: list[str], today: date, first_day: date | None) -> Perio
         if word in named:
             return named[word](today)
         if word in CAMPAIGN_WORDS:
-            return campaign(first_day, today)
+            return campaign(span, today)
     if len(words) == 2:
         start = parse_date(words[0], today=today)  # its own message says what is wrong
         end = parse_date(words[1], today=today)

@@ -1,10 +1,12 @@
-"""Who the pushes go to: branches, their groups and members on one platform, leave and holidays."""
+"""Who the pushes go to: branches, their groups and members on one platform, leave, and the
+working days (statutory holidays, 调休, the office's days off)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
 
+from handlers.calendar.workdays import WorkCalendar
 from handlers.schedule.times import Rhythm, parse_hhmm
 from storage.db import Session
 from storage.models import Organization, Role, ShuxueSchedule
@@ -48,7 +50,7 @@ def rhythm_of(schedule: ShuxueSchedule | None) -> Rhythm | None:
 class Audience:
     branches: list[Branch]
     offices: list[Person]
-    holidays: frozenset[date]
+    calendar: WorkCalendar
     leaves: dict[int, list[tuple[date, date]]]
 
     def on_leave(self, member_id: int, day: date) -> bool:
@@ -80,4 +82,4 @@ async def load_audience(session: Session, platform: str, today: date) -> Audienc
             offices.append(person)
         elif row.org_id in branches:
             branches[row.org_id].people.append(person)
-    return Audience(list(branches.values()), offices, rows.holidays, rows.leaves)
+    return Audience(list(branches.values()), offices, WorkCalendar(rows.holidays), rows.leaves)

@@ -9,11 +9,12 @@ so nothing is sent twice; an occurrence older than the grace window is never sen
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from handlers.calendar.workdays import WorkCalendar
 from handlers.core.buttons import RemindAgain
 from handlers.core.events import Button, payload
 from handlers.core.formats import month_day
@@ -114,7 +115,7 @@ async def plan(session: Session, now: datetime, cfg: PlanConfig, *,
         await _problems(session, plan_, audience, day)
         await _pairings(session, plan_, audience, day)
         await _makeups(session, plan_, audience, day)
-        if day == _first_working_day_of_month(day, audience.holidays):
+        if day == audience.calendar.next_workday(day.replace(day=1)):
             await _hours(session, plan_, audience, day)
     outbox = OutboxRepository(session)
     added = await outbox.enqueue(plan_.messages)
@@ -130,17 +131,18 @@ async def plan(session: Session, now: datetime, cfg: PlanConfig, *,
 
 
 def _nudge_days(cfg: PlanConfig, audience: Audience, start: datetime, end: datetime) -> Iterator[date]:
-    """Working days whose daily-nudge time falls in [start, end]."""
+    """Workdays (a make-up Saturday too; no weekend, holiday or office day off) whose
+    daily-nudge time falls in [start, end]."""
     for day in local_days(start, end, cfg.tz):
-        if day not in audience.holidays and start <= at_local(day, cfg.nudge_at, cfg.tz) <= end:
+        if audience.calendar.is_workday(day) and start <= at_local(day, cfg.nudge_at, cfg.tz) <= end:
             yield day
 
 
-def _first_working_day_of_month(day: date, holidays: frozenset[date]) -> date:
-    first = day.replace(day=1)
-    while first in holidays or first.weekday() >= 5:
-        first += timedelta(days=1)
-    return first
+def _reminder_due(calendar: WorkCalendar, day: date, due: date, before: Iterable[int]) -> int | None:
+    """Of the reminders ``before`` days ahead of ``due``, the nearest one sent on ``day``: each on
+    its own day, or on the last workday before it when that is a day off."""
+    found = [d for d in before if calendar.last_workday(due - timedelta(days=d)) == day]
+    return min(found) if found else None
 
 
 # --- 述学 ------------------------------------------------------------------------------------------
@@ -149,15 +151,15 @@ async def _shuxue(session: Session, plan_: _Plan, audience: Audience, start: dat
                   end: datetime) -> None:
     cfg = plan_.cfg
     for branch in audience.branches:
-        for period, _when in prompt_periods(branch.rhythm, start, end, cfg.tz, audience.holidays):
+        for period, _when in prompt_periods(branch.rhythm, start, end, cfg.tz, audience.calendar):
             for chat_id in branch.groups:
                 plan_.to_group(f"shuxue_prompt:{branch.org.id}:{period}:{chat_id}", "shuxue_prompt",
                                chat_id, branch.org.id,
                                plan_.t("push.shuxue_prompt", period=month_day(period)),
                                ((Button(plan_.t("push.shuxue_button"), start="shuxue"),),))
         for period, _ in prompt_periods(branch.rhythm, start - timedelta(days=14), end, cfg.tz,
-                                        audience.holidays):
-            remind = reminder_time(branch.rhythm, period, cfg.tz, audience.holidays)
+                                        audience.calendar):
+            remind = reminder_time(branch.rhythm, period, cfg.tz, audience.calendar)
             if start <= remind <= end:
                 await _remind_and_digest(session, plan_, audience, branch, period, remind)
 
@@ -192,9 +194,11 @@ async def _remind_and_digest(session: Session, plan_: _Plan, audience: Audience,
 
 async def _milestones(session: Session, plan_: _Plan, audience: Audience, day: date) -> None:
     for milestone in await milestones_from(session, day):
-        days_left = (milestone.due - day).days
-        if days_left not in (milestone.remind_days or DEFAULT_MILESTONE_DAYS):
+        remind = _reminder_due(audience.calendar, day, milestone.due,
+                               milestone.remind_days or DEFAULT_MILESTONE_DAYS)
+        if remind is None:
             continue
+        days_left = (milestone.due - day).days
         roles = {ROLE_NAMES[r] for r in milestone.roles if r in ROLE_NAMES}
         text = (plan_.t("push.milestone_today", name=milestone.name) if days_left == 0 else
                 plan_.t("push.milestone", name=milestone.name, due=month_day(milestone.due), days=days_left))
@@ -203,7 +207,7 @@ async def _milestones(session: Session, plan_: _Plan, audience: Audience, day: d
                 continue
             for person in branch.people:
                 if (not roles or person.role in roles) and not audience.on_leave(person.member_id, day):
-                    plan_.to_person(f"milestone:{milestone.key}:{days_left}:{person.member_id}",
+                    plan_.to_person(f"milestone:{milestone.key}:{remind}:{person.member_id}",
                                     "milestone", person, text)
 
 
@@ -218,10 +222,11 @@ async def _problems(session: Session, plan_: _Plan, audience: Audience, day: dat
         owner = audience.person(problem.owner_id or problem.reporter_id)
         left = (problem.deadline - day).days
         short = problem.description[:30]
+        soon = _reminder_due(audience.calendar, day, problem.deadline, SOON_DAYS)
         if (problem.status is ProblemStatus.rectifying and owner is not None
                 and not audience.on_leave(owner.member_id, day)):
-            if left in SOON_DAYS:
-                plan_.to_person(f"deadline_soon:{problem.id}:{problem.deadline}:{left}", "deadline",
+            if soon is not None:
+                plan_.to_person(f"deadline_soon:{problem.id}:{problem.deadline}:{soon}", "deadline",
                                 owner, plan_.t("push.deadline_soon", problem=short, days=left)
                                 if left else plan_.t("push.deadline_today", problem=short))
             elif is_overdue(problem.status, problem.deadline, day):

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
+from handlers.calendar.workdays import WorkCalendar
+
 WEEKDAYS = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
 
 
@@ -46,28 +48,22 @@ def at_local(day: date, clock: time, tz: ZoneInfo) -> datetime:
     return datetime.combine(day, clock, tzinfo=tz).astimezone(timezone.utc)
 
 
-def next_working_day(day: date, holidays: frozenset[date]) -> date:
-    while day in holidays:
-        day += timedelta(days=1)
-    return day
-
-
 def prompt_periods(rhythm: Rhythm, start: datetime, end: datetime, tz: ZoneInfo,
-                   holidays: frozenset[date]) -> Iterator[tuple[date, datetime]]:
+                   calendar: WorkCalendar) -> Iterator[tuple[date, datetime]]:
     """(period, when to prompt) for every prompt due in [start, end].
 
     The period is the scheduled day (it names the 述学 round); a prompt that falls on a holiday
-    goes out on the next working day at the same time, still for that period.
+    goes out on the next workday (a make-up Saturday too) at the same time, still for that period.
     """
     for day in local_days(start - timedelta(days=14), end, tz):
         if rhythm.is_prompt_day(day):
-            when = at_local(next_working_day(day, holidays), rhythm.at, tz)
+            when = at_local(calendar.after_holiday(day), rhythm.at, tz)
             if start <= when <= end:
                 yield day, when
 
 
-def reminder_time(rhythm: Rhythm, period: date, tz: ZoneInfo, holidays: frozenset[date]) -> datetime:
-    day = next_working_day(period + timedelta(days=rhythm.remind_after_days), holidays)
+def reminder_time(rhythm: Rhythm, period: date, tz: ZoneInfo, calendar: WorkCalendar) -> datetime:
+    day = calendar.after_holiday(period + timedelta(days=rhythm.remind_after_days))
     return at_local(day, rhythm.remind_at, tz)
 
 

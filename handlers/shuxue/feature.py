@@ -15,5 +15,5 @@ FEATURE = Feature(
     ),
     presses=(Press(RemindAgain, renudge.nudge_again,
                    Policy(where=Where.anywhere, roles=LEADERS, refused="push.not_your_branch")),),
-    dialogs=(dialog.SHUXUE, schedule_setting.SCHEDULE),
+    dialogs=(dialog.SHUXUE, schedule_setting.SCHEDULE, schedule_setting.SCHEDULE_BRANCH),
 )

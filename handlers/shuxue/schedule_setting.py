@@ -1,4 +1,5 @@
-"""/schedule: a secretary sets the branch's 述学 rhythm (day, time, weekly or every two weeks)."""
+"""/schedule: a secretary sets the branch's 述学 rhythm (day, time, weekly or every two weeks);
+the office first says which branch. In a group it shows the rhythm of the group's branch."""
 
 from __future__ import annotations
 
@@ -9,12 +10,15 @@ from handlers.core.context import Context
 from handlers.core.events import Button, Reply
 from handlers.core.i18n import Text, Translator
 from handlers.core.parsing import InvalidInput, normalize
-from handlers.core.policy import leads
+from handlers.core.policy import leads, sees_every_branch
 from handlers.dialogs import engine
 from handlers.dialogs.engine import Choice, Dialog, Step
 from handlers.schedule.times import WEEKDAYS
 from storage.models import ShuxueSchedule
+from storage.repositories.orgs import OrgRepository
 from storage.repositories.shuxue import ShuxueRepository
+
+BRANCH = "branch"  # [org id, name] of the branch whose rhythm is set
 
 
 def describe(t: Translator, schedule: ShuxueSchedule | None) -> str:
@@ -30,12 +34,30 @@ def describe(t: Translator, schedule: ShuxueSchedule | None) -> str:
 async def begin(ctx: Context, _args: str = "") -> list[Reply]:
     member = ctx.member
     assert member is not None
-    current = await ShuxueRepository(ctx.session).schedule(member.org_id)
     if not ctx.event.is_private:
+        group = await OrgRepository(ctx.session).group_for(ctx.event.platform, ctx.event.chat_id)
+        current = await ShuxueRepository(ctx.session).schedule(group.org_id if group else member.org_id)
         return [Reply(describe(ctx.t, current), buttons=((Button(ctx.t("schedule.change"), start="schedule"),),))]
+    if sees_every_branch(member):
+        return await engine.start(ctx, SCHEDULE_BRANCH)
+    current = await ShuxueRepository(ctx.session).schedule(member.org_id)
     if not leads(member, member.org_id):
         return [Reply(describe(ctx.t, current) + "\n" + ctx.t("schedule.only_secretary"))]
-    return await engine.start(ctx, SCHEDULE, {"current": describe(ctx.t, current)})
+    return await engine.start(ctx, SCHEDULE, {"current": describe(ctx.t, current),
+                                                BRANCH: [member.org_id, member.org.name]})
+
+
+async def _branches(ctx: Context, _data: dict[str, Any]) -> list[Choice]:
+    return [Choice(name, [org_id, name]) for org_id, name in await OrgRepository(ctx.session).branches()]
+
+
+async def branch_chosen(ctx: Context, data: dict[str, Any]) -> list[Reply]:
+    """The office picked the branch: its rhythm now, then the same questions as a secretary's."""
+    org_id, name = data[BRANCH]
+    current = await ShuxueRepository(ctx.session).schedule(org_id)
+    return await engine.start(ctx, SCHEDULE, {
+        "current": ctx.t("schedule.of_branch", branch=name) + "\n" + describe(ctx.t, current),
+        BRANCH: [org_id, name]})
 
 
 def _parse_time(text: str, _ctx: Context) -> str:
@@ -51,10 +73,13 @@ def _parse_time(text: str, _ctx: Context) -> str:
 async def finish(ctx: Context, data: dict[str, Any]) -> list[Reply]:
     member = ctx.member
     assert member is not None
+    org_id = int(data[BRANCH][0]) if data.get(BRANCH) else member.org_id
+    if not leads(member, org_id) or not await OrgRepository(ctx.session).branches((org_id,)):
+        return [Reply(ctx.t("schedule.only_secretary"))]  # checked again as it is saved
     days_ahead = (data["weekday"] - ctx.today.weekday()) % 7
     remind_days, remind_time = data["remind"]
     schedule = await ShuxueRepository(ctx.session).set_schedule(
-        member.org_id, weekday=data["weekday"], time=data["time"], every_weeks=data["every"],
+        org_id, weekday=data["weekday"], time=data["time"], every_weeks=data["every"],
         remind_after_days=remind_days, remind_time=remind_time, enabled=True,
         anchor=ctx.today + timedelta(days=days_ahead))  # the next prompt day starts the cycle
     return [Reply(ctx.t("schedule.saved") + "\n" + describe(ctx.t, schedule))]
@@ -80,4 +105,12 @@ SCHEDULE = Dialog(
              columns=1, show=lambda r, t: t("schedule.remind_value", days=r[0], time=r[1])),
     ),
     finish=finish,
+)
+SCHEDULE_BRANCH = Dialog(
+    name="schedule_branch",
+    title="schedule.title",
+    steps=(Step(BRANCH, "schedule.branch", "schedule.ask_branch", choices=_branches, columns=1,
+                show=lambda v, _t: str(v[1])),),
+    finish=branch_chosen,
+    confirm=False,
 )

@@ -7,6 +7,7 @@ the same test as ``handlers.meetings.rules.missing_musts``, here as SQL so the d
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
@@ -69,13 +70,15 @@ async def spot_check(session: AsyncSession, scope: Scope, period: DateRange) -> 
 
 @dataclass(frozen=True)
 class MeetingRow:
-    """A meeting of the 组织生活 sheet: its branch's name, how many were present, who was absent
-    (name, reason)."""
+    """A meeting of the 组织生活 sheet: its branch's name, 实到 of 应到 (guests, 列席, counted
+    apart), who was absent (name, reason)."""
 
     meeting: Meeting
     org: str
-    present: int
+    present: int  # 实到: expected members who were there
     absent: list[tuple[str, str | None]]
+    expected: int = 0  # 应到
+    guests: int = 0  # 列席
 
 
 async def meeting_rows(sessions: async_sessionmaker[AsyncSession], scope: Scope,
@@ -94,19 +97,26 @@ async def meeting_rows(sessions: async_sessionmaker[AsyncSession], scope: Scope,
                 Organization.id.in_({m.org_id for m in meetings})))).tuples().all())
             seats = await session.execute(
                 select(MeetingAttendance.meeting_id, MeetingAttendance.present,
-                       MeetingAttendance.absence_reason, Member.name)
+                       MeetingAttendance.guest, MeetingAttendance.absence_reason, Member.name)
                 .join(Member, Member.id == MeetingAttendance.member_id)
                 .where(MeetingAttendance.meeting_id.in_([m.id for m in meetings]))
                 .order_by(Member.id))
-            present: dict[int, int] = {}
+            present: Counter[int] = Counter()
+            expected: Counter[int] = Counter()
+            guests: Counter[int] = Counter()
             absent: dict[int, list[tuple[str, str | None]]] = {}
-            for meeting_id, here, reason, name in seats.tuples():
+            for meeting_id, here, guest, reason, name in seats.tuples():
+                if guest:
+                    guests[meeting_id] += 1
+                    continue
+                expected[meeting_id] += 1
                 if here:
-                    present[meeting_id] = present.get(meeting_id, 0) + 1
+                    present[meeting_id] += 1
                 else:
                     absent.setdefault(meeting_id, []).append((name, reason))
         last = meetings[-1].id
-        yield [MeetingRow(m, names.get(m.org_id, ""), present.get(m.id, 0), absent.get(m.id, []))
+        yield [MeetingRow(m, names.get(m.org_id, ""), present[m.id], absent.get(m.id, []),
+                          expected[m.id], guests[m.id])
                for m in meetings]
         if len(meetings) < CHUNK:
             return

@@ -1,8 +1,11 @@
 """Meetings (组织生活), their attendance, and the study credits derived from them.
 
-A credit is a ``StudyRecord`` with ``meeting_id`` set. ``sync_credits`` makes the credits match
-the meeting and its attendance (one per present attendee, of the meeting's form, date and
-duration), so editing or deleting the meeting moves them with it. Every change is audited.
+A meeting's seats are whom its type expects (应到: the branch, its committee or one 党小组,
+``storage.vocabulary.MEETING_TYPES``), each present or absent with a reason, plus guests (列席),
+who are present and never part of 应到. A credit is a ``StudyRecord`` with ``meeting_id`` set.
+``sync_credits`` makes the credits match the meeting and its attendance (one per present
+attendee, of the meeting's form, date and duration; none when the meeting credits no hours), so
+editing or deleting the meeting moves them with it. Every change is audited.
 """
 
 from __future__ import annotations
@@ -11,12 +14,25 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import ColumnElement, and_, delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Meeting, MeetingAttendance, Member, StudyRecord
+from storage.models import Meeting, MeetingAttendance, Member, Role, StudyRecord
 from storage.repositories.records import add_audit, snapshot
 from storage.types import utcnow
+from storage.vocabulary import (
+    CREDITS_ALWAYS_KINDS,
+    CREDITS_WITH_STUDY_KINDS,
+    Attendance,
+)
+
+# The meeting credits its attendees' study hours: its type always does, or it had a study item
+# (the same rule as ``handlers.meetings.rules.credits_hours``, here as SQL for the queries).
+CREDITED: ColumnElement[bool] = or_(
+    Meeting.kind.in_(CREDITS_ALWAYS_KINDS),
+    and_(Meeting.kind.in_(CREDITS_WITH_STUDY_KINDS), Meeting.study_item.is_not(None),
+         Meeting.study_item != ""))
+COMMITTEE = (Role.secretary, Role.committee)  # a 支委会's members
 
 
 @dataclass
@@ -45,18 +61,60 @@ class MeetingRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def create(self, actor: Member, org_id: int, values: dict[str, Any]) -> Meeting:
-        """The meeting, with every active member of the branch listed as present."""
+    async def expected(self, org_id: int, attendance: Attendance,
+                       party_group: str | None = None) -> list[Member]:
+        """Whom a meeting expects (应到), in roster order: the branch's active members,
+        its secretaries and 支委, or the members of ``party_group``."""
+        where = [Member.org_id == org_id, Member.active]
+        if attendance is Attendance.committee:
+            where.append(Member.role.in_(COMMITTEE))
+        elif attendance is Attendance.party_group:
+            where.append(Member.party_group == (party_group or ""))
+        return list(await self.session.scalars(select(Member).where(*where).order_by(Member.id)))
+
+    async def party_groups(self, org_id: int) -> list[str]:
+        """The branch's 党小组 (the roster's column), in the order they first appear."""
+        rows = await self.session.execute(
+            select(Member.party_group, Member.id).where(
+                Member.org_id == org_id, Member.active, Member.party_group.is_not(None),
+                Member.party_group != "").order_by(Member.id))
+        return list(dict.fromkeys(group for group, _ in rows.tuples()))
+
+    async def create(self, actor: Member, org_id: int, values: dict[str, Any],
+                     expected: list[int]) -> Meeting:
+        """The meeting, with the members it expects (``expected``) listed as present."""
         meeting = Meeting(org_id=org_id, created_by_id=actor.id, **values)
         self.session.add(meeting)
         await self.session.flush()
-        members = await self.session.scalars(
-            select(Member.id).where(Member.org_id == org_id, Member.active).order_by(Member.id))
         self.session.add_all(MeetingAttendance(meeting_id=meeting.id, member_id=m, present=True,
-                                               guest=False) for m in members)
+                                               guest=False) for m in expected)
         await self.session.flush()
         add_audit(self.session, actor, "create", Meeting.entity, meeting.id, None, snapshot(meeting))
         return meeting
+
+    async def reseat(self, meeting: Meeting, expected: list[int], actor: Member) -> bool:
+        """Make the expected seats (应到) ``expected`` after the meeting's type or 党小组 changed:
+        those still expected keep their presence, a guest now expected becomes expected, new ones
+        are present, the others leave the list. Guests stay. Whether anything changed."""
+        want = set(expected)
+        seats = {a.member_id: a for a in await self.session.scalars(
+            select(MeetingAttendance).where(MeetingAttendance.meeting_id == meeting.id))}
+        gone = [m for m, a in seats.items() if not a.guest and m not in want]
+        joined = [m for m in expected if m not in seats or seats[m].guest]
+        if not gone and not joined:
+            return False
+        for member_id in gone:
+            await self.session.delete(seats[member_id])
+        for member_id in joined:
+            if member_id in seats:
+                seats[member_id].guest = False
+            else:
+                self.session.add(MeetingAttendance(meeting_id=meeting.id, member_id=member_id,
+                                                   present=True, guest=False))
+        add_audit(self.session, actor, "reseat", Meeting.entity, meeting.id,
+                  {"left": gone}, {"joined": joined})
+        await self.session.flush()
+        return True
 
     async def get(self, meeting_id: int) -> Meeting | None:
         return await self.session.scalar(
@@ -134,17 +192,20 @@ class MeetingRepository:
         return await self.session.scalar(select(MeetingAttendance).where(
             MeetingAttendance.meeting_id == meeting_id, MeetingAttendance.member_id == member_id))
 
-    async def sync_credits(self, meeting: Meeting, form: str, minutes: int, actor: Member) -> Credits:
-        """Make the meeting's credits match it: one per present attendee (none once deleted).
+    async def sync_credits(self, meeting: Meeting, form: str, minutes: int, actor: Member, *,
+                           credited: bool = True) -> Credits:
+        """Make the meeting's credits match it: one per present attendee (none once deleted, none
+        when it is not ``credited``: a 支委会 with no study item).
 
         A present attendee who already logged the same session by hand (same day, same form, not
         linked to any meeting) has that record linked instead of a second one created, so their
         totals never count the session twice.
         """
         done = Credits()
-        present = {} if meeting.deleted_at is not None else {
+        present = {} if meeting.deleted_at is not None or not credited else {
             s.member_id: s.org_id for s in await self.seats(meeting.id) if s.present}
         want = {"form": form, "study_date": meeting.day, "minutes": minutes}
+        content = (meeting.study_item or meeting.topic or meeting.kind)[:200]
         for credit in await self.session.scalars(select(StudyRecord).where(
                 StudyRecord.meeting_id == meeting.id, StudyRecord.deleted_at.is_(None))):
             if present.pop(credit.member_id, None) is None:
@@ -160,7 +221,7 @@ class MeetingRepository:
                 done.adopted.append(member_id)
                 continue
             credit = StudyRecord(member_id=member_id, org_id=org_id, meeting_id=meeting.id,
-                                 content=(meeting.topic or meeting.kind)[:200], **want)
+                                 content=content, **want)
             self.session.add(credit)
             await self.session.flush()
             add_audit(self.session, actor, "create", StudyRecord.entity, credit.id, None, snapshot(credit))
@@ -215,25 +276,26 @@ class MeetingRepository:
             StudyRecord.makeup_for_id == meeting_id, StudyRecord.deleted_at.is_(None))))
 
     async def pending_makeups(self, member_id: int) -> list[Meeting]:
-        """Meetings the member missed and has not made up yet, oldest first."""
+        """Meetings the member missed and has not made up yet, oldest first (only meetings that
+        credit study hours: missing a 支委会 with no study item leaves nothing to make up)."""
         made = select(StudyRecord.makeup_for_id).where(
             StudyRecord.member_id == member_id, StudyRecord.makeup_for_id.is_not(None),
             StudyRecord.deleted_at.is_(None))
         return list(await self.session.scalars(
             select(Meeting).join(MeetingAttendance, MeetingAttendance.meeting_id == Meeting.id)
             .where(MeetingAttendance.member_id == member_id, MeetingAttendance.present.is_(False),
-                   Meeting.deleted_at.is_(None), Meeting.id.not_in(made))
+                   Meeting.deleted_at.is_(None), CREDITED, Meeting.id.not_in(made))
             .order_by(Meeting.day, Meeting.id)))
 
     async def absentees_since(self, day: date) -> list[tuple[Meeting, int]]:
-        """(meeting, member id) of every absence from a meeting held on or after ``day`` that has
-        not been made up."""
+        """(meeting, member id) of every absence from a meeting held on or after ``day`` that
+        credits study hours and has not been made up."""
         made = select(StudyRecord.id).where(
             StudyRecord.makeup_for_id == Meeting.id,
             StudyRecord.member_id == MeetingAttendance.member_id, StudyRecord.deleted_at.is_(None))
         rows = await self.session.execute(
             select(Meeting, MeetingAttendance.member_id)
             .join(MeetingAttendance, MeetingAttendance.meeting_id == Meeting.id)
-            .where(Meeting.day >= day, Meeting.deleted_at.is_(None),
+            .where(Meeting.day >= day, Meeting.deleted_at.is_(None), CREDITED,
                    MeetingAttendance.present.is_(False), ~made.exists()))
         return list(rows.tuples())

@@ -50,14 +50,11 @@ class OrgRepository:
         await self.session.flush()
         return org
 
-    async def branches(self, only: tuple[int, ...] | None = None, *,
-                       except_id: int | None = None) -> list[tuple[int, str]]:
-        """(id, name) of every branch (of those ``only``, but ``except_id``), in creation order."""
+    async def branches(self, only: tuple[int, ...] | None = None) -> list[tuple[int, str]]:
+        """(id, name) of every branch (of those ``only``), in creation order."""
         query = select(Organization.id, Organization.name).where(Organization.kind == OrgKind.branch)
         if only is not None:
             query = query.where(Organization.id.in_(only))
-        if except_id is not None:
-            query = query.where(Organization.id != except_id)
         return list((await self.session.execute(query.order_by(Organization.id))).tuples())
 
     async def tree(self) -> list[OrgRow]:

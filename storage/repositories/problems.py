@@ -22,6 +22,7 @@ from storage.models import (
     ProblemEvent,
     ProblemEvidence,
     ProblemStatus,
+    Role,
 )
 from storage.repositories.records import snapshot
 from storage.types import utcnow
@@ -63,6 +64,13 @@ class ProblemRepository:
     async def get(self, problem_id: int) -> Problem | None:
         return await self.session.scalar(
             select(Problem).where(Problem.id == problem_id, Problem.deleted_at.is_(None)))
+
+    async def owner_role(self, problem: Problem) -> Role | None:
+        """The role of the problem's owner (None: no owner on the roster), for who decides its
+        closure."""
+        if problem.owner_id is None:
+            return None
+        return await self.session.scalar(select(Member.role).where(Member.id == problem.owner_id))
 
     async def count_by_status(self, org_id: int | None) -> dict[ProblemStatus, int]:
         rows = await self.session.execute(

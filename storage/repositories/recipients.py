@@ -24,17 +24,19 @@ class RecipientRepository:
         self.session = session
 
     async def find(self, platform: str, *, members: Iterable[int] = (),
-                   secretaries_of: int | None = None, office: bool = False,
-                   exclude: int | None = None) -> list[Recipient]:
-        """These members, the secretaries of branch ``secretaries_of`` and (with ``office``) the
-        office, those of them who are active and have a chat on ``platform``, but not
-        ``exclude`` (who did what they hear of), in roster order."""
+                   secretaries_of: int | None = None, committee_of: int | None = None,
+                   office: bool = False, exclude: int | None = None) -> list[Recipient]:
+        """These members, the secretaries of branch ``secretaries_of``, the 支委 of branch
+        ``committee_of`` and (with ``office``) the office, those of them who are active and have a
+        chat on ``platform``, but not ``exclude`` (who did what they hear of), in roster order."""
         who: list[ColumnElement[bool]] = []
         member_ids = list(members)
         if member_ids:
             who.append(Member.id.in_(member_ids))
         if secretaries_of is not None:
             who.append(and_(Member.role == Role.secretary, Member.org_id == secretaries_of))
+        if committee_of is not None:
+            who.append(and_(Member.role == Role.committee, Member.org_id == committee_of))
         if office:
             who.append(Member.role == Role.office)
         if not who:
