@@ -1,12 +1,31 @@
-"""A sample bureau for trying the bot: branches, members and a month of records."""
+"""A sample bureau for trying the bot: branches, members and a month of records.
+
+Its members are bound on the console by the demo data itself (the operator binding roster rows,
+as ``branchbot chat --as`` does), so anyone can try the bot without an account; a few rows carry
+sample platform accounts; and a newcomer's join request waits for 王建国's approval
+(``branchbot demo --as 王建国``, then ``/pending``).
+"""
 
 from __future__ import annotations
 
 import random
 from datetime import date, timedelta
 
+from bot.adapters.console import PLATFORM as CONSOLE
 from storage.db import Session
-from storage.models import Commitment, OrgKind, Problem, Role, StudyRecord, Visit
+from storage.models import (
+    AccountKind,
+    Commitment,
+    Member,
+    OrgKind,
+    Problem,
+    Role,
+    StudyRecord,
+    Visit,
+)
+from storage.repositories.accounts import AccountRepository
+from storage.repositories.audit import audit
+from storage.repositories.join_requests import JoinRequestRepository
 from storage.repositories.members import MemberRepository
 from storage.repositories.orgs import OrgRepository
 from storage.repositories.records import RecordRepository
@@ -29,22 +48,55 @@ BRANCHES: dict[str, list[tuple[str, Role]]] = {
 }
 OFFICE = ("马主任", Role.office)
 DEMO_MEMBER = "李娜"
+# Sample roster accounts (as ``branchbot member import`` reads them): someone writing from one
+# of these accounts is bound at once.
+ACCOUNTS = {"王建国": ((AccountKind.wecom, "wangjianguo"), (AccountKind.phone, "+8613800000001")),
+            "赵敏": ((AccountKind.telegram_username, "zhaomin_demo"),)}
+# On the roster, not on the console yet, and asking to join: the request 王建国 decides.
+NEWCOMER = ("孙晓", "机关第一党支部")
+NEWCOMER_ACCOUNT = "visitor-1"
 PLACES = ("幸福社区", "东湖村", "城南街道", "XX科技公司", "滨江社区", "红星村")
 CONTENTS = ("二十大报告第三部分", "关于调查研究的论述", "党章第二章", "主题教育应知应会")
 
 async def has_demo(session: Session) -> bool:
     return await OrgRepository(session).by_name(BUREAU) is not None
 
+def console_account(member: Member) -> str:
+    """The console account a sample member is bound to (``branchbot chat --as`` uses it)."""
+    return f"member-{member.id}"
+
+
+async def _on_console(session: Session, member: Member) -> Member:
+    await MemberRepository(session).bind(member, platform=CONSOLE, user_id=console_account(member),
+                                         display_name=member.name)
+    for kind, value in ACCOUNTS.get(member.name, ()):
+        await AccountRepository(session).set(member.id, kind, value)
+    return member
+
+
+async def _newcomer_asks(session: Session) -> None:
+    name, branch_name = NEWCOMER
+    branch = await OrgRepository(session).by_name(branch_name)
+    assert branch is not None
+    row = await MemberRepository(session).add(branch, name)
+    request = await JoinRequestRepository(session).add(
+        org_id=branch.id, member_id=row.id, name=name, platform=CONSOLE, user_id=NEWCOMER_ACCOUNT,
+        display_name=name, username=None)
+    assert request is not None
+    audit(session, actor_id=None, action="request", entity="join_request", entity_id=request.id,
+          after={"member_id": row.id, "platform": CONSOLE, "platform_user_id": NEWCOMER_ACCOUNT})
+
+
 async def create_demo(session: Session, today: date, seed: int = 2023) -> None:
     """Create the sample bureau with 30 days of records ending ``today`` (repeatable by ``seed``)."""
     rng = random.Random(seed)
     orgs, members_repo, records = OrgRepository(session), MemberRepository(session), RecordRepository(session)
     bureau = await orgs.add(BUREAU, kind=OrgKind.bureau)
-    await members_repo.add(bureau, *OFFICE)
+    await _on_console(session, await members_repo.add(bureau, *OFFICE))
     for branch_name, people in BRANCHES.items():
         branch = await orgs.add(branch_name, kind=OrgKind.branch, parent=bureau, books=list(DEFAULT_BOOKS))
         for name, role in people:
-            member = await members_repo.add(branch, name, role)
+            member = await _on_console(session, await members_repo.add(branch, name, role))
             for _ in range(rng.randint(3, 8)):
                 await records.create(StudyRecord, member, {
                     "form": rng.choice(STUDY_FORMS), "study_date": today - timedelta(rng.randint(0, 29)),
@@ -66,6 +118,7 @@ async def create_demo(session: Session, today: date, seed: int = 2023) -> None:
                     "visit_id": None})
             if rng.random() < 0.5:
                 await records.create(Commitment, member, {"content": "每月走访结对社区两次，帮助解决一件实事"})
+    await _newcomer_asks(session)
 
 async def branch_invites(session: Session) -> list[tuple[str, str]]:
     return await OrgRepository(session).branch_invites()

@@ -1,4 +1,9 @@
-"""Roster import (名册导入): name, branch, role per row, from .xlsx or .csv. All rows or none."""
+"""Roster import (名册导入): name, branch, role per row, and optionally the person's platform
+accounts (企业微信账号, Telegram, 手机号), from .xlsx or .csv. All rows or none.
+
+An account belongs to one member: a file naming one twice, or one already registered to someone
+else, is refused. An empty account cell leaves what the member had.
+"""
 
 from __future__ import annotations
 
@@ -8,15 +13,42 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from handlers.core.i18n import Translator
+from handlers.membership import accounts
 from storage.db import Session
-from storage.models import Organization, Role
+from storage.models import AccountKind, Organization, Role
+from storage.repositories.accounts import AccountRepository
 from storage.repositories.members import MemberRepository
 from storage.repositories.orgs import OrgRepository
 from storage.vocabulary import ROLE_NAMES
 
 ROLE_WORDS: dict[str, Role] = {**ROLE_NAMES, "书记": Role.secretary, "支委委员": Role.committee}
 HEADERS = {"name": ("姓名", "name"), "branch": ("支部", "所在支部", "branch"), "role": ("角色", "身份", "role")}
+# Optional columns: the platform accounts (their first name is how a refusal names the column).
+ACCOUNT_HEADERS = {"wecom": ("企业微信账号", "企业微信", "企业微信id", "userid", "wecom"),
+                   "telegram": ("telegram", "tg", "电报"),
+                   "phone": ("手机号", "手机", "手机号码", "mobile", "phone")}
 MAX_NAME = 50
+
+
+def _wecom(text: str) -> tuple[AccountKind, str] | None:
+    value = accounts.wecom(text)
+    return None if value is None else (AccountKind.wecom, value)
+
+
+def _phone(text: str) -> tuple[AccountKind, str] | None:
+    value = accounts.phone(text)
+    return None if value is None else (AccountKind.phone, value)
+
+
+ACCOUNT_READERS = {"wecom": (_wecom, "roster.bad_wecom"), "telegram": (accounts.telegram, "roster.bad_telegram"),
+                   "phone": (_phone, "roster.bad_phone")}
+
+
+@dataclass(frozen=True)
+class Account:
+    column: str  # the header as the file has it
+    kind: AccountKind
+    value: str  # normalized
 
 
 @dataclass(frozen=True)
@@ -25,6 +57,7 @@ class RosterRow:
     name: str
     branch: str
     role: Role
+    accounts: tuple[Account, ...] = ()
 
 
 class RosterError(ValueError):
@@ -60,22 +93,53 @@ def read_table(t: Translator, path: Path) -> list[list[str]]:
     raise RosterError([t("roster.bad_type", suffix=suffix or "?")])
 
 
-def parse_rows(t: Translator, table: list[list[str]]) -> list[RosterRow]:
-    if not table:
-        raise RosterError([t("roster.empty")])
-    header = [cell.strip().lower() for cell in table[0]]
+def _columns(t: Translator, header: list[str]) -> tuple[dict[str, int], dict[str, int]]:
+    """Where the required columns are, and the optional account columns the file has."""
     columns: dict[str, int] = {}
     for key, names in HEADERS.items():
         found = [i for i, cell in enumerate(header) if cell in names]
         if not found:
             raise RosterError([t("roster.missing_column", column=names[0])])
         columns[key] = found[0]
-    rows, problems = [], []
-    for line, cells in enumerate(table[1:], start=2):
-        cells = cells + [""] * (len(header) - len(cells))
-        name, branch, role = (cells[columns[k]].strip() for k in ("name", "branch", "role"))
-        if not (name or branch or role):
+    optional = {key: found[0] for key, names in ACCOUNT_HEADERS.items()
+                if (found := [i for i, cell in enumerate(header) if cell in names])}
+    return columns, optional
+
+
+def _accounts(t: Translator, line: int, cells: list[str], titles: list[str], optional: dict[str, int],
+              problems: list[str]) -> tuple[Account, ...]:
+    found = []
+    for key, index in optional.items():
+        cell = cells[index].strip()
+        if not cell:
             continue
+        read, refusal = ACCOUNT_READERS[key]
+        account = read(cell)
+        if account is None:
+            problems.append(t(refusal, line=line, value=cell))
+        else:
+            found.append(Account(titles[index], *account))
+    return tuple(found)
+
+
+def parse_rows(t: Translator, table: list[list[str]]) -> list[RosterRow]:
+    if not table:
+        raise RosterError([t("roster.empty")])
+    titles = [cell.strip() for cell in table[0]]
+    columns, optional = _columns(t, [title.lower() for title in titles])
+    rows, problems = [], []
+    seen: dict[tuple[AccountKind, str], int] = {}
+    for line, cells in enumerate(table[1:], start=2):
+        cells = cells + [""] * (len(titles) - len(cells))
+        name, branch, role = (cells[columns[k]].strip() for k in ("name", "branch", "role"))
+        found = _accounts(t, line, cells, titles, optional, problems)
+        if not (name or branch or role or found):
+            continue
+        for account in found:
+            first = seen.setdefault((account.kind, account.value), line)
+            if first != line:
+                problems.append(t("roster.account_repeated", line=line, column=account.column,
+                                  value=account.value, other=first))
         if not name or len(name) > MAX_NAME:
             problems.append(t("roster.bad_name", line=line))
         elif not branch:
@@ -84,7 +148,7 @@ def parse_rows(t: Translator, table: list[list[str]]) -> list[RosterRow]:
             problems.append(t("roster.bad_role", line=line, role=role or t("roster.empty_role"),
                               roles="、".join(ROLE_WORDS)))
         else:
-            rows.append(RosterRow(line, name, branch, ROLE_WORDS[role]))
+            rows.append(RosterRow(line, name, branch, ROLE_WORDS[role], found))
     if problems:
         raise RosterError(problems)
     if not rows:
@@ -93,11 +157,12 @@ def parse_rows(t: Translator, table: list[list[str]]) -> list[RosterRow]:
 
 
 async def import_roster(t: Translator, session: Session, path: Path) -> int:
-    """Add every row's member, or none: any bad row raises RosterError before anything is written."""
+    """Add every row's member (or update its role and accounts), or none: any bad row raises
+    RosterError before anything is written."""
     rows = parse_rows(t, read_table(t, path))
-    orgs = OrgRepository(session)
-    members = MemberRepository(session)
+    orgs, members, registry = OrgRepository(session), MemberRepository(session), AccountRepository(session)
     branches: dict[str, Organization] = {}
+    existing: dict[int, int | None] = {}  # line → the member the row updates (None: a new one)
     problems, seen = [], set()
     for row in rows:
         org = branches.get(row.branch) or await orgs.by_name(row.branch)
@@ -108,15 +173,27 @@ async def import_roster(t: Translator, session: Session, path: Path) -> int:
         if (row.name, row.branch) in seen:
             problems.append(t("roster.duplicate", line=row.line, name=row.name))
         seen.add((row.name, row.branch))
+        same = await members.by_name(row.name, org)
+        existing[row.line] = same[0].id if same else None
+        for account in row.accounts:
+            holder = await registry.holder(account.kind, account.value)
+            if holder is not None and holder != existing[row.line]:
+                other = await members.get(holder)
+                problems.append(t("roster.account_taken", line=row.line, column=account.column,
+                                  value=account.value, holder=other.name if other else "—",
+                                  org=other.org.name if other else "—"))
     if problems:
         raise RosterError(problems)
     added = 0
     for row in rows:
-        org = branches[row.branch]
-        existing = [m for m in await members.by_name(row.name, org)]
-        if existing:
-            existing[0].role = row.role
-        else:
-            await members.add(org, row.name, row.role)
+        member_id = existing[row.line]
+        if member_id is None:
+            member_id = (await members.add(branches[row.branch], row.name, row.role)).id
             added += 1
+        else:
+            member = await members.get(member_id)
+            assert member is not None
+            member.role = row.role
+        for account in row.accounts:
+            await registry.set(member_id, account.kind, account.value)
     return added
