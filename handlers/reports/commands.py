@@ -18,7 +18,7 @@ from handlers.core.parsing import InvalidInput, normalize
 from handlers.core.policy import leads, sees_every_branch
 from handlers.reports import org_life
 from handlers.reports.files import FORMAT_WORDS, FORMATS, Request, produce
-from handlers.reports.periods import KINDS, MAX_DAYS, Period, campaign, parse_period
+from handlers.reports.periods import Period, campaign, from_button, parse_period
 from handlers.reports.summary import rollup, summary
 from handlers.reports.text import branch_text, member_text, pages, rollup_text
 from storage.db import Sessions
@@ -135,9 +135,9 @@ async def summary_command(ctx: Context, args: str) -> list[Reply]:
 
 async def on_button(ctx: Context, pressed: ReportPage) -> Outcome:
     """A paging button: the branch's page (or every branch's), if the presser may see it."""
-    if pressed.kind not in KINDS or (pressed.end - pressed.start).days >= MAX_DAYS:
+    period = from_button(pressed.kind, pressed.start, pressed.end, ctx.today)
+    if period is None:
         return Outcome(notice=ctx.t("button.stale"))  # no button of ours names such a period
-    period = Period(pressed.start, pressed.end, pressed.kind)
     member, org_id, number = ctx.member, pressed.org_id, pressed.page
     if member is None or not leads(member, org_id):
         return Outcome(notice=ctx.t("report.not_allowed"))
