@@ -67,10 +67,18 @@ async def spot_check(session: AsyncSession, scope: Scope, period: DateRange) -> 
             for org, m, kind, held, done in rows.tuples()]
 
 
+def _own_absence(scope: Scope) -> list[Any]:
+    """A member's rows name no colleague's absence (nor its reason): only the count of those
+    present, and the member's own absence."""
+    if scope.member_id is None:
+        return []
+    return [or_(MeetingAttendance.present, MeetingAttendance.member_id == scope.member_id)]
+
+
 @dataclass(frozen=True)
 class MeetingRow:
     """A meeting of the 组织生活 sheet: its branch's name, how many were present, who was absent
-    (name, reason)."""
+    (name, reason; in a member's scope, only the member)."""
 
     meeting: Meeting
     org: str
@@ -96,7 +104,8 @@ async def meeting_rows(sessions: async_sessionmaker[AsyncSession], scope: Scope,
                 select(MeetingAttendance.meeting_id, MeetingAttendance.present,
                        MeetingAttendance.absence_reason, Member.name)
                 .join(Member, Member.id == MeetingAttendance.member_id)
-                .where(MeetingAttendance.meeting_id.in_([m.id for m in meetings]))
+                .where(MeetingAttendance.meeting_id.in_([m.id for m in meetings]),
+                       *_own_absence(scope))
                 .order_by(Member.id))
             present: dict[int, int] = {}
             absent: dict[int, list[tuple[str, str | None]]] = {}
