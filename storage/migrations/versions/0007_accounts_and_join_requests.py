@@ -17,7 +17,6 @@ from alembic import op
 
 import storage.types
 
-
 revision = '0007'
 down_revision = '0006'
 branch_labels = None
