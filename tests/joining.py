@@ -9,10 +9,12 @@ from bot.runtime.app import App
 from handlers.core.i18n import DEFAULT_TEXTS as t
 from handlers.membership.approval import decide, send_time
 from storage.db import session_factory
-from storage.models import OutboxMessage
+from storage.models import Member, Organization, OutboxMessage, Role
 from storage.repositories.join_requests import JoinRequestRepository
+from storage.repositories.members import MemberRepository
 from storage.types import utcnow
 from tests.chat_driver import CoreChat
+from tests.conftest import Branch
 
 
 async def approve(app: App, user_id: str, platform: str = "test", *, yes: bool = True) -> str:
@@ -49,3 +51,24 @@ async def join_approved(app: App, code: str | None, user_id: str, name: str,
     assert "已同意" in await approve(app, user_id)
     assert any(f"{name}，你已加入{joining}" in text for text in await told(app, user_id))
     return chat
+
+
+async def bound_chat(app: App, member: Member, user_id: str, platform: str = "test") -> CoreChat:
+    """A chat of a member the operator bound (as the demo data and ``chat --as`` do)."""
+    async with session_factory(app.engine)() as session, session.begin():
+        await MemberRepository(session).bind(member, platform=platform, user_id=user_id,
+                                             display_name=member.name)
+    return CoreChat(app.core, user_id, member.name, platform=platform)
+
+
+async def add_member(app: App, org_id: int, name: str, role: Role = Role.member) -> Member:
+    async with session_factory(app.engine)() as session, session.begin():
+        org = await session.get(Organization, org_id)
+        assert org is not None
+        return await MemberRepository(session).add(org, name, role)
+
+
+async def office_member(app: App, branch: Branch, name: str = "马主任") -> Member:
+    """Someone of the campaign office (in the bureau above the branches)."""
+    assert branch.org.parent_id is not None
+    return await add_member(app, branch.org.parent_id, name, Role.office)

@@ -173,7 +173,7 @@ TEXTS: dict[str, str] = {
     "join.superseded_notice": "名册中的“{name}”已由其他账号绑定，你的加入申请已作废。如有疑问请联系支部书记。",
     "join.claim_attempt": "⚠️ 有人试图认领名册中已绑定账号的“{name}”（{org}）：{who}。没有绑定。如果这是本人换了新账号，请联系管理员处理。",
     "join.pending_none": "目前没有待审批的加入申请。",
-    "join.listing": "#{id}  {org}：{who} 申请以“{name}”加入（{row}，{decider}审批），{at}",
+    "join.listing": "#{id}  {org}：{who}申请以“{name}”加入（{row}，{decider}审批），{at}",
     "join.listing_row": "名册：{role}",
     "join.listing_new": "不在名册中，作为党员",
     "join.pending_head": "待审批的加入申请：{count} 条。",
