@@ -26,7 +26,13 @@ from storage.models import (
 )
 from tests.chat_driver import CoreChat
 from tests.conftest import Branch, make_settings
-from tests.joining import add_member, approve, bound_chat, join_approved, office_member, told
+from tests.joining import (
+    add_member,
+    bound_chat,
+    join_approved,
+    office_member,
+    told,
+)
 
 CODE_OF = lambda branch: branch.org.invite_code  # noqa: E731
 

@@ -28,7 +28,7 @@ from storage.repositories.accounts import AccountRepository
 from storage.repositories.members import MemberRepository
 from tests.botapi import FakeBotApi
 from tests.conftest import SECRETARY_TELEGRAM_USERNAME, Branch, make_settings
-from tests.telegram_support import USER, join, texts
+from tests.telegram_support import join, texts
 from tests.test_cli import cli, query
 from tests.wecom_support import choose, serving
 from tests.wecom_support import join as wecom_join
