@@ -6,21 +6,28 @@ Telegram and WeCom vouch for, the console) are in test_joining_e2e.py."""
 from __future__ import annotations
 
 import asyncio
+import csv
+from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 
 from bot.runtime.app import App, build_app
 from handlers.core.buttons import JoinDecision
-from handlers.core.events import Incoming
+from handlers.core.events import Account, Incoming
 from handlers.core.i18n import DEFAULT_TEXTS as t
+from handlers.membership import accounts
+from handlers.membership.roster import RosterError, import_roster
 from storage.db import session_factory
 from storage.models import (
+    AccountKind,
     AuditLog,
     GroupChat,
     Identity,
     JoinRequest,
     JoinStatus,
     Member,
+    MemberAccount,
     OutboxMessage,
     Role,
 )
@@ -259,3 +266,92 @@ async def test_bindgroup_moves_a_group_of_another_branch_only_for_its_leaders(ap
                for a in await rows(app, AuditLog, AuditLog.entity == "group_chat")]
     assert audited == [("bind", None, branch.org.id), ("rebind", branch.org.id, branch.org.id),
                        ("rebind", branch.org.id, branch.other.id)]
+
+
+def write_csv(path: Path, rows: list[list[str]]) -> Path:
+    with path.open("w", newline="", encoding="utf-8-sig") as handle:
+        csv.writer(handle).writerows(rows)
+    return path
+
+
+async def imported(app: App, path: Path) -> int:
+    async with session_factory(app.engine)() as session, session.begin():
+        return await import_roster(t, session, path)
+
+
+async def test_the_roster_carries_platform_accounts(app: App, branch: Branch, tmp_path: Path) -> None:
+    header = ["姓名", "支部", "角色", "企业微信账号", "Telegram", "手机号"]
+    roster = write_csv(tmp_path / "r.csv", [
+        header,
+        ["钱七", "机关第一党支部", "党员", "QianQi", "@Qian_Qi", "138 1234 5678"],
+        ["孙八", "机关第一党支部", "支委", "", "123456789", "+85291234567"],
+        ["李娜", "机关第一党支部", "党员", "", "", ""],  # empty cells keep what she had
+    ])
+    assert await imported(app, roster) == 2
+    held = {(a.member_id, a.kind, a.value) for a in await rows(app, MemberAccount)}
+    qian = (await rows(app, Member, Member.name == "钱七"))[0].id
+    sun = (await rows(app, Member, Member.name == "孙八"))[0].id
+    assert {(qian, AccountKind.wecom, "qianqi"), (qian, AccountKind.telegram_username, "qian_qi"),
+            (qian, AccountKind.phone, "+8613812345678"), (sun, AccountKind.telegram, "123456789"),
+            (sun, AccountKind.phone, "+85291234567"),
+            (branch.roster_only.id, AccountKind.telegram, "1001")} <= held
+    assert await imported(app, roster) == 0  # the same file again: nothing new, nothing refused
+    bad = write_csv(tmp_path / "bad.csv", [
+        header,
+        ["周九", "机关第一党支部", "党员", "有 空格", "@a", "12345"],
+        ["郑一", "机关第一党支部", "党员", "zheng1", "", ""],
+        ["王二", "机关第一党支部", "党员", "ZHENG1", "", ""],  # the line above's, in capitals
+    ])
+    with pytest.raises(RosterError) as refused:
+        await imported(app, bad)
+    assert refused.value.problems == [
+        t("roster.bad_wecom", line=2, value="有 空格"), t("roster.bad_telegram", line=2, value="@a"),
+        t("roster.bad_phone", line=2, value="12345"),
+        t("roster.account_repeated", line=4, column="企业微信账号", value="zheng1", other=3)]
+    taken = write_csv(tmp_path / "taken.csv", [
+        header,
+        ["吴十", "机关第一党支部", "党员", "LiNa", "", ""],  # 李娜's WeCom userid
+        ["郑一", "机关第一党支部", "党员", "zheng1", "", "13812345678"],  # 钱七's phone
+    ])
+    with pytest.raises(RosterError) as refused:
+        await imported(app, taken)
+    assert refused.value.problems == [
+        t("roster.account_taken", line=2, column="企业微信账号", value="lina", holder="李娜",
+          org="机关第一党支部"),
+        t("roster.account_taken", line=3, column="手机号", value="+8613812345678", holder="钱七",
+          org="机关第一党支部")]
+    assert await count(app, Member, Member.name.in_(("周九", "吴十", "郑一", "王二"))) == 0
+
+
+@pytest.mark.parametrize(("cell", "read"), [
+    ("13812345678", "+8613812345678"), ("138-1234-5678", "+8613812345678"),
+    ("+86 138 1234 5678", "+8613812345678"), ("8613812345678", "+8613812345678"),
+    ("0085291234567", "+85291234567"), ("12345678", None), ("23812345678", None), ("", None),
+    ("１３８１２３４５６７８", None),  # full-width digits are not a number a platform sends
+])
+def test_roster_phone_numbers(cell: str, read: str | None) -> None:
+    assert accounts.phone(cell) == read
+
+
+@pytest.mark.parametrize(("cell", "read"), [
+    ("123456789", (AccountKind.telegram, "123456789")), ("@Li_Na", (AccountKind.telegram_username, "li_na")),
+    ("https://t.me/LiNa2023", (AccountKind.telegram_username, "lina2023")),
+    ("lina_w", (AccountKind.telegram_username, "lina_w")), ("0123", None), ("@a", None),
+    ("@" + "a" * 33, None), ("李娜", None),
+])
+def test_roster_telegram_cells(cell: str, read: object) -> None:
+    assert accounts.telegram(cell) == read
+
+
+def test_only_what_the_platform_vouches_for_counts() -> None:
+    event = Incoming(platform="telegram", user_id="7", user_name="x", chat_id="7", is_private=True,
+                     text="13812345678", accounts=(Account("telegram", "7"),
+                                                   Account("telegram_username", "@Wang_ShuJi"),
+                                                   Account("phone", "8613812345678"),
+                                                   Account("unknown", "x"), Account("telegram", "x7")))
+    assert accounts.attested(event) == [(AccountKind.telegram, "7"),
+                                        (AccountKind.telegram_username, "wang_shuji"),
+                                        (AccountKind.phone, "+8613812345678")]
+    typed = Incoming(platform="telegram", user_id="7", user_name="x", chat_id="7", is_private=True,
+                     text="13812345678")
+    assert accounts.attested(typed) == []
