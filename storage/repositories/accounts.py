@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from sqlalchemy import select, tuple_
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.inserts import insert_new
 from storage.models import AccountKind, Member, MemberAccount
 
 TABLE = MemberAccount.__table__
@@ -55,9 +55,5 @@ class AccountRepository:
 
     async def add_if_free(self, member_id: int, kind: AccountKind, value: str) -> bool:
         """Record the account for the member unless someone holds it already; False then."""
-        dialect = self.session.get_bind().dialect.name
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        result = await self.session.execute(
-            insert(TABLE).values(member_id=member_id, kind=kind, value=value)
-            .on_conflict_do_nothing().returning(TABLE.c.id))
-        return result.first() is not None
+        return await insert_new(self.session, TABLE, member_id=member_id, kind=kind,
+                                value=value) is not None

@@ -11,9 +11,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.inserts import insert_new
 from storage.models import Identity, JoinRequest, JoinStatus, Member, Role
 
 TABLE = JoinRequest.__table__
@@ -36,14 +36,10 @@ class JoinRequestRepository:
                   user_id: str, display_name: str | None, username: str | None) -> JoinRequest | None:
         """A new pending request; None when the account has one pending already (it may have
         been made a moment ago by the same person on another worker)."""
-        dialect = self.session.get_bind().dialect.name
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        result = await self.session.execute(
-            insert(TABLE).values(org_id=org_id, member_id=member_id, name=name, platform=platform,
-                                 platform_user_id=user_id, display_name=display_name,
-                                 username=username, status=JoinStatus.pending)
-            .on_conflict_do_nothing().returning(TABLE.c.id))
-        new_id = result.scalar()
+        new_id = await insert_new(self.session, TABLE, org_id=org_id, member_id=member_id,
+                                  name=name, platform=platform, platform_user_id=user_id,
+                                  display_name=display_name, username=username,
+                                  status=JoinStatus.pending)
         return None if new_id is None else await self.get(new_id)
 
     async def pending(self, org_ids: tuple[int, ...] | None = None) -> list[JoinRequest]:

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from sqlalchemy import bindparam, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
+from storage.inserts import insert_new
 from storage.models import Identity, Member, Organization, Role
 
 DISPLAY_NAME_MAX = 100  # Identity.display_name: the platform's name, kept as far as it fits
@@ -92,14 +92,9 @@ class MemberRepository:
         """Bind the account to the member unless the account is bound already or the member has
         an identity on the platform (both held by unique constraints, so two workers binding
         at once bind once); False then."""
-        dialect = self.session.get_bind().dialect.name
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        table = Identity.__table__
-        result = await self.session.execute(
-            insert(table).values(member_id=member_id, platform=platform, platform_user_id=user_id,
-                                 display_name=_fit(display_name))
-            .on_conflict_do_nothing().returning(table.c.id))
-        return result.first() is not None
+        return await insert_new(self.session, Identity.__table__, member_id=member_id,
+                                platform=platform, platform_user_id=user_id,
+                                display_name=_fit(display_name)) is not None
 
 
 def _fit(display_name: str | None) -> str | None:
