@@ -98,10 +98,13 @@ class Member(Base):
 
 
 class Identity(Base):
-    """A member's account on one platform (a Telegram user id, a WeCom userid…)."""
+    """A member's account on one platform (a Telegram user id, a WeCom userid…), bound by a roster
+    account the platform authenticated or by an approved join request: only a bound identity has
+    a role. One per member and platform (a member may have one on each platform)."""
 
     __tablename__ = "identities"
-    __table_args__ = (UniqueConstraint("platform", "platform_user_id"),)
+    __table_args__ = (UniqueConstraint("platform", "platform_user_id"),
+                      UniqueConstraint("member_id", "platform", name="uq_identities_member_platform"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
@@ -575,3 +578,61 @@ class Attachment(Base):
     next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)  # due; a claim's lease end
     stored_file_id: Mapped[int | None] = mapped_column(ForeignKey("stored_files.id"), index=True)
     stored_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class AccountKind(str, enum.Enum):
+    """A platform account a roster row may carry (``branchbot member import``), as the platform
+    authenticates it; values are stored normalized (``handlers.membership.accounts``)."""
+
+    wecom = "wecom"  # 企业微信 userid, lowercase
+    telegram = "telegram"  # Telegram's numeric user id
+    telegram_username = "telegram_username"  # @username, lowercase, without the @
+    phone = "phone"  # a mobile number, +<country><number>
+
+
+class MemberAccount(Base):
+    """A roster row's platform account: a join whose authenticated account matches binds to the
+    row at once. An account belongs to one member at most."""
+
+    __tablename__ = "member_accounts"
+    __table_args__ = (UniqueConstraint("kind", "value"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
+    kind: Mapped[AccountKind] = mapped_column(Enum(AccountKind, native_enum=False, length=24))
+    value: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class JoinStatus(str, enum.Enum):
+    pending = "pending"  # waiting for the secretary (or the office)
+    approved = "approved"
+    rejected = "rejected"
+    superseded = "superseded"  # no longer applies: the row or the identity was bound otherwise
+
+
+class JoinRequest(Base):
+    """Someone asking to join a branch, as a roster row (``member_id``) or, with a name not on the
+    roster, as a new 党员 (``member_id`` None). The identity gets no role until it is approved."""
+
+    __tablename__ = "join_requests"
+    __table_args__ = (
+        # one open request per platform account (SQLite and PostgreSQL alike: a partial index)
+        Index("uq_join_requests_pending", "platform", "platform_user_id", unique=True,
+              sqlite_where=text("status = 'pending'"), postgresql_where=text("status = 'pending'")),
+        Index("ix_join_requests_org_status", "org_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"))
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    name: Mapped[str] = mapped_column(String(50))  # the name the person gave
+    platform: Mapped[str] = mapped_column(String(16))
+    platform_user_id: Mapped[str] = mapped_column(String(64))
+    display_name: Mapped[str | None] = mapped_column(String(100))  # the platform's, when asked
+    username: Mapped[str | None] = mapped_column(String(64))  # the platform's, when asked
+    status: Mapped[JoinStatus] = mapped_column(
+        Enum(JoinStatus, native_enum=False, length=16), default=JoinStatus.pending)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    decided_at: Mapped[datetime | None] = mapped_column(default=None)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))  # None: the CLI

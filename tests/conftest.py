@@ -13,7 +13,8 @@ from telegram.ext import Application
 from bot.config import Settings
 from bot.runtime.app import App, build_app
 from storage.db import session_factory
-from storage.models import Member, Organization, OrgKind, Role
+from storage.models import AccountKind, Member, Organization, OrgKind, Role
+from storage.repositories.accounts import AccountRepository
 from storage.repositories.members import MemberRepository
 from storage.repositories.orgs import OrgRepository
 from tests.botapi import FakeBotApi
@@ -100,6 +101,14 @@ async def polling(db_url: str, api: FakeBotApi, branch: "Branch") -> AsyncIterat
         yield application
 
 
+# The platform accounts the roster carries for the ``branch`` fixture's people (as
+# ``branchbot member import`` reads them): the Telegram and WeCom tests' users join with these.
+LINA_TELEGRAM_ID = "1001"
+LINA_WECOM = "lina"  # WeCom userids are case-insensitive: the user "LiNa"
+SECRETARY_TELEGRAM_USERNAME = "wang_shuji"
+SECRETARY_WECOM = "wangshuji"
+
+
 @dataclass
 class Branch:
     org: Organization
@@ -110,7 +119,9 @@ class Branch:
 
 @pytest.fixture
 async def branch(app: App) -> Branch:
-    """机关第一党支部 with a secretary, plus a second branch; nobody has joined on a platform yet."""
+    """机关第一党支部 with a secretary, plus a second branch; nobody has joined on a platform yet.
+    The roster carries 李娜's Telegram id and WeCom userid, the secretary's Telegram username
+    and WeCom userid (no phone numbers)."""
     async with session_factory(app.engine)() as session, session.begin():
         orgs, members = OrgRepository(session), MemberRepository(session)
         bureau = await orgs.add("测试局党委", kind=OrgKind.bureau)
@@ -119,4 +130,9 @@ async def branch(app: App) -> Branch:
         other = await orgs.add("机关第二党支部", kind=OrgKind.branch, parent=bureau)
         secretary = await members.add(org, "王书记", Role.secretary)
         roster_only = await members.add(org, "李娜", Role.member)
+        registry = AccountRepository(session)
+        await registry.set(roster_only.id, AccountKind.telegram, LINA_TELEGRAM_ID)
+        await registry.set(roster_only.id, AccountKind.wecom, LINA_WECOM)
+        await registry.set(secretary.id, AccountKind.telegram_username, SECRETARY_TELEGRAM_USERNAME)
+        await registry.set(secretary.id, AccountKind.wecom, SECRETARY_WECOM)
     return Branch(org, other, secretary, roster_only)

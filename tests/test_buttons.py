@@ -15,17 +15,19 @@ from handlers.core.buttons import (
     MAX_ID,
     MAX_PAGE,
     DialogChoice,
+    JoinDecision,
     RemindAgain,
     ReportPage,
     unpack,
 )
 from handlers.core.i18n import DEFAULT_TEXTS as t
+from handlers.core.parsing import MAX_YEAR, MIN_YEAR
 from tests.conftest import Branch
 from tests.test_shuxue import secretary_chat
 
 TOKENS = st.text("0123456789abcdefghijklmnopqrstuvwxyz", min_size=1, max_size=16)
 IDS = st.integers(1, MAX_ID)
-DAYS = st.dates(date(1, 1, 1), date(9999, 12, 31))
+DAYS = st.dates(date(MIN_YEAR, 1, 1), date(MAX_YEAR, 12, 31))  # the years any date taken is in
 
 
 @given(TOKENS, TOKENS)
@@ -43,6 +45,12 @@ def test_a_report_page_reads_back(org_id: int | None, kind: str, one: date, othe
     assert len(pressed.pack().encode()) <= CALLBACK_BYTES and unpack(pressed.pack()) == pressed
 
 
+@given(IDS, st.booleans())
+def test_a_join_decision_reads_back(request_id: int, approve: bool) -> None:
+    pressed = JoinDecision(request_id, approve)
+    assert len(pressed.pack().encode()) <= CALLBACK_BYTES and unpack(pressed.pack()) == pressed
+
+
 @given(IDS, DAYS)
 def test_remind_again_reads_back(org_id: int, period: date) -> None:
     assert unpack(RemindAgain(org_id, period).pack()) == RemindAgain(org_id, period)
@@ -55,6 +63,7 @@ def test_the_formats_of_buttons_already_sent_still_read() -> None:
     assert unpack("r:a:this_month:20231101:20231115:1") == ReportPage(
         None, "this_month", date(2023, 11, 1), date(2023, 11, 15), 1)
     assert unpack("n:3:2023-11-13") == RemindAgain(3, date(2023, 11, 13))
+    assert unpack("j:12:y") == JoinDecision(12, True) and unpack("j:12:n") == JoinDecision(12, False)
 
 
 @pytest.mark.parametrize("data", [
@@ -66,6 +75,9 @@ def test_the_formats_of_buttons_already_sent_still_read() -> None:
     "r:a:range:2023-10-01:2023-10-31:1", "r:x:range:20231001:20231031:1",
     "n:garbage", "n:3:20231113", "n:3:2023-02-30", "n:²:2023-11-13", "n:3:2023-11-13:x",
     "x:1:2", "d:" + "a" * 80,
+    "r:a:range:00010101:00010102:1", "r:b:7:campaign:00010101:99991231:1",  # outside the years
+    "r:a:range:19991231:20000101:1", "n:3:0001-01-01", "n:3:9999-12-31", "n:3:2101-01-04",
+    "j:", "j:1", "j:1:x", "j:0:y", "j:-1:y", "j:99999999999:y", "j:1:y:2", "j:1:Y",
 ])
 def test_malformed_or_forged_data_reads_as_nothing(data: str) -> None:
     assert unpack(data) is None

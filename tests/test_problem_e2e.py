@@ -83,7 +83,7 @@ async def open_as_secretary(api: FakeBotApi, tab: str, action: str) -> list:
 async def test_the_closed_loop_over_telegram(polling: Application, api: FakeBotApi, branch: Branch,
                                              db_url: str, tmp_path: Path) -> None:
     await join(api, branch.org.invite_code)
-    await join(api, branch.org.invite_code, user=SECRETARY, name="王书记")
+    await join(api, branch.org.invite_code, user=SECRETARY, name="王书记", username="wang_shuji")
     await report_problem_on_a_visit(api)
     calls = await api.say(USER, "/progress")
     assert texts(calls) == t("problem.progress_none")  # not accepted yet

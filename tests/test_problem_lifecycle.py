@@ -37,6 +37,7 @@ from storage.repositories.records import RecordRepository
 from storage.types import utcnow
 from tests.chat_driver import CoreChat
 from tests.conftest import Branch, make_settings
+from tests.joining import join_approved
 
 TZ = ZoneInfo("Asia/Shanghai")
 A = Action
@@ -78,15 +79,9 @@ async def add_member(app: App, name: str, role: Role, org_id: int) -> Member:
 
 
 async def joined(app: App, user_id: str, name: str, code: str | None) -> CoreChat:
-    """A chat of someone on the roster (or of a new member when the name is not on it)."""
-    chat = CoreChat(app.core, user_id, name)
-    await chat.say(f"/start {code}")
-    if f"我是 {name}" in chat.labels:
-        await chat.press(f"我是 {name}")
-    else:
-        await chat.say(name)
-    assert f"{name}，你已加入" in chat.text
-    return chat
+    """A chat of someone on the roster (or of a new member when the name is not on it), whose
+    join request was approved."""
+    return await join_approved(app, code, user_id, name)
 
 
 async def bind(app: App, member: Member, user_id: str) -> CoreChat:
@@ -319,7 +314,8 @@ async def test_deadline_request_needs_the_secretary(app: App, branch: Branch) ->
         ("extend", requested, "施工队延期进场")]
     async with session_factory(app.engine)() as session:
         told = [(m.chat_id, m.payload["text"]) for m in
-                await session.scalars(select(OutboxMessage).order_by(OutboxMessage.id))]
+                await session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "problem")
+                                      .order_by(OutboxMessage.id))]
     assert [chat for chat, _ in told] == ["7", "1001", "7", "1001"]  # each decision to the other side
     assert told[0][1] == t("problem.notify", problem="社区助餐点覆盖不足", actor="李娜",
                            action="申请延期", note="：需要等区里的审批",

@@ -17,7 +17,7 @@ SECRETARY = 2001
 
 async def test_report_progress_and_file_over_telegram(polling: Application, api: FakeBotApi,
                                                        branch: Branch) -> None:
-    await join(api, branch.org.invite_code, user=SECRETARY, name="王书记")
+    await join(api, branch.org.invite_code, user=SECRETARY, name="王书记", username="wang_shuji")
     calls = await api.say(SECRETARY, "/summary 本周")
     assert calls[-1].text.startswith("📊 机关第一党支部 · 本周")
     calls = await api.say(SECRETARY, "/report 台账", timeout=20, settle=1.5)

@@ -22,16 +22,15 @@ from storage.models import (
     ShuxueSchedule,
     StudyRecord,
 )
+from storage.repositories.shuxue import ShuxueRepository
 from tests.chat_driver import CoreChat
 from tests.conftest import Branch
-from tests.test_dialogs import joined, rows
+from tests.joining import join_approved
+from tests.test_dialogs import TODAY, joined, rows
 
 
 async def secretary_chat(app: App, branch: Branch) -> CoreChat:
-    chat = CoreChat(app.core, "7", "王书记")
-    await chat.say(f"/start {branch.org.invite_code}")
-    await chat.press("我是 王书记")
-    return chat
+    return await join_approved(app, branch.org.invite_code, "7", "王书记")
 
 
 async def test_shuxue_is_prefilled_and_answered_once_per_period(app: App, branch: Branch) -> None:
@@ -106,10 +105,20 @@ async def test_leave_and_its_bad_inputs(app: App, branch: Branch) -> None:
     assert group.text == t("group.go_private")
 
 
+async def round_two_days_ago(app: App, branch: Branch) -> date:
+    """Pin the branch's 述学 rhythm so that its round in progress began two days ago and its
+    digest (with 再提醒一次) went out yesterday at midnight, whatever day the suite runs."""
+    period = TODAY() - timedelta(days=2)
+    async with session_factory(app.engine)() as session, session.begin():
+        await ShuxueRepository(session).set_schedule(branch.org.id, weekday=period.weekday(),
+                                                     remind_after_days=1, remind_time="00:00")
+    return period
+
+
 async def test_nudge_again_is_the_branch_secretarys_and_once(app: App, branch: Branch) -> None:
     member = await joined(app, branch)
     secretary = await secretary_chat(app, branch)
-    period = date.today() - timedelta(days=date.today().weekday())
+    period = await round_two_days_ago(app, branch)
     data = f"n:{branch.org.id}:{period.isoformat()}"
     await member.press_data(data)
     assert member.notice == t("push.not_your_branch")
@@ -119,7 +128,7 @@ async def test_nudge_again_is_the_branch_secretarys_and_once(app: App, branch: B
     assert secretary.notice == t("push.renudged_before")
     await secretary.press_data("n:garbage")
     assert secretary.notice == t("button.stale")
-    reminders = await rows(app, OutboxMessage)
+    reminders = await rows(app, OutboxMessage, OutboxMessage.kind == "shuxue_remind")
     assert sorted(m.chat_id for m in reminders) == ["1001", "7"]
 
 

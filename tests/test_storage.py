@@ -18,8 +18,8 @@ from storage.migrate import current_revision, head_revision, is_up_to_date, upgr
 from storage.models import DialogState, HandledEvent, StudyRecord
 from storage.repositories.dialogs import DialogRepository
 from storage.sqlite_inline import inline_creator
-from tests.chat_driver import CoreChat
 from tests.conftest import Branch, make_settings
+from tests.joining import join_approved
 
 EXPECTED_TABLES = {
     "organizations", "members", "identities", "group_chats", "study_records", "visits", "problems",
@@ -60,9 +60,7 @@ async def test_two_workers_confirming_at_once_save_one_record(db_url: str, branc
     """Two processes' worth of cores (separate engines) press the same 确认 at the same moment."""
     apps = [build_app(make_settings(db_url)) for _ in range(2)]
     try:
-        chat = CoreChat(apps[0].core, "1001", "李娜")
-        await chat.say(f"/start {branch.org.invite_code}")
-        await chat.press("我是 李娜")
+        chat = await join_approved(apps[0], branch.org.invite_code, "1001", "李娜")
         await chat.say("/study")
         await chat.press("自学")
         await chat.press("今天")

@@ -12,12 +12,18 @@ from bot.adapters.console import PLATFORM
 from bot.adapters.console.chat import ConsoleChat
 from bot.adapters.console.sender import ConsoleSender
 from bot.cli.common import CliError, load_settings, run_async, texts
-from bot.demo.data import DEMO_MEMBER, branch_invites, create_demo, has_demo
+from bot.demo.data import (
+    DEMO_MEMBER,
+    branch_invites,
+    console_account,
+    create_demo,
+    has_demo,
+)
 from bot.runtime.app import App, SchemaOutOfDate, build_app, require_current_schema
 from bot.runtime.delivery import UNLIMITED
 from bot.runtime.pushes import Pushes
 from handlers.core.i18n import DEFAULT_TEXTS
-from storage.db import session_factory, sqlite_file
+from storage.db import Session, session_factory, sqlite_file
 from storage.migrate import upgrade
 from storage.repositories.members import MemberRepository
 from storage.types import utcnow
@@ -76,21 +82,29 @@ async def console_chat(as_name: str | None) -> None:
     await _chat(app, as_name)
 
 
+async def _console_account(session: Session, name: str) -> tuple[str, str]:
+    """The console account of the roster's ``name``: theirs, or (the operator at the terminal
+    binding the row, as the demo data does) a new one."""
+    members = MemberRepository(session)
+    found = await members.by_name(name)
+    if not found:
+        raise CliError(texts()("cli.no_such_member", name=name))
+    person = found[0]
+    identity = await members.identity_on(person.id, PLATFORM)
+    if identity is not None:
+        return identity.platform_user_id, person.name
+    await members.bind(person, platform=PLATFORM, user_id=console_account(person),
+                       display_name=person.name)
+    return console_account(person), person.name
+
+
 async def _chat(app: App, as_name: str | None) -> None:
-    t = texts()
     logging.getLogger().setLevel(logging.WARNING)  # the terminal is the conversation: no chatter
     try:
         user_id, user_name = "newcomer", "新用户"
         if as_name:
             async with session_factory(app.engine)() as session, session.begin():
-                found = await MemberRepository(session).by_name(as_name)
-                if not found:
-                    raise CliError(t("cli.no_such_member", name=as_name))
-                person = found[0]
-                user_id, user_name = f"member-{person.id}", person.name
-                if await MemberRepository(session).by_identity(PLATFORM, user_id) is None:
-                    await MemberRepository(session).bind(person, platform=PLATFORM, user_id=user_id,
-                                                         display_name=person.name)
+                user_id, user_name = await _console_account(session, as_name)
         console = ConsoleChat(app.core, user_id=user_id, user_name=user_name)
         pushes = Pushes(app, ConsoleSender(console), limits=UNLIMITED) \
             if app.settings.pushes_enabled else None

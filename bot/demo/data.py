@@ -1,15 +1,23 @@
 """A sample bureau for trying the bot: branches (one with 党小组), members, a month of records,
 organization life (a 支委会 with a 第一议题 and one without, a 联组学习 with 列席 guests) and the
-campaign's dates in its calendar."""
+campaign's dates in its calendar.
+
+Its members are bound on the console by the demo data itself (the operator binding roster rows,
+as ``branchbot chat --as`` does), so anyone can try the bot without an account; a few rows carry
+sample platform accounts; and a newcomer's join request waits for 王建国's approval
+(``branchbot demo --as 王建国``, then ``/pending``).
+"""
 
 from __future__ import annotations
 
 import random
 from datetime import date, timedelta
 
+from bot.adapters.console import PLATFORM as CONSOLE
 from handlers.meetings.rules import credits_hours, duration, form_of
 from storage.db import Session
 from storage.models import (
+    AccountKind,
     Campaign,
     Commitment,
     Member,
@@ -19,7 +27,10 @@ from storage.models import (
     StudyRecord,
     Visit,
 )
+from storage.repositories.accounts import AccountRepository
+from storage.repositories.audit import audit
 from storage.repositories.calendar import CalendarRepository
+from storage.repositories.join_requests import JoinRequestRepository
 from storage.repositories.meetings import MeetingRepository
 from storage.repositories.members import MemberRepository
 from storage.repositories.orgs import OrgRepository
@@ -44,6 +55,13 @@ BRANCHES: dict[str, list[tuple[str, Role]]] = {
 }
 OFFICE = ("马主任", Role.office)
 DEMO_MEMBER = "李娜"
+# Sample roster accounts (as ``branchbot member import`` reads them): someone writing from one
+# of these accounts is bound at once.
+ACCOUNTS = {"王建国": ((AccountKind.wecom, "wangjianguo"), (AccountKind.phone, "+8613800000001")),
+            "赵敏": ((AccountKind.telegram_username, "zhaomin_demo"),)}
+# On the roster, not on the console yet, and asking to join: the request 王建国 decides.
+NEWCOMER = ("孙晓", "机关第一党支部")
+NEWCOMER_ACCOUNT = "visitor-1"
 PLACES = ("幸福社区", "东湖村", "城南街道", "XX科技公司", "滨江社区", "红星村")
 CONTENTS = ("二十大报告第三部分", "关于调查研究的论述", "党章第二章", "主题教育应知应会")
 # 机关第一党支部's 党小组 (the roster's column)
@@ -54,16 +72,42 @@ CAMPAIGN_DAYS = 30  # the campaign began this many days before today
 async def has_demo(session: Session) -> bool:
     return await OrgRepository(session).by_name(BUREAU) is not None
 
+def console_account(member: Member) -> str:
+    """The console account a sample member is bound to (``branchbot chat --as`` uses it)."""
+    return f"member-{member.id}"
+
+
+async def _on_console(session: Session, member: Member) -> Member:
+    await MemberRepository(session).bind(member, platform=CONSOLE, user_id=console_account(member),
+                                         display_name=member.name)
+    for kind, value in ACCOUNTS.get(member.name, ()):
+        await AccountRepository(session).set(member.id, kind, value)
+    return member
+
+
+async def _newcomer_asks(session: Session) -> None:
+    name, branch_name = NEWCOMER
+    branch = await OrgRepository(session).by_name(branch_name)
+    assert branch is not None
+    row = await MemberRepository(session).add(branch, name)
+    request = await JoinRequestRepository(session).add(
+        org_id=branch.id, member_id=row.id, name=name, platform=CONSOLE, user_id=NEWCOMER_ACCOUNT,
+        display_name=name, username=None)
+    assert request is not None
+    audit(session, actor_id=None, action="request", entity="join_request", entity_id=request.id,
+          after={"member_id": row.id, "platform": CONSOLE, "platform_user_id": NEWCOMER_ACCOUNT})
+
+
 async def create_demo(session: Session, today: date, seed: int = 2023) -> None:
     """Create the sample bureau with 30 days of records ending ``today`` (repeatable by ``seed``)."""
     rng = random.Random(seed)
     orgs, members_repo, records = OrgRepository(session), MemberRepository(session), RecordRepository(session)
     bureau = await orgs.add(BUREAU, kind=OrgKind.bureau)
-    await members_repo.add(bureau, *OFFICE)
+    await _on_console(session, await members_repo.add(bureau, *OFFICE))
     for branch_name, people in BRANCHES.items():
         branch = await orgs.add(branch_name, kind=OrgKind.branch, parent=bureau, books=list(DEFAULT_BOOKS))
         for name, role in people:
-            member = await members_repo.add(branch, name, role)
+            member = await _on_console(session, await members_repo.add(branch, name, role))
             member.party_group = PARTY_GROUPS.get(name) if branch_name == "机关第一党支部" else None
             for _ in range(rng.randint(3, 8)):
                 await records.create(StudyRecord, member, {
@@ -90,6 +134,7 @@ async def create_demo(session: Session, today: date, seed: int = 2023) -> None:
         name="主题教育", start=today - timedelta(days=CAMPAIGN_DAYS),
         end=today + timedelta(days=60), reading_class_days=7))
     await _meetings(session, today)
+    await _newcomer_asks(session)
 
 
 async def _meeting(session: Session, by: Member, kind: str, day: date, guests: list[Member],

@@ -14,6 +14,8 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
+from handlers.core.parsing import MAX_YEAR, MIN_YEAR
+
 CALLBACK_BYTES = 64
 MAX_ID = 2**31 - 1  # an id the database's integer columns can hold
 MAX_PAGE = 9999
@@ -73,7 +75,18 @@ class RemindAgain:
         return _checked(f"n:{self.org_id}:{self.period.isoformat()}")
 
 
-ButtonData = DialogChoice | ReportPage | RemindAgain
+@dataclass(frozen=True)
+class JoinDecision:
+    """同意 / 拒绝 under a join request sent to its approvers: ``j:<request>:y`` or ``j:<request>:n``."""
+
+    request_id: int
+    approve: bool
+
+    def pack(self) -> str:
+        return _checked(f"j:{self.request_id}:{'y' if self.approve else 'n'}")
+
+
+ButtonData = DialogChoice | ReportPage | RemindAgain | JoinDecision
 
 
 def _id(text: str) -> int | None:
@@ -84,13 +97,16 @@ def _id(text: str) -> int | None:
 
 
 def _day(text: str, pattern: re.Pattern[str]) -> date | None:
+    """A real day in the years any date the bot takes can be in (so a period's arithmetic stays
+    within what ``date`` holds)."""
     if not pattern.fullmatch(text):
         return None
     digits = text.replace("-", "")
     try:
-        return date(int(digits[:4]), int(digits[4:6]), int(digits[6:]))
+        day = date(int(digits[:4]), int(digits[4:6]), int(digits[6:]))
     except ValueError:  # no such day
         return None
+    return day if MIN_YEAR <= day.year <= MAX_YEAR else None
 
 
 def _dialog_choice(parts: list[str]) -> DialogChoice | None:
@@ -124,7 +140,14 @@ def _remind_again(parts: list[str]) -> RemindAgain | None:
     return None if org_id is None or period is None else RemindAgain(org_id, period)
 
 
-_READERS = {"d": _dialog_choice, "r": _report_page, "n": _remind_again}
+def _join_decision(parts: list[str]) -> JoinDecision | None:
+    if len(parts) != 2 or parts[1] not in ("y", "n"):
+        return None
+    request_id = _id(parts[0])
+    return None if request_id is None else JoinDecision(request_id, parts[1] == "y")
+
+
+_READERS = {"d": _dialog_choice, "r": _report_page, "n": _remind_again, "j": _join_decision}
 
 
 def unpack(data: str) -> ButtonData | None:

@@ -21,6 +21,17 @@ class FileRef:
 
 
 @dataclass(frozen=True)
+class Account:
+    """An account of the sender that the platform vouches for with this event: ``kind`` is one of
+    ``storage.models.AccountKind``'s values ("wecom": the userid WeCom authenticated; "telegram":
+    the numeric id; "telegram_username": the @username Telegram reports now; "phone": a number
+    the platform attests is the sender's, such as their own shared contact). Never typed text."""
+
+    kind: str
+    value: str
+
+
+@dataclass(frozen=True)
 class Incoming:
     platform: str  # "telegram" | "console" | "wecom"
     user_id: str  # the platform's id of the sender
@@ -33,6 +44,7 @@ class Incoming:
     file: FileRef | None = None
     chat_title: str | None = None
     event_id: str | None = None  # the platform's id of this event, to drop a redelivered one
+    accounts: tuple[Account, ...] = ()  # what the platform authenticates of the sender
 
 
 @dataclass(frozen=True)
@@ -71,6 +83,9 @@ class Reply:
     progress: str | None = None  # a long job's newest step, for a client that cannot edit a message
     document: OutDocument | None = None
     chat_id: str | None = None  # None: the chat the event came from
+    # A button asking the user to share their own phone number, on a platform that has one
+    # (Telegram's contact request; it comes back as an ``Account("phone", …)``); others show none.
+    share_contact: str | None = None
 
 
 def payload(text: str, buttons: tuple[tuple[Button, ...], ...] = ()) -> dict[str, Any]:

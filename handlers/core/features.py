@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 
 CommandRun = Callable[["Context", str], Awaitable[list[Reply]]]
 PressRun = Callable[["Context", Any], Awaitable[Outcome]]
+AttestedRun = Callable[["Context"], Awaitable[list[Reply]]]
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,9 @@ class Feature:
     presses: tuple[Press, ...] = ()
     dialogs: tuple[Dialog, ...] = ()
     records: tuple[RecordKind, ...] = ()  # the kinds of record members log with it
+    # What an event that only vouches for the sender's accounts does (their own contact shared:
+    # ``Incoming.accounts`` with no text, file or press); one feature at most declares it.
+    attested: AttestedRun | None = None
 
 
 def discover() -> list[Feature]:
@@ -92,6 +96,7 @@ class Registry:
         self.presses: dict[type, Press] = {}
         self.dialogs: dict[str, Dialog] = {}
         self.records: dict[str, RecordKind] = {}  # by ``RecordKind.name``, in feature order
+        self.attested: AttestedRun | None = None
         for feature in self.features:
             for command in feature.commands:
                 _add(self.commands, command.name, command, feature)
@@ -101,6 +106,10 @@ class Registry:
                 _add(self.dialogs, dialog.name, dialog, feature)
             for kind in feature.records:
                 _add(self.records, kind.name, kind, feature)
+            if feature.attested is not None:
+                if self.attested is not None:
+                    raise ValueError(f"feature {feature.name} declares the attested accounts again")
+                self.attested = feature.attested
 
     async def command(self, ctx: Context, name: str, args: str) -> list[Reply]:
         """``/name args`` from ``ctx``'s sender: refused as its policy says, or run."""

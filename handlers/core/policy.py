@@ -63,3 +63,21 @@ def leads(member: Member, org_id: int | None) -> bool:
     if sees_every_branch(member):
         return True
     return member.role is Role.secretary and org_id is not None and member.org_id == org_id
+
+
+# Roster rows whose joining the campaign office decides (a branch's secretary decides the rest).
+OFFICE_APPROVES: frozenset[Role] = frozenset({Role.secretary, Role.committee, Role.office})
+
+
+def office_approves(row_role: Role | None) -> bool:
+    """Whether a join request for a roster row of ``row_role`` (None: a name not on the roster,
+    to join as 党员) is the office's to decide."""
+    return row_role in OFFICE_APPROVES
+
+
+def approves_join(member: Member, org_id: int, row_role: Role | None) -> bool:
+    """Whether ``member`` may decide a request to join branch ``org_id`` as a row of ``row_role``:
+    the office any; the branch's secretary those of its 党员 and of names not on the roster."""
+    if office_approves(row_role):
+        return sees_every_branch(member)
+    return leads(member, org_id)

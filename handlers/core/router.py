@@ -48,6 +48,8 @@ class Core:
                 if event.event_id is not None and not await HandledEventRepository(
                         session).first_delivery(event.platform, event.event_id):
                     return Outcome()
+                # Only a bound identity is a member: one bound by a roster account the platform
+                # authenticated, or by an approved join request (a pending one has no row here).
                 member = await MemberRepository(session).by_identity(event.platform, event.user_id)
                 ctx = Context(session, event, member, self.config, utcnow(), self.registry)
                 outcome = await self._dispatch(ctx)
@@ -90,6 +92,10 @@ class Core:
             if handled is not None:
                 return handled
             return Outcome(expired, notice=ctx.t("button.stale"))
+
+        if ev.text is None and ev.file is None and ev.accounts:  # only accounts: a shared contact
+            attested = self.registry.attested
+            return Outcome(await attested(ctx) if attested is not None and ev.is_private else [])
 
         command = _parse_command((ev.text or "").strip())
         if command is not None:

@@ -1,5 +1,9 @@
-"""Roster import (名册导入): name, branch, role (and optionally 党小组) per row, from .xlsx or
-.csv. All rows or none."""
+"""Roster import (名册导入): name, branch, role per row, optionally the 党小组 and the person's
+platform accounts (企业微信账号, Telegram, 手机号), from .xlsx or .csv. All rows or none.
+
+An account belongs to one member: a file naming one twice, or one already registered to someone
+else, is refused. An empty account cell leaves what the member had.
+"""
 
 from __future__ import annotations
 
@@ -9,17 +13,44 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from handlers.core.i18n import Translator
+from handlers.membership import accounts
 from storage.db import Session
-from storage.models import Organization, Role
+from storage.models import AccountKind, Organization, Role
+from storage.repositories.accounts import AccountRepository
 from storage.repositories.members import MemberRepository
 from storage.repositories.orgs import OrgRepository
 from storage.vocabulary import ROLE_NAMES
 
 ROLE_WORDS: dict[str, Role] = {**ROLE_NAMES, "书记": Role.secretary, "支委委员": Role.committee}
 HEADERS = {"name": ("姓名", "name"), "branch": ("支部", "所在支部", "branch"), "role": ("角色", "身份", "role")}
+# Optional columns: the platform accounts (their first name is how a refusal names the column).
+ACCOUNT_HEADERS = {"wecom": ("企业微信账号", "企业微信", "企业微信id", "userid", "wecom"),
+                   "telegram": ("telegram", "tg", "电报"),
+                   "phone": ("手机号", "手机", "手机号码", "mobile", "phone")}
 OPTIONAL_HEADERS = {"party_group": ("党小组", "所在党小组", "party_group")}
 MAX_NAME = 50
 MAX_PARTY_GROUP = 50
+
+
+def _wecom(text: str) -> tuple[AccountKind, str] | None:
+    value = accounts.wecom(text)
+    return None if value is None else (AccountKind.wecom, value)
+
+
+def _phone(text: str) -> tuple[AccountKind, str] | None:
+    value = accounts.phone(text)
+    return None if value is None else (AccountKind.phone, value)
+
+
+ACCOUNT_READERS = {"wecom": (_wecom, "roster.bad_wecom"), "telegram": (accounts.telegram, "roster.bad_telegram"),
+                   "phone": (_phone, "roster.bad_phone")}
+
+
+@dataclass(frozen=True)
+class Account:
+    column: str  # the header as the file has it
+    kind: AccountKind
+    value: str  # normalized
 
 
 @dataclass(frozen=True)
@@ -28,6 +59,7 @@ class RosterRow:
     name: str
     branch: str
     role: Role
+    accounts: tuple[Account, ...] = ()
     party_group: str | None = None  # 党小组 ("": none); None: no such column, leave it as it is
 
 
@@ -64,10 +96,8 @@ def read_table(t: Translator, path: Path) -> list[list[str]]:
     raise RosterError([t("roster.bad_type", suffix=suffix or "?")])
 
 
-def parse_rows(t: Translator, table: list[list[str]]) -> list[RosterRow]:
-    if not table:
-        raise RosterError([t("roster.empty")])
-    header = [cell.strip().lower() for cell in table[0]]
+def _columns(t: Translator, header: list[str]) -> tuple[dict[str, int], dict[str, int]]:
+    """Where the required columns are, and the optional account columns the file has."""
     columns: dict[str, int] = {}
     for key, names in HEADERS.items():
         found = [i for i, cell in enumerate(header) if cell in names]
@@ -78,13 +108,46 @@ def parse_rows(t: Translator, table: list[list[str]]) -> list[RosterRow]:
         found = [i for i, cell in enumerate(header) if cell in names]
         if found:
             columns[key] = found[0]
+    optional = {key: found[0] for key, names in ACCOUNT_HEADERS.items()
+                if (found := [i for i, cell in enumerate(header) if cell in names])}
+    return columns, optional
+
+
+def _accounts(t: Translator, line: int, cells: list[str], titles: list[str], optional: dict[str, int],
+              problems: list[str]) -> tuple[Account, ...]:
+    found = []
+    for key, index in optional.items():
+        cell = cells[index].strip()
+        if not cell:
+            continue
+        read, refusal = ACCOUNT_READERS[key]
+        account = read(cell)
+        if account is None:
+            problems.append(t(refusal, line=line, value=cell))
+        else:
+            found.append(Account(titles[index], *account))
+    return tuple(found)
+
+
+def parse_rows(t: Translator, table: list[list[str]]) -> list[RosterRow]:
+    if not table:
+        raise RosterError([t("roster.empty")])
+    titles = [cell.strip() for cell in table[0]]
+    columns, optional = _columns(t, [title.lower() for title in titles])
     rows, problems = [], []
+    seen: dict[tuple[AccountKind, str], int] = {}
     for line, cells in enumerate(table[1:], start=2):
-        cells = cells + [""] * (len(header) - len(cells))
+        cells = cells + [""] * (len(titles) - len(cells))
         name, branch, role = (cells[columns[k]].strip() for k in ("name", "branch", "role"))
         group = cells[columns["party_group"]].strip() if "party_group" in columns else None
-        if not (name or branch or role):
+        found = _accounts(t, line, cells, titles, optional, problems)
+        if not (name or branch or role or group or found):
             continue
+        for account in found:
+            first = seen.setdefault((account.kind, account.value), line)
+            if first != line:
+                problems.append(t("roster.account_repeated", line=line, column=account.column,
+                                  value=account.value, other=first))
         if not name or len(name) > MAX_NAME:
             problems.append(t("roster.bad_name", line=line))
         elif not branch:
@@ -95,7 +158,7 @@ def parse_rows(t: Translator, table: list[list[str]]) -> list[RosterRow]:
         elif group is not None and len(group) > MAX_PARTY_GROUP:
             problems.append(t("roster.bad_party_group", line=line, max=MAX_PARTY_GROUP))
         else:
-            rows.append(RosterRow(line, name, branch, ROLE_WORDS[role], group))
+            rows.append(RosterRow(line, name, branch, ROLE_WORDS[role], found, group))
     if problems:
         raise RosterError(problems)
     if not rows:
@@ -104,11 +167,12 @@ def parse_rows(t: Translator, table: list[list[str]]) -> list[RosterRow]:
 
 
 async def import_roster(t: Translator, session: Session, path: Path) -> int:
-    """Add every row's member, or none: any bad row raises RosterError before anything is written."""
+    """Add every row's member (or update its role and accounts), or none: any bad row raises
+    RosterError before anything is written."""
     rows = parse_rows(t, read_table(t, path))
-    orgs = OrgRepository(session)
-    members = MemberRepository(session)
+    orgs, members, registry = OrgRepository(session), MemberRepository(session), AccountRepository(session)
     branches: dict[str, Organization] = {}
+    existing: dict[int, int | None] = {}  # line → the member the row updates (None: a new one)
     problems, seen = [], set()
     for row in rows:
         org = branches.get(row.branch) or await orgs.by_name(row.branch)
@@ -119,18 +183,31 @@ async def import_roster(t: Translator, session: Session, path: Path) -> int:
         if (row.name, row.branch) in seen:
             problems.append(t("roster.duplicate", line=row.line, name=row.name))
         seen.add((row.name, row.branch))
+        same = await members.by_name(row.name, org)
+        existing[row.line] = same[0].id if same else None
+        for account in row.accounts:
+            holder = await registry.holder(account.kind, account.value)
+            if holder is not None and holder != existing[row.line]:
+                other = await members.get(holder)
+                problems.append(t("roster.account_taken", line=row.line, column=account.column,
+                                  value=account.value, holder=other.name if other else "—",
+                                  org=other.org.name if other else "—"))
     if problems:
         raise RosterError(problems)
     added = 0
     for row in rows:
-        org = branches[row.branch]
-        existing = [m for m in await members.by_name(row.name, org)]
-        if existing:
-            member = existing[0]
-            member.role = row.role
-        else:
-            member = await members.add(org, row.name, row.role)
+        member_id = existing[row.line]
+        if member_id is None:
+            member = await members.add(branches[row.branch], row.name, row.role)
+            member_id = member.id
             added += 1
+        else:
+            found_member = await members.get(member_id)
+            assert found_member is not None
+            member = found_member
+            member.role = row.role
         if row.party_group is not None:
             member.party_group = row.party_group or None
+        for account in row.accounts:
+            await registry.set(member_id, account.kind, account.value)
     return added

@@ -19,11 +19,10 @@ from handlers.core.policy import leads, sees_every_branch
 from handlers.reports import org_life
 from handlers.reports.files import FORMAT_WORDS, FORMATS, Request, produce
 from handlers.reports.periods import (
-    KINDS,
-    MAX_DAYS,
     Period,
     campaign,
     campaign_span,
+    from_button,
     parse_period,
 )
 from handlers.reports.summary import rollup, summary
@@ -141,9 +140,9 @@ async def summary_command(ctx: Context, args: str) -> list[Reply]:
 
 async def on_button(ctx: Context, pressed: ReportPage) -> Outcome:
     """A paging button: the branch's page (or every branch's), if the presser may see it."""
-    if pressed.kind not in KINDS or (pressed.end - pressed.start).days >= MAX_DAYS:
+    period = from_button(pressed.kind, pressed.start, pressed.end, ctx.today)
+    if period is None:
         return Outcome(notice=ctx.t("button.stale"))  # no button of ours names such a period
-    period = Period(pressed.start, pressed.end, pressed.kind)
     member, org_id, number = ctx.member, pressed.org_id, pressed.page
     if member is None or not leads(member, org_id):
         return Outcome(notice=ctx.t("report.not_allowed"))

@@ -143,3 +143,22 @@ def parse_period(words: list[str], today: date, span: CampaignSpan | None) -> Pe
             raise InvalidInput("report.period_too_long", days=MAX_DAYS)
         return Period(start, end, "range")
     raise InvalidInput("report.bad_period")
+
+
+def from_button(kind: str, start: date, end: date, today: date) -> Period | None:
+    """The period a paging button names, if a summary shown on or before ``today`` could have
+    named it: the kind's own days (a week from its Monday, a month from its first day, the whole
+    week or month before), never after today (a typed range: within ``MAX_DAYS``). None for any
+    other: a forged or garbled button."""
+    if end < start or (end - start).days >= MAX_DAYS:
+        return None
+    period = Period(start, end, kind)
+    day_after = end + timedelta(days=1)
+    shown_then = {"this_week": lambda: this_week(end) == period and end <= today,
+                  "this_month": lambda: this_month(end) == period and end <= today,
+                  "last_week": lambda: last_week(day_after) == period and end < today,
+                  "last_month": lambda: last_month(day_after) == period and end < today,
+                  "campaign": lambda: end <= today,
+                  "range": lambda: True}
+    check = shown_then.get(kind)
+    return period if check is not None and check() else None

@@ -71,7 +71,7 @@ async def spot_check(session: AsyncSession, scope: Scope, period: DateRange) -> 
 @dataclass(frozen=True)
 class MeetingRow:
     """A meeting of the 组织生活 sheet: its branch's name, 实到 of 应到 (guests, 列席, counted
-    apart), who was absent (name, reason)."""
+    apart), who was absent (name, reason; in a member's scope, only the member)."""
 
     meeting: Meeting
     org: str
@@ -97,7 +97,8 @@ async def meeting_rows(sessions: async_sessionmaker[AsyncSession], scope: Scope,
                 Organization.id.in_({m.org_id for m in meetings})))).tuples().all())
             seats = await session.execute(
                 select(MeetingAttendance.meeting_id, MeetingAttendance.present,
-                       MeetingAttendance.guest, MeetingAttendance.absence_reason, Member.name)
+                       MeetingAttendance.guest, MeetingAttendance.absence_reason, Member.name,
+                       MeetingAttendance.member_id)
                 .join(Member, Member.id == MeetingAttendance.member_id)
                 .where(MeetingAttendance.meeting_id.in_([m.id for m in meetings]))
                 .order_by(Member.id))
@@ -105,14 +106,14 @@ async def meeting_rows(sessions: async_sessionmaker[AsyncSession], scope: Scope,
             expected: Counter[int] = Counter()
             guests: Counter[int] = Counter()
             absent: dict[int, list[tuple[str, str | None]]] = {}
-            for meeting_id, here, guest, reason, name in seats.tuples():
+            for meeting_id, here, guest, reason, name, member_id in seats.tuples():
                 if guest:
                     guests[meeting_id] += 1
                     continue
                 expected[meeting_id] += 1
                 if here:
                     present[meeting_id] += 1
-                else:
+                elif scope.member_id in (None, member_id):  # a member's rows name no colleague
                     absent.setdefault(meeting_id, []).append((name, reason))
         last = meetings[-1].id
         yield [MeetingRow(m, names.get(m.org_id, ""), present[m.id], absent.get(m.id, []),

@@ -6,7 +6,10 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
+from storage.inserts import insert_new
 from storage.models import Identity, Member, Organization, Role
+
+DISPLAY_NAME_MAX = 100  # Identity.display_name: the platform's name, kept as far as it fits
 
 # Built once: it runs for every incoming message.
 _BY_IDENTITY = (select(Member).join(Identity)
@@ -41,16 +44,26 @@ class MemberRepository:
             .order_by(Member.id)) or await self.session.scalar(select(Member.id).where(
                 Member.role == Role.office, Member.active).order_by(Member.id))
 
-    async def unclaimed_in(self, org: Organization, name: str, platform: str) -> Member | None:
-        """A roster entry of ``org`` with this name that has no identity on ``platform`` yet."""
+    async def get(self, member_id: int) -> Member | None:
+        return await self.session.scalar(select(Member).where(Member.id == member_id)
+                                         .options(joinedload(Member.org)))
+
+    async def roster_row(self, org_id: int, name: str, platform: str) -> Member | None:
+        """The active roster entry of branch ``org_id`` with this name: the first one without an
+        identity on ``platform`` if there is one, else the first (already bound) one."""
         claimed = select(Identity.member_id).where(Identity.platform == platform)
         return await self.session.scalar(
             select(Member)
-            .where(Member.org_id == org.id, Member.name == name, Member.active,
-                   Member.id.not_in(claimed))
-            .order_by(Member.id)
+            .where(Member.org_id == org_id, Member.name == name, Member.active)
+            .order_by(Member.id.in_(claimed), Member.id)
+            .options(joinedload(Member.org))
             .limit(1)
         )
+
+    async def identity_on(self, member_id: int, platform: str) -> Identity | None:
+        """The member's identity on ``platform``, if they have one."""
+        return await self.session.scalar(select(Identity).where(
+            Identity.member_id == member_id, Identity.platform == platform))
 
     async def add(self, org: Organization, name: str, role: Role = Role.member) -> Member:
         member = Member(org_id=org.id, name=name, role=role)
@@ -59,10 +72,30 @@ class MemberRepository:
         member.org = org
         return member
 
+    async def remove_unbound(self, member: Member) -> None:
+        """Take back a member added a moment ago in this transaction, before anything refers to it."""
+        await self.session.delete(member)
+        await self.session.flush()
+
     async def bind(self, member: Member, *, platform: str, user_id: str,
                    display_name: str | None) -> Identity:
+        """Bind the platform account to the member (the operator's act: the demo, tests, the
+        console's ``--as``); raises if the account or the member's place on the platform is taken."""
         identity = Identity(member_id=member.id, platform=platform, platform_user_id=user_id,
-                            display_name=display_name)
+                            display_name=_fit(display_name))
         self.session.add(identity)
         await self.session.flush()
         return identity
+
+    async def bind_if_free(self, member_id: int, *, platform: str, user_id: str,
+                           display_name: str | None) -> bool:
+        """Bind the account to the member unless the account is bound already or the member has
+        an identity on the platform (both held by unique constraints, so two workers binding
+        at once bind once); False then."""
+        return await insert_new(self.session, Identity.__table__, member_id=member_id,
+                                platform=platform, platform_user_id=user_id,
+                                display_name=_fit(display_name)) is not None
+
+
+def _fit(display_name: str | None) -> str | None:
+    return display_name[:DISPLAY_NAME_MAX] if display_name else display_name

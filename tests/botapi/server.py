@@ -410,6 +410,41 @@ class FakeBotApi:
             message["caption"] = caption
         return self._push_update({"message": message})
 
+    def push_contact(
+        self,
+        user_id: int,
+        phone_number: str,
+        *,
+        own: bool = True,
+        contact_user_id: int | None = None,
+        first_name: str = "用户",
+    ) -> int:
+        """A contact the user sends in their private chat: their own (what the contact request
+        button sends), or (``own`` False) someone else's, ``contact_user_id`` (None: a number
+        not on Telegram)."""
+        user = self._known_user(user_id, first_name)
+        chat = self._chat(user_id, user["first_name"])
+        contact: JSONDict = {"phone_number": phone_number, "first_name": first_name}
+        if own or contact_user_id is not None:
+            contact["user_id"] = user_id if own else contact_user_id
+        return self._push_update({"message": self._user_message(chat, user, contact=contact)})
+
+    async def share_contact(
+        self, user_id: int, phone_number: str, *, own: bool = True,
+        contact_user_id: int | None = None, timeout: float = 5.0, settle: float = 0.05,
+    ) -> list[Call]:
+        """Send a contact as the user and return the bot's calls to the chat once it is quiet
+        (none, when the bot does not take it: then after ``timeout``)."""
+        since = len(self.calls)
+        self.push_contact(user_id, phone_number, own=own, contact_user_id=contact_user_id)
+        first = await self._find_call(
+            lambda c: c.chat_id == user_id and c.method in OUTPUT_METHODS, timeout, since
+        )
+        if first is None:
+            return []
+        last = await self._settle(user_id, first, settle)
+        return [c for c in self.calls[since : last + 1] if c.chat_id == user_id]
+
     async def press(
         self,
         user_id: int,

@@ -6,15 +6,34 @@ import dataclasses
 import logging
 from collections.abc import AsyncIterator
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
+from telegram import (
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InputFile,
+    KeyboardButton,
+    ReplyKeyboardMarkup,
+    Update,
+    User,
+)
 from telegram.constants import ChatType
 from telegram.error import BadRequest
 from telegram.ext import Application
 
 from bot.adapters.telegram import PLATFORM
-from handlers.core.events import Button, FileRef, Incoming, Reply
+from handlers.core.events import Account, Button, FileRef, Incoming, Reply
 
 log = logging.getLogger(__name__)
+
+
+def accounts(user: User, phone: str | None = None) -> tuple[Account, ...]:
+    """What Telegram vouches for of the sender: their id, the username they have now, and a phone
+    number only from a contact they shared of themselves."""
+    found = [Account("telegram", str(user.id))]
+    if user.username:
+        found.append(Account("telegram_username", user.username))
+    if phone:
+        found.append(Account("phone", phone))
+    return tuple(found)
 
 
 def to_incoming(update: Update) -> Incoming | None:
@@ -30,6 +49,7 @@ def to_incoming(update: Update) -> Incoming | None:
             platform=PLATFORM, user_id=str(query.from_user.id), user_name=query.from_user.full_name,
             chat_id=str(chat.id), is_private=chat.type == ChatType.PRIVATE, callback_data=query.data,
             message_id=str(message.message_id), chat_title=chat.title, event_id=event_id,
+            accounts=accounts(query.from_user),
         )
     message = update.message
     if message is None or message.from_user is None:
@@ -41,19 +61,25 @@ def to_incoming(update: Update) -> Incoming | None:
     elif message.photo:
         file = FileRef(message.photo[-1].file_id, None, "image/jpeg")
     text = message.text or message.caption
-    if text is None and file is None:
+    contact = message.contact
+    own = contact is not None and contact.user_id == message.from_user.id  # not someone else's
+    if text is None and file is None and not own:
         return None
     chat = message.chat
     return Incoming(
         platform=PLATFORM, user_id=str(message.from_user.id), user_name=message.from_user.full_name,
         chat_id=str(chat.id), is_private=chat.type == ChatType.PRIVATE, text=text,
         file=file, chat_title=chat.title, event_id=event_id,
+        accounts=accounts(message.from_user, contact.phone_number if own and contact else None),
     )
 
 
-def keyboard(buttons: tuple[tuple[Button, ...], ...], bot_username: str) -> InlineKeyboardMarkup | None:
-    if not buttons:
-        return None
+def keyboard(buttons: tuple[tuple[Button, ...], ...], bot_username: str,
+             share_contact: str | None = None) -> InlineKeyboardMarkup | ReplyKeyboardMarkup | None:
+    if not buttons:  # a message has one keyboard: the contact request only where no choices are
+        return None if share_contact is None else ReplyKeyboardMarkup(
+            [[KeyboardButton(share_contact, request_contact=True)]], resize_keyboard=True,
+            one_time_keyboard=True)
     return InlineKeyboardMarkup([
         [InlineKeyboardButton(b.label, url=f"https://t.me/{bot_username}?start={b.start}")
          if b.start is not None else InlineKeyboardButton(b.label, callback_data=b.data)
@@ -74,13 +100,19 @@ async def render(app: Application, event: Incoming, reply: Reply) -> str | None:
     """Send or edit one reply; the id of the text message now showing it (None for a file)."""
     bot = app.bot
     chat_id = int(reply.chat_id or event.chat_id)
-    markup = keyboard(reply.buttons, bot.username)
+    markup = keyboard(reply.buttons, bot.username, reply.share_contact)
     text = shown(reply)
     if reply.document is not None:
         await bot.send_document(chat_id, InputFile(reply.document.content,
                                                    filename=reply.document.file_name),
                                 caption=text or None, reply_markup=markup)
         return None  # the text went as the caption
+    if isinstance(markup, ReplyKeyboardMarkup) and reply.edit and event.message_id is not None:
+        # A message keeps an inline keyboard only: the pressed one shows the answer, then the
+        # text comes anew with the contact request under it.
+        if reply.answered is not None:
+            await render(app, event, Reply(answered=reply.answered, edit=True))
+        return str((await bot.send_message(chat_id, reply.text, reply_markup=markup)).message_id)
     if reply.edit and event.message_id is not None:
         try:
             await bot.edit_message_text(text, chat_id=chat_id,

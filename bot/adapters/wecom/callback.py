@@ -25,7 +25,7 @@ from starlette.types import Lifespan
 
 from bot.adapters.wecom import PLATFORM
 from bot.adapters.wecom.crypto import CryptoError, MsgCrypt
-from handlers.core.events import FileRef, Incoming
+from handlers.core.events import Account, FileRef, Incoming
 
 log = logging.getLogger(__name__)
 MAX_BODY = 64 * 1024  # a callback is a few hundred bytes
@@ -69,7 +69,9 @@ def to_callback(root: Element, agent_id: int | None) -> Callback | None:
     kind = _field(root, "MsgType")
     if not user:
         return None
-    base = dict(platform=PLATFORM, user_id=user, user_name="", chat_id=user, is_private=True)
+    # WeCom authenticated the userid (FromUserName of a callback signed with the app's token).
+    base = dict(platform=PLATFORM, user_id=user, user_name="", chat_id=user, is_private=True,
+                accounts=(Account("wecom", user),))
     if kind == "text" and _field(root, "MsgId"):
         return Callback(Incoming(**base, text=root.findtext("Content") or "",  # type: ignore[arg-type]
                                  event_id="m:" + _field(root, "MsgId")))

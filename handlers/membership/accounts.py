@@ -1,0 +1,83 @@
+"""Platform accounts, read the same way from a roster cell and from what a platform attests,
+so that they match: a WeCom userid, a Telegram id or @username, a mobile number.
+
+A typed value never counts as an account: only ``Incoming.accounts`` (what the adapter says the
+platform authenticated) is matched against the roster.
+"""
+
+from __future__ import annotations
+
+import re
+
+from handlers.core.events import Incoming
+from storage.models import AccountKind
+
+Claim = tuple[AccountKind, str]
+
+_WECOM = re.compile(r"[A-Za-z0-9_.@-]{1,64}")  # WeCom's userid: case-insensitive, up to 64
+_TELEGRAM_ID = re.compile(r"[1-9][0-9]{0,15}")
+_TELEGRAM_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{3,31}")  # 4–32 (fragment.com sells 4)
+_SEPARATORS = re.compile(r"[\s\-()（）]")
+_MAINLAND_MOBILE = re.compile(r"1[3-9][0-9]{9}")
+_INTERNATIONAL = re.compile(r"[1-9][0-9]{7,14}")  # E.164: up to 15 digits with the country code
+
+
+def wecom(text: str) -> str | None:
+    value = text.strip()
+    return value.lower() if _WECOM.fullmatch(value) else None
+
+
+def telegram(text: str) -> Claim | None:
+    """A roster's Telegram cell: a numeric id, or a username (with or without @, or a t.me link)."""
+    value = text.strip()
+    for prefix in ("https://t.me/", "http://t.me/", "t.me/", "@"):
+        if value.lower().startswith(prefix):
+            value = value[len(prefix):]
+            break
+    else:
+        if _TELEGRAM_ID.fullmatch(value):
+            return AccountKind.telegram, value
+    return (AccountKind.telegram_username, value.lower()) if _TELEGRAM_NAME.fullmatch(value) else None
+
+
+def phone(text: str, *, international: bool = False) -> str | None:
+    """A mobile number as ``+<country><number>``. A roster's bare 11-digit mainland number is
+    +86; a platform's number (``international``) always carries its country code, "+" or not."""
+    value = _SEPARATORS.sub("", text.strip())
+    if value.startswith("00"):
+        value = "+" + value[2:]
+    if value.startswith("+"):
+        digits = value[1:]
+    elif international:
+        digits = value
+    elif _MAINLAND_MOBILE.fullmatch(value):
+        digits = "86" + value
+    else:
+        digits = value if value.startswith("86") and _MAINLAND_MOBILE.fullmatch(value[2:]) else ""
+    return "+" + digits if _INTERNATIONAL.fullmatch(digits) else None
+
+
+def attested(event: Incoming) -> list[Claim]:
+    """The sender's accounts the platform vouched for with ``event``, normalized."""
+    claims: list[Claim] = []
+    for account in event.accounts:
+        found: Claim | None = None
+        if account.kind == AccountKind.wecom.value:
+            value = wecom(account.value)
+            found = (AccountKind.wecom, value) if value else None
+        elif account.kind == AccountKind.telegram.value:
+            found = (AccountKind.telegram, account.value) if _TELEGRAM_ID.fullmatch(account.value) else None
+        elif account.kind == AccountKind.telegram_username.value:
+            name = account.value.lstrip("@")
+            found = (AccountKind.telegram_username, name.lower()) if _TELEGRAM_NAME.fullmatch(name) else None
+        elif account.kind == AccountKind.phone.value:
+            number = phone(account.value, international=True)
+            found = (AccountKind.phone, number) if number else None
+        if found is not None:
+            claims.append(found)
+    return claims
+
+
+def shown(kind: AccountKind, value: str) -> str:
+    """How an account reads to an approver."""
+    return "@" + value if kind is AccountKind.telegram_username else value
