@@ -459,7 +459,8 @@ class OutboxMessage(Base):
     so a message planned twice is stored once and sent once."""
 
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_due", "status", "not_before"),)
+    __table_args__ = (Index("ix_outbox_due", "status", "not_before"),
+                      Index("ix_outbox_chat_sent", "platform", "chat_id", "sent_at"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(200), unique=True)
@@ -494,6 +495,9 @@ class DialogState(Base):
     nonce: Mapped[str] = mapped_column(String(8))
     expires_at: Mapped[datetime] = mapped_column()
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # The buttons of the newest message the member was answered with, as typing selects them
+    # (handlers.core.selectors): a second process and a restart see the same choices.
+    offered: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON, default=None)
 
 
 class HandledEvent(Base):

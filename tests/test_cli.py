@@ -45,10 +45,13 @@ def test_demo_then_chat_through_a_pipe(tmp_path: Path) -> None:
     assert "示例数据已存在" in again.stdout
     before = query(tmp_path, "select count(*) from study_records")[0][0]
     assert before > 20  # a month of records
-    script = "\n".join(["/study", "1", "1", "两小时", "1", "学以致用", "1", "/quit"]) + "\n"
+    # The 述学 reminder is due: it is pushed as the chat starts, whenever it lands its button is
+    # #1, and the dialog's own numbers and letters keep their meaning ("2" at 时长 is 2 hours).
+    script = "\n".join(["/study", "1", "A", "2", "A", "学以致用", "1", "/quit"]) + "\n"
     chat = cli(tmp_path, "chat", "--as", "李娜", stdin=script)
     assert chat.returncode == 0, chat.stderr
     assert "[1] 集中学习" in chat.stdout and "学习时长：2小时" in chat.stdout
+    assert "[#1] 填写述学" in chat.stdout and "1/3 自学情况" not in chat.stdout  # 述学 not opened
     assert "学习记录已保存" in chat.stdout
     rows = query(tmp_path, "select s.minutes, s.reflection from study_records s join members m "
                            "on m.id = s.member_id where m.name='李娜' order by s.id desc limit 1")

@@ -88,14 +88,16 @@ async def test_study_then_edit_and_delete_it(chat: Chat, db_url: str) -> None:
     await chat.press("跳过")
     assert t("study.saved") in await chat.press("✅ 确认")
     assert "党章" in await chat.say("/mine")
-    await chat.press("修改1")
+    await chat.press("1")
+    await chat.press("✏️ 修改")
     await chat.press("✏️ 修改")
     await chat.press("学习时长")
     await chat.say("3小时")
     assert t("record.updated") in await chat.press("✅ 确认")
     assert await scalar_count(db_url, StudyRecord, StudyRecord.minutes == 180) == 1
     await chat.say("/mine")
-    await chat.press("删除1")
+    await chat.press("1")
+    await chat.press("🗑 删除")
     assert t("mine.deleted") in await chat.press(t("mine.delete_yes"))
     assert await scalar_count(db_url, StudyRecord, StudyRecord.deleted_at.is_not(None)) == 1
     assert await chat.say("/cancel") == t("dialog.nothing_to_cancel")

@@ -481,3 +481,25 @@ def test_clean_text_result_is_never_empty_or_too_long(text: str | None, max_len:
         return
     assert 0 < len(cleaned) <= max_len
     assert cleaned.strip()
+
+
+def test_a_day_no_year_in_range_has_is_impossible_not_out_of_range() -> None:
+    """Found by hypothesis: from 2096-03-01 the next 2月29日 would be in 2104."""
+    for text in ("2月29日", "2月29号"):
+        with pytest.raises(InvalidInput) as refused:
+            parse_date(text, today=date(2096, 3, 1), prefer="future")
+        assert refused.value.key == "input.date_impossible"
+    assert parse_date("2月29日", today=date(2096, 3, 1), prefer="past") == date(2096, 2, 29)
+    with pytest.raises(InvalidInput) as refused:  # a real day, past the supported years
+        parse_date("3月1日", today=date(2100, 6, 1), prefer="future")
+    assert refused.value.key == "input.date_year_range"
+
+
+@pytest.mark.parametrize("text", ["²", "1²", "①", "½", "²小时", "三²"])
+def test_other_number_signs_are_not_digits(text: str) -> None:
+    """A superscript or circled digit is not read as one ("1²" is not 12 hours)."""
+    for parse in (parse_hours, parse_count):
+        with pytest.raises(InvalidInput):
+            parse(text)
+    with pytest.raises(InvalidInput):
+        parse_date(f"11月{text}日", today=date(2024, 1, 1))

@@ -88,7 +88,8 @@ async def test_the_weekly_prompt_goes_to_the_group_on_time_and_once(week: Week) 
     (prompt,) = await plan_at(week.app, sh(MONDAY, 9, 0))
     assert prompt.is_group and prompt.chat_id == "-100" and prompt.kind == "shuxue_prompt"
     assert "11月13日" in prompt.payload["text"]
-    assert prompt.payload["buttons"] == [[{"label": "填写述学", "data": None, "start": "shuxue"}]]
+    assert prompt.payload["buttons"] == [[{"label": "填写述学", "data": None, "start": "shuxue",
+                                           "selector": "#1"}]]
     assert prompt.not_before == sh(MONDAY, 9, 0)
     for minute in (1, 30):
         assert await plan_at(week.app, sh(MONDAY, 9, minute)) == []  # planned again: nothing new

@@ -69,7 +69,8 @@ async def test_a_members_dialogs_keep_the_tallies(app: App, branch: Branch) -> N
     assert days == {tally(org, yesterday, study_minutes=90, study_records=1, group_sessions=1,
                           group_attendances=1)}
     await chat.say("/mine")
-    await chat.press("修改1")
+    await chat.press("1")
+    await chat.press("✏️ 修改")
     await chat.press("✏️ 修改")
     await chat.press("学习形式")
     await chat.press("读书班")
@@ -78,7 +79,8 @@ async def test_a_members_dialogs_keep_the_tallies(app: App, branch: Branch) -> N
     assert days == {tally(org, yesterday, study_minutes=90, study_records=1, group_sessions=1,
                           group_attendances=1, reading_days=1, reading_attendances=1)}
     await chat.say("/mine")
-    await chat.press("删除1")
+    await chat.press("1")
+    await chat.press("🗑 删除")
     await chat.press(t("mine.delete_yes"))
     assert await assert_in_step(app) == (set(), set())
 

@@ -58,7 +58,8 @@ async def test_edit_delete_cancel_and_expiry_over_telegram(polling: Application,
     await api.press(USER, "✅ 确认")
     calls = await api.say(USER, "/mine")
     assert "党章" in calls[-1].text
-    await api.press(USER, "修改1")
+    await api.press(USER, "1")
+    await api.press(USER, "✏️ 修改")
     await api.press(USER, "✏️ 修改")
     await api.press(USER, "学习时长")
     await api.say(USER, "3小时")
@@ -66,7 +67,8 @@ async def test_edit_delete_cancel_and_expiry_over_telegram(polling: Application,
     assert t("record.updated") in texts(calls)
     assert await scalar_count(db_url, StudyRecord, StudyRecord.minutes == 180) == 1
     await api.say(USER, "/mine")
-    await api.press(USER, "删除1")
+    await api.press(USER, "1")
+    await api.press(USER, "🗑 删除")
     calls = await api.press(USER, t("mine.delete_yes"))
     assert t("mine.deleted") in texts(calls)
     assert await scalar_count(db_url, StudyRecord, StudyRecord.deleted_at.is_not(None)) == 1

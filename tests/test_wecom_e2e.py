@@ -29,7 +29,7 @@ async def test_join_and_study_with_cards_and_numbers(fake: FakeWeCom, branch: Br
     async with serving(db_url, fake):
         await join(fake, branch.org.invite_code)
         calls = await fake.say(USER, "/study")  # eleven forms: numbered text
-        assert "1. 集中学习" in calls[-1].text and t("wecom.reply_number") in calls[-1].text
+        assert "[1] 集中学习" in calls[-1].text and t("select.numbers") in calls[-1].text
         calls = await choose(fake, "集中学习")
         assert calls[-1].labels()[:3] == ["今天", "昨天", "前天"]  # a card
         pressed = fake.last_card(USER)

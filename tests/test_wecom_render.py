@@ -7,7 +7,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.adapters.wecom.render import (
-    Choices,
     card,
     fits_card,
     following,
@@ -15,7 +14,7 @@ from bot.adapters.wecom.render import (
     pieces,
     robot_texts,
 )
-from handlers.core.events import Answered, Button, Incoming, Reply
+from handlers.core.events import Answered, Button, Reply
 from handlers.core.i18n import DEFAULT_TEXTS as t
 
 
@@ -36,19 +35,15 @@ def test_cards_where_they_fit() -> None:
     assert template["button_list"] == [{"text": "开始", "style": 1, "key": "/start shuxue"}]
 
 
-def test_numbers_press_the_newest_numbered_list() -> None:
-    reply = _reply("请选择学习形式：", 8)
-    assert numbered(t, reply).splitlines()[-2:] == ["8. 选项7", t("wecom.reply_number")]
-    choices = Choices()
-    event = Incoming("wecom", "LiNa", "", "LiNa", True, text="3")
-    assert choices.pressed(event) == event  # nothing offered yet: plain text
-    choices.offer("LiNa", reply)
-    pressed = choices.pressed(event)
-    assert pressed.callback_data == "d:n:2" and pressed.text is None
-    for typed in ("0", "9", "三"):
-        assert choices.pressed(Incoming("wecom", "LiNa", "", "LiNa", True, text=typed)).text == typed
-    choices.forget("LiNa")
-    assert choices.pressed(event) == event
+def test_numbered_text_shows_the_cores_selectors_and_keeps_no_list() -> None:
+    letters = Reply("哪天学习的？", buttons=((Button("今天", data="d:n:0", selector="A"),
+                                              Button("取消", data="d:n:x", selector="B")),))
+    assert numbered(t, letters).splitlines()[-3:] == ["[A] 今天", "[B] 取消", t("select.letters")]
+    listing = Reply("1. 问题一\n2. 问题二", buttons=((Button("1", data="d:n:0", selector="1"),
+                                                  Button("返回", data="d:n:1", selector="3")),))
+    assert numbered(t, listing).splitlines()[-3:] == ["[1]", "[3] 返回", t("select.numbers")]
+    push = Reply("述学", buttons=((Button("填写述学", start="shuxue", selector="#1"),),))
+    assert numbered(t, push).splitlines()[-2:] == ["[#1] 填写述学", t("select.push")]
 
 
 def test_a_pressed_message_is_split_into_answer_and_what_follows() -> None:

@@ -47,19 +47,23 @@ async def serving(db_url: str, fake: FakeWeCom) -> AsyncIterator[WeComBot]:
         await task
 
 
-def numbered_choice(call: Call, label: str) -> int | None:
-    found = re.search(rf"^(\d+)\. {re.escape(label)}$", call.text, re.MULTILINE)
-    return int(found.group(1)) if found else None
+def numbered_choice(call: Call, label: str) -> str | None:
+    """The selector a numbered text shows for ``label`` (``[2] 自学``, ``[3]`` for a list's 3)."""
+    found = re.search(rf"^\[([^\]]+)\] {re.escape(label)}$", call.text, re.MULTILINE)
+    if found is None and re.search(rf"^\[{re.escape(label)}\]$", call.text, re.MULTILINE):
+        return label
+    return found.group(1) if found else None
 
 
 async def choose(fake: FakeWeCom, label: str, user: str = USER) -> list[Call]:
-    """Press ``label`` on the newest message offering choices: a card's button, or its number."""
+    """Press ``label`` on the newest message offering choices: a card's button, or its selector
+    typed."""
     for call in reversed(fake.sent_to(user)):
         if label in call.labels():
             return await fake.press(user, label)
-        number = numbered_choice(call, label)
-        if number is not None:
-            return await fake.say(user, str(number))
+        selector = numbered_choice(call, label)
+        if selector is not None:
+            return await fake.say(user, selector)
     raise AssertionError(f"no choice {label!r} offered to {user}")
 
 

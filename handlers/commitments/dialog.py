@@ -35,8 +35,8 @@ async def begin(ctx: Context, _args: str = "") -> list[Reply]:
 
 
 async def finish(ctx: Context, data: dict[str, Any]) -> list[Reply]:
-    record, created = await save_record(ctx, COMMITMENT_RECORD, data, {"content": data["content"]})
-    return saved_reply(ctx.t, record, created, "commit.saved")
+    return saved_reply(ctx.t, await save_record(ctx, COMMITMENT_RECORD, data,
+                                                {"content": data["content"]}), "commit.saved")
 
 
 async def menu_chosen(ctx: Context, data: dict[str, Any]) -> list[Reply]:

@@ -10,6 +10,10 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from storage.files.names import sanitize_file_name
+
+PUSH_PREFIX = "#"  # a push's buttons are typed as #1, #2 … (``handlers.core.selectors``)
+
 
 @dataclass(frozen=True)
 class FileRef:
@@ -56,12 +60,21 @@ class Button:
     label: str
     data: str | None = None
     start: str | None = None
+    selector: str | None = None  # what typing presses it ("2", "B", "#1"), set by the core
 
 
 @dataclass(frozen=True)
 class OutDocument:
+    """A file to send. Its name may be made from user data (a member's name): it is sanitized
+    here, once, so an adapter may use it as a path or a header as it is."""
+
     file_name: str
     content: bytes
+
+    def __post_init__(self) -> None:
+        safe = sanitize_file_name(self.file_name) or "file"
+        if safe != self.file_name:
+            object.__setattr__(self, "file_name", safe)
 
 
 @dataclass(frozen=True)
@@ -89,14 +102,18 @@ class Reply:
 
 
 def payload(text: str, buttons: tuple[tuple[Button, ...], ...] = ()) -> dict[str, Any]:
-    """A message to send later, as the outbox stores it (JSON)."""
-    return {"text": text, "buttons": [[{"label": b.label, "data": b.data, "start": b.start}
+    """A message to send later, as the outbox stores it (JSON). Its buttons are typed as ``#1``,
+    ``#2`` … (``handlers.core.selectors``): a push never takes the numbers of a dialog."""
+    counter = iter(range(1, 1000))
+    return {"text": text, "buttons": [[{"label": b.label, "data": b.data, "start": b.start,
+                                        "selector": f"{PUSH_PREFIX}{next(counter)}"}
                                        for b in row] for row in buttons]}
 
 
 def from_payload(stored: dict[str, Any]) -> Reply:
     """The reply an outbox message stands for (``payload`` read back)."""
-    rows = tuple(tuple(Button(b["label"], data=b.get("data"), start=b.get("start")) for b in row)
+    rows = tuple(tuple(Button(b["label"], data=b.get("data"), start=b.get("start"),
+                              selector=b.get("selector")) for b in row)
                  for row in stored.get("buttons", []))
     return Reply(stored["text"], buttons=rows)
 

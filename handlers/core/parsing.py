@@ -43,8 +43,20 @@ def normalize(text: str) -> str:
 
 
 def _compact(text: str) -> str:
-    """Normalized, lower-cased and without any spaces: "1 小时 30 分" reads like "1小时30分"."""
-    return normalize(text).replace(" ", "").lower()
+    """Normalized, lower-cased and without any spaces: "1 小时 30 分" reads like "1小时30分".
+
+    Full-width digits read as digits, but superscript, subscript, circled and fraction digits
+    (Unicode "other numbers": ², ①, ½) do not: "1²" is not 12. Such a text is left as it is, so
+    no pattern reads it.
+    """
+    normalized = normalize(text)
+    if normalized != text and any(unicodedata.category(c) in _OTHER_NUMBERS and c not in _CN_ZEROS
+                                  for c in text):
+        return text
+    return normalized.replace(" ", "").lower()
+
+
+_OTHER_NUMBERS = frozenset(("No", "Nl"))
 
 
 # --- Chinese numerals -------------------------------------------------------------------------
@@ -207,16 +219,21 @@ def _year(text: str) -> int:
 def _nearest(candidates: Iterable[tuple[int, int, int]], today: date, past: bool) -> date:
     """The first real (year, month, day) among ``candidates`` on the preferred side of ``today``.
 
-    Candidates run away from today and stay within the supported years, so running out of them
-    means the date would fall outside those years.
+    Candidates run away from today and stay within the supported years. Running out of them
+    means no such day within those years on that side: "没有这一天" when some candidate was no
+    day at all (2月29日 after 2096-03-01: 2097–2100 are common years), else the years' range.
     """
+    skipped = False
     for year, month, day in candidates:
         try:
             found = date(year, month, day)
         except ValueError:  # 31号 in a 30-day month, 2月29日 in a common year
+            skipped = True
             continue
         if (found <= today) if past else (found >= today):
             return found
+    if skipped:
+        raise InvalidInput("input.date_impossible")
     raise InvalidInput("input.date_year_range", min_year=MIN_YEAR, max_year=MAX_YEAR)
 
 
@@ -341,18 +358,45 @@ def parse_count(text: str, *, max_value: int = 1000) -> int:
     return value
 
 
-# Whitespace plus the zero-width characters phone keyboards and copy-paste leave behind.
-_EDGE_BLANKS = re.compile(r"\A[\s\u200b-\u200d\u2060\ufeff]+|[\s\u200b-\u200d\u2060\ufeff]+\Z")
+# Characters that show nothing: spaces, format controls (U+200B–U+200F, U+202A–U+202E, U+2060,
+# U+FEFF …), and the letters that are blank by design (Hangul fillers, the blank braille pattern).
+_BLANK_LETTERS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
+_EDGE_CATEGORIES = frozenset(("Zs", "Zl", "Zp", "Cc", "Cf"))
+_UNSEEN_CATEGORIES = _EDGE_CATEGORIES | {"Mn", "Me", "Cs", "Cn"}  # marks alone show no letter
+
+
+def _edge_blank(char: str) -> bool:
+    return char in _BLANK_LETTERS or unicodedata.category(char) in _EDGE_CATEGORIES
+
+
+def _visible(char: str) -> bool:
+    return char not in _BLANK_LETTERS and unicodedata.category(char) not in _UNSEEN_CATEGORIES
 
 
 def clean_text(text: str | None, *, max_len: int, field: str) -> str:
-    """``text`` without blank edges, refusing empty or longer than ``max_len`` characters.
+    """``text`` without blank edges, refusing one with nothing visible in it (only spaces,
+    direction marks, fillers …) or longer than ``max_len`` characters (as both databases count).
 
     Inner newlines and full-width punctuation are kept as typed: this is content, not a number.
     """
-    cleaned = _EDGE_BLANKS.sub("", text or "")
-    if not cleaned:
+    text = text or ""
+    start, end = 0, len(text)
+    while start < end and _edge_blank(text[start]):
+        start += 1
+    while end > start and _edge_blank(text[end - 1]):
+        end -= 1
+    cleaned = text[start:end]
+    if not any(_visible(c) for c in cleaned):
         raise InvalidInput("input.empty", field=field)
     if len(cleaned) > max_len:
         raise InvalidInput("input.too_long", field=field, max_len=max_len, length=len(cleaned))
     return cleaned
+
+
+def parse_name(text: str, *, max_len: int, field: str) -> str:
+    """A person's name (or a few, "张三、李四"): clean text with at least one letter in it, so a
+    number or a symbol typed there is asked again instead of becoming somebody's name."""
+    cleaned = clean_text(text, max_len=max_len, field=field)
+    if not any(unicodedata.category(c).startswith("L") and c not in _BLANK_LETTERS for c in cleaned):
+        raise InvalidInput("input.name_letters", field=field)
+    return " ".join(cleaned.split())

@@ -8,15 +8,18 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 
-from handlers.core import buttons
+from handlers.core import buttons, inputs, selectors
 from handlers.core.buttons import DialogChoice
 from handlers.core.context import Context, CoreConfig
-from handlers.core.events import Incoming, Outcome, Reply
+from handlers.core.events import PUSH_PREFIX, Incoming, Outcome, Reply
 from handlers.core.features import Feature, Registry, discover
+from handlers.core.selectors import Offer
 from handlers.dialogs import engine
 from storage.db import Sessions
-from storage.repositories.dialogs import DialogRepository
+from storage.queries.pushed import newest_push_buttons
+from storage.repositories.dialogs import DialogRepository, DialogState
 from storage.repositories.events import HandledEventRepository
 from storage.repositories.members import MemberRepository
 from storage.repositories.orgs import OrgRepository
@@ -74,14 +77,22 @@ class Core:
         return group.webhook_url if group is not None and group.webhook_url else None
 
     async def _dispatch(self, ctx: Context) -> Outcome:
+        ctx.event = inputs.cleaned(ctx.event)
+        outcome = await self._route(ctx)
+        if ctx.event.is_private:
+            await self._offer(ctx, outcome)
+        return outcome
+
+    async def _route(self, ctx: Context) -> Outcome:
         ev = ctx.event
         dialogs = DialogRepository(ctx.session)
         state = await dialogs.get(ev.platform, ev.user_id) if ev.is_private or ev.callback_data else None
         expired: list[Reply] = []
         if state is not None and state.expires_at <= ctx.now:
+            menu = state.dialog == engine.MENU  # only a message's buttons: nothing was lost
             await dialogs.clear(ev.platform, ev.user_id)
             state = None
-            expired = [Reply(ctx.t("dialog.expired"))] if ev.is_private else []
+            expired = [Reply(ctx.t("dialog.expired"))] if ev.is_private and not menu else []
 
         if ev.callback_data is not None:
             pressed = buttons.unpack(ev.callback_data)
@@ -106,7 +117,68 @@ class Core:
             return Outcome(expired + await self.registry.command(ctx, name, args))
         if not ev.is_private:
             return Outcome()  # the bot does not read group conversation
-        if state is not None:
-            return Outcome(await engine.on_text(ctx, self.registry.dialogs.get(state.dialog), state,
-                                                ev.text or ""))
-        return Outcome(expired or [Reply(ctx.t("help.hint"))])
+        return await self._typed(ctx, state, expired)
+
+    async def _typed(self, ctx: Context, state: DialogState | None, expired: list[Reply]) -> Outcome:
+        """A line typed in the private chat: a push's ``#k``, a choice of the message in progress
+        (its selector or label), or the dialog step's answer (``handlers.core.selectors``)."""
+        ev = ctx.event
+        text = ev.text or ""
+        typed = ev.file is None
+        pushed = selectors.push_number(text) if typed else None
+        if pushed is not None:
+            offer = await self._pushed(ctx, pushed)
+            if offer is None and state is not None:  # no such push button: go on where it was
+                again = await engine.ask_again(ctx, self.registry.dialogs.get(state.dialog), state)
+                return Outcome([Reply(ctx.t("button.stale"))] + ([again] if again else []))
+            return await self._press_offer(ctx, offer)
+        if state is None:
+            return Outcome(expired or [Reply(ctx.t("help.hint"))])
+        offer = selectors.match(state.offered, text) if typed else None
+        if offer is not None and "c" not in offer:  # a button outside the dialog (a report's page)
+            return await self._press_offer(ctx, offer)
+        if state.dialog == engine.MENU:
+            return Outcome([Reply(ctx.t("help.hint"))])
+        return Outcome(await engine.on_text(ctx, self.registry.dialogs.get(state.dialog), state,
+                                            text, offer))
+
+    async def _pushed(self, ctx: Context, number: int) -> Offer | None:
+        """Button ``#number`` of the newest push with buttons sent to this chat."""
+        ev = ctx.event
+        rows = await newest_push_buttons(ctx.session, ev.platform, ev.chat_id)
+        wanted = f"{PUSH_PREFIX}{number}"
+        for button in (b for row in rows or () for b in row):
+            if button.get("selector") == wanted:
+                return {"s": wanted, "l": button["label"], "d": button.get("data"),
+                        "st": button.get("start")}
+        return None
+
+    async def _press_offer(self, ctx: Context, offer: Offer | None) -> Outcome:
+        """A button pressed by typing: its ``start`` payload as ``/start``, or its data as a
+        press. What a press would say in a toast is said as a message (no toast answers text)."""
+        if offer is not None and offer.get("st") is not None:
+            return Outcome(await self.registry.command(ctx, "start", offer["st"]))
+        pressed = buttons.unpack(offer["d"]) if offer is not None and offer.get("d") else None
+        handled = await self.registry.press(ctx, pressed) if pressed is not None else None
+        if handled is None:
+            return Outcome([Reply(ctx.t("button.stale"))])
+        if handled.notice:
+            handled.replies.append(Reply(handled.notice))
+            handled.notice = None
+        return handled
+
+    async def _offer(self, ctx: Context, outcome: Outcome) -> None:
+        """Number the buttons of a reply the dialog engine did not make (a report's pages), and
+        keep them as the member's choices in progress, so that typing presses them too."""
+        ev = ctx.event
+        shown = [i for i, r in enumerate(outcome.replies)
+                 if r.buttons and r.chat_id in (None, ev.chat_id)]
+        if not shown or selectors.has_selectors(outcome.replies[shown[-1]].buttons):
+            return
+        reply = outcome.replies[shown[-1]]
+        rows, offers = selectors.numbered(reply.buttons)
+        outcome.replies[shown[-1]] = replace(reply, buttons=rows)
+        dialogs = DialogRepository(ctx.session)
+        if not await dialogs.offer(ev.platform, ev.user_id, offers):
+            await dialogs.put(ev.platform, ev.user_id, dialog=engine.MENU, step=engine.MENU, data={},
+                              expires_at=ctx.now + ctx.config.dialog_timeout, offered=offers)

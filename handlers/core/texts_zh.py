@@ -16,6 +16,7 @@ TEXTS: dict[str, str] = {
     "input.count_too_large": "数量不能超过 {max}，请检查后重新输入。",
     "input.empty": "{field}不能为空，请输入内容。",
     "input.too_long": "{field}太长了：最多 {max_len} 字，现在 {length} 字。请精简后再发。",
+    "input.name_letters": "{field}应是姓名，如“李娜”，请重新输入。",
     # --- dialogs (handlers/dialogs/engine.py) ---
     "dialog.confirm": "✅ 确认",
     "dialog.edit": "✏️ 修改",
@@ -122,8 +123,10 @@ TEXTS: dict[str, str] = {
     "mine.visit": "走访 {date} {kind}：{place}",
     "mine.problem": "问题（{deadline}前）：{description}",
     "mine.commitment": "承诺：{content}",
-    "mine.edit": "修改{n}",
-    "mine.delete": "删除{n}",
+    "mine.pick": "点击或发送编号，可修改或删除该条记录。",
+    "mine.ask_action": "{text}\n要修改还是删除这条记录？",
+    "mine.edit": "✏️ 修改",
+    "mine.delete": "🗑 删除",
     "mine.ask_delete": "确定删除这条记录吗？\n{text}\n（删除后可由管理员从审计日志中查到）",
     "mine.delete_yes": "确认删除",
     "mine.delete_no": "保留",
@@ -411,6 +414,8 @@ TEXTS: dict[str, str] = {
     "problem.notify_hint_board": "请发送 /problems 查看处理。",
     "problem.notify_hint_progress": "发送 /progress 查看你负责整改的问题。",
     "dialog.file_received": "📎 已收到第 {count} 个文件。还可以继续发送照片或文件，发完请点“完成”。",
+    "dialog.files_full": "这一项最多 {max} 个文件，这个没有收下；已收到的会保存，请点“完成”。",
+    "dialog.card_more": "…（共 {length} 字，确认后全文保存）",
     "dialog.files_done": "完成",
     "problem.status_pending": "待确认",
     "problem.status_rectifying": "整改中",
@@ -481,6 +486,7 @@ TEXTS: dict[str, str] = {
     "problem.new_deadline_value": "时限{date}",
     "problem.evidence_list": "佐证材料（{count}）：{names}",
     "problem.evidence_unnamed": "照片{n}",
+    "problem.evidence_more": "等",
     "problem.extension_pending": "⏳ 延期申请：改到 {date}。理由：{note}",
     "problem.accept_title": "确认整改",
     "problem.ask_accept_measures": "确认整改措施：可保持原措施，或直接输入修改后的措施。",
@@ -727,8 +733,6 @@ TEXTS: dict[str, str] = {
     # --- WeCom (issue 6) ---
     # --- the console adapter (bot/adapters/console) ---
     "console.welcome": "（以 {name} 的身份对话；输入 /help 查看命令，/quit 退出）",
-    "console.type_number": "（输入编号选择）",
-    "wecom.reply_number": "（回复编号选择）",
     "wecom.choose": "请选择：",
     "wecom.card_done": "已处理",
     "wecom.robot_start": "👉 {label}：请在企业微信中打开本应用，私聊发送 {command}",
@@ -1157,4 +1161,8 @@ TEXTS: dict[str, str] = {
     "doc.chart_found": "查摆问题",
     "doc.chart_accepted": "已确认整改",
     "doc.chart_closed": "已销号",
+    # --- typing a choice (handlers/core/selectors.py), for platforms that show no buttons ---
+    "select.numbers": "（输入编号选择）",
+    "select.letters": "（输入字母选择，或直接输入）",
+    "select.push": "（输入 # 加编号选择，如 #1）",
 }

@@ -14,6 +14,7 @@ from handlers.core.parsing import (
     parse_count,
     parse_date,
     parse_hours,
+    parse_name,
     require_not_future,
     require_not_past,
 )
@@ -82,7 +83,19 @@ def text_step(key: str, label: str, prompt: Any, *, max_len: int, optional: bool
     def parse(text: str, ctx: Context) -> str:
         return clean_text(text, max_len=max_len, field=ctx.t(label))
 
-    return Step(key, label, prompt, choices=choices, parse=parse, optional=optional, columns=1)
+    return Step(key, label, prompt, choices=choices, parse=parse, optional=optional, columns=1,
+                max_len=max_len)
+
+
+def name_step(key: str, label: str, prompt: Any, *, max_len: int = 50, optional: bool = False,
+              choices: Any = ()) -> Step:
+    """A person's name (one or a few): typed or picked, never a bare number or symbol."""
+
+    def parse(text: str, ctx: Context) -> str:
+        return parse_name(text, max_len=max_len, field=ctx.t(label))
+
+    return Step(key, label, prompt, choices=choices, parse=parse, optional=optional, columns=1,
+                max_len=max_len)
 
 
 def pick_step(key: str, label: str, prompt: str, options: tuple[str, ...], columns: int = 2) -> Step:

@@ -30,6 +30,7 @@ from storage.repositories.members import MemberRepository
 from storage.repositories.orgs import OrgRepository
 
 MEETING_ID = "meeting_id"
+REASON_CHARS = 50  # meeting_attendance.absence_reason
 
 
 def _label(seat: Seat, t: Translator) -> str:
@@ -120,7 +121,7 @@ async def _reasons(_ctx: Context, _data: dict[str, Any]) -> list[Choice]:
 
 
 def _parse_reason(text: str, ctx: Context) -> str:
-    return clean_text(text, max_len=50, field=ctx.t("meeting.reason"))
+    return clean_text(text, max_len=REASON_CHARS, field=ctx.t("meeting.reason"))
 
 
 async def _branches(ctx: Context, data: dict[str, Any]) -> list[Choice]:
@@ -161,7 +162,7 @@ MEETING_ATTENDANCE = Dialog(name="meeting_attendance", title="meeting.title",
 MEETING_ABSENCE = Dialog(name="meeting_absence", title="meeting.title",
                 steps=(Step("reason", "meeting.reason",
                             lambda d, t: t("meeting.ask_reason", name=d["name"]), choices=_reasons,
-                            parse=_parse_reason, columns=3),),
+                            parse=_parse_reason, columns=3, max_len=REASON_CHARS),),
                 finish=absence_chosen, confirm=False)
 MEETING_GUEST = Dialog(name="meeting_guest", title="meeting.title",
                 steps=(Step("org", "meeting.guest_org", "meeting.ask_guest_org",

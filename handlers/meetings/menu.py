@@ -47,8 +47,9 @@ async def begin(ctx: Context, _args: str = "") -> list[Reply]:
 
 
 async def _menu_choices(ctx: Context, data: dict[str, Any]) -> list[Choice]:
-    return [Choice(ctx.t("meeting.new"), NEW)] + [
-        Choice(str(n), meeting_id) for n, meeting_id in enumerate(data["ids"], start=1)]
+    """The list's numbers (typed or pressed, the same meeting), then 记录新会议."""
+    return [Choice(str(n), meeting_id, selector=str(n))
+            for n, meeting_id in enumerate(data["ids"], start=1)] + [Choice(ctx.t("meeting.new"), NEW)]
 
 
 async def menu_chosen(ctx: Context, data: dict[str, Any]) -> list[Reply]:
@@ -123,7 +124,7 @@ async def _mine(ctx: Context) -> list[Reply]:
 
 
 async def _mine_choices(_ctx: Context, data: dict[str, Any]) -> list[Choice]:
-    return [Choice(str(n), item) for n, item in enumerate(data["items"], start=1)]
+    return [Choice(str(n), item, selector=str(n)) for n, item in enumerate(data["items"], start=1)]
 
 
 async def mine_chosen(ctx: Context, data: dict[str, Any]) -> list[Reply]:

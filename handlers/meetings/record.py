@@ -21,7 +21,7 @@ from handlers.core.parsing import InvalidInput, clean_text, normalize
 from handlers.core.policy import sees_every_branch
 from handlers.dialogs import engine
 from handlers.dialogs.engine import RECORD_ID, Choice, Dialog, Step
-from handlers.dialogs.fields import past_date_step, text_step
+from handlers.dialogs.fields import name_step, past_date_step, text_step
 from handlers.meetings import attendance
 from handlers.meetings.credits import refresh
 from handlers.meetings.notify import announce, tell_removed
@@ -42,6 +42,7 @@ from storage.repositories.meetings import MeetingRepository
 from storage.repositories.orgs import OrgRepository
 from storage.vocabulary import MEETING_TYPES, PARTY_GROUP_MEETING, Attendance
 
+RECORD_CHARS = 5000  # the minutes (记录) typed
 OVERLAP_OK = "_overlap_ok"  # the recorder said a meeting at the same time is another session
 BRANCH = "branch"  # [org id, name] of the branch the meeting is of
 PICK_BRANCH = "_pick_branch"  # the office chooses that branch first
@@ -158,7 +159,7 @@ def _parse_time(text: str, _ctx: Context) -> list[str]:
 
 
 def _parse_record(text: str, ctx: Context) -> str:
-    return clean_text(text, max_len=5000, field=ctx.t("meeting.record"))
+    return clean_text(text, max_len=RECORD_CHARS, field=ctx.t("meeting.record"))
 
 
 def _show_record(value: Any, t: Translator) -> str:
@@ -227,7 +228,7 @@ def card_note(data: dict[str, Any], t: Translator) -> str:
 
 
 def _names_step(key: str, label: str, prompt: str, optional: bool = False) -> Step:
-    return replace(text_step(key, label, prompt, max_len=50, optional=optional, choices=_committee),
+    return replace(name_step(key, label, prompt, max_len=50, optional=optional, choices=_committee),
                    columns=3)
 
 
@@ -253,7 +254,7 @@ MEETING = Dialog(
         text_step("procedure", "meeting.procedure", "meeting.ask_procedure", max_len=2000,
                   optional=True),
         Step("record", "meeting.record", "meeting.ask_record", parse=_parse_record, optional=True,
-             files=True, show=_show_record),
+             files=True, show=_show_record, max_len=RECORD_CHARS),
     ),
     finish=finish,
     note=card_note,

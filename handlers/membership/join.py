@@ -19,7 +19,7 @@ from handlers.core.context import Context
 from handlers.core.events import Reply
 from handlers.dialogs import engine
 from handlers.dialogs.engine import Choice, Dialog
-from handlers.dialogs.fields import text_step
+from handlers.dialogs.fields import name_step
 from handlers.membership import accounts, approval
 from storage.models import AccountKind, JoinRequest, JoinStatus, Member, Organization
 from storage.repositories.accounts import AccountRepository
@@ -167,7 +167,7 @@ async def _asked(ctx: Context, request: JoinRequest, org: Organization, row: Mem
 JOIN = Dialog(
     name="join",
     title="join.title",
-    steps=(text_step("name", "join.name", lambda data, t: t("join.ask_name", org=data["org_name"]),
+    steps=(name_step("name", "join.name", lambda data, t: t("join.ask_name", org=data["org_name"]),
                      max_len=50, choices=_own_name),),
     finish=finish,
     confirm=False,

@@ -11,7 +11,7 @@ from handlers.core.context import Context
 from handlers.core.events import Reply
 from handlers.core.i18n import Text, Translator
 from handlers.dialogs.engine import Choice, Dialog, Step
-from handlers.dialogs.fields import deadline_step, text_step
+from handlers.dialogs.fields import deadline_step, name_step, text_step
 from handlers.problems.actions import perform
 from handlers.problems.lifecycle import Action
 from handlers.problems.steps import PROBLEM_ID, suggested_deadline_step
@@ -77,8 +77,7 @@ PROBLEM_ACCEPT = Dialog(
     steps=(
         text_step("measures", "problem.measures", "problem.ask_accept_measures", max_len=1000,
                   choices=_keep_measures),
-        text_step("owner", "problem.owner", "problem.ask_accept_owner", max_len=50,
-                  choices=_owners),
+        name_step("owner", "problem.owner", "problem.ask_accept_owner", choices=_owners),
         suggested_deadline_step("deadline", "problem.deadline", "problem.ask_accept_deadline",
                                 lambda data: ("problem.keep_deadline", data["deadline_now"])),
     ),

@@ -136,7 +136,8 @@ async def open_list(ctx: Context, view: str) -> list[Reply]:
 
 
 async def _numbers(ctx: Context, data: dict[str, Any]) -> list[Choice]:
-    choices = [Choice(str(n), problem_id) for n, problem_id in enumerate(data["ids"], start=1)]
+    choices = [Choice(str(n), problem_id, selector=str(n))
+               for n, problem_id in enumerate(data["ids"], start=1)]
     return choices + ([Choice(ctx.t("dialog.back"), BACK)] if data["view"] != MINE else [])
 
 

@@ -11,10 +11,10 @@ from handlers.core.formats import full_date, short
 from handlers.core.i18n import Translator
 from handlers.dialogs import engine
 from handlers.dialogs.engine import RECORD_ID, Choice, Dialog
-from handlers.dialogs.fields import deadline_step, pick_step, text_step
+from handlers.dialogs.fields import deadline_step, name_step, pick_step, text_step
 from handlers.records.kinds import RecordKind
 from handlers.records.saving import save_record, saved_reply
-from storage.models import Problem, ProblemStatus
+from storage.models import Problem
 from storage.vocabulary import PROBLEM_KINDS, PROBLEM_SOURCES
 
 VISIT_ID = "visit_id"  # the visit the problem was found on, when it came from /visit
@@ -42,8 +42,7 @@ async def finish(ctx: Context, data: dict[str, Any]) -> list[Reply]:
               "owner_name": owner, "owner_id": ctx.member.id if owner == ctx.member.name else None,
               "deadline": date.fromisoformat(data["deadline"]), "measures": data["measures"],
               "visit_id": data.get(VISIT_ID)}
-    record, created = await save_record(ctx, PROBLEM_RECORD, data, values)
-    return saved_reply(ctx.t, record, created, "problem.saved")
+    return saved_reply(ctx.t, await save_record(ctx, PROBLEM_RECORD, data, values), "problem.saved")
 
 
 PROBLEM = Dialog(
@@ -53,7 +52,7 @@ PROBLEM = Dialog(
         text_step("description", "problem.description", "problem.ask_description", max_len=1000),
         pick_step("source", "problem.source", "problem.ask_source", PROBLEM_SOURCES, columns=3),
         pick_step("kind", "problem.kind", "problem.ask_kind", PROBLEM_KINDS),
-        text_step("owner", "problem.owner", "problem.ask_owner", max_len=50, choices=_me),
+        name_step("owner", "problem.owner", "problem.ask_owner", choices=_me),
         deadline_step("deadline", "problem.deadline", "problem.ask_deadline"),
         text_step("measures", "problem.measures", "problem.ask_measures", max_len=1000),
     ),
@@ -66,9 +65,5 @@ def line(record: Problem, t: Translator) -> str:
              deadline=full_date(record.deadline))
 
 
-def locked(record: Problem) -> str | None:
-    """Accepted, a problem changes only through its lifecycle (``lifecycle``)."""
-    return "problem.locked" if record.status is not ProblemStatus.pending else None
-
-
-PROBLEM_RECORD = RecordKind(Problem, PROBLEM, load, line, locked)
+# Accepted, a problem changes only through its lifecycle (``lifecycle``).
+PROBLEM_RECORD = RecordKind(Problem, PROBLEM, load, line, locked="problem.locked")

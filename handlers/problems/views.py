@@ -58,6 +58,10 @@ def history_line(t: Translator, entry: HistoryLine, tz: ZoneInfo, note_limit: in
     return text + ("：" + "；".join(extras) if extras else "")
 
 
+EVIDENCE_SHOWN = 10  # file names on the card (all of them are kept, and in the export)
+EVIDENCE_NAME_CHARS = 30
+
+
 def evidence_name(t: Translator, item: ProblemEvidence, n: int) -> str:
     return item.file_name or t("problem.evidence_unnamed", n=n)
 
@@ -73,6 +77,9 @@ def detail(t: Translator, problem: Problem, org: str, history: list[HistoryLine]
     lines.append(t("problem.history_header"))
     lines += ["· " + history_line(t, entry, tz, note_limit=80) for entry in history]
     if evidence:
-        names = "、".join(evidence_name(t, item, n) for n, item in enumerate(evidence, start=1))
+        names = "、".join(short(evidence_name(t, item, n), EVIDENCE_NAME_CHARS)
+                         for n, item in enumerate(evidence[:EVIDENCE_SHOWN], start=1))
+        if len(evidence) > EVIDENCE_SHOWN:
+            names += t("problem.evidence_more")
         lines.append(t("problem.evidence_list", count=len(evidence), names=names))
     return "\n".join(lines)

@@ -8,5 +8,5 @@ FEATURE = Feature(
     name="records",
     rank=70,
     commands=(Command("mine", mine.begin, PERSONAL, help="help.mine", deep_link=True),),
-    dialogs=(mine.MINE, mine.DELETE),
+    dialogs=(mine.MINE, mine.MINE_ACTION, mine.DELETE),
 )

@@ -15,18 +15,15 @@ from handlers.core.i18n import Translator
 from handlers.dialogs.engine import Dialog
 
 
-def _never_locked(_record: Any) -> str | None:
-    return None
-
-
 @dataclass(frozen=True)
 class RecordKind:
     model: type[Any]  # a model of storage.models with ``entity`` and ``owner``
     dialog: Dialog  # logs a record, and changes one (started with ``load``'s data)
     load: Callable[[Any], dict[str, Any]]  # a record as the dialog's data
     line: Callable[[Any, Translator], str]  # the line /mine lists a record by
-    # Why a record may not be changed or deleted in /mine now (a catalogue key), or None.
-    locked: Callable[[Any], str | None] = _never_locked
+    # What a member reads when a record of the kind is locked (``storage.repositories.records.LOCKS``:
+    # taken over, it is changed elsewhere), a catalogue key; None for a kind that never is.
+    locked: str | None = None
 
     @property
     def name(self) -> str:

@@ -1,4 +1,9 @@
-"""/mine: a member's recent records, each to change (修改) or delete (删除, confirmed, audited)."""
+"""/mine: a member's recent records, numbered; a number opens one to change (修改) or delete
+(删除, confirmed, audited). The list's numbers are the buttons' numbers.
+
+Whether a record may still be changed is asked when it is opened, and again when the change or
+the deletion is saved (``handlers.records.saving``): what was decided meanwhile stands.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +13,11 @@ from handlers.core.context import Context
 from handlers.core.events import Reply
 from handlers.core.i18n import Text, Translator
 from handlers.dialogs import engine
-from handlers.dialogs.engine import Choice, Dialog, Step
-from storage.repositories.records import RecordRepository
+from handlers.dialogs.engine import Choice, Dialog, Step, prepared
+from handlers.records.saving import refusal_text
+from storage.repositories.records import RecordRepository, Refusal
+
+EDIT, DELETE_IT, BACK = "edit", "delete", "back"
 
 
 async def begin(ctx: Context, _args: str = "") -> list[Reply]:
@@ -27,33 +35,41 @@ async def begin(ctx: Context, _args: str = "") -> list[Reply]:
 def _listing(data: dict[str, Any], t: Translator) -> str:
     lines = [t("mine.header")]
     lines += [f"{i}. {item['text']}" for i, item in enumerate(data["items"], start=1)]
-    return "\n".join(lines)
+    return "\n".join(lines + [t("mine.pick")])
 
 
-async def _actions(ctx: Context, data: dict[str, Any]) -> list[Choice]:
-    choices: list[Choice] = []
-    for i, _item in enumerate(data["items"]):
-        choices.append(Choice(ctx.t("mine.edit", n=i + 1), ["edit", i]))
-        choices.append(Choice(ctx.t("mine.delete", n=i + 1), ["delete", i]))
-    return choices
+async def _numbers(_ctx: Context, data: dict[str, Any]) -> list[Choice]:
+    return [Choice(str(n), n - 1, selector=str(n)) for n in range(1, len(data["items"]) + 1)]
 
 
-async def chosen(ctx: Context, data: dict[str, Any]) -> list[Reply]:
+async def picked(ctx: Context, data: dict[str, Any]) -> list[Reply]:
+    """A record opened: what may be done with it, or why nothing may."""
     assert ctx.member is not None
-    action, index = data["action"]
-    item = data["items"][index]
+    item = data["items"][data["pick"]]
     kind = ctx.registry.records.get(item["kind"])
-    record = None if kind is None else await RecordRepository(ctx.session).get_owned(
-        kind.model, item["id"], ctx.member)
-    if kind is None or record is None:
+    record, locked = (None, False) if kind is None else await RecordRepository(
+        ctx.session).open_owned(kind.model, item["id"], ctx.member)
+    if record is None or kind is None:
         return [Reply(ctx.t("record.gone"))]
-    locked = kind.locked(record)
-    if locked is not None:
-        return [Reply(ctx.t(locked))]
-    if action == "edit":
+    if locked:
+        return [Reply(ctx.t(refusal_text(kind, Refusal.locked)))]
+    return await engine.start(ctx, MINE_ACTION, {
+        "kind": item["kind"], "id": item["id"], "text": ctx.t("mine.ask_action", text=item["text"])})
+
+
+async def acted(ctx: Context, data: dict[str, Any]) -> list[Reply]:
+    assert ctx.member is not None
+    if data["action"] == BACK:
+        return await begin(ctx)
+    kind = ctx.registry.records.get(data["kind"])
+    record = None if kind is None else await RecordRepository(ctx.session).changeable(
+        kind.model, data["id"], ctx.member)
+    if kind is None or record is None or isinstance(record, Refusal):
+        return [Reply(ctx.t(refusal_text(kind, record if isinstance(record, Refusal) else Refusal.gone)))]
+    if data["action"] == EDIT:
         return await engine.start(ctx, kind.dialog, kind.load(record))
-    return await engine.start(ctx, DELETE, {"kind": item["kind"], "id": item["id"],
-                                              "text": item["text"]})
+    return await engine.start(ctx, DELETE, {"kind": data["kind"], "id": data["id"],
+                                              "text": data["text"]})
 
 
 async def delete_confirmed(ctx: Context, data: dict[str, Any]) -> list[Reply]:
@@ -62,9 +78,9 @@ async def delete_confirmed(ctx: Context, data: dict[str, Any]) -> list[Reply]:
         return [Reply(ctx.t("mine.kept"))]
     repo = RecordRepository(ctx.session)
     kind = ctx.registry.records.get(data["kind"])
-    record = None if kind is None else await repo.get_owned(kind.model, data["id"], ctx.member)
-    if record is None:
-        return [Reply(ctx.t("record.gone"))]
+    record = Refusal.gone if kind is None else await repo.changeable(kind.model, data["id"], ctx.member)
+    if isinstance(record, Refusal):
+        return [Reply(ctx.t(refusal_text(kind, record)))]
     await repo.delete(record, ctx.member)
     return [Reply(ctx.t("mine.deleted"))]
 
@@ -72,8 +88,17 @@ async def delete_confirmed(ctx: Context, data: dict[str, Any]) -> list[Reply]:
 MINE = Dialog(
     name="mine",
     title="mine.title",
-    steps=(Step("action", "mine.title", _listing, choices=_actions),),
-    finish=chosen,
+    steps=(Step("pick", "mine.title", _listing, choices=_numbers, columns=5),),
+    finish=picked,
+    confirm=False,
+)
+MINE_ACTION = Dialog(
+    name="mine_action",
+    title="mine.title",
+    steps=(Step("action", "mine.title", prepared,
+                choices=(Choice(Text.of("mine.edit"), EDIT), Choice(Text.of("mine.delete"), DELETE_IT),
+                         Choice(Text.of("dialog.back"), BACK))),),
+    finish=acted,
     confirm=False,
 )
 DELETE = Dialog(

@@ -7,7 +7,7 @@ from typing import Any
 
 from handlers.core.context import Context
 from handlers.core.events import Reply
-from handlers.core.formats import month_day
+from handlers.core.formats import month_day, short
 from handlers.core.i18n import Translator
 from handlers.core.parsing import format_hours
 from handlers.dialogs import engine
@@ -22,6 +22,8 @@ from storage.repositories.shuxue import ShuxueRepository
 
 NONE = "本周无"
 PERIOD = "period"
+ANSWER_CHARS = 300  # each of the three answers
+LABEL_CHARS = 40  # a logged line shown on its button
 
 
 async def branch_rhythm(session: Session, org_id: int) -> Rhythm:
@@ -33,7 +35,7 @@ async def prefills(t: Translator, session: Session, member: Member, since: date,
     """What the member logged from ``since`` (``since_at``: its start, in UTC): one line per 述学
     field, None where nothing."""
     found = await logged_since(session, member.id, since, since_at)
-    return {
+    lines = {
         "self_study": t("shuxue.prefill_study", hours=format_hours(found.minutes / 60),
                         count=found.studies, contents="、".join(found.contents))
         if found.studies else None,
@@ -41,6 +43,9 @@ async def prefills(t: Translator, session: Session, member: Member, since: date,
                       problems=found.problems) if found.visits else None,
         "deeds": t("shuxue.prefill_deeds", solved=found.solved) if found.solved else None,
     }
+    # Offered as the answer: within what a typed answer may be (many contents make a long line).
+    return {field: None if line is None else short(line, ANSWER_CHARS - 1)
+            for field, line in lines.items()}
 
 
 async def begin(ctx: Context, _args: str = "") -> list[Reply]:
@@ -61,7 +66,8 @@ async def begin(ctx: Context, _args: str = "") -> list[Reply]:
 def _choices(field: str) -> Any:
     async def choices(ctx: Context, data: dict[str, Any]) -> list[Choice]:
         logged = data["logged"].get(field)
-        return ([Choice(ctx.t("shuxue.use_logged", text=logged), logged)] if logged else []) + [
+        return ([Choice(ctx.t("shuxue.use_logged", text=short(logged, LABEL_CHARS)), logged)]
+                if logged else []) + [
             Choice(NONE, NONE)]
     return choices
 
@@ -84,11 +90,14 @@ SHUXUE = Dialog(
     name="shuxue",
     title="shuxue.title",
     steps=(
-        text_step("self_study", "shuxue.self_study", _prompt("shuxue.ask_self_study"), max_len=300,
+        text_step("self_study", "shuxue.self_study", _prompt("shuxue.ask_self_study"),
+                  max_len=ANSWER_CHARS,
                   choices=_choices("self_study")),
-        text_step("research", "shuxue.research", _prompt("shuxue.ask_research"), max_len=300,
+        text_step("research", "shuxue.research", _prompt("shuxue.ask_research"),
+                  max_len=ANSWER_CHARS,
                   choices=_choices("research")),
-        text_step("deeds", "shuxue.deeds", _prompt("shuxue.ask_deeds"), max_len=300,
+        text_step("deeds", "shuxue.deeds", _prompt("shuxue.ask_deeds"),
+                  max_len=ANSWER_CHARS,
                   choices=_choices("deeds")),
     ),
     finish=finish,

@@ -3,6 +3,8 @@ the office first says which branch. In a group it shows the rhythm of the group'
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from datetime import timedelta
 from typing import Any
 
@@ -60,11 +62,17 @@ async def branch_chosen(ctx: Context, data: dict[str, Any]) -> list[Reply]:
         BRANCH: [org_id, name]})
 
 
+_CLOCK = re.compile(r"([0-9]{1,2})(?::([0-9]{1,2}))?")
+
+
 def _parse_time(text: str, _ctx: Context) -> str:
+    """"9:00", "９：３０", "9点" → "09:00"; a superscript digit is no digit ("²" is not 2)."""
+    if any(unicodedata.category(c) in ("No", "Nl") for c in text):
+        raise InvalidInput("schedule.bad_time")
     clean = normalize(text).replace("：", ":").replace("点", ":").rstrip(":")
-    hours, _, minutes = clean.partition(":")
-    if hours.isdigit() and (minutes.isdigit() or not minutes):
-        hh, mm = int(hours), int(minutes or 0)
+    match = _CLOCK.fullmatch(clean)
+    if match:
+        hh, mm = int(match[1]), int(match[2] or 0)
         if 0 <= hh < 24 and 0 <= mm < 60:
             return f"{hh:02d}:{mm:02d}"
     raise InvalidInput("schedule.bad_time")

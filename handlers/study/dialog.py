@@ -62,8 +62,7 @@ async def finish(ctx: Context, data: dict[str, Any]) -> list[Reply]:
         asked = await ask_which(ctx, values)
         if asked is not None:
             return asked
-    record, created = await save_record(ctx, STUDY_RECORD, data, values)
-    return saved_reply(ctx.t, record, created, "study.saved")
+    return saved_reply(ctx.t, await save_record(ctx, STUDY_RECORD, data, values), "study.saved")
 
 
 STUDY = Dialog(
@@ -88,9 +87,5 @@ def line(record: StudyRecord, t: Translator) -> str:
              hours=show_minutes(record.minutes, t), content=record.content)
 
 
-def locked(record: StudyRecord) -> str | None:
-    """A meeting's credit follows its meeting (disputed through /meeting)."""
-    return "meeting.credit_locked" if record.meeting_id is not None else None
-
-
-STUDY_RECORD = RecordKind(StudyRecord, STUDY, load, line, locked)
+# A meeting's credit follows its meeting (disputed through /meeting).
+STUDY_RECORD = RecordKind(StudyRecord, STUDY, load, line, locked="meeting.credit_locked")

@@ -33,11 +33,11 @@ async def finish(ctx: Context, data: dict[str, Any]) -> list[Reply]:
     values = {"kind": data["kind"], "visit_date": date.fromisoformat(data["date"]),
               "place": data["place"], "whom": data["whom"], "heard": data["heard"],
               "solved_count": data["solved"], "topic": data.get("topic")}
-    record, created = await save_record(ctx, VISIT_RECORD, data, values)
-    replies = saved_reply(ctx.t, record, created, "visit.saved")
-    if record is None or not created:
+    saved = await save_record(ctx, VISIT_RECORD, data, values)
+    replies = saved_reply(ctx.t, saved, "visit.saved")
+    if saved.record is None or not saved.created:
         return replies
-    return replies + await engine.start(ctx, VISIT_PROBLEM, {VISIT_ID: record.id})
+    return replies + await engine.start(ctx, VISIT_PROBLEM, {VISIT_ID: saved.record.id})
 
 
 async def offer_problem(ctx: Context, data: dict[str, Any]) -> list[Reply]:

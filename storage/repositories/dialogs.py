@@ -35,15 +35,19 @@ class DialogState:
     data: dict[str, Any]
     nonce: str
     expires_at: datetime
+    offered: list[dict[str, Any]] | None = None  # the choices typing selects (handlers.core.selectors)
 
 
 # Built once: these run on every message, and a statement built anew costs more than the query.
 _USER = (TABLE.c.platform == bindparam("user_platform"), TABLE.c.platform_user_id == bindparam("user_id"))
-_GET = select(TABLE.c.dialog, TABLE.c.step, TABLE.c.data, TABLE.c.nonce, TABLE.c.expires_at).where(*_USER)
+_GET = select(TABLE.c.dialog, TABLE.c.step, TABLE.c.data, TABLE.c.nonce, TABLE.c.expires_at,
+              TABLE.c.offered).where(*_USER)
 _UPDATE = update(TABLE).where(*_USER)
 _INSERT = insert(TABLE)
 _CLAIM = delete(TABLE).where(*_USER, TABLE.c.nonce == bindparam("claimed_nonce"))
 _CLEAR = delete(TABLE).where(*_USER)
+_OFFER = update(TABLE).where(*_USER).values(
+    offered=bindparam("new_offered", type_=TABLE.c.offered.type))
 
 
 class DialogRepository:
@@ -55,11 +59,14 @@ class DialogRepository:
         return None if row is None else DialogState(platform, user_id, *row)
 
     async def put(self, platform: str, user_id: str, *, dialog: str, step: str,
-                  data: dict[str, Any], expires_at: datetime) -> DialogState:
-        """Set the user's state to ``step`` of ``dialog`` with a fresh nonce (old buttons go stale)."""
-        state = DialogState(platform, user_id, dialog, step, dict(data), new_nonce(), expires_at)
+                  data: dict[str, Any], expires_at: datetime,
+                  offered: list[dict[str, Any]] | None = None) -> DialogState:
+        """Set the user's state to ``step`` of ``dialog`` with a fresh nonce (old buttons go stale)
+        and the choices its message offers."""
+        state = DialogState(platform, user_id, dialog, step, dict(data), new_nonce(), expires_at,
+                            offered)
         values = {"dialog": dialog, "step": step, "data": state.data, "nonce": state.nonce,
-                  "expires_at": expires_at, "updated_at": utcnow()}
+                  "expires_at": expires_at, "updated_at": utcnow(), "offered": offered}
         result = await self.session.execute(_UPDATE, {**_user(platform, user_id), **values})
         if result.rowcount == 0:  # type: ignore[attr-defined]
             await self.session.execute(_INSERT, {"platform": platform, "platform_user_id": user_id, **values})
@@ -74,6 +81,13 @@ class DialogRepository:
         result = await self.session.execute(
             _CLAIM, {**_user(state.platform, state.user_id), "claimed_nonce": state.nonce})
         return result.rowcount == 1  # type: ignore[attr-defined]
+
+    async def offer(self, platform: str, user_id: str, offered: list[dict[str, Any]]) -> bool:
+        """Replace the choices typing selects (the step and its nonce stay); False when the user
+        has no state."""
+        result = await self.session.execute(_OFFER, {**_user(platform, user_id),
+                                                     "new_offered": offered})
+        return result.rowcount > 0  # type: ignore[attr-defined]
 
     async def clear(self, platform: str, user_id: str) -> bool:
         result = await self.session.execute(_CLEAR, _user(platform, user_id))

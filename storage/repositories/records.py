@@ -1,15 +1,21 @@
 """What members log — study, visits, problems, commitments — with every change audited.
 
 Nothing is deleted in place: deletion sets ``deleted_at``; the audit log keeps each version.
+
+A member changes or deletes their own record only while nothing else has taken it over
+(``LOCKS``): that rule is read when /mine opens a record and checked again, under a row lock, in
+the transaction that saves or deletes it, so a secretary's decision or a meeting's credit made
+meanwhile is never overwritten.
 """
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import inspect, select
+from sqlalchemy import ColumnElement, false, inspect, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import (
@@ -27,6 +33,23 @@ from storage.types import utcnow
 
 Record = StudyRecord | Visit | Problem | Commitment
 _SKIP = {"created_at", "updated_at"}
+
+# When a member may no longer change or delete a record of theirs, per kind; the one definition.
+LOCKS: dict[type, ColumnElement[bool]] = {
+    StudyRecord: StudyRecord.meeting_id.is_not(None),  # a meeting's credit follows its meeting
+    Problem: Problem.status != ProblemStatus.pending,  # accepted: it changes through its lifecycle
+}
+
+
+class Refusal(str, enum.Enum):
+    """Why a member's change to their record was not made."""
+
+    gone = "gone"  # deleted, or never theirs
+    locked = "locked"  # taken over meanwhile (``LOCKS``)
+
+
+def _locked(model: type[Record]) -> ColumnElement[bool]:
+    return LOCKS.get(model, false())
 
 
 def _owner(model: type[Record]) -> Any:
@@ -76,6 +99,27 @@ class RecordRepository:
             select(model).where(model.id == record_id, _owner(model) == member.id,
                                 model.deleted_at.is_(None))
         )
+
+    async def open_owned(self, model: type[Record], record_id: int,
+                         member: Member) -> tuple[Record | None, bool]:
+        """The member's live record and whether it is locked now (``LOCKS``)."""
+        row = (await self.session.execute(
+            select(model, _locked(model)).where(model.id == record_id, _owner(model) == member.id,
+                                                model.deleted_at.is_(None)))).first()
+        return (None, False) if row is None else (row[0], bool(row[1]))
+
+    async def changeable(self, model: type[Record], record_id: int,
+                         member: Member) -> Record | Refusal:
+        """The member's record, row-locked for this transaction, if they may change or delete it
+        now; else why not. (PostgreSQL waits for a decision in flight and re-reads the row.)"""
+        record = await self.session.scalar(
+            select(model).where(model.id == record_id, _owner(model) == member.id,
+                                model.deleted_at.is_(None), ~_locked(model))
+            .with_for_update().execution_options(populate_existing=True))
+        if record is not None:
+            return record
+        current, _ = await self.open_owned(model, record_id, member)
+        return Refusal.gone if current is None else Refusal.locked
 
     async def update(self, record: Record, values: dict[str, Any], actor: Member) -> None:
         before = snapshot(record)

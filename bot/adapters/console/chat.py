@@ -1,6 +1,7 @@
 """The console adapter: chat with the bot in a terminal, or through a pipe.
 
-Buttons are shown as a numbered list; typing the number presses the button.
+Buttons are shown with the selectors the core gave them (``[1] 自学``, ``[A] 今天``, ``[#1]`` for a
+push); every line typed goes to the core as it is, and the core decides what it presses.
 """
 
 from __future__ import annotations
@@ -8,10 +9,12 @@ from __future__ import annotations
 import asyncio
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import TextIO
 
 from bot.adapters.console import PLATFORM
-from handlers.core.events import Button, Incoming, Reply
+from handlers.core import selectors
+from handlers.core.events import Incoming, Reply
 from handlers.core.router import Core
 
 QUIT = {"/quit", "/exit", "退出"}
@@ -26,9 +29,6 @@ class ConsoleChat:
         self.user_name = user_name
         self.out = out
         self.files_dir = files_dir
-        self._message_id = 0
-        self._buttons: list[Button] = []  # the newest message's buttons, numbered from 1
-        self._buttons_message = ""
 
     def _print(self, text: str) -> None:  # used by ConsoleSender too
         self.out.write(text + "\n")
@@ -39,28 +39,19 @@ class ConsoleChat:
             self._print("  ✓ " + reply.answered.answer)
             if not reply.text and reply.document is None:
                 return
-        self._message_id += 1
         self._print("🤖 " + reply.text.replace("\n", "\n   "))
-        if reply.document is not None:
-            path = f"{self.files_dir}/{reply.document.file_name}"
-            with open(path, "wb") as handle:
-                handle.write(reply.document.content)
+        if reply.document is not None:  # its name is sanitized (OutDocument): no folder in it
+            path = Path(self.files_dir) / reply.document.file_name
+            path.write_bytes(reply.document.content)
             self._print(f"   📎 {path}")
         flat = [button for row in reply.buttons for button in row]
         if flat:
-            self._buttons, self._buttons_message = flat, str(self._message_id)
-            self._print("   " + "  ".join(f"[{i}] {b.label}" for i, b in enumerate(flat, start=1)))
-            self._print("   " + self.t("console.type_number"))
+            self._print("   " + "  ".join(selectors.line(b) for b in flat))
+            self._print("   " + self.t(selectors.hint(reply.buttons)))
 
     def _event(self, line: str) -> Incoming:
-        base = dict(platform=PLATFORM, user_id=self.user_id, user_name=self.user_name,
-                    chat_id=self.user_id, is_private=True)
-        if line.isdigit() and 1 <= int(line) <= len(self._buttons):
-            button = self._buttons[int(line) - 1]
-            if button.start is not None:
-                return Incoming(**base, text=f"/start {button.start}")
-            return Incoming(**base, callback_data=button.data, message_id=self._buttons_message)
-        return Incoming(**base, text=line)
+        return Incoming(platform=PLATFORM, user_id=self.user_id, user_name=self.user_name,
+                        chat_id=self.user_id, is_private=True, text=line)
 
     async def send(self, line: str) -> None:
         """Handle one typed line as the user's message or button press."""

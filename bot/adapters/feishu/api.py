@@ -68,7 +68,7 @@ class Download:
 
 def _retry_after(response: httpx.Response) -> float | None:
     reset = response.headers.get("x-ogw-ratelimit-reset", "")
-    return float(reset) if reset.isdigit() else None
+    return float(reset) if reset.isascii() and reset.isdigit() else None
 
 
 def _error(response: httpx.Response) -> FeishuError:

@@ -182,7 +182,7 @@ def parse_header(payload: Mapping[str, Any]) -> EventHeader:
     return EventHeader(
         event_id=_required(header, "event_id", "header"),
         event_type=_required(header, "event_type", "header"),
-        create_time_ms=int(created) if created.isdigit() else 0,
+        create_time_ms=int(created) if created.isascii() and created.isdigit() else 0,
         app_id=_text(header, "app_id"), tenant_key=_text(header, "tenant_key"),
         token=_text(header, "token"))
 

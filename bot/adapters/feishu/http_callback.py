@@ -42,7 +42,7 @@ class BadCallback(Exception):
 
 async def _body(request: Request) -> bytes:
     declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > MAX_BODY:
+    if declared.isascii() and declared.isdigit() and int(declared) > MAX_BODY:
         raise BadCallback(413, "body too large")
     body = bytearray()
     try:
@@ -76,7 +76,8 @@ def _check_signature(request: Request, body: bytes, encrypt_key: str,
     given = request.headers.get(SIGNATURE, "")
     if not (timestamp and nonce and given):
         raise BadCallback(401, "unsigned callback")
-    if not timestamp.isdigit() or len(timestamp) > 12 or abs(now() - int(timestamp)) > MAX_SKEW:
+    if (not (timestamp.isascii() and timestamp.isdigit()) or len(timestamp) > 12
+            or abs(now() - int(timestamp)) > MAX_SKEW):
         raise BadCallback(403, "stale or bad timestamp")
     if not signature_matches(given, timestamp, nonce, encrypt_key, body):
         raise BadCallback(403, "bad signature")

@@ -182,7 +182,7 @@ class LongConnection:
     async def _session(self, url: str) -> None:
         query = parse_qs(urlsplit(url).query)
         service_id = query.get("service_id", ["0"])[0]
-        service = int(service_id) if service_id.isdigit() else 0
+        service = int(service_id) if service_id.isascii() and service_id.isdigit() else 0
         try:
             socket = await connect(url, max_size=MAX_FRAME, open_timeout=10)
         except InvalidStatus as error:

@@ -7,10 +7,12 @@ import logging
 from collections.abc import AsyncIterator
 
 from telegram import (
+    Bot,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     InputFile,
     KeyboardButton,
+    Message,
     ReplyKeyboardMarkup,
     Update,
     User,
@@ -19,10 +21,13 @@ from telegram.constants import ChatType
 from telegram.error import BadRequest
 from telegram.ext import Application
 
+from bot.adapters import split
 from bot.adapters.telegram import PLATFORM
 from handlers.core.events import Account, Button, FileRef, Incoming, Reply
 
 log = logging.getLogger(__name__)
+TEXT_LIMIT = 4096  # a message's text, in UTF-16 units
+CAPTION_LIMIT = 1024  # a document's caption
 
 
 def accounts(user: User, phone: str | None = None) -> tuple[Account, ...]:
@@ -96,6 +101,16 @@ def shown(reply: Reply) -> str:
     return f"{echo}\n\n{reply.text}" if reply.text else echo
 
 
+async def send_text(bot: Bot, chat_id: int, text: str,
+                    markup: InlineKeyboardMarkup | None) -> Message:
+    """``text`` as one message, or, longer than Telegram takes, as several (the buttons under
+    the last); the last message sent."""
+    *first, last = split.pieces(text, TEXT_LIMIT, split.utf16_units)
+    for piece in first:
+        await bot.send_message(chat_id, piece)
+    return await bot.send_message(chat_id, last, reply_markup=markup)
+
+
 async def render(app: Application, event: Incoming, reply: Reply) -> str | None:
     """Send or edit one reply; the id of the text message now showing it (None for a file)."""
     bot = app.bot
@@ -103,16 +118,21 @@ async def render(app: Application, event: Incoming, reply: Reply) -> str | None:
     markup = keyboard(reply.buttons, bot.username, reply.share_contact)
     text = shown(reply)
     if reply.document is not None:
+        caption = text if split.utf16_units(text) <= CAPTION_LIMIT else None
+        if text and caption is None:  # too long to be a caption: it goes first, on its own
+            await send_text(bot, chat_id, text, None)
         await bot.send_document(chat_id, InputFile(reply.document.content,
                                                    filename=reply.document.file_name),
-                                caption=text or None, reply_markup=markup)
+                                caption=caption or None, reply_markup=markup)
         return None  # the text went as the caption
     if isinstance(markup, ReplyKeyboardMarkup) and reply.edit and event.message_id is not None:
         # A message keeps an inline keyboard only: the pressed one shows the answer, then the
         # text comes anew with the contact request under it.
         if reply.answered is not None:
             await render(app, event, Reply(answered=reply.answered, edit=True))
-        return str((await bot.send_message(chat_id, reply.text, reply_markup=markup)).message_id)
+        return str((await send_text(bot, chat_id, reply.text, markup)).message_id)
+    if split.utf16_units(text) > TEXT_LIMIT:  # an edit cannot hold it: new messages instead
+        return str((await send_text(bot, chat_id, text, markup)).message_id)
     if reply.edit and event.message_id is not None:
         try:
             await bot.edit_message_text(text, chat_id=chat_id,
@@ -122,7 +142,7 @@ async def render(app: Application, event: Incoming, reply: Reply) -> str | None:
             if "not modified" in error.message.lower():
                 return event.message_id
             log.info("could not edit message %s (%s); sending anew", event.message_id, error.message)
-    return str((await bot.send_message(chat_id, text, reply_markup=markup)).message_id)
+    return str((await send_text(bot, chat_id, text, markup)).message_id)
 
 
 async def follow(app: Application, event: Incoming, followup: AsyncIterator[Reply],

@@ -16,7 +16,7 @@ from telegram.error import (
 )
 
 from bot.adapters.telegram import PLATFORM
-from bot.adapters.telegram.adapter import keyboard
+from bot.adapters.telegram.adapter import keyboard, send_text
 from bot.runtime.delivery import PermanentFailure, TemporaryFailure
 from handlers.core.events import Reply
 
@@ -31,8 +31,8 @@ class TelegramSender:
 
     async def send(self, chat_id: str, reply: Reply) -> None:
         try:
-            await self.bot.send_message(int(chat_id), reply.text,
-                                        reply_markup=keyboard(reply.buttons, self.bot.username))
+            await send_text(self.bot, int(chat_id), reply.text,
+                            keyboard(reply.buttons, self.bot.username))
         except RetryAfter as error:
             raise TemporaryFailure("429 Too Many Requests", retry_after=_seconds(error.retry_after)) from error
         except (Forbidden, BadRequest, ChatMigrated, InvalidToken) as error:

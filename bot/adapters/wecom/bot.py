@@ -38,7 +38,6 @@ class WeComBot:
 
     def __init__(self, core: Core, api: WeComApi) -> None:
         self.core, self.api = core, api
-        self.choices = render.Choices()
         self._users = InOrder()
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -69,9 +68,7 @@ class WeComBot:
 
     async def handle(self, callback: Callback) -> None:
         event = callback.event
-        if event.text is not None:
-            event = self.choices.pressed(event)
-        elif event.callback_data is not None and event.callback_data.startswith("/"):
+        if event.callback_data is not None and event.callback_data.startswith("/"):
             event = render.from_key(event, event.callback_data, None)
         outcome = await self.core.handle(event)
         code = callback.response_code
@@ -134,10 +131,8 @@ class WeComBot:
         if not reply.buttons:
             await self._texts(userid, reply.text)
         elif render.fits_card(reply):
-            self.choices.forget(userid)
             await self.api.send(render.card(userid, reply))
         else:
-            self.choices.offer(userid, reply)
             await self._texts(userid, render.numbered(self.t, reply))
 
     async def _texts(self, userid: str, content: str) -> None:

@@ -93,7 +93,7 @@ def _query(request: Request, crypt: MsgCrypt, now: Callable[[], float]) -> tuple
     params = request.query_params
     signature, timestamp, nonce = (params.get("msg_signature", ""), params.get("timestamp", ""),
                                    params.get("nonce", ""))
-    if not (signature and timestamp.isdigit() and nonce) or len(timestamp) > 12:
+    if not (signature and timestamp.isascii() and timestamp.isdigit() and nonce) or len(timestamp) > 12:
         raise BadCallback(400, "missing msg_signature, timestamp or nonce")
     if abs(now() - int(timestamp)) > MAX_SKEW:
         raise BadCallback(403, "stale timestamp")
@@ -102,7 +102,7 @@ def _query(request: Request, crypt: MsgCrypt, now: Callable[[], float]) -> tuple
 
 async def _body(request: Request) -> bytes:
     declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > MAX_BODY:
+    if declared.isascii() and declared.isdigit() and int(declared) > MAX_BODY:
         raise BadCallback(413, "body too large")
     body = b""
     try:

@@ -2,8 +2,8 @@
 
 - Up to six buttons and a short text: a template card (``button_interaction``); each button's
   key is our callback data, or ``/start <payload>`` for a button that opens a dialog.
-- More buttons, a long text or a long key: numbered text, the user replies with the number
-  (``Choices`` remembers each user's newest numbered list, as the console does).
+- More buttons, a long text or a long key: text with the core's selectors (``[1] 自学``); what
+  the member types back goes to the core as it is (``handlers.core.selectors``).
 - A group robot shows no buttons: a button that opens a dialog becomes a line telling the
   member what to send to the app in the 1:1 chat.
 """
@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import replace
-from itertools import count
 from typing import Any
 
+from bot.adapters import split
+from handlers.core import selectors
 from handlers.core.events import Button, Incoming, Reply
 from handlers.core.i18n import Translator
 
@@ -56,30 +57,15 @@ def card(userid: str, reply: Reply) -> JSON:
 
 
 def numbered(t: Translator, reply: Reply) -> str:
-    lines = [f"{i}. {b.label}" for i, b in enumerate(_flat(reply), start=1)]
-    return "\n".join([reply.text, "", *lines, t("wecom.reply_number")])
+    """The reply as text, its buttons with the selectors the core gave them (typed back, the
+    core decides what they press)."""
+    lines = [selectors.line(b) for b in _flat(reply)]
+    return "\n".join([reply.text, "", *lines, t(selectors.hint(reply.buttons))])
 
 
 def pieces(content: str, limit: int = TEXT_BYTES) -> list[str]:
-    """A text cut at line ends into pieces of at most ``limit`` bytes (a longer line is cut
-    where it must, between characters); blank pieces are left out (WeCom refuses them)."""
-    result: list[str] = []
-    current: str | None = None
-    for line in content.split("\n"):
-        candidate = line if current is None else f"{current}\n{line}"
-        if len(candidate.encode()) <= limit:
-            current = candidate
-            continue
-        if current is not None:
-            result.append(current)
-        while len(line.encode()) > limit:
-            cut = len(line.encode()[:limit].decode("utf-8", "ignore"))
-            result.append(line[:cut])
-            line = line[cut:]
-        current = line
-    result.append(current or "")
-    kept = [piece for piece in result if piece.strip()]
-    return kept or [content]
+    """A text in pieces of at most ``limit`` bytes (``bot.adapters.split``)."""
+    return split.pieces(content, limit, split.utf8_bytes)
 
 
 def texts(userid: str, content: str) -> list[JSON]:
@@ -101,28 +87,6 @@ def following(reply: Reply) -> Reply | None:
     if not reply.text and reply.document is None:
         return None
     return replace(reply, answered=None, edit=False)
-
-
-class Choices:
-    """Each user's newest numbered list, so that a typed number presses that button."""
-
-    def __init__(self) -> None:
-        self._lists: dict[str, tuple[str, list[Button]]] = {}
-        self._ids = count(1)
-
-    def offer(self, userid: str, reply: Reply) -> None:
-        self._lists[userid] = (f"n{next(self._ids)}", _flat(reply))
-
-    def forget(self, userid: str) -> None:
-        self._lists.pop(userid, None)
-
-    def pressed(self, event: Incoming) -> Incoming:
-        """The event a typed number stands for: that button's press, or the text itself."""
-        text_in = (event.text or "").strip()
-        message_id, buttons = self._lists.get(event.user_id, ("", []))
-        if not text_in.isdigit() or not 1 <= int(text_in) <= len(buttons):
-            return event
-        return from_key(event, button_key(buttons[int(text_in) - 1]), message_id)
 
 
 def from_key(event: Incoming, key: str, message_id: str | None) -> Incoming:
