@@ -11,9 +11,10 @@ sample platform accounts; and a newcomer's join request waits for 王建国's ap
 from __future__ import annotations
 
 import random
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta, timezone
 
 from bot.adapters.console import PLATFORM as CONSOLE
+from handlers.problems.lifecycle import Action, target
 from handlers.meetings.rules import credits_hours, duration, form_of
 from storage.db import Session
 from storage.models import (
@@ -23,6 +24,7 @@ from storage.models import (
     Member,
     OrgKind,
     Problem,
+    ProblemStatus,
     Role,
     StudyRecord,
     Visit,
@@ -34,7 +36,9 @@ from storage.repositories.join_requests import JoinRequestRepository
 from storage.repositories.meetings import MeetingRepository
 from storage.repositories.members import MemberRepository
 from storage.repositories.orgs import OrgRepository
+from storage.repositories.problems import ProblemRepository
 from storage.repositories.records import RecordRepository
+from storage.repositories.shuxue import ShuxueRepository
 from storage.vocabulary import (
     DEFAULT_BOOKS,
     MEETING_TYPE,
@@ -134,6 +138,8 @@ async def create_demo(session: Session, today: date, seed: int = 2023) -> None:
         name="主题教育", start=today - timedelta(days=CAMPAIGN_DAYS),
         end=today + timedelta(days=60), reading_class_days=7))
     await _meetings(session, today)
+    await _problem_states(session, today)
+    await _shuxue_rounds(session, today)
     await _newcomer_asks(session)
 
 
@@ -171,3 +177,68 @@ async def _meetings(session: Session, today: date) -> None:
 
 async def branch_invites(session: Session) -> list[tuple[str, str]]:
     return await OrgRepository(session).branch_invites()
+
+
+# 机关第一党支部's problem list in every state: (owner, problem, deadline in days, the actions
+# taken on it in order, each days before today, with the progress it reported).
+PROBLEM_PATHS: tuple[tuple[str, str, int, tuple[tuple[Action, int, int | None], ...]], ...] = (
+    ("刘洋", "群众办事材料多次提交", 20, ()),
+    ("陈静", "社区养老服务站开放时间短", 30, ((Action.accept, 25, None), (Action.update, 10, 40))),
+    ("杨帆", "12345工单超期未办结", -3, ((Action.accept, 28, None), (Action.update, 15, 60))),
+    ("李娜", "窗口服务指引不清晰", 15, ((Action.accept, 26, None), (Action.update, 12, 90),
+                                    (Action.request_closure, 2, 100))),
+    ("张伟", "会议文件印发多、篇幅长", 10, ((Action.accept, 27, None), (Action.update, 18, 100),
+                                      (Action.request_closure, 14, 100), (Action.approve, 12, None))),
+    ("刘洋", "调研走过场、成果转化少", 25, ((Action.accept, 29, None), (Action.request_closure, 20, 100),
+                                      (Action.approve, 18, None), (Action.reopen, 5, None))),
+    ("陈静", "办公室空调温度设置过低", 30, ((Action.reject, 24, None),)),
+)
+PROBLEM_NOTES = {Action.update: "已制定整改方案，正在推进", Action.request_closure: "整改完成，附整改前后对比",
+                 Action.approve: "经核实已整改到位，同意销号", Action.reopen: "群众反映问题反弹，重新整改"}
+
+
+def _moment(day: date) -> datetime:
+    return datetime.combine(day, time(10, 0), tzinfo=timezone.utc)
+
+
+async def _problem_states(session: Session, today: date) -> None:
+    """机关第一党支部's problems: 待确认, 整改中 (one overdue), 申请销号, 已销号, 回潮 and 不属于问题,
+    each moved through the lifecycle as its owner and the secretary would."""
+    members, problems = MemberRepository(session), ProblemRepository(session)
+    (secretary,) = await members.by_name("王建国")
+    for owner_name, text, deadline_days, path in PROBLEM_PATHS:
+        (owner,) = await members.by_name(owner_name)
+        problem = await RecordRepository(session).create(Problem, owner, {
+            "description": text, "source": PROBLEM_SOURCES[0], "kind": PROBLEM_KINDS[0],
+            "owner_name": owner.name, "owner_id": owner.id,
+            "deadline": today + timedelta(deadline_days), "measures": "梳理原因，制定整改措施，明确时限",
+            "visit_id": None})
+        problem.created_at = _moment(today - timedelta(days=30))
+        for action, days_ago, percent in path:
+            to = target(problem.status, action)
+            assert to is not None, (problem.status, action)
+            actor = owner if action in (Action.update, Action.request_closure) else secretary
+            event = await problems.apply(problem, action=action.value, actor=actor,
+                                         expected=ProblemStatus(problem.status), to=to,
+                                         note=PROBLEM_NOTES.get(action), percent=percent)
+            assert event is not None
+            event.at = _moment(today - timedelta(days=days_ago))
+
+
+async def _shuxue_rounds(session: Session, today: date) -> None:
+    """Four weekly 述学 rounds (Mondays) in the first two branches, a few members missing each."""
+    orgs, members, shuxue = OrgRepository(session), MemberRepository(session), ShuxueRepository(session)
+    monday = today - timedelta(days=today.weekday())
+    for branch_name in ("机关第一党支部", "机关第二党支部"):
+        branch = await orgs.by_name(branch_name)
+        assert branch is not None
+        people = await members.active_in(branch.id)
+        for week in range(1, 5):
+            period = monday - timedelta(weeks=week)
+            for n, person in enumerate(people):
+                if (n + week) % 4 == 0:  # someone misses each round
+                    continue
+                await shuxue.save_answer(
+                    person, period, self_study=f"学习{CONTENTS[week % len(CONTENTS)]}，记笔记一篇",
+                    research=f"到{PLACES[n % len(PLACES)]}走访，听取群众意见",
+                    deeds="协调解决群众反映的一件实事", at=_moment(period + timedelta(days=1)))
