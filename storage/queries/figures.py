@@ -252,9 +252,21 @@ async def totals(session: AsyncSession, scope: Scope, period: DateRange, tz: Zon
     return out
 
 
-async def shuxue_streaks(session: AsyncSession, scope: Scope, period: DateRange, *,
-                         by_org: bool) -> dict[int, int]:
-    """连续述学: per branch, how many 述学 periods in a row up to the period's end had an answer.
+@dataclass(frozen=True)
+class StreakRun:
+    """The newest run of answered 述学 periods in a row: how many, the first and last period's
+    start, and the rhythm (weeks a period lasts)."""
+
+    periods: int
+    oldest: date
+    newest: date
+    every_weeks: int
+
+
+async def streak_runs(session: AsyncSession, scope: Scope, period: DateRange, *,
+                      by_org: bool) -> dict[int, StreakRun]:
+    """连续述学: per branch (or over the scope), the newest answered 述学 periods in a row up to
+    the period's end.
 
     The database gives the distinct answered periods (at most one a week per branch); the run is
     counted from the newest back, a gap being more than the branch's rhythm (1 or 2 weeks).
@@ -269,17 +281,26 @@ async def shuxue_streaks(session: AsyncSession, scope: Scope, period: DateRange,
              .outerjoin(ShuxueSchedule, ShuxueSchedule.org_id == answered.c.org_id)
              .group_by("k", answered.c.period_start)
              .order_by("k", answered.c.period_start.desc()))
-    streaks: dict[int, int] = {}
-    last: dict[int, date] = {}
+    runs: dict[int, StreakRun] = {}
     broken: set[int] = set()
     for k, start, weeks in await _rows(session, query):
+        start, weeks = _as_date(start), int(weeks or 1)
         if k in broken:
             continue
-        if k in last and (last[k] - start) > timedelta(days=7 * int(weeks or 1)):
+        run = runs.get(k)
+        if run is None:
+            runs[k] = StreakRun(1, start, start, weeks)
+        elif (run.oldest - start) > timedelta(days=7 * weeks):
             broken.add(k)
-            continue
-        streaks[k], last[k] = streaks.get(k, 0) + 1, start
-    return streaks
+        else:
+            runs[k] = StreakRun(run.periods + 1, start, run.newest, max(run.every_weeks, weeks))
+    return runs
+
+
+async def shuxue_streaks(session: AsyncSession, scope: Scope, period: DateRange, *,
+                         by_org: bool) -> dict[int, int]:
+    """连续述学 期数, per branch (or over the scope): see ``streak_runs``."""
+    return {k: run.periods for k, run in (await streak_runs(session, scope, period, by_org=by_org)).items()}
 
 
 async def member_figures(session: AsyncSession, scope: Scope, period: DateRange,
