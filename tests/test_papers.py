@@ -6,19 +6,21 @@ measures, streaks across imported periods)."""
 from __future__ import annotations
 
 import io
-import re
 
 import pytest
 from openpyxl import load_workbook
+from sqlalchemy import select
 
 from bot.runtime.app import App
 from handlers.core.i18n import DEFAULT_TEXTS as t
 from handlers.reports.periods import Period
 from storage.db import session_factory
-from storage.queries.figures import ALL, totals
+from storage.models import Problem, ProblemStatus
+from storage.queries.figures import ALL, problem_flow, totals
 from storage.queries.papers import measure_count, paper_figures
 from storage.queries.scope import Scope
 from storage.repositories.members import MemberRepository
+from storage.repositories.problems import ProblemRepository
 from tests import seed000
 from tests.chat_driver import CoreChat
 
@@ -87,3 +89,32 @@ async def test_seed_000_in_summary_all_and_the_summary_sheet(app: App, bureau: s
     ("1、A。2、B", 2), ("；；\n", 0)])
 def test_measure_count(text: str, count: int) -> None:
     assert measure_count(text) == count
+
+
+
+async def test_one_status_model_after_comeback(app: App, bureau: seed000.Bureau) -> None:
+    """#13 item 5: the problem closed then come back (回潮) is 整改中 everywhere: the chart's closed
+    total, /summary, the Excel list (no 销号日期) and Word agree; the /problems header and tabs
+    count a 申请销号 problem the same."""
+    async with session_factory(app.engine)() as session:
+        flow = await problem_flow(session, Scope(None), CAMPAIGN, seed000.TZ)
+    assert sum(flow["closed"].values()) == 2 and sum(flow["rectifying"].values()) == 11
+    office = CoreChat(app.core, "office", "马主任")
+    await office.say("/report 台账 2023-09-15 2023-11-09")
+    (document,) = [r.document for r in office.replies if r.document is not None]
+    rows = list(load_workbook(io.BytesIO(document.content), read_only=True)["问题清单"].iter_rows(
+        min_row=2, values_only=True))
+    closed_on = {row[3]: (row[9], (*row, None, None, None)[11]) for row in rows}  # trailing empties dropped
+    assert closed_on["问题3"] == ("整改中", None)  # closed, then 回潮
+    assert closed_on["问题1"][0] == "已销号" and closed_on["问题1"][1] is not None
+    async with session_factory(app.engine)() as session, session.begin():
+        problem = await session.scalar(select(Problem).where(Problem.description == "问题4"))
+        assert problem is not None
+        actor = bureau.people[seed000.BRANCHES[3]][1]
+        assert await ProblemRepository(session).apply(
+            problem, action="request_closure", actor=actor, expected=ProblemStatus.rectifying,
+            to=ProblemStatus.closure_requested) is not None
+    await office.say("/problems")
+    header = office.text
+    assert "整改中 8 个｜申请销号 1 个" in header and "已销号 2 ÷ 已确认 11" in header, header
+    assert "整改中（8）" in office.labels and "申请销号（1）" in office.labels, office.labels

@@ -8,6 +8,7 @@ from storage.queries.figures import MemberFigures, Totals
 from storage.queries.papers import PaperFigures
 
 PAGE_SIZE = 8
+NAMES_SHOWN = 5  # a chat line names this many, then "等" (the 汇总 sheet names all)
 
 
 def hours(minutes: int) -> str:
@@ -57,7 +58,8 @@ def papers_lines(t: Translator, p: PaperFigures) -> list[str]:
         lines.append(t("papers.sessions", org_life=p.org_life_sessions, centre=p.centre_group_sessions,
                        joint=p.joint_sessions))
     if p.lectures or p.secretaries:
-        names = "、".join(f"{x.name}（{x.branch}）" for x in p.lecturers if x.secretary)
+        secretaries = [f"{x.name}（{x.branch}）" for x in p.lecturers if x.secretary]
+        names = "、".join(secretaries[:NAMES_SHOWN]) + ("等" if len(secretaries) > NAMES_SHOWN else "")
         lines.append(t("papers.lectures", lectures=p.lectures, lectured=p.secretaries_lectured,
                        secretaries=p.secretaries, names=names or t("report.none")))
     if p.reading_half_days or p.reading_class_target:

@@ -394,23 +394,34 @@ async def weekly(session: AsyncSession, scope: Scope, period: DateRange) -> dict
 
 async def problem_flow(session: AsyncSession, scope: Scope, period: DateRange,
                        tz: ZoneInfo) -> dict[str, dict[date, int]]:
-    """Per week up to the period's end: problems reported, taken into 整改中, closed (counts of
-    events; the chart adds them up into totals over time)."""
+    """Per week up to the period's end: problems reported, accepted into 整改中, closed (the
+    chart adds them up into totals over time). A problem that came back (回潮) leaves the closed
+    total in the week it came back, so the chart's last point is the problems closed now, as
+    every other output counts them (and its coming back is not a second acceptance)."""
     scope = await resolved(session, scope)
     dialect = session.get_bind().dialect.name
     end = period.utc_bounds(tz)[1]
     week = week_of(func.date(ProblemEvent.at), dialect).label("w")
-    query = (select(ProblemEvent.to_status, week, func.count(distinct(ProblemEvent.problem_id)))
+    reopened = and_(ProblemEvent.from_status == ProblemStatus.closed,
+                    ProblemEvent.to_status == ProblemStatus.rectifying)
+    counted = or_(ProblemEvent.to_status.in_((ProblemStatus.pending, ProblemStatus.closed)),
+                  and_(ProblemEvent.to_status == ProblemStatus.rectifying,
+                       ProblemEvent.from_status == ProblemStatus.pending))
+    moved = case((reopened, literal("reopened")), else_=ProblemEvent.to_status).label("moved")
+    query = (select(moved, week, func.count(distinct(ProblemEvent.problem_id)))
              .join(Problem, Problem.id == ProblemEvent.problem_id)
-             .where(Problem.deleted_at.is_(None), ProblemEvent.at < end,
-                    ProblemEvent.to_status.in_((ProblemStatus.pending, ProblemStatus.rectifying,
-                                                ProblemStatus.closed)),
+             .where(Problem.deleted_at.is_(None), ProblemEvent.at < end, or_(counted, reopened),
                     *scope.where(Problem.org_id, Problem.reporter_id))
-             .group_by(ProblemEvent.to_status, "w"))
-    flow: dict[str, dict[date, int]] = {s.value: {} for s in (ProblemStatus.pending, ProblemStatus.rectifying,
-                                                              ProblemStatus.closed)}
+             .group_by("moved", "w"))
+    shown = (ProblemStatus.pending, ProblemStatus.rectifying, ProblemStatus.closed)
+    flow: dict[str, dict[date, int]] = {s.value: {} for s in shown}
     for status, w, n in await _rows(session, query):
-        flow[ProblemStatus(status).value][_as_date(w)] = n
+        day = _as_date(w)
+        if status == "reopened":
+            closed = flow[ProblemStatus.closed.value]
+            closed[day] = closed.get(day, 0) - n
+        else:
+            flow[ProblemStatus(status).value][day] = flow[ProblemStatus(status).value].get(day, 0) + n
     return flow
 
 
