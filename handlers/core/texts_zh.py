@@ -70,7 +70,7 @@ TEXTS: dict[str, str] = {
     "visit.found": "是否发现问题",
     "visit.ask_kind": "🚶 登记调研走访。请选择类型：",
     "visit.ask_date": "哪天去的？",
-    "visit.ask_place": "去了哪里？请输入地点或单位，如“XX社区”“XX公司”。",
+    "visit.ask_place": "去了哪里？请输入地点或单位，如“XX社区”“XX公司”；走访结对居村可直接点选。",
     "visit.ask_whom": "走访了谁？如“社区书记、3户居民”。",
     "visit.ask_heard": "听到了哪些情况和诉求？请简要写一写。",
     "visit.ask_solved": "现场帮助群众或企业解决了几个问题？",
