@@ -13,7 +13,7 @@ from typing import Any
 from handlers.core.i18n import Translator
 from handlers.reports.periods import Period
 from handlers.reports.summary import RollupRow
-from handlers.reports.text import hours, papers_lines, percent
+from handlers.reports.text import hours, papers_lines, percent, reading_days
 from storage.queries.figures import Totals
 from storage.queries.papers import PaperFigures
 
@@ -62,7 +62,9 @@ def _study(t: Translator, d: StageData) -> list[str]:
     else:
         out.append(t("stage.group_study_none"))
     if n.reading_days:
-        out.append(t("stage.reading_class", days=n.reading_days, attendances=n.reading_attendances))
+        days = (reading_days(t, d.papers) if d.papers is not None
+                else t("papers.reading_days_no_target", days=n.reading_days))
+        out.append(t("stage.reading_class", days=days, attendances=n.reading_attendances))
     else:
         out.append(t("stage.reading_class_none"))
     if d.hours_by_form:
@@ -79,7 +81,7 @@ def _study(t: Translator, d: StageData) -> list[str]:
 
 def _papers(t: Translator, d: StageData) -> list[str]:
     """The figures the office's papers report, as the chat's lines say them."""
-    return [line + "。" for line in papers_lines(t, d.papers)] if d.papers is not None else []
+    return [line + "。" for line in papers_lines(t, d.papers, reading=False)] if d.papers is not None else []
 
 
 def _research(t: Translator, d: StageData) -> list[str]:
