@@ -202,8 +202,10 @@ async def _topics(session: AsyncSession, scope: Scope, period: DateRange, p: Pap
 
 
 async def _pairings(session: AsyncSession, scope: Scope, period: DateRange, p: PaperFigures) -> None:
+    paired = select(Pairing.member_id).distinct()  # only their visits: the (member, day) index
     visits = (select(Visit.member_id, Visit.place, func.count().label("n"))
-              .where(Visit.deleted_at.is_(None), Visit.visit_date.between(period.start, period.end),
+              .where(Visit.deleted_at.is_(None), Visit.member_id.in_(paired),
+                     Visit.visit_date.between(period.start, period.end),
                      *scope.where(Visit.org_id, Visit.member_id))
               .group_by(Visit.member_id, Visit.place).subquery())
     visited = visits.c.n.is_not(None)
