@@ -10,7 +10,7 @@ import io
 from pathlib import Path
 
 import pytest
-from openpyxl import Workbook, load_workbook
+from openpyxl import load_workbook
 from sqlalchemy import func, select
 from telegram.ext import Application
 
@@ -24,18 +24,11 @@ from storage.repositories.orgs import OrgRepository
 from tests.botapi import FakeBotApi
 from tests.chat_driver import CoreChat
 from tests.conftest import Branch, make_settings
+from tests.file_samples import sheet as xlsx
 from tests.test_cli import cli
 
 SECRETARY = 7
 
-
-def xlsx(rows: list[list[object]]) -> bytes:
-    book = Workbook()
-    for row in rows:
-        book.active.append(row)
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
 
 
 class Files:

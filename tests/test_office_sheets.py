@@ -5,7 +5,6 @@ the trip to its topic."""
 
 from __future__ import annotations
 
-import io
 import os
 import subprocess
 import sys
@@ -14,7 +13,6 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from openpyxl import Workbook
 from sqlalchemy import func, select
 
 from bot.runtime.app import App
@@ -29,19 +27,12 @@ from storage.queries.scope import Scope
 from storage.repositories.members import MemberRepository
 from tests.chat_driver import CoreChat
 from tests.conftest import Branch
+from tests.file_samples import sheet as xlsx
 from tests.joining import join_approved
 
 TZ = ZoneInfo("Asia/Shanghai")
 TODAY = date(2023, 11, 9)
 
-
-def xlsx(rows: list[list[object]]) -> bytes:
-    book = Workbook()
-    for row in rows:
-        book.active.append(row)
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
 
 
 async def count(app: App, model: type) -> int:

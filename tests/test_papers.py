@@ -13,7 +13,6 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from bot.runtime.app import App
-from handlers.core.i18n import DEFAULT_TEXTS as t
 from handlers.reports.periods import Period
 from storage.db import session_factory
 from storage.models import Problem, ProblemStatus
