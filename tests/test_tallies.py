@@ -77,7 +77,7 @@ async def test_a_members_dialogs_keep_the_tallies(app: App, branch: Branch) -> N
     await chat.press("✅ 确认")
     days, _ = await assert_in_step(app)
     assert days == {tally(org, yesterday, study_minutes=90, study_records=1, group_sessions=1,
-                          group_attendances=1, reading_days=1, reading_attendances=1)}
+                          group_attendances=1, reading_days=1, reading_attendances=1, reading_longest=90)}
     await chat.say("/mine")
     await chat.press("1")
     await chat.press("🗑 删除")

@@ -62,7 +62,7 @@ def papers_lines(t: Translator, p: PaperFigures, *, reading: bool = True) -> lis
     """The figures the office's papers report, a line each where there is something to say
     (``reading=False``: without the 读书班's, said elsewhere)."""
     lines = []
-    if p.sessions_by_form:
+    if p.org_life_sessions or p.centre_group_sessions or p.joint_sessions:
         lines.append(t("papers.sessions", org_life=p.org_life_sessions, centre=p.centre_group_sessions,
                        joint=p.joint_sessions))
     if p.lectures or p.secretaries:
