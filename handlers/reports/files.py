@@ -61,11 +61,11 @@ async def produce(sessions: Sessions,
         yield t(f"report.progress_{fmt}"), None
         if fmt == "xlsx":
             content = await ledgers.workbook(t, sessions, request.scope, request.period, request.tz,
-                                             found.totals)
+                                             found.totals, found.papers)
             caption = ledgers.caption(t, found.totals)
         elif fmt == "docx":
             data = stage_summary.StageData(request.title, request.period, found.totals, by_form,
-                                           found.not_reported, side)
+                                           found.not_reported, side, found.papers)
             content = await asyncio.to_thread(stage_summary.render, t, data)
             caption = t("report.docx_caption")
         else:

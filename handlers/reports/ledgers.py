@@ -26,6 +26,7 @@ from handlers.reports.text import hours, percent
 from storage.db import Sessions
 from storage.models import ProblemStatus
 from storage.queries.figures import Totals
+from storage.queries.papers import PaperFigures
 from storage.queries.ledgers import (
     Row,
     RowQuery,
@@ -106,6 +107,7 @@ def summary_rows(t: Translator, totals: Totals) -> list[tuple[str, Any, str]]:
         (t("report.fig_solved"), totals.solved, t("report.def_solved")),
         (t("report.fig_topics"), totals.topics, t("report.def_topics")),
         (t("report.fig_problems_found"), totals.problems_found, t("report.def_problems_found")),
+        (t("report.fig_problems_listed"), totals.problems_listed, t("report.def_problems_listed")),
         (t("report.fig_problems_accepted"), totals.problems_accepted, t("report.def_problems_accepted")),
         (t("report.fig_problems_closed"), totals.problems_closed, t("report.def_problems_closed")),
         (t("report.fig_rectification_rate"), None if rate is None else round(rate, 4),
@@ -114,6 +116,35 @@ def summary_rows(t: Translator, totals: Totals) -> list[tuple[str, Any, str]]:
         (t("report.fig_commitments"), totals.commitments, t("report.def_commitments")),
         (t("report.fig_commitments_kept"), totals.commitments_kept, t("report.def_commitments_kept")),
     ]
+
+
+def paper_rows(t: Translator, p: PaperFigures) -> list[tuple[str, Any, str]]:
+    """The 汇总 sheet's rows of the figures the papers report (``PaperFigures``)."""
+    per = p.visits_per_pair_half_month
+    rows: list[tuple[str, Any, str]] = [
+        (t("report.fig_org_life_sessions"), p.org_life_sessions, t("report.def_org_life_sessions")),
+        (t("report.fig_centre_group_sessions"), p.centre_group_sessions, t("report.def_centre_group_sessions")),
+        (t("report.fig_joint_sessions"), p.joint_sessions, t("report.def_joint_sessions")),
+        (t("report.fig_lectures"), p.lectures, t("report.def_lectures")),
+        (t("report.fig_secretaries_lectured"), p.secretaries_lectured, t("report.def_secretaries_lectured")),
+        (t("report.fig_reading_class_days"), p.reading_class_days, t("report.def_reading_class_days")),
+        (t("report.fig_reading_class_target"), p.reading_class_target, t("report.def_reading_class_target")),
+        (t("report.fig_research_topics"), p.research_topics, t("report.def_research_topics")),
+        (t("report.fig_research_trips"), p.research_trips, t("report.def_research_trips")),
+        (t("report.fig_paired_places"), p.paired_places, t("report.def_paired_places")),
+        (t("report.fig_pairs"), p.pairs, t("report.def_pairs")),
+        (t("report.fig_covered_places"), p.covered_places, t("report.def_covered_places")),
+        (t("report.fig_pair_visits_rate"), None if per is None else round(per, 2), t("report.def_pair_visits_rate")),
+        (t("report.fig_closure_requested"), p.closure_requested, t("report.def_closure_requested")),
+        (t("report.fig_measures"), p.measures, t("report.def_measures")),
+        (t("report.fig_shuxue_weeks"), p.shuxue_weeks, t("report.def_shuxue_weeks")),
+    ]
+    rows += [(t("report.fig_lecturer", name=x.name, branch=x.branch), x.lectures,
+              t("report.def_lecturer_secretary") if x.secretary else t("report.def_lecturer"))
+             for x in p.lecturers]
+    rows += [(t("report.fig_topic", title=x.title), x.trips, t("report.def_topic", owner=x.owner, branch=x.branch))
+             for x in p.topics]
+    return rows
 
 
 class _Book:
@@ -148,7 +179,7 @@ class _Book:
 
 
 async def workbook(t: Translator, sessions: Sessions, scope: Scope, period: Period,
-                   tz: ZoneInfo, totals: Totals) -> bytes:
+                   tz: ZoneInfo, totals: Totals, papers: PaperFigures | None = None) -> bytes:
     """The whole workbook as .xlsx bytes."""
     book = _Book()
     for sheet in SHEETS:
@@ -164,7 +195,8 @@ async def workbook(t: Translator, sessions: Sessions, scope: Scope, period: Peri
     await asyncio.to_thread(book.close_sheet)
     headers = [(t("report.col_figure"), 22), (t("report.col_value"), 12), (t("report.col_definition"), 70)]
     await asyncio.to_thread(book.open, t("report.sheet_summary"), headers)
-    await asyncio.to_thread(book.append, summary_rows(t, totals))
+    await asyncio.to_thread(book.append, summary_rows(t, totals)
+                            + (paper_rows(t, papers) if papers is not None else []))
     await asyncio.to_thread(book.close_sheet)
     return await asyncio.to_thread(book.save)
 

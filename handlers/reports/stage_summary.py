@@ -13,8 +13,9 @@ from typing import Any
 from handlers.core.i18n import Translator
 from handlers.reports.periods import Period
 from handlers.reports.summary import RollupRow
-from handlers.reports.text import hours, percent
+from handlers.reports.text import hours, papers_lines, percent, reading_days
 from storage.queries.figures import Totals
+from storage.queries.papers import PaperFigures
 
 FONT = "宋体"
 
@@ -27,6 +28,7 @@ class StageData:
     hours_by_form: dict[str, int]
     not_reported: list[str]
     branches: list[RollupRow] = field(default_factory=list)  # the office's: every branch, laggards first
+    papers: PaperFigures | None = None
 
 
 def _uneven(rows: list[RollupRow]) -> bool:
@@ -60,7 +62,9 @@ def _study(t: Translator, d: StageData) -> list[str]:
     else:
         out.append(t("stage.group_study_none"))
     if n.reading_days:
-        out.append(t("stage.reading_class", days=n.reading_days, attendances=n.reading_attendances))
+        days = (reading_days(t, d.papers) if d.papers is not None
+                else t("papers.reading_days_no_target", days=n.reading_days))
+        out.append(t("stage.reading_class", days=days, attendances=n.reading_attendances))
     else:
         out.append(t("stage.reading_class_none"))
     if d.hours_by_form:
@@ -73,6 +77,11 @@ def _study(t: Translator, d: StageData) -> list[str]:
     else:
         out.append(t("stage.shuxue_none"))
     return out
+
+
+def _papers(t: Translator, d: StageData) -> list[str]:
+    """The figures the office's papers report, as the chat's lines say them."""
+    return [line + "。" for line in papers_lines(t, d.papers, reading=False)] if d.papers is not None else []
 
 
 def _research(t: Translator, d: StageData) -> list[str]:
@@ -153,7 +162,8 @@ def render(t: Translator, d: StageData) -> bytes:
     sections: list[tuple[str, list[tuple[str | None, list[str]]]]] = [
         (t("stage.h_overall"), [(None, _overall(t, d))]),
         (t("stage.h_key_work"), [(t("stage.h_study"), _study(t, d)), (t("stage.h_research"), _research(t, d)),
-                                 (t("stage.h_problems"), _problems(t, d))]),
+                                 (t("stage.h_problems"), _problems(t, d)),
+                                 (t("stage.h_papers"), _papers(t, d))]),
         (t("stage.h_shortfalls"), [(None, _shortfalls(t, d))]),
         (t("stage.h_plan"), [(None, _plan(t, d))]),
     ]

@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator, Sequence
 from typing import Any, TypeAlias
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.models import (
@@ -56,9 +56,11 @@ def problem_rows(scope: Scope, period: DateRange, tz: ZoneInfo) -> Select[Any]:
                  .where(ProblemEvent.problem_id == Problem.id,
                         ProblemEvent.to_status == ProblemStatus.closed)
                  .correlate(Problem).scalar_subquery())
+    # 销号日期 only for a problem closed now: one that came back (回潮) is being rectified again
+    closed_on = case((Problem.status == ProblemStatus.closed, closed_at))
     return (select(Problem.id, Problem.id, Organization.name, Member.name, Problem.description,
                    Problem.source, Problem.kind, Problem.owner_name, Problem.deadline, Problem.measures,
-                   Problem.status, Problem.created_at, closed_at)
+                   Problem.status, Problem.created_at, closed_on)
             .join(Member, Member.id == Problem.reporter_id)
             .join(Organization, Organization.id == Problem.org_id)
             .where(Problem.deleted_at.is_(None), Problem.created_at < period.utc_bounds(tz)[1],
