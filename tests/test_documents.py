@@ -17,6 +17,7 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING
 from docx.oxml.ns import qn
 from docx.shared import Mm, Pt
 
+from handlers.core.i18n import DEFAULT_TEXTS as T
 from handlers.reports.documents import build_templates, charts, drafts, official_docx, pdf
 from handlers.reports.documents.context import (
     BranchFigures,
@@ -158,7 +159,7 @@ TITLE = LedgerTitle("机关第一党支部", date(2023, 10, 1), date(2023, 10, 3
 @pytest.fixture
 def ledger(tmp_path: Path) -> Path:
     path = tmp_path / "台账.xlsx"
-    write_ledger(path, TITLE, **ledger_rows())  # type: ignore[arg-type]
+    write_ledger(T, path, TITLE, **ledger_rows())  # type: ignore[arg-type]
     return path
 
 
@@ -171,19 +172,19 @@ def test_dates_read_as_in_official_papers() -> None:
 
 
 def test_shares_never_claim_everyone_or_no_one_wrongly() -> None:
-    assert share(9, 10) == "90%"
-    assert share(199, 200) == "99%"
-    assert share(1, 1000) == "1%"
-    assert share(0, 5) == "0%"
-    assert share(5, 5) == "100%"
-    assert share(1, 0) == "—"
+    assert share(T, 9, 10) == "90%"
+    assert share(T, 199, 200) == "99%"
+    assert share(T, 1, 1000) == "1%"
+    assert share(T, 0, 5) == "0%"
+    assert share(T, 5, 5) == "100%"
+    assert share(T, 1, 0) == "—"
     assert [numeral(n) for n in (1, 10, 12, 20, 35)] == ["一", "十", "十二", "二十", "三十五"]
 
 
 # --- the Word layout -------------------------------------------------------------------------
 
 def test_stage_summary_has_the_official_page_styles_and_fonts() -> None:
-    doc = Document(io.BytesIO(drafts.render_stage_summary(office_context())))
+    doc = Document(io.BytesIO(drafts.render_stage_summary(T, office_context())))
     section = doc.sections[0]
     assert abs(section.page_width - Mm(210)) < Mm(0.5) and abs(section.page_height - Mm(297)) < Mm(0.5)
     for measured, wanted in ((section.top_margin, 37), (section.bottom_margin, 35),
@@ -228,7 +229,7 @@ def test_stage_summary_has_the_official_page_styles_and_fonts() -> None:
 
 
 def test_the_document_declares_simplified_chinese_and_the_font_substitutes() -> None:
-    data = drafts.render_stage_summary(office_context())
+    data = drafts.render_stage_summary(T, office_context())
     with zipfile.ZipFile(io.BytesIO(data)) as z:
         styles, font_table = z.read("word/styles.xml").decode(), z.read("word/fontTable.xml").decode()
     assert 'w:eastAsia="zh-CN"' in styles
@@ -238,7 +239,7 @@ def test_the_document_declares_simplified_chinese_and_the_font_substitutes() -> 
 
 
 def test_footer_has_the_page_field_between_dashes_on_the_outer_side() -> None:
-    doc = Document(io.BytesIO(drafts.render_stage_summary(office_context())))
+    doc = Document(io.BytesIO(drafts.render_stage_summary(T, office_context())))
     assert doc.settings.odd_and_even_pages_header_footer
     section = doc.sections[0]
     for footer, alignment in ((section.footer, WD_ALIGN_PARAGRAPH.RIGHT),
@@ -278,7 +279,7 @@ def test_a_table_in_an_official_document_has_its_widths_borders_and_repeated_hea
 # --- what the drafts say -----------------------------------------------------------------------
 
 def test_the_office_draft_carries_seed_000s_figures() -> None:
-    text = text_of(drafts.render_stage_summary(office_context()))
+    text = text_of(drafts.render_stage_summary(T, office_context()))
     for phrase in ("局主题教育自2023年9月15日启动以来", "6个基层党组织全部开展了学习或调研走访",
                    "依托“三会一课”、主题党日累计开展学习146次", "中心组学习2次", "联组学习2次",
                    "已举办读书班集中学习5.5天", "计划7天，尚余1.5天", "已连续7周开展述学",
@@ -290,7 +291,7 @@ def test_the_office_draft_carries_seed_000s_figures() -> None:
 
 
 def test_the_office_draft_names_the_slowest_branches_and_the_gaps() -> None:
-    text = text_of(drafts.render_stage_summary(office_context()))
+    text = text_of(drafts.render_stage_summary(T, office_context()))
     shortfalls = text[text.index("三、存在不足"):text.index("四、下一步计划")]
     assert "离退休党支部（参与率22%，人均学习0.7小时，调研走访0次）" in shortfalls
     assert shortfalls.index("离退休党支部") < shortfalls.index("机关第二党支部") < shortfalls.index("执法大队党支部")
@@ -306,7 +307,7 @@ def test_the_office_draft_names_the_slowest_branches_and_the_gaps() -> None:
 
 
 def test_a_draft_claims_nothing_its_figures_contradict() -> None:
-    text = text_of(drafts.render_stage_summary(branch_context()))
+    text = text_of(drafts.render_stage_summary(T, branch_context()))
     assert "全体10名党员均登记了学习或调研走访" in text
     for contradiction in ("补课补学", "未登记的党员", "销号一个", "整改率", "全覆盖", "各级党组织", "附：各支部"):
         assert contradiction not in text, contradiction
@@ -319,7 +320,7 @@ def test_a_draft_claims_nothing_its_figures_contradict() -> None:
         research=ResearchFigures(paired_villages=59, covered_villages=40, round_name="第一轮",
                                  round_due=date(2023, 10, 31)),
         problems=ProblemFigures(listed=3, rectifying=3))
-    text = text_of(drafts.render_stage_summary(office))
+    text = text_of(drafts.render_stage_summary(T, office))
     assert "“双讲双听”全覆盖" not in text and "走访已全覆盖" not in text and "连续" not in text
     assert "1名支部书记已讲党课（王书记），尚有5名支部书记未讲" in text
     assert "第一轮已走访40个，尚有19个未走访" in text
@@ -330,7 +331,7 @@ def test_a_draft_claims_nothing_its_figures_contradict() -> None:
 def test_an_empty_period_says_so_instead_of_inventing() -> None:
     empty = StageSummaryContext(scope=DraftScope.branch, organisation="新支部", period_start=date(2023, 10, 1),
                                 period_end=date(2023, 10, 31), written_on=date(2023, 11, 1), members=3)
-    text = text_of(drafts.render_stage_summary(empty))
+    text = text_of(drafts.render_stage_summary(T, empty))
     for phrase in ("3名党员尚无一人登记学习或调研走访", "本期没有理论学习的登记记录", "本期没有调查研究的登记记录",
                    "问题清单中尚未登记问题", "本期没有组织生活的登记记录", "本期支部没有开展述学"):
         assert phrase in text, phrase
@@ -338,7 +339,7 @@ def test_an_empty_period_says_so_instead_of_inventing() -> None:
 
 
 def test_a_members_draft_is_a_personal_study_summary() -> None:
-    text = text_of(drafts.render_personal_summary(member_context()))
+    text = text_of(drafts.render_personal_summary(T, member_context()))
     assert text.startswith("李娜主题教育个人学习总结")
     assert "本人累计学习6.5小时，其中自学4小时、三会一课2.5小时，达到同期2.7小时的学时要求" in text
     assert "每期按时参加述学" in text
@@ -347,7 +348,7 @@ def test_a_members_draft_is_a_personal_study_summary() -> None:
     behind = member_context(hours=1.0, hours_by_form={"自学": 1.0}, target_hours=2.7, shuxue_answers=2,
                             meetings_missed=(MeetingRef(date(2023, 10, 12), "支部党员大会"),), visits=0,
                             commitment="义务讲解垃圾分类")
-    text = text_of(drafts.render_personal_summary(behind))
+    text = text_of(drafts.render_personal_summary(T, behind))
     for phrase in ("同期学时要求为2.7小时，尚差1.7小时", "有1次会议缺席后尚未补课补学（2023年10月12日支部党员大会）",
                    "有2期述学没有参加", "本期没有登记调研走访", "尽快完成1次会议的补课补学", "继续践行公开承诺"):
         assert phrase in text, phrase
@@ -366,7 +367,7 @@ def test_an_offices_own_template_is_rendered_with_our_figures() -> None:
     template = office_template("我局开展调研走访{{ figures.visits }}次，整改率{{ figures.rectification_rate }}。",
                                "{%p for b in branches %}", "{{ b.name }}：{{ b.participation }}", "{%p endfor %}",
                                "{% if figures.problems_reopened %}有回潮问题。{% endif %}")
-    text = text_of(drafts.render_stage_summary(office_context(), template=template))
+    text = text_of(drafts.render_stage_summary(T, office_context(), template=template))
     assert "我局开展调研走访152次，整改率17%。" in text
     assert "离退休党支部：22%" in text and "机关第一党支部：100%" in text
     assert "有回潮问题。" in text
@@ -375,36 +376,36 @@ def test_an_offices_own_template_is_rendered_with_our_figures() -> None:
 def test_a_template_error_names_the_placeholder_and_the_paragraph() -> None:
     bad = office_template("第一段", "第二段", "调研走访{{ figures.vists }}次")
     with pytest.raises(TemplateProblem) as caught:
-        drafts.render_stage_summary(office_context(), template=bad)
+        drafts.render_stage_summary(T, office_context(), template=bad)
     message = str(caught.value)
     assert "第 3 段" in message and "{{ figures.vists }}" in message and "“vists”不是可用的占位符" in message
 
     unknown = office_template("{{ figurs.visits }}")
     with pytest.raises(TemplateProblem, match="第 1 段.*“figurs”不是可用的占位符"):
-        drafts.render_stage_summary(office_context(), template=unknown)
+        drafts.render_stage_summary(T, office_context(), template=unknown)
 
     unclosed = office_template("标题", "{%p for p in study %}", "{{ p.text }}", "结尾")
     with pytest.raises(TemplateProblem) as caught:
-        drafts.render_stage_summary(office_context(), template=unclosed)
+        drafts.render_stage_summary(T, office_context(), template=unclosed)
     assert "第 2 段" in str(caught.value) and "没有对应的结束标记" in str(caught.value)
 
     typo = office_template("{% fro p in study %}")
     with pytest.raises(TemplateProblem, match="第 1 段.*无法识别"):
-        drafts.render_stage_summary(office_context(), template=typo)
+        drafts.render_stage_summary(T, office_context(), template=typo)
 
     crowded = office_template("开头", "{%p if figures.visits %}有走访。{%p endif %}")
     with pytest.raises(TemplateProblem, match="第 2 段.*要单独成一段"):
-        drafts.render_stage_summary(office_context(), template=crowded)
+        drafts.render_stage_summary(T, office_context(), template=crowded)
 
 
 def test_a_template_cannot_reach_python_and_text_is_escaped() -> None:
     sneaky = office_template("{{ figures.__class__.__mro__ }}")
     with pytest.raises(TemplateProblem):
-        drafts.render_stage_summary(office_context(), template=sneaky)
+        drafts.render_stage_summary(T, office_context(), template=sneaky)
     with pytest.raises(TemplateProblem, match="无法打开"):
-        drafts.render_stage_summary(office_context(), template=b"not a docx")
+        drafts.render_stage_summary(T, office_context(), template=b"not a docx")
     odd = office_context(organisation="A&B<局>")
-    assert text_of(drafts.render_stage_summary(odd)).startswith("A&B<局>主题教育工作阶段性总结")
+    assert text_of(drafts.render_stage_summary(T, odd)).startswith("A&B<局>主题教育工作阶段性总结")
 
 
 def _documented(section: str) -> set[str]:
@@ -426,8 +427,8 @@ def _placeholders(context: dict[str, object]) -> set[str]:
 
 
 def test_every_placeholder_is_documented_and_every_documented_one_exists() -> None:
-    assert _placeholders(drafts.stage_context(office_context())) == _documented("## 阶段性总结")
-    assert _placeholders(drafts.personal_context(member_context())) == _documented("## 个人学习总结")
+    assert _placeholders(drafts.stage_context(T, office_context())) == _documented("## 阶段性总结")
+    assert _placeholders(drafts.personal_context(T, member_context())) == _documented("## 个人学习总结")
 
 
 # --- the Excel ledger --------------------------------------------------------------------------
@@ -504,7 +505,7 @@ def test_ledger_cells_are_typed_numbered_wrapped_and_totalled(ledger: Path) -> N
 def test_rows_out_of_date_order_are_refused(tmp_path: Path) -> None:
     rows = ledger_rows()["study"]
     with pytest.raises(ValueError, match="comes before"):
-        write_ledger(tmp_path / "x.xlsx", TITLE, study=list(reversed(rows)))  # type: ignore[arg-type]
+        write_ledger(T, tmp_path / "x.xlsx", TITLE, study=list(reversed(rows)))  # type: ignore[arg-type]
 
 
 def test_row_heights_follow_the_wrapped_text() -> None:
@@ -520,7 +521,7 @@ def test_weekly_chart_bars_integer_ticks_weeks_and_the_partial_week() -> None:
     assert weeks[0] == date(2023, 10, 9) and weeks[-1] == date(2023, 11, 6)
     series = (charts.WeeklySeries("机关第一党支部", {weeks[0]: 2.5, weeks[-1]: 1.0}, {weeks[0]: 1, weeks[1]: 3}),
               charts.WeeklySeries("机关第二党支部", {weeks[0]: 2.5}, {weeks[0]: 1}))
-    fig = charts.weekly_figure(charts.WeeklyChart("局", weeks, series, today=date(2023, 11, 8)))
+    fig = charts.weekly_figure(T, charts.WeeklyChart("局", weeks, series, today=date(2023, 11, 8)))
     hours, visits = fig.axes[:2]
     assert [label.get_text() for label in visits.get_xticklabels()] == ["10月9日周", "10月16日周", "10月23日周",
                                                                        "10月30日周", "11月6日周"]
@@ -532,13 +533,13 @@ def test_weekly_chart_bars_integer_ticks_weeks_and_the_partial_week() -> None:
     assert first.get_height() == second.get_height() == 1 and first.get_x() != second.get_x()
     assert containers[0].patches[-1].get_hatch() == "///" and containers[0].patches[0].get_hatch() is None
     assert "尚未结束" in hours.get_title(loc="right")
-    assert charts.weekly_png(charts.WeeklyChart("局", weeks, series, date(2023, 11, 8))).startswith(b"\x89PNG")
+    assert charts.weekly_png(T, charts.WeeklyChart("局", weeks, series, date(2023, 11, 8))).startswith(b"\x89PNG")
 
 
 def test_a_members_chart_is_titled_with_the_member_and_has_no_branch_legend() -> None:
     weeks = charts.mondays(date(2023, 10, 2), date(2023, 10, 29))
     me = charts.WeeklySeries("李娜", {weeks[0]: 1.5}, {})
-    fig = charts.weekly_figure(charts.WeeklyChart("李娜", weeks, (me,), today=date(2023, 11, 2)))
+    fig = charts.weekly_figure(T, charts.WeeklyChart("李娜", weeks, (me,), today=date(2023, 11, 2)))
     assert "李娜" in fig.get_suptitle()
     assert not fig.legends and all(ax.get_legend() is None for ax in fig.axes)
     assert fig.axes[0].get_title(loc="right") == ""  # every week complete: nothing marked
@@ -547,7 +548,7 @@ def test_a_members_chart_is_titled_with_the_member_and_has_no_branch_legend() ->
 def test_office_chart_sorts_branches_by_participation_with_the_problem_funnel() -> None:
     branches = [charts.BranchProgress("冷支部", 10, 2, 4, 3, 0), charts.BranchProgress("热支部", 5, 5, 2, 2, 2),
                 charts.BranchProgress("温支部", 8, 5, 1, 1, 1)]
-    fig = charts.office_figure("局", "2023年10月", branches)
+    fig = charts.office_figure(T, "局", "2023年10月", branches)
     left, right = fig.axes[:2]
     assert [label.get_text() for label in left.get_yticklabels()] == ["热支部", "温支部", "冷支部"]
     assert len(right.containers) == 3  # found → accepted → closed
@@ -573,7 +574,7 @@ def _pages(path: Path) -> list[str]:
 def test_libreoffice_prints_the_office_draft_on_two_to_six_a4_pages(tmp_path: Path) -> None:
     _needs_soffice()
     source = tmp_path / "总结.docx"
-    source.write_bytes(drafts.render_stage_summary(office_context()))
+    source.write_bytes(drafts.render_stage_summary(T, office_context()))
     printed = pdf.to_pdf(source, tmp_path)
     from pypdf import PdfReader
 
@@ -587,7 +588,7 @@ def test_libreoffice_prints_the_office_draft_on_two_to_six_a4_pages(tmp_path: Pa
              for font in [font.get_object()["/BaseFont"]]}
     assert any("CJK" in name or "UKai" in name for name in fonts), fonts  # CJK glyphs, not boxes
     member = tmp_path / "个人.docx"
-    member.write_bytes(drafts.render_personal_summary(member_context()))
+    member.write_bytes(drafts.render_personal_summary(T, member_context()))
     assert 1 <= len(PdfReader(pdf.to_pdf(member, tmp_path)).pages) <= 2
 
 

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from handlers.core.i18n import DEFAULT_TEXTS as t  # TODO(#14 integration): the reader's translator
+from handlers.core.i18n import DEFAULT_TEXTS as t  # the shipped templates are built in the default language
 from handlers.reports.documents import drafts, official_docx
 
 # The appendix table: (header catalogue key, placeholder of the branch, width share).
