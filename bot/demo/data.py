@@ -11,7 +11,9 @@ sample platform accounts; and a newcomer's join request waits for 王建国's ap
 from __future__ import annotations
 
 import random
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta, timezone
+
+from sqlalchemy import select
 
 from bot.adapters.console import PLATFORM as CONSOLE
 from handlers.meetings.rules import credits_hours, duration, form_of
@@ -20,10 +22,14 @@ from storage.models import (
     AccountKind,
     Campaign,
     Commitment,
+    Meeting,
     Member,
+    Milestone,
     OrgKind,
     Problem,
+    ProblemStatus,
     Role,
+    ShuxueAnswer,
     StudyRecord,
     Visit,
 )
@@ -34,6 +40,7 @@ from storage.repositories.join_requests import JoinRequestRepository
 from storage.repositories.meetings import MeetingRepository
 from storage.repositories.members import MemberRepository
 from storage.repositories.orgs import OrgRepository
+from storage.repositories.problems import ProblemRepository
 from storage.repositories.records import RecordRepository
 from storage.vocabulary import (
     DEFAULT_BOOKS,
@@ -68,6 +75,7 @@ CONTENTS = ("二十大报告第三部分", "关于调查研究的论述", "党�
 PARTY_GROUPS = {"王建国": "第一党小组", "李娜": "第一党小组", "张伟": "第一党小组",
                 "刘洋": "第二党小组", "陈静": "第二党小组", "杨帆": "第二党小组"}
 CAMPAIGN_DAYS = 30  # the campaign began this many days before today
+S = ProblemStatus
 
 async def has_demo(session: Session) -> bool:
     return await OrgRepository(session).by_name(BUREAU) is not None
@@ -134,12 +142,14 @@ async def create_demo(session: Session, today: date, seed: int = 2023) -> None:
         name="主题教育", start=today - timedelta(days=CAMPAIGN_DAYS),
         end=today + timedelta(days=60), reading_class_days=7))
     await _meetings(session, today)
+    await _progress(session, today)
     await _newcomer_asks(session)
 
 
 async def _meeting(session: Session, by: Member, kind: str, day: date, guests: list[Member],
-                   **values: str | None) -> None:
-    """A meeting of ``by``'s branch with those its type expects present, and ``guests`` (列席)."""
+                   absent: tuple[tuple[str, str], ...] = (), **values: str | None) -> Meeting:
+    """A meeting of ``by``'s branch with those its type expects present but the ``absent``
+    (name, reason), and ``guests`` (列席)."""
     repo = MeetingRepository(session)
     rules = MEETING_TYPE[kind]
     expected = await repo.expected(by.org_id, rules.attendance, values.get("party_group"))
@@ -149,8 +159,12 @@ async def _meeting(session: Session, by: Member, kind: str, day: date, guests: l
         "record_text": "会议记录（示例）", **values}, [m.id for m in expected])
     for guest in guests:
         await repo.add_guest(meeting, guest.id, by)
+    for name, reason in absent:
+        (member,) = [m for m in expected if m.name == name]
+        await repo.set_presence(meeting, member.id, False, reason, by)
     await repo.sync_credits(meeting, form_of(kind), duration(meeting), by,
                             credited=credits_hours(kind, meeting.study_item))
+    return meeting
 
 
 async def _meetings(session: Session, today: date) -> None:
@@ -168,6 +182,58 @@ async def _meetings(session: Session, today: date) -> None:
                    study_item="《习近平著作选读》第一卷")
     await _meeting(session, secretary, "联组学习", today - timedelta(days=2), guests,
                    topic="学习《关于城市工作论述摘编》")
+    await _meeting(session, secretary, "党课", today - timedelta(days=12), [], (("刘洋", "公差"),),
+                   topic="书记讲党课：以学铸魂", lecturer="王建国", study_item="《习近平著作选读》第二卷")
+    (second,) = await members.by_name("赵敏")
+    (absentee,) = await members.by_name("吴刚")
+    meeting = await _meeting(session, second, "支部党员大会", today - timedelta(days=9), [], (("吴刚", "病假"),),
+                             topic="主题教育专题学习", record_text=None)
+    await RecordRepository(session).create(StudyRecord, absentee, {
+        "form": form_of("支部党员大会"), "study_date": today - timedelta(days=7), "minutes": 90,
+        "content": "补学支部党员大会内容", "reflection": None, "makeup_for_id": meeting.id})
+
+
+MILESTONES = ((9, "读书班全部7天集中学习"), (20, "调研课题结题"), (35, "专题组织生活会"),
+              (55, "主题教育总结评估"))
+
+
+async def _progress(session: Session, today: date) -> None:
+    """What a month of campaign leaves besides records: 述学 answered weekly in two branches (机关第二
+    党支部 not yet), problems along their lifecycle (accepted, reported on, closure asked, closed,
+    回潮, one overdue), and the calendar's coming milestones."""
+    members = MemberRepository(session)
+    monday = today - timedelta(days=today.weekday())
+    for branch in ("机关第一党支部", "事业单位党支部"):
+        for name, _ in BRANCHES[branch]:
+            (member,) = await members.by_name(name)
+            for weeks in range(1, 4):
+                start = monday - timedelta(weeks=weeks)
+                session.add(ShuxueAnswer(member_id=member.id, org_id=member.org_id, period_start=start,
+                                         self_study="学习《习近平著作选读》相关篇目", research="走访结对社区",
+                                         deeds="协调解决居民反映的问题",
+                                         answered_at=datetime.combine(start, time(12), timezone.utc)))
+    problems = ProblemRepository(session)
+    (office,) = await members.by_name(OFFICE[0])
+    found = list(await session.scalars(select(Problem).order_by(Problem.id)))
+    steps: list[list[tuple[str, ProblemStatus, ProblemStatus, dict[str, object]]]] = [
+        [("accept", S.pending, S.rectifying, {})],
+        [("accept", S.pending, S.rectifying, {}),
+         ("update", S.rectifying, S.rectifying, {"note": "已完成摸底，制定推进计划", "percent": 60})],
+        [("accept", S.pending, S.rectifying, {}),
+         ("request_closure", S.rectifying, S.closure_requested, {"note": "已全部完成", "percent": 100})],
+        [("accept", S.pending, S.rectifying, {}), ("request_closure", S.rectifying, S.closure_requested, {}),
+         ("approve", S.closure_requested, S.closed, {})],
+        [("accept", S.pending, S.rectifying, {}), ("request_closure", S.rectifying, S.closure_requested, {}),
+         ("approve", S.closure_requested, S.closed, {}),
+         ("reopen", S.closed, S.rectifying, {"note": "群众再次反映，问题回潮"})],
+        [("accept", S.pending, S.rectifying, {"changes": {"deadline": today - timedelta(days=3)}})],
+    ]
+    for problem, path in zip(found, steps, strict=False):
+        for action, expected, to, extra in path:
+            await problems.apply(problem, action=action, actor=office, expected=expected, to=to, **extra)  # type: ignore[arg-type]
+    for days, name in MILESTONES:
+        session.add(Milestone(key=f"demo-{days}", name=name, due=today + timedelta(days=days),
+                              remind_days=[7, 3, 1, 0]))
 
 async def branch_invites(session: Session) -> list[tuple[str, str]]:
     return await OrgRepository(session).branch_invites()

@@ -32,6 +32,7 @@ def _loop(doc: Any, name: str, lead_level: int) -> None:
 
 def _branch_table(doc: Any) -> None:
     official_docx.add_body(doc, "{%p if show_branches %}")
+    official_docx.add_blank(doc)
     official_docx.add_heading(doc, 1, t("doc.h_appendix"))
     width = len(BRANCH_COLUMNS)
     rows = [["{%tr for b in branches %}"] + [""] * (width - 1),

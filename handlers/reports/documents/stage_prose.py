@@ -162,7 +162,9 @@ def _lectures(t: Translator, c: StageSummaryContext) -> str:
     if not lectures and not s.lecturers:
         return ""
     clauses = [t("doc.lectures", n=lectures) if lectures else ""]
-    if s.secretaries and len(s.lecturers) >= s.secretaries:
+    if s.secretaries == 1 and s.lecturers:
+        clauses.append(t("doc.lecturers_one"))
+    elif s.secretaries and len(s.lecturers) >= s.secretaries:
         clauses.append(t("doc.lecturers_all", n=len(s.lecturers)))
     elif s.lecturers:
         clauses.append(t("doc.lecturers_some", n=len(s.lecturers), names=names(t, s.lecturers)))
