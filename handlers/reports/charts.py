@@ -19,10 +19,11 @@ from storage.queries.scope import Scope
 from storage.repositories.orgs import OrgRepository
 
 
-async def weekly(t: Translator, session: Session, scope: Scope, title: str, period: Period,
-                 today: date, order: list[RollupRow]) -> bytes:
+async def weekly(session: Session, scope: Scope, title: str, period: Period, today: date,
+                 order: list[RollupRow]) -> charts.WeeklyChart:
     """Study hours and visits per week: a series per branch (in ``order``, the office's by
-    participation), or one named after the member."""
+    participation), or one named after the member. (Drawn by ``weekly_png`` once the session is
+    closed.)"""
     series = await figures.weekly(session, scope, period)
     if scope.member_id is not None:
         named = [(None, title)]
@@ -38,10 +39,13 @@ async def weekly(t: Translator, session: Session, scope: Scope, title: str, peri
                 out[week] = out.get(week, 0.0) + value
         return out
 
-    chart = charts.WeeklyChart(title, charts.mondays(period.start, period.end), tuple(
+    return charts.WeeklyChart(title, charts.mondays(period.start, period.end), tuple(
         charts.WeeklySeries(name, of(series["hours"], org_id),
                             {w: int(v) for w, v in of(series["visits"], org_id).items()})
         for org_id, name in named), today)
+
+
+async def weekly_png(t: Translator, chart: charts.WeeklyChart) -> bytes:
     return await asyncio.to_thread(charts.weekly_png, t, chart)
 
 

@@ -6,6 +6,7 @@ rendering runs in worker threads, so the event loop stays free for other users.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import date
@@ -94,17 +95,19 @@ async def produce(sessions: Sessions,
                                              by_branch=request.side_by_side)
             yield Made(ledgers.caption(t, found.totals), OutDocument(file_name(request, fmt), content))
         elif fmt == "docx":
+            async with sessions() as session:
+                context = await stage_summary.gather(t, session, draft)
             try:
-                async with sessions() as session:
-                    content = await stage_summary.render(t, session, draft, request.template)
+                content = await asyncio.to_thread(stage_summary.render, t, context, request.template)
             except TemplateProblem as problem:
                 yield Refused(t("report.template_failed", problem=str(problem)))
                 continue
             yield Made(t("report.docx_caption"), OutDocument(file_name(request, fmt), content))
         else:
             async with sessions() as session:
-                content = await charts.weekly(t, session, request.scope, request.title, request.period,
-                                              request.today, side)
+                chart = await charts.weekly(session, request.scope, request.title, request.period,
+                                            request.today, side)
+            content = await charts.weekly_png(t, chart)
             yield Made(t("report.png_caption"), OutDocument(file_name(request, fmt), content))
             if request.side_by_side and len(side) > 1:
                 content = await charts.office(t, request.title, request.period, side)

@@ -10,7 +10,6 @@ office's own.
 
 from __future__ import annotations
 
-import asyncio
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date
@@ -174,12 +173,19 @@ async def member_context(t: Translator, session: Session, request: DraftRequest)
         commitment=own.commitment, commitment_kept=bool(mine and mine.commitment_kept))
 
 
-async def render(t: Translator, session: Session, request: DraftRequest,
-                 template: Path | bytes | None = None) -> bytes:
-    """The draft for the request's scope as .docx bytes (the rendering in a worker thread);
-    ``documents.templates.TemplateProblem`` when an office's template does not fit."""
+async def gather(t: Translator, session: Session,
+                 request: DraftRequest) -> StageSummaryContext | MemberSummaryContext:
+    """The draft's context for the request's scope: a member's, or the office's or a branch's."""
     if request.scope.member_id is not None:
-        personal = await member_context(t, session, request)
-        return await asyncio.to_thread(drafts.render_personal_summary, t, personal, None)
-    stage = await stage_context(t, session, request)
-    return await asyncio.to_thread(drafts.render_stage_summary, t, stage, template)
+        return await member_context(t, session, request)
+    return await stage_context(t, session, request)
+
+
+def render(t: Translator, context: StageSummaryContext | MemberSummaryContext,
+           template: Path | bytes | None = None) -> bytes:
+    """The draft as .docx bytes (CPU work: run it in a worker thread, with no session open);
+    ``documents.templates.TemplateProblem`` when an office's template does not fit. A member's
+    personal summary always uses the shipped template."""
+    if isinstance(context, MemberSummaryContext):
+        return drafts.render_personal_summary(t, context)
+    return drafts.render_stage_summary(t, context, template)
