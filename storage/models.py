@@ -231,6 +231,25 @@ class Visit(_MemberRecord, Base):
     heard: Mapped[str] = mapped_column(Text)
     solved_count: Mapped[int] = mapped_column(Integer, default=0)
     topic: Mapped[str | None] = mapped_column(String(100))
+    # the branch's 调研课题 this trip is for (a visit of kind 调研); ``topic`` keeps its title
+    topic_id: Mapped[int | None] = mapped_column(ForeignKey("research_topics.id"), index=True)
+
+
+class ResearchTopic(Base):
+    """A 调研课题 of a branch and its owner (each leader owns one; 000: 34 topics), from the
+    office's import; visits of kind 调研 name it (课题调研次数)."""
+
+    __tablename__ = "research_topics"
+    __table_args__ = (UniqueConstraint("org_id", "title"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
+    title: Mapped[str] = mapped_column(String(100))
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    owner_name: Mapped[str] = mapped_column(String(50))
+    due: Mapped[date | None] = mapped_column(Date)  # 结题
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    deleted_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
 class DailyTally(Base):

@@ -157,7 +157,7 @@ async def test_secretary_summary_in_chat(app: App, people: People) -> None:
     assert f"集中学习 {n['group_sessions']} 次、{n['group_attendances']} 人次" in text
     assert f"调研走访 {n['visits']} 次" in text and f"现场解决问题 {n['solved']} 个" in text
     assert (f"查摆问题 {n['problems_found']} 个，本期销号 {n['closed_in_period']} 个；整改率 "
-            f"{rate(n['problems_closed'], n['problems_accepted'])}（已销号 {n['problems_closed']}/已整改 "
+            f"{rate(n['problems_closed'], n['problems_accepted'])}（已销号 {n['problems_closed']}/已确认 "
             f"{n['problems_accepted']}）") in text
     assert f"述学 {n['shuxue_answers']} 份" in text
     assert f"承诺已兑现 {n['commitments_kept']}/{n['commitments']} 人" in text

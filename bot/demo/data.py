@@ -147,7 +147,7 @@ async def create_demo(session: Session, today: date, seed: int = 2023) -> None:
 
 
 async def _meeting(session: Session, by: Member, kind: str, day: date, guests: list[Member],
-                   absent: tuple[tuple[str, str], ...] = (), **values: str | None) -> Meeting:
+                   absent: tuple[tuple[str, str], ...] = (), **values: str | int | None) -> Meeting:
     """A meeting of ``by``'s branch with those its type expects present but the ``absent``
     (name, reason), and ``guests`` (列席)."""
     repo = MeetingRepository(session)
@@ -183,7 +183,7 @@ async def _meetings(session: Session, today: date) -> None:
     await _meeting(session, secretary, "联组学习", today - timedelta(days=2), guests,
                    topic="学习《关于城市工作论述摘编》")
     await _meeting(session, secretary, "党课", today - timedelta(days=12), [], (("刘洋", "公差"),),
-                   topic="书记讲党课：以学铸魂", lecturer="王建国", study_item="《习近平著作选读》第二卷")
+                   topic="书记讲党课：以学铸魂", lecturer="王建国", lecturer_id=secretary.id, study_item="《习近平著作选读》第二卷")
     (second,) = await members.by_name("赵敏")
     (absentee,) = await members.by_name("吴刚")
     meeting = await _meeting(session, second, "支部党员大会", today - timedelta(days=9), [], (("吴刚", "病假"),),

@@ -110,7 +110,8 @@ async def _rollup_reply(ctx: Context, period: Period, page: int, edit: bool = Fa
     total = pages(len(rows))
     page = min(max(page, 1), total)
     header = ctx.t("report.rollup_header", period=period.shown(ctx.t))
-    text = rollup_text(ctx.t, rows, header, page) + await org_life.summary_block(
+    overall = await summary(ctx.session, Scope(None), header, period, ctx.config.tz, members=False)
+    text = rollup_text(ctx.t, rows, header, page, overall) + await org_life.summary_block(
         ctx.t, ctx.session, Scope(None), period)
     return Reply(text, edit=edit, buttons=_page_buttons(ctx.t, None, period, page, total))
 

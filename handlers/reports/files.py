@@ -91,7 +91,8 @@ async def produce(sessions: Sessions,
         yield Step(t(f"report.progress_{fmt}"))
         if fmt == "xlsx":
             content = await ledgers.workbook(t, sessions, request.scope, request.period, request.tz,
-                                             found.totals, title=request.title, made_on=request.today,
+                                             found.totals, found.papers, title=request.title,
+                                             made_on=request.today,
                                              by_branch=request.side_by_side)
             yield Made(ledgers.caption(t, found.totals), OutDocument(file_name(request, fmt), content))
         elif fmt == "docx":

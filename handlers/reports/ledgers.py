@@ -37,6 +37,7 @@ from storage.queries.ledgers import (
     visit_rows,
 )
 from storage.queries.org_life import MeetingRow, meeting_rows
+from storage.queries.papers import PaperFigures
 from storage.queries.scope import Scope
 
 
@@ -112,6 +113,7 @@ def summary_rows(t: Translator, totals: Totals) -> list[xl.SummaryRow]:
         ("reading_days", totals.reading_days, k.hours), ("visits", totals.visits, k.integer),
         ("solved", totals.solved, k.integer), ("topics", totals.topics, k.integer),
         ("problems_found", totals.problems_found, k.integer),
+        ("problems_listed", totals.problems_listed, k.integer),
         ("problems_accepted", totals.problems_accepted, k.integer),
         ("problems_closed", totals.problems_closed, k.integer),
         ("rectification_rate", totals.rectification_rate, k.percent),
@@ -120,6 +122,35 @@ def summary_rows(t: Translator, totals: Totals) -> list[xl.SummaryRow]:
     ]
     return [xl.SummaryRow(t(f"report.fig_{key}"), value, kind, t(f"report.def_{key}"))
             for key, value, kind in rows]
+
+
+def paper_rows(t: Translator, p: PaperFigures) -> list[xl.SummaryRow]:
+    """The 汇总 sheet's rows of the figures the papers report (``PaperFigures``), then each
+    lecturer and each research topic on a line of its own."""
+    k = xl.Kind
+    per = p.visits_per_pair_half_month
+    rows: list[tuple[str, float | int | None, xl.Kind]] = [
+        ("org_life_sessions", p.org_life_sessions, k.integer),
+        ("centre_group_sessions", p.centre_group_sessions, k.integer),
+        ("joint_sessions", p.joint_sessions, k.integer), ("lectures", p.lectures, k.integer),
+        ("secretaries_lectured", p.secretaries_lectured, k.integer),
+        ("reading_class_days", p.reading_class_days, k.hours),
+        ("reading_class_target", p.reading_class_target, k.integer),
+        ("research_topics", p.research_topics, k.integer), ("research_trips", p.research_trips, k.integer),
+        ("paired_places", p.paired_places, k.integer), ("pairs", p.pairs, k.integer),
+        ("covered_places", p.covered_places, k.integer),
+        ("pair_visits_rate", None if per is None else round(per, 1), k.hours),
+        ("closure_requested", p.closure_requested, k.integer), ("measures", p.measures, k.integer),
+        ("shuxue_weeks", p.shuxue_weeks, k.integer),
+    ]
+    out = [xl.SummaryRow(t(f"report.fig_{key}"), value, kind, t(f"report.def_{key}"))
+           for key, value, kind in rows]
+    out += [xl.SummaryRow(t("report.fig_lecturer", name=x.name, branch=x.branch), x.lectures, k.integer,
+                          t("report.def_lecturer_secretary") if x.secretary else t("report.def_lecturer"))
+            for x in p.lecturers]
+    out += [xl.SummaryRow(t("report.fig_topic", title=x.title), x.trips, k.integer,
+                          t("report.def_topic", owner=x.owner, branch=x.branch)) for x in p.topics]
+    return out
 
 
 SHEETS: tuple[tuple[xl.SheetSpec, Callable[[Scope, Period, ZoneInfo], RowQuery], str], ...] = (
@@ -138,7 +169,8 @@ async def _write(writer: xl.LedgerWriter, spec: xl.SheetSpec, batches: Any,
 
 
 async def workbook(t: Translator, sessions: Sessions, scope: Scope, period: Period, tz: ZoneInfo,
-                   totals: Totals, *, title: str, made_on: date, by_branch: bool) -> bytes:
+                   totals: Totals, papers: PaperFigures | None = None, *, title: str, made_on: date,
+                   by_branch: bool) -> bytes:
     """The whole workbook as .xlsx bytes: 汇总, the record sheets, 组织生活. ``by_branch``: the
     office's, with a 支部 column on each sheet."""
     shapes = Shapes(t, tz)
@@ -152,7 +184,8 @@ async def workbook(t: Translator, sessions: Sessions, scope: Scope, period: Peri
                                          xl.LedgerTitle(title, period.start, period.end, made_on))
         try:
             summary = await asyncio.to_thread(writer.open, xl.SUMMARY)
-            await asyncio.to_thread(summary.add, summary_rows(t, totals))
+            await asyncio.to_thread(summary.add, summary_rows(t, totals)
+                                    + (paper_rows(t, papers) if papers is not None else []))
             await asyncio.to_thread(summary.finish)
             for spec, query, shape in SHEETS:
                 await _write(writer, spec_of(spec), chunks(sessions, query(scope, period, tz)),

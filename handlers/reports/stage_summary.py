@@ -14,6 +14,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from handlers.core.i18n import Translator
@@ -36,13 +37,12 @@ from handlers.reports.documents.context import (
 from handlers.reports.periods import Period, campaign_span
 from storage.db import Session
 from storage.queries import drafts as facts
-from storage.queries import figures
+from storage.queries import figures, papers
 from storage.queries.figures import ALL, Totals
 from storage.queries.pushes import milestones_from
 from storage.queries.scope import Scope
-from storage.repositories.calendar import CalendarRepository
 from storage.repositories.orgs import OrgRepository
-from storage.vocabulary import MEETING_KINDS
+from storage.vocabulary import MEETING_KINDS, READING_CLASS
 
 @dataclass(frozen=True)
 class DraftRequest:
@@ -59,12 +59,18 @@ def _hours(minutes: int) -> float:
     return minutes / 60
 
 
-def _problems(totals: Totals, states: facts.ProblemStates) -> ProblemFigures:
+def _problems(totals: Totals, states: facts.ProblemStates, measures: int) -> ProblemFigures:
     return ProblemFigures(listed=totals.problems_listed, found_in_period=totals.problems_found,
                           pending=states.pending, rectifying=states.rectifying,
                           closure_requested=states.closure_requested, closed=totals.problems_closed,
-                          closed_in_period=totals.problems_closed_in_period, overdue=states.overdue,
-                          reopened=states.reopened)
+                          closed_in_period=totals.problems_closed_in_period, measures=measures,
+                          overdue=states.overdue, reopened=states.reopened)
+
+
+def _reading_due(coming: list[Any]) -> date | None:
+    """When the 读书班 is to be finished: the calendar's first coming milestone that names it."""
+    due = [m.due for m in coming if READING_CLASS in m.name]
+    return min(due) if due else None
 
 
 def _sum_states(states: dict[int, facts.ProblemStates]) -> facts.ProblemStates:
@@ -110,25 +116,26 @@ async def stage_context(t: Translator, session: Session, request: DraftRequest) 
     scope, period, tz = request.scope, request.period, request.tz
     by_org = await figures.totals(session, scope, period, tz, by_org=True)
     n = (await figures.totals(session, scope, period, tz, by_org=False)).get(ALL, Totals())
+    p = await papers.paper_figures(session, scope, period, tz)
     states = await facts.problem_states(session, scope, period, tz, request.today)
     life = await facts.org_life(session, scope, period)
     by_form = await figures.hours_by_form(session, scope, period)
-    calendar = await CalendarRepository(session).campaign()
     span = await campaign_span(session)
     branches = await OrgRepository(session).branches(scope.org_ids)
     names = [name for _, name in branches]
-    meetings = life.meetings
-    lecturers = facts.lecturers(meetings)
     study = StudyFigures(
         hours=_hours(n.study_minutes), hours_by_form={form: _hours(m) for form, m in by_form.items()},
-        attendances=n.group_attendances, reading_days=float(n.reading_days),
-        reading_target_days=float(calendar.reading_class_days) if calendar and calendar.reading_class_days
-        else None,
-        shuxue_answers=n.shuxue_answers, shuxue_streak=n.shuxue_streak,
-        lectures=sum(1 for m in meetings if m.kind in facts.LECTURE_KINDS), lecturers=lecturers,
-        secretaries=life.secretaries)
-    research = ResearchFigures(topics=n.topics, visits=n.visits, solved=n.solved, commitments=n.commitments,
-                               commitments_kept=n.commitments_kept)
+        sessions_by_form=p.sessions_by_form, attendances=n.group_attendances,
+        reading_days=p.reading_class_days,
+        reading_target_days=float(p.reading_class_target) if p.reading_class_target else None,
+        reading_due=_reading_due(await milestones_from(session, request.today)),
+        shuxue_answers=n.shuxue_answers, shuxue_streak=p.shuxue_weeks, lectures=p.lectures,
+        lecturers=tuple(dict.fromkeys(x.name for x in p.lecturers if x.secretary)),
+        secretaries=p.secretaries)
+    research = ResearchFigures(
+        topics=p.research_topics, topic_owners=len({(x.branch, x.owner) for x in p.topics if x.owner}),
+        trips=p.research_trips, visits=n.visits, solved=n.solved, paired_villages=p.paired_places,
+        covered_villages=p.covered_places, commitments=n.commitments, commitments_kept=n.commitments_kept)
     members = [] if request.office else await figures.member_figures(session, scope, period, tz)
     return StageSummaryContext(
         scope=DraftScope.office if request.office else DraftScope.branch, organisation=request.title,
@@ -136,7 +143,7 @@ async def stage_context(t: Translator, session: Session, request: DraftRequest) 
         campaign_start=span.start, organisations=len(branches),
         organisations_active=sum(1 for org_id, _ in branches if by_org.get(org_id, Totals()).reported),
         members=n.members, reported=n.reported, study=study, research=research,
-        problems=_problems(n, _sum_states(states)), org_life=_org_life(t, life),
+        problems=_problems(n, _sum_states(states), p.measures), org_life=_org_life(t, life),
         branches=tuple(_branch(name, by_org.get(org_id, Totals()), states.get(org_id, facts.ProblemStates()))
                        for org_id, name in branches) if request.office else (),
         not_reported=tuple(m.name for m in members if not m.reported),

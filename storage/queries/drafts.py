@@ -1,6 +1,6 @@
 """What the Word drafts say besides the figures of ``storage.queries.figures``: the problems'
 states at the period's end (overdue, 回潮) per branch, the 组织生活 details the shortfalls name
-(meetings missing 四必有 items, make-ups outstanding, lecturers), and a member's own records
+(meetings missing 四必有 items, make-ups outstanding), and a member's own records
 (books, meetings missed, topic, problems owned).
 
 Meetings are few (a branch holds some a month), so their rows are read as rows; everything
@@ -9,7 +9,6 @@ counted over records is a GROUP BY.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -27,14 +26,13 @@ from storage.models import (
     Problem,
     ProblemEvent,
     ProblemStatus,
-    Role,
     ShuxueAnswer,
     StudyRecord,
     Visit,
 )
 from storage.queries.scope import DateRange, Scope, resolved
 from storage.repositories.meetings import CREDITED
-from storage.vocabulary import LECTURE_KINDS, OPEN
+from storage.vocabulary import OPEN
 
 OPEN_STATUSES = tuple(sorted(OPEN, key=lambda status: status.value))
 
@@ -89,7 +87,6 @@ class MeetingFacts:
     topic: bool
     procedure: bool
     record: bool
-    lecturer: str
 
 
 @dataclass(frozen=True)
@@ -108,7 +105,6 @@ class OrgLife:
     meetings: list[MeetingFacts] = field(default_factory=list)
     absences: int = 0  # every absence of an expected member (guests are not expected)
     makeups: list[Absence] = field(default_factory=list)  # the absences a make-up is asked for
-    secretaries: int = 0  # active 支部书记 in scope: who should lecture (双讲双听)
 
 
 def _meetings_where(scope: Scope, period: DateRange) -> list[Any]:
@@ -126,12 +122,11 @@ async def org_life(session: AsyncSession, scope: Scope, period: DateRange) -> Or
     rows = await session.execute(
         select(Organization.name, Meeting.day, Meeting.kind,
                and_(_filled(Meeting.starts), _filled(Meeting.ends)), _filled(Meeting.topic),
-               _filled(Meeting.procedure), or_(_filled(Meeting.record_text), _filled(Meeting.record_file_id)),
-               func.coalesce(Meeting.lecturer, ""))
+               _filled(Meeting.procedure), or_(_filled(Meeting.record_text), _filled(Meeting.record_file_id)))
         .join(Organization, Organization.id == Meeting.org_id).where(*where)
         .order_by(Meeting.day, Meeting.id))
-    out = OrgLife([MeetingFacts(org, day, kind, bool(a), bool(b), bool(c), bool(d), lecturer)
-                   for org, day, kind, a, b, c, d, lecturer in rows.tuples()])
+    out = OrgLife([MeetingFacts(org, day, kind, bool(a), bool(b), bool(c), bool(d))
+                   for org, day, kind, a, b, c, d in rows.tuples()])
     absent = [MeetingAttendance.present.is_(False), MeetingAttendance.guest.is_(False)]
     if scope.member_id is not None:
         absent.append(MeetingAttendance.member_id == scope.member_id)
@@ -149,17 +144,7 @@ async def org_life(session: AsyncSession, scope: Scope, period: DateRange) -> Or
         .join(Organization, Organization.id == Meeting.org_id)
         .where(*where, *absent, CREDITED).order_by(Meeting.day, Meeting.id, Member.id))
     out.makeups = [Absence(name, org, day, kind, bool(done)) for name, org, day, kind, done in rows.tuples()]
-    if scope.member_id is None:
-        out.secretaries = int(await session.scalar(
-            select(func.count()).select_from(Member)
-            .where(Member.active, Member.role == Role.secretary,
-                   *Scope(scope.org_ids).where(Member.org_id, None))) or 0)
     return out
-
-
-def lecturers(meetings: Sequence[MeetingFacts]) -> tuple[str, ...]:
-    """Who gave the period's Party lectures (党课, 专题党课), in order of their first."""
-    return tuple(dict.fromkeys(m.lecturer for m in meetings if m.kind in LECTURE_KINDS and m.lecturer))
 
 
 @dataclass

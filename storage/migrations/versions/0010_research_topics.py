@@ -1,0 +1,56 @@
+"""research topics (issue 13): a branch's 调研课题 with its owner, and the visit that is a trip
+for one (``visits.topic_id``)
+
+Revision ID: 0010
+Revises: 0009
+Create Date: 2026-12-01 14:40:00.000000
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+import storage.types
+
+revision = '0010'
+down_revision = '0009'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table('research_topics',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('org_id', sa.Integer(), nullable=False),
+    sa.Column('title', sa.String(length=100), nullable=False),
+    sa.Column('owner_id', sa.Integer(), nullable=True),
+    sa.Column('owner_name', sa.String(length=50), nullable=False),
+    sa.Column('due', sa.Date(), nullable=True),
+    sa.Column('created_at', storage.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('deleted_at', storage.types.UTCDateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['org_id'], ['organizations.id'], name=op.f('fk_research_topics_org_id_organizations')),
+    sa.ForeignKeyConstraint(['owner_id'], ['members.id'], name=op.f('fk_research_topics_owner_id_members')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_research_topics')),
+    sa.UniqueConstraint('org_id', 'title', name=op.f('uq_research_topics_org_id'))
+    )
+    with op.batch_alter_table('research_topics', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_research_topics_org_id'), ['org_id'], unique=False)
+
+    with op.batch_alter_table('visits', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('topic_id', sa.Integer(), nullable=True))
+        batch_op.create_index(batch_op.f('ix_visits_topic_id'), ['topic_id'], unique=False)
+        batch_op.create_foreign_key(batch_op.f('fk_visits_topic_id_research_topics'), 'research_topics',
+                                    ['topic_id'], ['id'])
+
+
+def downgrade() -> None:
+    with op.batch_alter_table('visits', schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f('fk_visits_topic_id_research_topics'), type_='foreignkey')
+        batch_op.drop_index(batch_op.f('ix_visits_topic_id'))
+        batch_op.drop_column('topic_id')
+
+    with op.batch_alter_table('research_topics', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_research_topics_org_id'))
+
+    op.drop_table('research_topics')
