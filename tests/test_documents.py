@@ -16,8 +16,17 @@ from docx import Document
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING
 from docx.oxml.ns import qn
 from docx.shared import Mm, Pt
+from zoneinfo import ZoneInfo
 
+from bot.demo.data import create_demo
+from bot.runtime.app import App
 from handlers.core.i18n import DEFAULT_TEXTS as T
+from handlers.reports.files import Made, Refused, Request, produce
+from handlers.reports.periods import Period
+from storage.db import session_factory
+from storage.queries.scope import Scope
+from storage.repositories.orgs import OrgRepository
+from tests import seed000
 from handlers.reports.documents import build_templates, charts, drafts, official_docx, pdf
 from handlers.reports.documents.context import (
     BranchFigures,
@@ -447,7 +456,9 @@ def test_every_sheet_prints_a4_landscape_one_page_wide_with_its_header_on_every_
         assert setup.orientation == "landscape" and int(setup.paperSize) == 9, sheet.title
         assert sheet.sheet_properties.pageSetUpPr.fitToPage
         # fitToWidth is left out when 1 (the schema's default); 0 pages tall: as many as it takes.
-        assert int(setup.fitToWidth or 1) == 1 and int(setup.fitToHeight) == 0
+        assert int(setup.fitToWidth or 1) == 1
+        # 0 pages tall: as many as it takes; 汇总 one page whole (1, left out as the default)
+        assert (1 if setup.fitToHeight is None else int(setup.fitToHeight)) == (sheet.title == "汇总")
         assert sheet.print_title_rows == "$1:$3"
         assert sheet.freeze_panes == "A4"
         assert "第 &P 页" in sheet.oddFooter.center.text
@@ -558,6 +569,9 @@ def test_office_chart_sorts_branches_by_participation_with_the_problem_funnel() 
 
 # --- LibreOffice: page counts and what prints --------------------------------------------------
 
+TZ = ZoneInfo("Asia/Shanghai")
+
+
 def _needs_soffice() -> None:
     if pdf.soffice() is None:
         if os.environ.get("CI") == "true":
@@ -614,3 +628,96 @@ def test_the_fontconfig_rules_map_every_official_font() -> None:
     for name in ("仿宋_GB2312", "方正小标宋简体", "楷体_GB2312", "黑体", "宋体"):
         assert f"<string>{name}</string>" in rules
     assert "Noto Serif CJK SC" in rules and "AR PL UKai CN" in rules
+
+
+# --- the papers /report and branchbot report make from a database ---------------------------
+
+async def _produced(app: App, request: Request) -> dict[str, bytes]:
+    files = {}
+    async for item in produce(session_factory(app.engine), request):
+        assert not isinstance(item, Refused), item
+        if isinstance(item, Made):
+            files[item.document.file_name] = item.document.content
+    return files
+
+
+def _one(files: dict[str, bytes], suffix: str) -> bytes:
+    (content,) = [c for name, c in files.items() if name.endswith(suffix)]
+    return content
+
+
+def _each_sheet_one_page_wide(ledger: Path, pages: list[str]) -> dict[str, int]:
+    """Every page carries its sheet's header row whole (序号 … the last column): no column is split
+    off to a page of its own. Returns the pages per sheet."""
+    book = openpyxl.load_workbook(ledger)
+    seen: dict[str, int] = {}
+    for page in pages:
+        title = next(sheet.title for sheet in book.worksheets if str(sheet["A1"].value) in page)
+        sheet = book[title]
+        last_header = str(sheet.cell(3, sheet.max_column).value).split("\n")[0]
+        assert "序号" in page and last_header in page, (title, page[:200])
+        seen[title] = seen.get(title, 0) + 1
+    assert set(seen) == set(book.sheetnames)
+    return seen
+
+
+async def test_the_demo_branchs_ledger_prints_each_sheet_one_page_wide(app: App, tmp_path: Path) -> None:
+    _needs_soffice()
+    today = date(2026, 12, 1)
+    async with session_factory(app.engine)() as session, session.begin():
+        await create_demo(session, today)
+        org = await OrgRepository(session).by_name("机关第一党支部")
+    assert org is not None
+    period = Period(today - timedelta(days=30), today, "campaign")
+    files = await _produced(app, Request(Scope((org.id,)), org.name, period, TZ, ("xlsx", "docx"),
+                                         texts=T, today=today))
+    ledger = tmp_path / "台账.xlsx"
+    ledger.write_bytes(_one(files, ".xlsx"))
+    seen = _each_sheet_one_page_wide(ledger, _pages(pdf.to_pdf(ledger, tmp_path / "pdf")))
+    assert seen["组织生活"] == 1 and seen["问题清单"] == 1 and seen["汇总"] == 1
+    book = openpyxl.load_workbook(ledger)
+    for sheet in book.worksheets:
+        assert sheet.page_setup.orientation == "landscape" and int(sheet.page_setup.paperSize) == 9
+        assert sheet.sheet_properties.pageSetUpPr.fitToPage and int(sheet.page_setup.fitToWidth or 1) == 1
+        assert sheet.print_title_rows == "$1:$3"
+    meetings = [row[1:] for row in book["组织生活"].iter_rows(min_row=4, values_only=True) if row[0] != "合计"]
+    lecture = next(row for row in meetings if row[2] == "党课")
+    assert lecture[1] == "14:30—16:00" and lecture[3] == "党员活动室" and lecture[6] == "王建国"
+    assert lecture[7:10] == (6, 5, 0) and lecture[10] == "刘洋（公差）" and lecture[11] == "刘洋未补学"
+    problems = [row[1:] for row in book["问题清单"].iter_rows(min_row=4, values_only=True) if row[0] != "合计"]
+    assert [row[0] for row in problems] == [f"机关一-{i:03d}" for i in range(1, len(problems) + 1)]
+    text = text_of(_one(files, ".docx"))
+    assert "刘洋" in text and "孙晓" in text  # the make-up outstanding, the member with no record
+
+
+async def test_seed_000s_office_draft_from_the_database(app: App, tmp_path: Path) -> None:
+    async with session_factory(app.engine)() as session, session.begin():
+        await seed000.build(session)
+    period = Period(seed000.START, seed000.TODAY, "campaign")
+    files = await _produced(app, Request(Scope(None), "局", period, seed000.TZ, ("docx", "png"),
+                                         side_by_side=True, texts=T, today=seed000.TODAY))
+    content = _one(files, "阶段性总结_20230915-20231109.docx")
+    text = text_of(content)
+    for figure in ("依托“三会一课”、主题党日累计开展学习146次", "中心组学习2次", "联组学习2次",
+                   "已举办读书班集中学习5.5天", "计划7天", "已连续7周开展述学", "调研课题34个",
+                   "课题调研75次", "累计开展调研走访152次", "帮助企业群众解决问题65个",
+                   "结对居村59个", "问题清单共13个问题", "已销号2个", "6名支部书记均已讲党课"):
+        assert figure in text, figure
+    shortfalls = text[text.index("三、存在不足"):text.index("四、下一步计划")]
+    assert "回潮" in shortfalls and "2个待确认" not in shortfalls
+    plan = text[text.index("四、下一步计划"):]
+    assert "尽快确认2个待确认的问题" in plan and "对1个回潮问题重新整改" in plan
+    assert "督促" not in text or "尚未登记" in text  # no one to chase when all have reported
+    doc = Document(io.BytesIO(content))
+    section = doc.sections[0]
+    assert [round(length.mm) for length in (section.page_width, section.page_height, section.top_margin,
+                                            section.bottom_margin, section.left_margin,
+                                            section.right_margin)] == [210, 297, 37, 35, 28, 26]
+    assert _one(files, "各支部对照_20230915-20231109.png").startswith(b"\x89PNG")
+    if pdf.soffice() is None:
+        return
+    source = tmp_path / "总结.docx"
+    source.write_bytes(content)
+    from pypdf import PdfReader
+
+    assert 2 <= len(PdfReader(pdf.to_pdf(source, tmp_path)).pages) <= 6

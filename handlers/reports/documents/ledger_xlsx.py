@@ -166,6 +166,7 @@ class SheetSpec:
     order: Callable[[Any], date] | None  # the date rows must come in order of
     totals: bool = True  # a 合计 row (with the ``total`` columns summed, if any)
     title: str = ""  # catalogue key of the ledger's name in the title row, when not the sheet's
+    one_page: bool = False  # fitted to one page whole (汇总), not only one page wide
 
 
 def _time_span(row: MeetingRow) -> str:
@@ -248,7 +249,7 @@ SUMMARY = SheetSpec("doc.xl_sheet_summary", (
     Column("doc.xl_col_figure", 26, Kind.text, lambda r: r.figure),
     Column("doc.xl_col_value", 12, Kind.text, lambda r: r.value, kind_of=lambda r: r.kind),
     Column("doc.xl_col_definition", 80, Kind.text, lambda r: r.definition),
-), order=None, totals=False, title="doc.xl_title_summary")
+), order=None, totals=False, title="doc.xl_title_summary", one_page=True)
 
 NUMBER_WIDTH = 6  # the 序号 column
 BRANCH_COLUMN = Column("doc.xl_col_branch", 16, Kind.text, lambda r: r.branch)
@@ -314,10 +315,10 @@ class LedgerWriter:
             "total_integer": self.book.add_format({**base, "bold": True, "num_format": "0", "align": "center"}),
         }
 
-    def _page_setup(self, sheet: Any) -> None:
+    def _page_setup(self, sheet: Any, spec: SheetSpec) -> None:
         sheet.set_paper(A4)
         sheet.set_landscape()
-        sheet.fit_to_pages(1, 0)  # one page wide, as many pages tall as it takes
+        sheet.fit_to_pages(1, 1 if spec.one_page else 0)  # one page wide, as many tall as it takes
         sheet.repeat_rows(0, HEADER_ROWS - 1)
         sheet.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.6)
         sheet.center_horizontally()
@@ -367,7 +368,7 @@ class LedgerWriter:
         sheet = self.book.add_worksheet(self.t(spec.name))
         for col, width in enumerate(widths):
             sheet.set_column(col, col, width)
-        self._page_setup(sheet)
+        self._page_setup(sheet, spec)
         self._head(sheet, spec, widths)
         return SheetWriter(self, sheet, spec, widths)
 
