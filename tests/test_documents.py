@@ -84,7 +84,7 @@ def office_context(**changes: object) -> StageSummaryContext:
         research=ResearchFigures(topics=34, topic_owners=34, trips=75, visits=152, solved=65, paired_villages=59,
                                  covered_villages=59, round_name="第一轮", round_due=date(2023, 10, 31),
                                  commitments=60, commitments_kept=22),
-        problems=ProblemFigures(listed=13, found_in_period=13, pending=1, rectifying=8, closure_requested=2,
+        problems=ProblemFigures(listed=13, found_in_period=13, pending=1, rectifying=10, closure_requested=2,
                                 closed=2, closed_in_period=2, measures=41, overdue=2, reopened=1),
         org_life=OrgLifeFigures(
             meetings_by_kind={"支部党员大会": 12, "支委会": 18, "党小组会": 9, "党课": 8, "主题党日": 12}, complete=56,
@@ -701,13 +701,16 @@ async def test_seed_000s_office_draft_from_the_database(app: App, tmp_path: Path
     for figure in ("依托“三会一课”、主题党日累计开展学习146次", "中心组学习2次", "联组学习2次",
                    "已举办读书班集中学习5.5天", "计划7天", "已连续7周开展述学", "调研课题34个",
                    "课题调研75次", "累计开展调研走访152次", "帮助企业群众解决问题65个",
-                   "结对居村59个", "问题清单共13个问题", "已销号2个", "6名支部书记均已讲党课"):
+                   "结对居村59个", "问题清单共13个问题", "提请销项2个", "已销号2个", "整改措施33条", "6名支部书记均已讲党课"):
         assert figure in text, figure
     shortfalls = text[text.index("三、存在不足"):text.index("四、下一步计划")]
     assert "回潮" in shortfalls and "2个待确认" not in shortfalls
     plan = text[text.index("四、下一步计划"):]
     assert "尽快确认2个待确认的问题" in plan and "对1个回潮问题重新整改" in plan
-    assert "督促" not in text or "尚未登记" in text  # no one to chase when all have reported
+    # everyone reported, nobody missed a meeting: nobody to chase; the branches behind are named
+    assert "尚未登记的党员" not in text and "补课补学" not in text and "参与率100%" not in text.split("三、")[0]
+    assert "进度较慢的是：事业单位党支部（参与率100%，人均学习18小时" in shortfalls
+    assert "人均学习最多的是局机关党支部（62.8小时），最少的是事业单位党支部（18小时）" in text
     doc = Document(io.BytesIO(content))
     section = doc.sections[0]
     assert [round(length.mm) for length in (section.page_width, section.page_height, section.top_margin,

@@ -984,6 +984,7 @@ TEXTS: dict[str, str] = {
     "doc.headline_problems": "问题清单共{listed}个问题，已销号{closed}个",
     "doc.headline_problems_open": "问题清单共{listed}个问题，尚无销号",
     "doc.overall_spread": "从各支部情况看，学习氛围有热有冷、工作进度有快有慢：参与率最高的是{top}（{top_rate}），最低的是{bottom}（{bottom_rate}）。",
+    "doc.overall_spread_hours": "从各支部情况看，学习氛围有热有冷、工作进度有快有慢：人均学习最多的是{top}（{top_hours}小时），最少的是{bottom}（{bottom_hours}小时）。",
     "doc.lead_group_study": "开展集中学习。",
     "doc.study_meetings": "依托“三会一课”、主题党日累计开展学习{n}次",
     "doc.study_forms": "组织{forms}",

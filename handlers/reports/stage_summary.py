@@ -39,6 +39,7 @@ from storage.db import Session
 from storage.queries import drafts as facts
 from storage.queries import figures, papers
 from storage.queries.figures import ALL, Totals
+from storage.queries.papers import PaperFigures
 from storage.queries.pushes import milestones_from
 from storage.queries.scope import Scope
 from storage.repositories.orgs import OrgRepository
@@ -59,12 +60,12 @@ def _hours(minutes: int) -> float:
     return minutes / 60
 
 
-def _problems(totals: Totals, states: facts.ProblemStates, measures: int) -> ProblemFigures:
+def _problems(totals: Totals, states: facts.ProblemStates, p: PaperFigures) -> ProblemFigures:
     return ProblemFigures(listed=totals.problems_listed, found_in_period=totals.problems_found,
                           pending=states.pending, rectifying=states.rectifying,
-                          closure_requested=states.closure_requested, closed=totals.problems_closed,
-                          closed_in_period=totals.problems_closed_in_period, measures=measures,
-                          overdue=states.overdue, reopened=states.reopened)
+                          awaiting_closure=states.closure_requested, closure_requested=p.closure_requested,
+                          closed=totals.problems_closed, closed_in_period=totals.problems_closed_in_period,
+                          measures=p.measures, overdue=states.overdue, reopened=states.reopened)
 
 
 def _reading_due(coming: list[Any]) -> date | None:
@@ -143,7 +144,7 @@ async def stage_context(t: Translator, session: Session, request: DraftRequest) 
         campaign_start=span.start, organisations=len(branches),
         organisations_active=sum(1 for org_id, _ in branches if by_org.get(org_id, Totals()).reported),
         members=n.members, reported=n.reported, study=study, research=research,
-        problems=_problems(n, _sum_states(states), p.measures), org_life=_org_life(t, life),
+        problems=_problems(n, _sum_states(states), p), org_life=_org_life(t, life),
         branches=tuple(_branch(name, by_org.get(org_id, Totals()), states.get(org_id, facts.ProblemStates()))
                        for org_id, name in branches) if request.office else (),
         not_reported=tuple(m.name for m in members if not m.reported),

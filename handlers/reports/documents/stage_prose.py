@@ -31,6 +31,7 @@ CENTRE_GROUP, JOINT = "中心组学习", "联组学习"
 READING, LECTURE = "读书班", "专题党课"
 SELF_STUDY_FORMS = ("自学", "线上学习")
 SLOWEST = 3  # branches named among the slowest
+BEHIND_HOURS = 0.6  # at equal participation, a branch under this share of the most hours per member lags
 LISTED_MEETINGS = 5  # incomplete meetings named one by one
 MILESTONES = 6
 
@@ -90,9 +91,36 @@ def _ranked(c: StageSummaryContext) -> list[BranchFigures]:
                                                b.visits, b.name))
 
 
-def _uneven(c: StageSummaryContext) -> bool:
+def _hours_of(b: BranchFigures) -> float:
+    return b.hours_per_member or 0.0
+
+
+def _behind(c: StageSummaryContext) -> list[BranchFigures]:
+    """The slowest branches (at most ``SLOWEST``, slowest first): below the best participation,
+    or, where every branch has the same, studying under ``BEHIND_HOURS`` of the most hours per
+    member. None when the branches keep pace."""
     ranked = _ranked(c)
-    return len(ranked) > 1 and ranked[0].participation != ranked[-1].participation
+    if len(ranked) < 2:
+        return []
+    best_rate = max(b.participation or 0.0 for b in ranked)
+    best_hours = max(_hours_of(b) for b in ranked)
+    return [b for b in ranked if (b.participation or 0.0) < best_rate
+            or _hours_of(b) < BEHIND_HOURS * best_hours][:SLOWEST]
+
+
+def _uneven(c: StageSummaryContext) -> bool:
+    return bool(_behind(c))
+
+
+def _spread(t: Translator, c: StageSummaryContext) -> str:
+    """"有热有冷": the highest and lowest participation, or hours per member when the rates are equal."""
+    ranked = _ranked(c)
+    top, bottom = ranked[-1], ranked[0]
+    if top.participation != bottom.participation:
+        return t("doc.overall_spread", top=top.name, top_rate=share(t, top.reported, top.members),
+                 bottom=bottom.name, bottom_rate=share(t, bottom.reported, bottom.members))
+    return t("doc.overall_spread_hours", top=top.name, top_hours=number(_hours_of(top)), bottom=bottom.name,
+             bottom_hours=number(_hours_of(bottom)))
 
 
 def overall(t: Translator, c: StageSummaryContext) -> list[Para]:
@@ -103,11 +131,7 @@ def overall(t: Translator, c: StageSummaryContext) -> list[Para]:
     out = [Para("", first)]
     out.append(Para("", sentence([_participation(t, c), *_headline(t, c)])))
     if _office(c) and _uneven(c):
-        ranked = _ranked(c)
-        top, bottom = ranked[-1], ranked[0]
-        out.append(Para("", t("doc.overall_spread", top=top.name,
-                              top_rate=share(t, top.reported, top.members), bottom=bottom.name,
-                              bottom_rate=share(t, bottom.reported, bottom.members))))
+        out.append(Para("", _spread(t, c)))
     return out
 
 
@@ -281,11 +305,9 @@ def org_life(t: Translator, c: StageSummaryContext) -> list[Para]:
 
 def _slowest(t: Translator, c: StageSummaryContext) -> str:
     if _office(c):
-        if not _uneven(c):
+        slow = _behind(c)
+        if not slow:
             return ""
-        ranked = _ranked(c)
-        best = ranked[-1].participation
-        slow = [b for b in ranked if b.participation != best][:SLOWEST]
         return t("doc.gap_slowest", branches="、".join(
             t("doc.gap_branch", name=b.name, rate=share(t, b.reported, b.members),
               hours=number(b.hours_per_member or 0.0), visits=b.visits) for b in slow))
@@ -380,10 +402,7 @@ def _plan_study(t: Translator, c: StageSummaryContext) -> list[str]:
                if s.reading_due is not None and s.reading_due >= c.written_on else "")
         clauses.append(t("doc.plan_reading", left=number(s.reading_target_days - s.reading_days)) + due)
     if _office(c) and _uneven(c):
-        ranked = _ranked(c)
-        best = ranked[-1].participation
-        slow = [b.name for b in ranked if b.participation != best][:SLOWEST]
-        clauses.append(t("doc.plan_guide_branches", names="、".join(slow)))
+        clauses.append(t("doc.plan_guide_branches", names="、".join(b.name for b in _behind(c))))
     if c.not_reported:
         clauses.append(t("doc.plan_not_reported", n=len(c.not_reported)))
     if c.org_life.makeups_outstanding:
@@ -409,8 +428,8 @@ def _plan_problems(t: Translator, c: StageSummaryContext) -> list[str]:
         clauses.append(t("doc.plan_pending", n=p.pending))
     if p.rectifying:
         clauses.append(t("doc.plan_rectifying", n=p.rectifying))
-    if p.closure_requested:
-        clauses.append(t("doc.plan_requested", n=p.closure_requested))
+    if p.awaiting_closure:
+        clauses.append(t("doc.plan_requested", n=p.awaiting_closure))
     if p.overdue:
         clauses.append(t("doc.plan_overdue", n=p.overdue))
     if p.reopened:
