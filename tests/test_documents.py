@@ -709,7 +709,7 @@ async def test_seed_000s_office_draft_from_the_database(app: App, tmp_path: Path
     assert "尽快确认2个待确认的问题" in plan and "对1个回潮问题重新整改" in plan
     # everyone reported, nobody missed a meeting: nobody to chase; the branches behind are named
     assert "尚未登记的党员" not in text and "补课补学" not in text and "参与率100%" not in text.split("三、")[0]
-    assert "进度较慢的是：事业单位党支部（参与率100%，人均学习18小时" in shortfalls
+    assert "进度较慢的是：事业单位党支部（人均学习18小时，调研走访16次）" in shortfalls
     assert "人均学习最多的是局机关党支部（62.8小时），最少的是事业单位党支部（18小时）" in text
     doc = Document(io.BytesIO(content))
     section = doc.sections[0]

@@ -1050,6 +1050,7 @@ TEXTS: dict[str, str] = {
     "doc.lead_gap_members": "参与还不够全面。",
     "doc.gap_slowest": "各支部进度有快有慢，进度较慢的是：{branches}",
     "doc.gap_branch": "{name}（参与率{rate}，人均学习{hours}小时，调研走访{visits}次）",
+    "doc.gap_branch_hours": "{name}（人均学习{hours}小时，调研走访{visits}次）",
     "doc.gap_not_reported": "尚有{n}名党员本期没有登记学习或调研走访：{names}",
     "doc.lead_gap_shuxue": "述学开展不够经常。",
     "doc.gap_no_shuxue": "{n}个支部本期没有开展述学：{names}",

@@ -50,9 +50,10 @@ async def weekly_png(t: Translator, chart: charts.WeeklyChart) -> bytes:
 
 
 async def office(t: Translator, title: str, period: Period, rows: list[RollupRow]) -> bytes:
-    """The branches side by side by participation, each with its problem funnel."""
+    """The branches side by side by participation (at equal rates, the most advanced first: ``rows``
+    come laggards first), each with its problem funnel."""
     progress = [charts.BranchProgress(row.name, row.totals.members, row.totals.reported,
                                       row.totals.problems_listed, row.totals.problems_accepted,
-                                      row.totals.problems_closed) for row in rows]
+                                      row.totals.problems_closed) for row in reversed(rows)]
     return await asyncio.to_thread(charts.office_png, t, title, document_period(period.start, period.end),
                                    progress)

@@ -189,7 +189,7 @@ def office_png(t: Translator, title: str, period: str, branches: Sequence[Branch
 def office_figure(t: Translator, title: str, period: str, branches: Sequence[BranchProgress]) -> Any:
     """The matplotlib Figure of ``office_png``."""
     family = cjk_font()
-    ordered = sorted(branches, key=lambda b: (-b.participation, b.name))
+    ordered = sorted(branches, key=lambda b: -b.participation)  # ties keep the caller's order
     height = max(3.5, 1.6 + 0.38 * len(ordered))
     fig = _figure(12, height)
     fig.suptitle(t("doc.chart_office_title", title=title, period=period), fontfamily=family, fontsize=15)
@@ -228,4 +228,5 @@ def _funnel(t: Translator, ax: Any, ordered: Sequence[BranchProgress], ys: list[
     top = max((b.found for b in ordered), default=0)
     ax.set_xlim(0, max(top * 1.15, 1))
     ax.set_title(t("doc.chart_funnel"), fontfamily=family, fontsize=12, loc="left")
-    ax.legend(prop={"family": family, "size": 8}, loc="lower right", framealpha=0.9)
+    ax.legend(prop={"family": family, "size": 8}, loc="lower center", bbox_to_anchor=(0.5, 1.06), ncols=3,
+              frameon=False)  # above the panel, covering no bar

@@ -308,9 +308,11 @@ def _slowest(t: Translator, c: StageSummaryContext) -> str:
         slow = _behind(c)
         if not slow:
             return ""
+        same_rate = len({b.participation for b in _ranked(c)}) == 1  # then the rate says nothing
         return t("doc.gap_slowest", branches="、".join(
-            t("doc.gap_branch", name=b.name, rate=share(t, b.reported, b.members),
-              hours=number(b.hours_per_member or 0.0), visits=b.visits) for b in slow))
+            t("doc.gap_branch_hours" if same_rate else "doc.gap_branch", name=b.name,
+              rate=share(t, b.reported, b.members), hours=number(_hours_of(b)), visits=b.visits)
+            for b in slow))
     if c.not_reported:
         return t("doc.gap_not_reported", n=len(c.not_reported), names=names(t, c.not_reported))
     return ""
