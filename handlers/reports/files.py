@@ -83,7 +83,7 @@ async def produce(sessions: Sessions,
     yield Step(t("report.progress_figures"))
     async with sessions() as session:
         found = await summary(session, request.scope, request.title, request.period, request.tz,
-                              compare=False)
+                              compare=False, members=not request.side_by_side)
         side = await rollup(session, request.period, request.tz, request.scope.org_ids)
     draft = stage_summary.DraftRequest(request.scope, request.title, request.period, request.tz,
                                        request.today, request.side_by_side, request.target_hours)
@@ -97,7 +97,7 @@ async def produce(sessions: Sessions,
             yield Made(ledgers.caption(t, found.totals), OutDocument(file_name(request, fmt), content))
         elif fmt == "docx":
             async with sessions() as session:
-                context = await stage_summary.gather(t, session, draft)
+                context = await stage_summary.gather(t, session, draft, found, side)
             try:
                 content = await asyncio.to_thread(stage_summary.render, t, context, request.template)
             except TemplateProblem as problem:

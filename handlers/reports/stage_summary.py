@@ -35,10 +35,11 @@ from handlers.reports.documents.context import (
     StudyFigures,
 )
 from handlers.reports.periods import Period, campaign_span
+from handlers.reports.summary import RollupRow, Summary, rollup, summary
 from storage.db import Session
 from storage.queries import drafts as facts
 from storage.queries import figures, papers
-from storage.queries.figures import ALL, Totals
+from storage.queries.figures import Totals
 from storage.queries.papers import PaperFigures
 from storage.queries.pushes import milestones_from
 from storage.queries.scope import Scope
@@ -112,17 +113,25 @@ async def _milestones(session: Session, today: date, branches: list[str]) -> tup
                  if not m.branches or set(m.branches) & set(branches))
 
 
-async def stage_context(t: Translator, session: Session, request: DraftRequest) -> StageSummaryContext:
-    """The office's (``request.office``) or one branch's 阶段性总结, from the database."""
+async def stage_context(t: Translator, session: Session, request: DraftRequest,
+                        found: Summary | None = None, side: list[RollupRow] | None = None) -> StageSummaryContext:
+    """The office's (``request.office``) or one branch's 阶段性总结, from the database. ``found``
+    and ``side`` are the scope's summary and its branches side by side, when the caller has them
+    already (a year of a bureau's figures is counted once for all the files)."""
     scope, period, tz = request.scope, request.period, request.tz
-    by_org = await figures.totals(session, scope, period, tz, by_org=True)
-    n = (await figures.totals(session, scope, period, tz, by_org=False)).get(ALL, Totals())
-    p = await papers.paper_figures(session, scope, period, tz)
+    if found is None:
+        found = await summary(session, scope, request.title, period, tz, compare=False,
+                              members=not request.office)
+    if side is None:
+        side = await rollup(session, period, tz, scope.org_ids)
+    by_org = {row.org_id: row.totals for row in side}
+    n = found.totals
+    p = found.papers or await papers.paper_figures(session, scope, period, tz)
     states = await facts.problem_states(session, scope, period, tz, request.today)
     life = await facts.org_life(session, scope, period)
     by_form = await figures.hours_by_form(session, scope, period)
     span = await campaign_span(session)
-    branches = await OrgRepository(session).branches(scope.org_ids)
+    branches = [(row.org_id, row.name) for row in side]
     names = [name for _, name in branches]
     study = StudyFigures(
         hours=_hours(n.study_minutes), hours_by_form={form: _hours(m) for form, m in by_form.items()},
@@ -137,7 +146,7 @@ async def stage_context(t: Translator, session: Session, request: DraftRequest) 
         topics=p.research_topics, topic_owners=len({(x.branch, x.owner) for x in p.topics if x.owner}),
         trips=p.research_trips, visits=n.visits, solved=n.solved, paired_villages=p.paired_places,
         covered_villages=p.covered_places, commitments=n.commitments, commitments_kept=n.commitments_kept)
-    members = [] if request.office else await figures.member_figures(session, scope, period, tz)
+    members = [] if request.office else found.members
     return StageSummaryContext(
         scope=DraftScope.office if request.office else DraftScope.branch, organisation=request.title,
         period_start=period.start, period_end=period.end, written_on=request.today,
@@ -181,12 +190,12 @@ async def member_context(t: Translator, session: Session, request: DraftRequest)
         commitment=own.commitment, commitment_kept=bool(mine and mine.commitment_kept))
 
 
-async def gather(t: Translator, session: Session,
-                 request: DraftRequest) -> StageSummaryContext | MemberSummaryContext:
+async def gather(t: Translator, session: Session, request: DraftRequest, found: Summary | None = None,
+                 side: list[RollupRow] | None = None) -> StageSummaryContext | MemberSummaryContext:
     """The draft's context for the request's scope: a member's, or the office's or a branch's."""
     if request.scope.member_id is not None:
         return await member_context(t, session, request)
-    return await stage_context(t, session, request)
+    return await stage_context(t, session, request, found, side)
 
 
 def render(t: Translator, context: StageSummaryContext | MemberSummaryContext,
