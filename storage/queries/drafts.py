@@ -30,6 +30,7 @@ from storage.models import (
     StudyRecord,
     Visit,
 )
+from storage.queries.org_life import meetings_where
 from storage.queries.scope import DateRange, Scope, resolved
 from storage.repositories.meetings import CREDITED
 from storage.vocabulary import OPEN
@@ -107,18 +108,10 @@ class OrgLife:
     makeups: list[Absence] = field(default_factory=list)  # the absences a make-up is asked for
 
 
-def _meetings_where(scope: Scope, period: DateRange) -> list[Any]:
-    where = [Meeting.deleted_at.is_(None), Meeting.day.between(period.start, period.end)]
-    if scope.member_id is None:
-        return where + Scope(scope.org_ids).where(Meeting.org_id, None)
-    return where + [Meeting.id.in_(select(MeetingAttendance.meeting_id).where(
-        MeetingAttendance.member_id == scope.member_id))]
-
-
 async def org_life(session: AsyncSession, scope: Scope, period: DateRange) -> OrgLife:
     """The period's meetings in date order, its absences and make-ups (a member's scope: their own)."""
     scope = await resolved(session, scope)
-    where = _meetings_where(scope, period)
+    where = meetings_where(scope, period)
     rows = await session.execute(
         select(Organization.name, Meeting.day, Meeting.kind,
                and_(_filled(Meeting.starts), _filled(Meeting.ends)), _filled(Meeting.topic),

@@ -36,7 +36,7 @@ def _month(session: AsyncSession) -> Any:
     return func.strftime("%Y-%m", Meeting.day)
 
 
-def _where(scope: Scope, period: DateRange) -> list[Any]:
+def meetings_where(scope: Scope, period: DateRange) -> list[Any]:
     """The scope's meetings in the period; a member's scope: the meetings they were listed at."""
     where = [Meeting.deleted_at.is_(None), Meeting.day.between(period.start, period.end)]
     if scope.member_id is None:
@@ -61,7 +61,7 @@ async def spot_check(session: AsyncSession, scope: Scope, period: DateRange) -> 
     rows = await session.execute(
         select(Organization.name, month, Meeting.kind, func.count(),
                func.sum(case((COMPLETE, 1), else_=0)))
-        .join(Organization, Organization.id == Meeting.org_id).where(*_where(scope, period))
+        .join(Organization, Organization.id == Meeting.org_id).where(*meetings_where(scope, period))
         .group_by(Organization.id, Organization.name, month, Meeting.kind)
         .order_by(Organization.id, month, Meeting.kind))
     return [SpotCheck(org, str(m), kind, int(held), int(done or 0))
@@ -90,7 +90,7 @@ async def meeting_rows(sessions: async_sessionmaker[AsyncSession], scope: Scope,
     last: tuple[Any, int] | None = None
     while True:
         async with sessions() as session:
-            query = select(Meeting).where(*_where(scope, period))
+            query = select(Meeting).where(*meetings_where(scope, period))
             if last is not None:
                 query = query.where(or_(Meeting.day > last[0], and_(Meeting.day == last[0], Meeting.id > last[1])))
             meetings = list(await session.scalars(query.order_by(Meeting.day, Meeting.id).limit(CHUNK)))
