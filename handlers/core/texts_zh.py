@@ -638,6 +638,7 @@ TEXTS: dict[str, str] = {
     "report.template_failed": "⚠️ 没有生成阶段性总结：办公室的模板有误。{problem}",
     "report.file_xlsx": "{title}台账_{start}-{end}",
     "report.file_docx": "{title}阶段性总结_{start}-{end}",
+    "report.file_docx_personal": "{title}个人学习总结_{start}-{end}",
     "report.file_png": "{title}图表_{start}-{end}",
     "report.status_pending": "待确认",
     "report.status_rectifying": "整改中",

@@ -103,7 +103,8 @@ async def produce(sessions: Sessions,
             except TemplateProblem as problem:
                 yield Refused(t("report.template_failed", problem=str(problem)))
                 continue
-            yield Made(t("report.docx_caption"), OutDocument(file_name(request, fmt), content))
+            personal = "report.file_docx_personal" if request.scope.member_id is not None else None
+            yield Made(t("report.docx_caption"), OutDocument(file_name(request, fmt, personal), content))
         else:
             async with sessions() as session:
                 chart = await charts.weekly(session, request.scope, request.title, request.period,

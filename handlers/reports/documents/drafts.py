@@ -146,7 +146,7 @@ def personal_context(t: Translator, c: MemberSummaryContext) -> dict[str, Any]:
             "problems_owned_closed": c.problems_owned_closed,
             "problems_owned_overdue": c.problems_owned_overdue,
             "commitment": c.commitment, "commitment_kept": c.commitment_kept,
-            "books": "".join(c.books),
+            "books": "、".join(c.books),
         },
     }
 

@@ -43,7 +43,7 @@ def study(t: Translator, c: MemberSummaryContext) -> list[Para]:
     if c.meetings_attended:
         clauses.append(t("doc.me_meetings", n=c.meetings_attended))
     if c.books:
-        clauses.append(t("doc.me_books", books="".join(c.books[:BOOKS])))
+        clauses.append(t("doc.me_books", books="、".join(c.books[:BOOKS])))
     if c.shuxue_answers:
         every = c.shuxue_periods and c.shuxue_answers >= c.shuxue_periods
         clauses.append(t("doc.me_shuxue_every", n=c.shuxue_answers) if every
