@@ -105,7 +105,7 @@ def plan(records: int, branches: int, members: int, today: date, seed: int = 5) 
         status = rng.choice(statuses)
         problems.append((i, at, at, None, member_id, org_id, "问题描述", rng.choice(PROBLEM_SOURCES),
                          rng.choice(PROBLEM_KINDS), "责任人", member_id, day + timedelta(days=30), "整改措施",
-                         status, None))
+                         1, status, None))
         path = ["pending"] + {"pending": [], "rejected": ["rejected"], "rectifying": ["rectifying"],
                               "closure_requested": ["rectifying", "closure_requested"],
                               "closed": ["rectifying", "closure_requested", "closed"]}[status]
@@ -139,7 +139,8 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "visits": ("id", "created_at", "updated_at", "deleted_at", "member_id", "org_id", "kind", "visit_date",
                "place", "whom", "heard", "solved_count", "topic"),
     "problems": ("id", "created_at", "updated_at", "deleted_at", "reporter_id", "org_id", "description",
-                 "source", "kind", "owner_name", "owner_id", "deadline", "measures", "status", "visit_id"),
+                 "source", "kind", "owner_name", "owner_id", "deadline", "measures", "measure_items", "status",
+                 "visit_id"),
     "problem_events": ("id", "problem_id", "actor_id", "action", "from_status", "to_status", "at"),
     "shuxue_answers": ("id", "member_id", "org_id", "period_start", "self_study", "research", "deeds",
                        "answered_at"),

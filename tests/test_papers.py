@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import io
 
+import docx
 import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
 from bot.runtime.app import App
-from handlers.core.i18n import DEFAULT_TEXTS as t
 from handlers.reports.periods import Period
 from storage.db import session_factory
 from storage.models import Problem, ProblemStatus
@@ -61,7 +61,7 @@ def _figures_in(text: str) -> None:
     for expected in ("依托三会一课、主题党日学习 146 次", "中心组学习 2 次", "联组学习 2 次",
                      "读书班 5.5/7 天", "已连续 7 周开展述学", "课题调研 75 次，调研课题 34 个",
                      "调研走访 152 次", "现场解决问题 65 个", "结对居村 59 个（62 对），已走访 59 个，全覆盖",
-                     "提请销项 2 个", "已销号 2/已确认 11", "6/6 位支部书记已讲党课"):
+                     "提请销项 2 个", "已销号 2/已确认 11", "6/6 位支部书记已讲党课（书记6·事业单位党支部、"):
         assert expected in text, (expected, text)
 
 
@@ -119,3 +119,15 @@ async def test_one_status_model_after_comeback(app: App, bureau: seed000.Bureau)
     header = office.text
     assert "整改中 8 个｜申请销号 1 个" in header and "已销号 2 ÷ 已确认 11" in header, header
     assert "整改中（8）" in office.labels and "申请销号（1）" in office.labels, office.labels
+
+
+async def test_seed_000_in_the_word_draft(app: App, bureau: seed000.Bureau) -> None:
+    office = CoreChat(app.core, "office", "马主任")
+    await office.say("/report 总结 2023-09-15 2023-11-09")
+    (document,) = [r.document for r in office.replies if r.document is not None]
+    text = "\n".join(p.text for p in docx.Document(io.BytesIO(document.content)).paragraphs)
+    for expected in ("依托三会一课、主题党日学习 146 次", "中心组学习 2 次", "联组学习 2 次",
+                     "举办读书班集中学习5.5/7 天", "已连续 7 周开展述学", "课题调研 75 次，调研课题 34 个",
+                     "结对居村 59 个（62 对），已走访 59 个，全覆盖", "提请销项 2 个"):
+        assert expected in text, (expected, text)
+    assert text.count("5.5/7 天") == 1 and "天次" not in text  # the days said once, with the half day

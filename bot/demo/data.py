@@ -1,6 +1,9 @@
 """A sample bureau for trying the bot: branches (one with 党小组), members, a month of records,
-organization life (a 支委会 with a 第一议题 and one without, a 联组学习 with 列席 guests) and the
-campaign's dates in its calendar.
+organization life (a 支委会 with a 第一议题 and one without, a 联组学习 with 列席 guests, the
+secretary's 党课 with an absentee, a 支部党员大会 without its record and a make-up) and the campaign's
+dates and coming milestones in its calendar; what the office's papers count: 结对居村 with visits,
+调研课题 with their owners and research trips, 读书班 days (one a half day), 中心组学习, 述学 from
+before the bot (imported as the office imports a sheet) and after; problems along their lifecycle.
 
 Its members are bound on the console by the demo data itself (the operator binding roster rows,
 as ``branchbot chat --as`` does), so anyone can try the bot without an account; a few rows carry
@@ -12,10 +15,13 @@ from __future__ import annotations
 
 import random
 from datetime import date, datetime, time, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
 from bot.adapters.console import PLATFORM as CONSOLE
+from handlers.core.i18n import DEFAULT_TEXTS
+from handlers.imports.sheets import PAIRINGS, SHUXUE, TOPICS, import_sheet
 from handlers.meetings.rules import credits_hours, duration, form_of
 from storage.db import Session
 from storage.models import (
@@ -42,8 +48,11 @@ from storage.repositories.members import MemberRepository
 from storage.repositories.orgs import OrgRepository
 from storage.repositories.problems import ProblemRepository
 from storage.repositories.records import RecordRepository
+from storage.repositories.topics import TopicRepository
 from storage.vocabulary import (
     DEFAULT_BOOKS,
+    HALF_DAY_MINUTES,
+    RESEARCH_VISIT,
     MEETING_TYPE,
     PROBLEM_KINDS,
     PROBLEM_SOURCES,
@@ -76,6 +85,7 @@ PARTY_GROUPS = {"王建国": "第一党小组", "李娜": "第一党小组", "�
                 "刘洋": "第二党小组", "陈静": "第二党小组", "杨帆": "第二党小组"}
 CAMPAIGN_DAYS = 30  # the campaign began this many days before today
 S = ProblemStatus
+DEMO_TZ = ZoneInfo("Asia/Shanghai")  # when the imported 述学 were "answered" (noon of their day)
 
 async def has_demo(session: Session) -> bool:
     return await OrgRepository(session).by_name(BUREAU) is not None
@@ -134,7 +144,8 @@ async def create_demo(session: Session, today: date, seed: int = 2023) -> None:
                                                "社区助餐点覆盖不足")),
                     "source": rng.choice(PROBLEM_SOURCES), "kind": rng.choice(PROBLEM_KINDS),
                     "owner_name": member.name, "owner_id": member.id,
-                    "deadline": today + timedelta(rng.randint(7, 60)), "measures": "制定计划，明确责任，按期销号",
+                    "deadline": today + timedelta(rng.randint(7, 60)),
+                    "measures": "1.制定整改计划\n2.明确责任人\n3.按期销号",
                     "visit_id": None})
             if rng.random() < 0.5:
                 await records.create(Commitment, member, {"content": "每月走访结对社区两次，帮助解决一件实事"})
@@ -142,6 +153,7 @@ async def create_demo(session: Session, today: date, seed: int = 2023) -> None:
         name="主题教育", start=today - timedelta(days=CAMPAIGN_DAYS),
         end=today + timedelta(days=60), reading_class_days=7))
     await _meetings(session, today)
+    await _papers(session, today, rng)
     await _progress(session, today)
     await _newcomer_asks(session)
 
@@ -182,8 +194,6 @@ async def _meetings(session: Session, today: date) -> None:
                    study_item="《习近平著作选读》第一卷")
     await _meeting(session, secretary, "联组学习", today - timedelta(days=2), guests,
                    topic="学习《关于城市工作论述摘编》")
-    await _meeting(session, secretary, "党课", today - timedelta(days=12), [], (("刘洋", "公差"),),
-                   topic="书记讲党课：以学铸魂", lecturer="王建国", lecturer_id=secretary.id, study_item="《习近平著作选读》第二卷")
     (second,) = await members.by_name("赵敏")
     (absentee,) = await members.by_name("吴刚")
     meeting = await _meeting(session, second, "支部党员大会", today - timedelta(days=9), [], (("吴刚", "病假"),),
@@ -203,11 +213,14 @@ async def _progress(session: Session, today: date) -> None:
     回潮, one overdue), and the calendar's coming milestones."""
     members = MemberRepository(session)
     monday = today - timedelta(days=today.weekday())
+    imported = set((await session.execute(select(ShuxueAnswer.member_id, ShuxueAnswer.period_start))).tuples())
     for branch in ("机关第一党支部", "事业单位党支部"):
         for name, _ in BRANCHES[branch]:
             (member,) = await members.by_name(name)
             for weeks in range(1, 4):
                 start = monday - timedelta(weeks=weeks)
+                if (member.id, start) in imported:
+                    continue
                 session.add(ShuxueAnswer(member_id=member.id, org_id=member.org_id, period_start=start,
                                          self_study="学习《习近平著作选读》相关篇目", research="走访结对社区",
                                          deeds="协调解决居民反映的问题",
@@ -234,6 +247,60 @@ async def _progress(session: Session, today: date) -> None:
     for days, name in MILESTONES:
         session.add(Milestone(key=f"demo-{days}", name=name, due=today + timedelta(days=days),
                               remind_days=[7, 3, 1, 0]))
+
+# 结对居村 (each member of 机关第一党支部 and two of 机关第二党支部), 调研课题 (their owners)
+PAIRED = {"机关第一党支部": (("王建国", "东湖村"), ("李娜", "幸福社区"), ("李娜", "红星村"), ("张伟", "滨江社区"),
+                        ("刘洋", "东湖村"), ("陈静", "红星村"), ("杨帆", "城南街道")),
+          "机关第二党支部": (("赵敏", "祝桥村"), ("孙磊", "东明社区"))}
+TOPICS_OWNED = {"机关第一党支部": (("老旧小区加装电梯推进", "王建国"), ("河道长效保洁机制", "张伟")),
+                "机关第二党支部": (("企业环评审批提速", "赵敏"),),
+                "事业单位党支部": (("监测数据服务群众", "黄海"),)}
+
+
+async def _papers(session: Session, today: date, rng: random.Random) -> None:
+    """What the papers count: pairings and their visits, topics and research trips, the 读书班
+    (one day a half day), 中心组学习, a 党课 by the secretary, and 述学 from before the bot."""
+    pairs = [["支部", "姓名", "结对居村"]] + [[b, n, p] for b, rows in PAIRED.items() for n, p in rows]
+    topics = [["支部", "课题", "负责人", "结题日期"]] + [
+        [b, title, owner, (today + timedelta(days=21)).isoformat()] for b, rows in TOPICS_OWNED.items()
+        for title, owner in rows]
+    first = today - timedelta(days=CAMPAIGN_DAYS)
+    monday = first + timedelta(days=-first.weekday() % 7)  # the campaign's first Monday
+    answers = [["支部", "姓名", "述学日期", "自学情况", "调研情况", "为民办实事情况"]] + [  # before the bot came
+        ["机关第一党支部", name, (monday + timedelta(weeks=w)).isoformat(), "自学《习近平著作选读》",
+         "走访结对社区", "协调解决居民停车难"] for w in range(3) for name in ("王建国", "李娜", "张伟")]
+    for kind, table in ((PAIRINGS, pairs), (TOPICS, topics), (SHUXUE, answers)):
+        await import_sheet(DEFAULT_TEXTS, session, kind, table, today=today, tz=DEMO_TZ)
+    members, records = MemberRepository(session), RecordRepository(session)
+    for branch, rows in PAIRED.items():
+        for name, place in rows:
+            (member,) = await members.by_name(name)
+            for _ in range(rng.randint(1, 2)):
+                await records.create(Visit, member, {
+                    "kind": "结对居村", "visit_date": today - timedelta(rng.randint(0, 20)), "place": place,
+                    "whom": "村（居）书记", "heard": "了解垃圾分类和河道保洁情况", "solved_count": rng.randint(0, 2),
+                    "topic": None})
+    for branch, rows in TOPICS_OWNED.items():
+        for title, owner in rows:
+            (member,) = await members.by_name(owner)
+            topic = await TopicRepository(session).by_title(member.org_id, title)
+            assert topic is not None
+            for _ in range(2):
+                await records.create(Visit, member, {
+                    "kind": RESEARCH_VISIT, "visit_date": today - timedelta(rng.randint(0, 25)),
+                    "place": rng.choice(PLACES), "whom": "企业负责人和居民代表", "heard": "课题调研：听取意见建议",
+                    "solved_count": rng.randint(0, 1), "topic": title, "topic_id": topic.id})
+    leaders = [m for name in ("王建国", "张伟", "李娜") for m in await members.by_name(name)]
+    reading = [(today - timedelta(days=d), 360) for d in (12, 11)] + [(today - timedelta(days=10), HALF_DAY_MINUTES - 60)]
+    sessions = [("读书班", day, minutes) for day, minutes in reading] + [("中心组学习", today - timedelta(days=15), 120)]
+    for form, day, minutes in sessions:
+        for member in leaders:
+            await records.create(StudyRecord, member, {"form": form, "study_date": day, "minutes": minutes,
+                                                       "content": DEFAULT_BOOKS[0], "reflection": None})
+    (secretary,) = await members.by_name("王建国")
+    await _meeting(session, secretary, "党课", today - timedelta(days=8), [], (("刘洋", "公差"),),
+                   topic="书记讲党课：以学铸魂", lecturer=secretary.name, lecturer_id=secretary.id)
+
 
 async def branch_invites(session: Session) -> list[tuple[str, str]]:
     return await OrgRepository(session).branch_invites()

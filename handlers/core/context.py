@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from handlers.core.events import Incoming, Reply
+from handlers.core.events import FileReader, Incoming, Reply
 from handlers.core.i18n import Translator
 from storage.db import Session, Sessions
 from storage.models import Member
@@ -42,6 +42,7 @@ class Context:
     enqueued: bool = False  # something was put in the outbox: wake the deliverer
     # A long job (a report) to run after the replies are sent; see Outcome.followup.
     followup: Callable[[Sessions], AsyncIterator[Reply]] | None = None
+    read_file: FileReader | None = None  # the adapter's, for a file the user sent (None: none)
 
     @property
     def t(self) -> Translator:

@@ -44,7 +44,13 @@ from storage.queries.papers import PaperFigures
 from storage.queries.pushes import milestones_from
 from storage.queries.scope import Scope
 from storage.repositories.orgs import OrgRepository
-from storage.vocabulary import MEETING_KINDS, READING_CLASS
+from storage.vocabulary import (
+    CENTRE_GROUP_FORM,
+    JOINT_FORM,
+    MEETING_KINDS,
+    ORG_LIFE_FORMS,
+    READING_CLASS,
+)
 
 @dataclass(frozen=True)
 class DraftRequest:
@@ -135,7 +141,9 @@ async def stage_context(t: Translator, session: Session, request: DraftRequest,
     names = [name for _, name in branches]
     study = StudyFigures(
         hours=_hours(n.study_minutes), hours_by_form={form: _hours(m) for form, m in by_form.items()},
-        sessions_by_form=p.sessions_by_form, attendances=n.group_attendances,
+        sessions_by_form={ORG_LIFE_FORMS[0]: p.org_life_sessions, CENTRE_GROUP_FORM: p.centre_group_sessions,
+                          JOINT_FORM: p.joint_sessions},
+        attendances=n.group_attendances,
         reading_days=p.reading_class_days,
         reading_target_days=float(p.reading_class_target) if p.reading_class_target else None,
         reading_due=_reading_due(await milestones_from(session, request.today)),

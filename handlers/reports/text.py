@@ -51,21 +51,28 @@ def number(value: float) -> str:
     return f"{round(value, 1):g}"
 
 
-def papers_lines(t: Translator, p: PaperFigures) -> list[str]:
-    """The figures the office's papers report, a line each where there is something to say."""
+def reading_days(t: Translator, p: PaperFigures) -> str:
+    """读书班 days as the papers say them: "5.5/7 天" against the calendar's target, or "5.5 天"."""
+    days = number(p.reading_class_days)
+    return (t("papers.reading_days", days=days, target=p.reading_class_target) if p.reading_class_target
+            else t("papers.reading_days_no_target", days=days))
+
+
+def papers_lines(t: Translator, p: PaperFigures, *, reading: bool = True) -> list[str]:
+    """The figures the office's papers report, a line each where there is something to say
+    (``reading=False``: without the 读书班's, said elsewhere)."""
     lines = []
-    if p.sessions_by_form:
+    if p.org_life_sessions or p.centre_group_sessions or p.joint_sessions:
         lines.append(t("papers.sessions", org_life=p.org_life_sessions, centre=p.centre_group_sessions,
                        joint=p.joint_sessions))
     if p.lectures or p.secretaries:
-        secretaries = [f"{x.name}（{x.branch}）" for x in p.lecturers if x.secretary]
+        one_branch = len({x.branch for x in p.lecturers}) == 1
+        secretaries = [x.name if one_branch else f"{x.name}·{x.branch}" for x in p.lecturers if x.secretary]
         names = "、".join(secretaries[:NAMES_SHOWN]) + ("等" if len(secretaries) > NAMES_SHOWN else "")
         lines.append(t("papers.lectures", lectures=p.lectures, lectured=p.secretaries_lectured,
                        secretaries=p.secretaries, names=names or t("report.none")))
-    if p.reading_half_days or p.reading_class_target:
-        days = number(p.reading_class_days)
-        lines.append(t("papers.reading", days=days, target=p.reading_class_target)
-                     if p.reading_class_target else t("papers.reading_no_target", days=days))
+    if reading and (p.reading_half_days or p.reading_class_target):
+        lines.append(t("papers.reading", days=reading_days(t, p)))
     if p.research_topics or p.research_trips:
         lines.append(t("papers.research", trips=p.research_trips, topics=p.research_topics))
     if p.pairs:

@@ -59,6 +59,10 @@ from storage.queries.scope import DateRange, Scope, resolved
 from storage.tallies import TALLY_COLUMNS, day_rows, topic_rows
 from storage.vocabulary import ACCEPTED
 
+# The tally columns ``Totals`` adds up (the others are the papers': ``storage.queries.papers``).
+SUMMED = ("study_minutes", "study_records", "group_sessions", "group_attendances", "reading_days",
+          "reading_attendances", "visits", "solved")
+assert set(SUMMED) <= set(TALLY_COLUMNS)
 ACCEPTED_STATUSES = tuple(sorted(ACCEPTED, key=lambda status: status.value))  # the lifecycle's own
 ALL = 0  # the key of the one row when figures are not grouped by branch
 
@@ -151,7 +155,7 @@ def _visit_where(scope: Scope | None, period: DateRange) -> list[Any]:
     return [Visit.deleted_at.is_(None), Visit.visit_date.between(period.start, period.end), *scoped]
 
 
-def _days(scope: Scope, period: DateRange) -> Any:
+def days_of(scope: Scope, period: DateRange) -> Any:
     """The period's daily tallies of the scope: the stored ones for branches, counted from the
     records (by the same definition) for one member."""
     if scope.member_id is None:
@@ -205,8 +209,8 @@ async def totals(session: AsyncSession, scope: Scope, period: DateRange, tz: Zon
         row(k).members, row(k).reported = members, _as_int(reported_n)
 
     # Study and visits: the daily tallies added up (storage.tallies defines what each counts).
-    days = _days(scope, period)
-    query = select(_key(days.c.org_id, by_org), *(func.sum(days.c[c]) for c in TALLY_COLUMNS))
+    days = days_of(scope, period)
+    query = select(_key(days.c.org_id, by_org), *(func.sum(days.c[c]) for c in SUMMED))
     for k, *sums in await _rows(session, _grouped(query, by_org)):
         t = row(k)
         (t.study_minutes, t.study_records, t.group_sessions, t.group_attendances, t.reading_days,

@@ -9,7 +9,6 @@ weeks. The README's glossary says the same in words; keep the two in step.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -29,21 +28,16 @@ from storage.models import (
     ProblemStatus,
     ResearchTopic,
     Role,
-    StudyRecord,
     Visit,
 )
-from storage.queries.figures import ALL, streak_runs
+from storage.measures import measure_count
+from storage.queries.figures import ALL, days_of, streak_runs
 from storage.queries.scope import DateRange, Scope, resolved
 from storage.vocabulary import (
     ACCEPTED,
-    CENTRE_GROUP_FORM,
     CLOSURE_ASKED,
-    GROUP_FORMS,
     HALF_DAY_MINUTES,
-    JOINT_FORM,
     LECTURE_KINDS,
-    ORG_LIFE_FORMS,
-    READING_CLASS,
     RESEARCH_VISIT,
 )
 
@@ -72,7 +66,9 @@ class TopicLine:
 class PaperFigures:
     """One scope's figures for a period; the fields are the glossary's (README)."""
 
-    sessions_by_form: dict[str, int] = field(default_factory=dict)
+    org_life_sessions: int = 0  # 三会一课/主题党日 学习次数
+    centre_group_sessions: int = 0  # 中心组学习次数
+    joint_sessions: int = 0  # 联组学习次数
     lectures: int = 0
     lecturers: list[Lecturer] = field(default_factory=list)
     secretaries: int = 0
@@ -92,22 +88,6 @@ class PaperFigures:
     shuxue_weeks: int = 0
     period_days: int = 0
 
-    def sessions(self, *forms: str) -> int:
-        return sum(self.sessions_by_form.get(form, 0) for form in forms)
-
-    @property
-    def org_life_sessions(self) -> int:
-        """三会一课/主题党日 学习次数."""
-        return self.sessions(*ORG_LIFE_FORMS)
-
-    @property
-    def centre_group_sessions(self) -> int:
-        return self.sessions(CENTRE_GROUP_FORM)
-
-    @property
-    def joint_sessions(self) -> int:
-        return self.sessions(JOINT_FORM)
-
     @property
     def reading_class_days(self) -> float:
         return self.reading_half_days / 2
@@ -124,38 +104,21 @@ class PaperFigures:
         return self.pair_visits / self.pairs / (self.period_days / HALF_MONTH_DAYS)
 
 
-# One measure a line, or a run of text between ；/; or before a numbering (1. 2、（3）④ 一是).
-_MEASURE_SPLIT = re.compile(r"[\n；;]+|(?=[（(]\d{1,2}[)）]|[①-⑳]|[一二三四五六七八九十]是)"
-                            r"|(?:^|(?<=[\s，,。]))(?=\d{1,2}[.、．)）])")
-
-
-def measure_count(measures: str | None) -> int:
-    """整改措施条数 of one problem: its measures text cut into items, empty ones left out."""
-    if not measures:
-        return 0
-    parts = [part.strip(" \t，,。.、") for part in _MEASURE_SPLIT.split(measures)]
-    return sum(1 for part in parts if re.search(r"\w", part or ""))
-
-
 async def _rows(session: AsyncSession, query: Any) -> list[Any]:
     return list((await session.execute(query)).all())
 
 
 async def _sessions(session: AsyncSession, scope: Scope, period: DateRange, p: PaperFigures) -> None:
-    held = (select(StudyRecord.org_id, StudyRecord.form, StudyRecord.study_date)
-            .where(StudyRecord.deleted_at.is_(None), StudyRecord.form.in_(GROUP_FORMS),
-                   StudyRecord.study_date.between(period.start, period.end),
-                   *scope.where(StudyRecord.org_id, StudyRecord.member_id))
-            .distinct().subquery())
-    query = select(held.c.form, func.count()).group_by(held.c.form)
-    p.sessions_by_form = {form: n for form, n in await _rows(session, query)}
+    """From the daily tallies (``storage.tallies.day_rows`` defines each column)."""
+    days = days_of(scope, period)
+    query = select(func.sum(days.c.org_life_sessions), func.sum(days.c.centre_sessions),
+                   func.sum(days.c.joint_sessions))
+    (org_life, centre, joint), = await _rows(session, query)
+    p.org_life_sessions, p.centre_group_sessions, p.joint_sessions = (int(n or 0) for n in (org_life, centre, joint))
     # 读书班: a date of the scope's class counts once, half when its longest record is ≤ 4 hours.
-    days = (select(StudyRecord.study_date, func.max(StudyRecord.minutes).label("longest"))
-            .where(StudyRecord.deleted_at.is_(None), StudyRecord.form == READING_CLASS,
-                   StudyRecord.study_date.between(period.start, period.end),
-                   *scope.where(StudyRecord.org_id, StudyRecord.member_id))
-            .group_by(StudyRecord.study_date).subquery())
-    halves = await session.scalar(select(func.sum(case((days.c.longest <= HALF_DAY_MINUTES, 1), else_=2))))
+    held = (select(days.c.day, func.max(days.c.reading_longest).label("longest"))
+            .where(days.c.reading_longest > 0).group_by(days.c.day).subquery())
+    halves = await session.scalar(select(func.sum(case((held.c.longest <= HALF_DAY_MINUTES, 1), else_=2))))
     p.reading_half_days = int(halves or 0)
     p.reading_class_target = await session.scalar(select(Campaign.reading_class_days).limit(1))
 
@@ -184,26 +147,29 @@ async def _lectures(session: AsyncSession, scope: Scope, period: DateRange, p: P
 
 
 async def _topics(session: AsyncSession, scope: Scope, period: DateRange, p: PaperFigures) -> None:
+    topic_scope = [ResearchTopic.deleted_at.is_(None), *scope.where(ResearchTopic.org_id, ResearchTopic.owner_id)]
+    # From the scope's topics to their trips (the visits.topic_id index), not over every visit.
     trips = (select(Visit.topic_id, func.count().label("n"))
-             .where(Visit.deleted_at.is_(None), Visit.kind == RESEARCH_VISIT, Visit.topic_id.is_not(None),
+             .join(ResearchTopic, ResearchTopic.id == Visit.topic_id)
+             .where(*topic_scope, Visit.deleted_at.is_(None), Visit.kind == RESEARCH_VISIT,
                     Visit.visit_date.between(period.start, period.end),
                     *scope.where(Visit.org_id, Visit.member_id))
              .group_by(Visit.topic_id).subquery())
-    topic_scope = scope.where(ResearchTopic.org_id, ResearchTopic.owner_id)
     query = (select(Organization.name, ResearchTopic.title, ResearchTopic.owner_name,
                     func.coalesce(trips.c.n, 0))
              .join(Organization, Organization.id == ResearchTopic.org_id)
              .outerjoin(trips, trips.c.topic_id == ResearchTopic.id)
-             .where(ResearchTopic.deleted_at.is_(None), *topic_scope)
-             .order_by(Organization.name, ResearchTopic.id))
+             .where(*topic_scope).order_by(Organization.name, ResearchTopic.id))
     p.topics = [TopicLine(branch, title, owner, int(n)) for branch, title, owner, n in await _rows(session, query)]
     p.research_topics = len(p.topics)
-    p.research_trips = int(await session.scalar(select(func.coalesce(func.sum(trips.c.n), 0))) or 0)
+    p.research_trips = sum(topic.trips for topic in p.topics)
 
 
 async def _pairings(session: AsyncSession, scope: Scope, period: DateRange, p: PaperFigures) -> None:
+    paired = select(Pairing.member_id).distinct()  # only their visits: the (member, day) index
     visits = (select(Visit.member_id, Visit.place, func.count().label("n"))
-              .where(Visit.deleted_at.is_(None), Visit.visit_date.between(period.start, period.end),
+              .where(Visit.deleted_at.is_(None), Visit.member_id.in_(paired),
+                     Visit.visit_date.between(period.start, period.end),
                      *scope.where(Visit.org_id, Visit.member_id))
               .group_by(Visit.member_id, Visit.place).subquery())
     visited = visits.c.n.is_not(None)
@@ -227,9 +193,10 @@ async def _problems(session: AsyncSession, scope: Scope, period: DateRange, tz: 
               *scope.where(Problem.org_id, Problem.reporter_id)]
     p.closure_requested = int(await session.scalar(select(func.count()).where(
         *listed, Problem.status.in_(sorted(CLOSURE_ASKED, key=lambda s: s.value)))) or 0)
-    measures = await session.scalars(select(Problem.measures).where(
-        *listed, Problem.status.in_(sorted(ACCEPTED, key=lambda s: s.value))))
-    p.measures = sum(measure_count(text) for text in measures)
+    accepted = [*listed, Problem.status.in_(sorted(ACCEPTED, key=lambda s: s.value))]
+    stored = await session.scalar(select(func.sum(Problem.measure_items)).where(*accepted))
+    uncounted = await session.scalars(select(Problem.measures).where(*accepted, Problem.measure_items.is_(None)))
+    p.measures = int(stored or 0) + sum(measure_count(text) for text in uncounted)  # rows written around the ORM
 
 
 async def paper_figures(session: AsyncSession, scope: Scope, period: DateRange,

@@ -24,6 +24,10 @@ class TopicRepository:
         return await self.session.scalar(select(ResearchTopic).where(
             ResearchTopic.id == topic_id, ResearchTopic.org_id == org_id, ResearchTopic.deleted_at.is_(None)))
 
+    async def by_title(self, org_id: int, title: str) -> ResearchTopic | None:
+        return await self.session.scalar(select(ResearchTopic).where(
+            ResearchTopic.org_id == org_id, ResearchTopic.title == title, ResearchTopic.deleted_at.is_(None)))
+
     async def put(self, org_id: int, title: str, *, owner_id: int | None, owner_name: str,
                   due: date | None) -> bool:
         """Add the topic, or set its owner and date; True when it is new."""

@@ -17,6 +17,7 @@ from telegram.error import TelegramError
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHandler
 
 from bot.adapters.telegram.adapter import follow, render, to_incoming
+from bot.adapters.telegram.files import file_reader
 from bot.adapters.telegram.ordering import PerUserUpdateProcessor
 from bot.adapters.telegram.sender import TelegramSender
 from bot.config import Settings
@@ -121,6 +122,7 @@ def build_application(bot_app: App, *, pushes: bool = True) -> Application:
         .post_shutdown(post_shutdown)
         .build()
     )
+    bot_app.core.read_file = file_reader(application.bot)
     application.add_handler(TypeHandler(Update, on_update))
     application.add_error_handler(on_error)
     return application

@@ -25,10 +25,11 @@ from handlers.reports.documents.writing import (
     sentence,
     share,
 )
+from storage.vocabulary import CENTRE_GROUP_FORM, JOINT_FORM, ORG_LIFE_FORMS, READING_CLASS
 
-MEETING_FORMS = ("三会一课", "主题党日")
-CENTRE_GROUP, JOINT = "中心组学习", "联组学习"
-READING, LECTURE = "读书班", "专题党课"
+MEETING_FORMS = ORG_LIFE_FORMS  # "依托三会一课、主题党日": said together
+CENTRE_GROUP, JOINT, READING = CENTRE_GROUP_FORM, JOINT_FORM, READING_CLASS
+LECTURE = "专题党课"
 SELF_STUDY_FORMS = ("自学", "线上学习")
 SLOWEST = 3  # branches named among the slowest
 BEHIND_HOURS = 0.6  # at equal participation, a branch under this share of the most hours per member lags
