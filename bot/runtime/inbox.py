@@ -16,7 +16,7 @@ from typing import Any
 
 from handlers.core.events import Incoming, Outcome
 from handlers.core.router import Core
-from storage.db import Session
+from storage.db import Session, connection_lost
 from storage.repositories.events import HandledEventRepository, Stored
 from storage.types import utcnow
 
@@ -26,6 +26,7 @@ ToEvent = Callable[[dict[str, Any]], Incoming | None]
 Answer = Callable[[dict[str, Any], Incoming, Outcome], Awaitable[None]]  # payload, its event
 ORPHANED_AFTER = timedelta(seconds=3)  # stored this long ago and not handled: its worker is gone
 SCAN_EVERY = 2.0  # seconds between looks for such updates
+STORE_ATTEMPTS = 3  # a connection lost while storing: at once on another (the pool pings it)
 
 
 class Inbox:
@@ -38,9 +39,16 @@ class Inbox:
         """Keep ``event`` (committed when this returns: the webhook may answer 200), then have it
         handled. A redelivery of one stored before is acknowledged and not stored again."""
         assert event.event_id is not None
-        async with self.core.sessions() as session, session.begin():
-            row = await HandledEventRepository(session).store(
-                self.platform, event.event_id, event.user_id, payload)
+        for attempt in range(STORE_ATTEMPTS):
+            try:
+                async with self.core.sessions() as session, session.begin():
+                    row = await HandledEventRepository(session).store(
+                        self.platform, event.event_id, event.user_id, payload)
+                break
+            except Exception as error:
+                if attempt + 1 == STORE_ATTEMPTS or not connection_lost(error):
+                    raise
+                log.info("storing %s again (%r)", event.event_id, error)
         if row is not None:
             self.handle(event.user_id, row)
 
