@@ -52,6 +52,16 @@ _GET = select(TABLE.c.dialog, TABLE.c.step, TABLE.c.data, TABLE.c.nonce, TABLE.c
               TABLE.c.offered).where(*_USER)
 _STEP = update(TABLE).where(*_USER, TABLE.c.nonce == bindparam("expected_nonce"))
 _UPSERT_COLUMNS = ("dialog", "step", "data", "nonce", "expires_at", "updated_at", "offered")
+
+
+def _upsert(insert_: Any) -> Any:
+    statement = insert_(TABLE)
+    return statement.on_conflict_do_update(
+        index_elements=["platform", "platform_user_id"],
+        set_={name: statement.excluded[name] for name in _UPSERT_COLUMNS})
+
+
+_UPSERT = {"postgresql": _upsert(postgresql.insert), "sqlite": _upsert(sqlite.insert)}
 _CLAIM = delete(TABLE).where(*_USER, TABLE.c.nonce == bindparam("claimed_nonce"))
 _CLEAR = delete(TABLE).where(*_USER)
 _OFFER = update(TABLE).where(*_USER).values(
@@ -84,12 +94,8 @@ class DialogRepository:
             if result.rowcount == 0:  # type: ignore[attr-defined]
                 raise StaleState(f"{platform}:{user_id} moved on from {after.nonce}")
             return state
-        dialect = self.session.get_bind().dialect.name
-        insert_ = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        statement = insert_(TABLE).values(platform=platform, platform_user_id=user_id, **values)
-        await self.session.execute(statement.on_conflict_do_update(
-            index_elements=["platform", "platform_user_id"],
-            set_={name: statement.excluded[name] for name in _UPSERT_COLUMNS}))
+        await self.session.execute(_UPSERT[self.session.get_bind().dialect.name],
+                                   {"platform": platform, "platform_user_id": user_id, **values})
         return state
 
     async def claim(self, state: DialogState) -> bool:
