@@ -235,3 +235,34 @@ async def test_one_holder_of_a_leadership_lock(db_url: str, tmp_path: Path) -> N
     assert running == ["one", "two"] and two.role == "leader"
     second.cancel()
     await asyncio.gather(second, return_exceptions=True)
+
+
+async def test_an_answer_lost_with_the_commit_is_still_given(app: App) -> None:
+    """The connection drops as COMMIT's answer is on its way: the transaction did commit. Tried
+    again, the event is found handled, and the replies computed for it are the answer (no
+    silence, no second handling)."""
+    from sqlalchemy.exc import DBAPIError
+
+    sessions = app.core.sessions
+    failed: list[bool] = []
+
+    class CommitThenLose(sessions.class_):  # type: ignore[name-defined,misc]
+        async def commit(self) -> None:
+            await super().commit()
+            if not failed:
+                failed.append(True)
+                raise DBAPIError("COMMIT", None, ConnectionResetError("reset"),
+                                 connection_invalidated=True)
+
+    app.core.sessions = sessions.__class__(app.engine, class_=CommitThenLose,
+                                           expire_on_commit=False,
+                                           sync_session_class=sessions.kw["sync_session_class"])
+    event = Incoming(platform="console", user_id="c9", user_name="x", chat_id="c9",
+                     is_private=True, text="/help", event_id="once")
+    try:
+        outcome = await app.core.handle(event)
+        again = await app.core.handle(event)  # a redelivery: dropped
+    finally:
+        app.core.sessions = sessions
+    assert failed and outcome.replies and outcome.replies[0].text
+    assert again.replies == []

@@ -31,6 +31,15 @@ log = logging.getLogger(__name__)
 HANDLE_ATTEMPTS = 4  # a lost connection or a moved dialog: the event is handled again
 RETRY_DELAY = 0.2  # seconds, times the attempt
 
+class CommitUnknown(ConnectionLost):
+    """The connection went away during COMMIT: the transaction may or may not have committed.
+    Tried again, a take that finds nothing left means it had, and ``handled`` is the answer."""
+
+    def __init__(self, handled: Handled) -> None:
+        super().__init__("connection lost during commit")
+        self.handled = handled
+
+
 # Takes the event to handle, in the transaction that handles it (None: nothing to handle).
 Take = Callable[[Session], Awaitable[Incoming | None]]
 
@@ -90,11 +99,17 @@ class Core:
         connection was lost or the dialog moved under it (``StaleState``): what ``take``
         recorded rolled back with the rest. ``lost``: the connection stayed lost, nothing
         happened."""
+        unconfirmed: Handled | None = None  # computed, but the commit's answer never came
         for attempt in range(1, HANDLE_ATTEMPTS + 1):
             taken: list[Incoming] = []
             try:
-                return await self._handle_once(platform, user_id, take, taken)
+                handled = await self._handle_once(platform, user_id, take, taken)
+                if handled.event is None and unconfirmed is not None:
+                    return unconfirmed  # it had committed: nothing left to take, so answer it
+                return handled
             except (StaleState, ConnectionLost) as error:
+                if isinstance(error, CommitUnknown):
+                    unconfirmed = error.handled
                 if attempt == HANDLE_ATTEMPTS:
                     log.error("gave up on %s of %s:%s after %d tries: %r", taken or "an event",
                               platform, user_id, attempt, error)
@@ -119,14 +134,19 @@ class Core:
                 member = await MemberRepository(session).by_identity(event.platform, event.user_id)
                 ctx = Context(session, event, member, self.config, utcnow(), self.registry)
                 outcome = await self._dispatch(ctx)
-                await session.commit()
+                try:
+                    await session.commit()
+                except Exception as error:
+                    if connection_lost(error):
+                        raise CommitUnknown(Handled(event, outcome)) from error
+                    raise
                 if ctx.followup is not None:
                     outcome.followup = ctx.followup(self.sessions)
                 if ctx.enqueued and self.on_enqueue is not None:
                     self.on_enqueue()
                 return Handled(event, outcome)
-            except StaleState:
-                await session.rollback()
+            except (StaleState, CommitUnknown):
+                await _rollback(session)
                 raise
             except Exception as error:
                 await _rollback(session)
