@@ -14,10 +14,12 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncEngine
+
 from handlers.core.events import Incoming, Outcome
 from handlers.core.router import Core
 from storage.db import Session, connection_lost
-from storage.repositories.events import HandledEventRepository, Stored
+from storage.repositories.events import HandledEventRepository, Stored, store_update
 from storage.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -26,12 +28,18 @@ ToEvent = Callable[[dict[str, Any]], Incoming | None]
 Answer = Callable[[dict[str, Any], Incoming, Outcome], Awaitable[None]]  # payload, its event
 ORPHANED_AFTER = timedelta(seconds=3)  # stored this long ago and not handled: its worker is gone
 SCAN_EVERY = 2.0  # seconds between looks for such updates
+HANDLING = 4  # updates one worker handles at once
 STORE_ATTEMPTS = 3  # a connection lost while storing: at once on another (the pool pings it)
 
 
 class Inbox:
-    def __init__(self, core: Core, platform: str, to_event: ToEvent, answer: Answer) -> None:
-        self.core, self.platform, self.to_event, self.answer = core, platform, to_event, answer
+    def __init__(self, core: Core, engine: AsyncEngine, platform: str, to_event: ToEvent,
+                 answer: Answer, *, handling: int = HANDLING) -> None:
+        self.core, self.engine, self.platform = core, engine, platform
+        self.to_event, self.answer = to_event, answer
+        # Updates handled at once by this worker: the work is CPU-bound, and fewer tasks ready
+        # at once keep the webhook's store-and-answer quick (Telegram sends one update at a time).
+        self._handling = asyncio.Semaphore(handling)
         self._targets: dict[str, int] = {}  # member → the newest row this worker stored for them
         self._drains: dict[str, asyncio.Task[None]] = {}
 
@@ -41,9 +49,9 @@ class Inbox:
         assert event.event_id is not None
         for attempt in range(STORE_ATTEMPTS):
             try:
-                async with self.core.sessions() as session, session.begin():
-                    row = await HandledEventRepository(session).store(
-                        self.platform, event.event_id, event.user_id, payload)
+                async with self.engine.begin() as connection:
+                    row = await store_update(connection, self.platform, event.event_id,
+                                             event.user_id, payload)
                 break
             except Exception as error:
                 if attempt + 1 == STORE_ATTEMPTS or not connection_lost(error):
@@ -67,13 +75,15 @@ class Inbox:
         try:
             while True:
                 taken: list[Stored] = []
-                handled = await self.core.handle_taken(
-                    self.platform, user_id, lambda session: self._take(session, user_id, taken))
-                if handled.event is not None and not handled.lost:
-                    try:
-                        await self.answer(taken[-1].payload, handled.event, handled.outcome)
-                    except Exception:  # noqa: BLE001 - the reply failed; the effects are saved
-                        log.exception("could not answer %s", handled.event)
+                async with self._handling:
+                    handled = await self.core.handle_taken(
+                        self.platform, user_id,
+                        lambda session: self._take(session, user_id, taken))
+                    if handled.event is not None and not handled.lost:
+                        try:
+                            await self.answer(taken[-1].payload, handled.event, handled.outcome)
+                        except Exception:  # noqa: BLE001 - the reply failed; the effects stay
+                            log.exception("could not answer %s", handled.event)
                 # Taken nothing: another worker handled the rest. Lost: the database is away;
                 # the scan tries again.
                 if handled.event is None or handled.lost or taken[-1].id >= self._targets[user_id]:

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from storage.models import HandledEvent
 from storage.types import utcnow
@@ -30,6 +30,24 @@ _CLAIM_NEXT = (
            .order_by(TABLE.c.id).limit(1).scalar_subquery(), _PENDING)
     .values(handled_at=bindparam("now"))
     .returning(TABLE.c.id, TABLE.c.payload))
+
+
+def _store(insert_: Any) -> Any:
+    return (insert_(TABLE).on_conflict_do_nothing(index_elements=["platform", "event_id"])
+            .returning(TABLE.c.id))
+
+
+# Runs before every webhook answer: built once, on a bare connection (no ORM session).
+_STORE = {"postgresql": _store(postgresql.insert), "sqlite": _store(sqlite.insert)}
+
+
+async def store_update(connection: AsyncConnection, platform: str, event_id: str, user_id: str,
+                       payload: dict[str, Any]) -> int | None:
+    """``HandledEventRepository.store`` on a connection (the caller commits)."""
+    result = await connection.execute(
+        _STORE[connection.dialect.name], {"platform": platform, "event_id": event_id,
+                                          "user_id": user_id, "payload": payload, "at": utcnow()})
+    return result.scalar()
 
 
 @dataclass(frozen=True)
@@ -61,14 +79,8 @@ class HandledEventRepository:
                     payload: dict[str, Any]) -> int | None:
         """Keep an update to handle (the caller commits before acknowledging it); its row id, or
         None when this update was stored before (a redelivery)."""
-        dialect = self.session.get_bind().dialect.name
-        insert_ = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        result = await self.session.execute(
-            insert_(TABLE).values(platform=platform, event_id=event_id, user_id=user_id,
-                                  payload=payload, at=utcnow())
-            .on_conflict_do_nothing(index_elements=["platform", "event_id"])
-            .returning(TABLE.c.id))
-        return result.scalar()
+        return await store_update(await self.session.connection(), platform, event_id, user_id,
+                                  payload)
 
     async def claim_next(self, platform: str, user_id: str) -> Stored | None:
         """Mark the member's oldest pending update handled (undone if the transaction is) and

@@ -137,8 +137,8 @@ async def serve_webhook(settings: Settings) -> None:
     async def answer(payload: dict[str, Any], event: Incoming, outcome: Outcome) -> None:
         await reply(application, Update.de_json(payload, bot), event, outcome)
 
-    inbox = Inbox(bot_app.core, PLATFORM, lambda payload: to_incoming(Update.de_json(payload, bot)),
-                  answer)
+    inbox = Inbox(bot_app.core, bot_app.engine, PLATFORM,
+                  lambda payload: to_incoming(Update.de_json(payload, bot)), answer)
     leader = Leadership(settings.database_url, PUSHES_LOCK)
     background: list[asyncio.Task[None]] = [
         asyncio.create_task(inbox.recover_forever(), name="inbox-recovery")]
