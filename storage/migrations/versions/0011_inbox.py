@@ -3,7 +3,7 @@ webhook acknowledged is stored with its payload and its member before the 200 an
 in the transaction of its effects (handled_at NULL: still to handle, by whichever worker)
 
 Revision ID: 0011
-Revises: 0009
+Revises: 0010 (given as 0009; re-chained after main gained 0010, so the branch has one head)
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from alembic import op
 import storage.types
 
 revision = '0011'
-down_revision = '0009'
+down_revision = '0010'
 branch_labels = None
 depends_on = None
 
