@@ -35,6 +35,7 @@ class Settings(BaseSettings):
     pushes_enabled: bool = True  # scheduled prompts and nudges; off for a worker that only answers
     quiet_hours: str = Field(default="22:00-08:00", pattern=r"^\d{1,2}:\d{2}-\d{1,2}:\d{2}$")
     grace_hours: float = Field(default=6, ge=0, le=72)
+    outbox_retention_days: int = Field(default=90, ge=1, le=3650)  # sent and failed pushes kept
     nudge_time: str = Field(default="09:00", pattern=r"^\d{1,2}:\d{2}$")
     study_target_hours: int = Field(default=32, ge=0, le=1000)
     # The office's own .docx for the stage summary (handlers/reports/documents/TEMPLATES.md);

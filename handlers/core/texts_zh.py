@@ -344,6 +344,7 @@ TEXTS: dict[str, str] = {
     "cli.demo_created": "已创建示例数据：{url}",
     "cli.reset_sqlite_only": "--reset 只能用于 SQLite 数据库文件。",
     "cli.no_such_member": "名册中没有“{name}”。可用 branchbot org list 查看支部，或先导入名册。",
+    "cli.webhook_no_secret": "设置了 BRANCHBOT_TELEGRAM_WEBHOOK_URL 却没有 BRANCHBOT_TELEGRAM_WEBHOOK_SECRET：Webhook 模式必须有密钥（每个进程相同，如 openssl rand -hex 32 生成），否则任何人都能冒充成员发消息。",
     "cli.no_token": "缺少 BRANCHBOT_TELEGRAM_TOKEN：请在环境变量或 .env 中设置机器人令牌（或设置 BRANCHBOT_PLATFORM=console 在终端中试用）。",
     # --- scheduler, 述学 and nudges (issue 3) ---
     "push.undelivered": "⚠️ 近期有 {count} 条提醒未能送达（对方屏蔽了机器人或会话已不存在）：{chats}",
