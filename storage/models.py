@@ -91,6 +91,10 @@ class Member(Base):
     role: Mapped[Role] = mapped_column(Enum(Role, native_enum=False, length=16), default=Role.member)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     party_group: Mapped[str | None] = mapped_column(String(50))  # 党小组, from the roster
+    # Where pushes reach a member known on several platforms: the one they chose, else the one
+    # they used last (storage.queries.reach).
+    preferred_platform: Mapped[str | None] = mapped_column(String(16))
+    last_platform: Mapped[str | None] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     org: Mapped[Organization] = relationship()
@@ -510,6 +514,17 @@ class HandledEvent(Base):
     platform: Mapped[str] = mapped_column(String(16))
     event_id: Mapped[str] = mapped_column(String(64))
     at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class Lease(Base):
+    """Who holds something only one process may hold (the AI bot's one live connection): taken
+    for a while and renewed; a holder that dies lets it lapse (bot.runtime.standby)."""
+
+    __tablename__ = "leases"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(64))
+    expires_at: Mapped[datetime] = mapped_column()
 
 
 class AuditLog(Base):

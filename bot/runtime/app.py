@@ -35,18 +35,9 @@ def build_app(settings: Settings) -> App:
     quiet_start, quiet_end = settings.quiet_hours.split("-")
     config = CoreConfig(tz=settings.tz, texts=Translator.of(settings.language),
                         dialog_timeout=timedelta(minutes=settings.dialog_timeout_minutes),
-                        quiet_start=parse_hhmm(quiet_start), quiet_end=parse_hhmm(quiet_end))
+                        quiet_start=parse_hhmm(quiet_start), quiet_end=parse_hhmm(quiet_end),
+                        platforms=settings.platform_names)
     return App(settings, engine, Core(session_factory(engine), config))
-
-
-async def check_schema(url: str) -> None:
-    """``require_current_schema`` on the database at ``url``, on an engine of its own (before a
-    platform's library starts its own event loop)."""
-    engine = create_engine(url)
-    try:
-        await require_current_schema(engine)
-    finally:
-        await engine.dispose()
 
 
 async def require_current_schema(engine: AsyncEngine) -> None:

@@ -43,13 +43,17 @@ class Sender(Protocol):
 
 @dataclass(frozen=True)
 class Limits:
-    """Sliding-window limits; the defaults are Telegram's."""
+    """Sliding-window limits; the defaults are Telegram's. ``per_chat_minute`` and
+    ``per_chat_hour`` (None: no such limit) hold for every chat, private or group."""
 
     per_second: int = 30
     per_chat_second: int = 1
     per_group_minute: int = 20
     group_window: float = 60.0  # seconds ("a minute"; shorter only in tests)
     margin: float = 0.05  # seconds added to each window, for clock and network jitter
+    per_chat_minute: int | None = None
+    per_chat_hour: int | None = None
+    hour_window: float = 3600.0  # seconds ("an hour"; shorter only in tests)
 
 
 class RateLimiter:
@@ -70,11 +74,23 @@ class RateLimiter:
 
     def chat_wait(self, chat_id: str, is_group: bool) -> float:
         """Seconds until this chat may get another message."""
+        limits, now = self.limits, self.clock()
+        windows = [(limits.per_chat_minute, limits.group_window),
+                   (limits.per_chat_hour, limits.hour_window),
+                   (limits.per_group_minute, limits.group_window) if is_group
+                   else (limits.per_chat_second, 1.0)]
+        held = [(limit, window + limits.margin) for limit, window in windows if limit is not None]
         times = self._chats.setdefault(chat_id, deque())
-        if is_group:
-            window = self.limits.group_window + self.limits.margin
-            return self._wait(times, self.limits.per_group_minute, window, self.clock())
-        return self._wait(times, self.limits.per_chat_second, 1 + self.limits.margin, self.clock())
+        longest = max(window for _, window in held)
+        while times and times[0] <= now - longest:
+            times.popleft()
+        return max(self._wait_within(times, limit, window, now) for limit, window in held)
+
+    @staticmethod
+    def _wait_within(times: deque[float], limit: int, window: float, now: float) -> float:
+        """Seconds until fewer than ``limit`` of ``times`` (oldest first) lie in the window."""
+        recent = [at for at in times if at > now - window]
+        return 0.0 if len(recent) < limit else recent[len(recent) - limit] + window - now
 
     def overall_wait(self) -> float:
         now = self.clock()

@@ -1,17 +1,19 @@
-"""Scheduled pushes in the bot process: APScheduler runs the planner every minute, and the
-deliverer drains the outbox through the platform's sender. Nothing here knows the platform."""
+"""Scheduled pushes in the bot process: APScheduler runs the planner every minute (for every
+platform the process runs), and one deliverer per platform drains that platform's outbox rows
+through its sender, within its limits. Nothing here knows a platform."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
 from datetime import timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 
 from bot.runtime.app import App
-from bot.runtime.delivery import TELEGRAM_LIMITS, Deliverer, Limits, Sender
+from bot.runtime.delivery import Deliverer, Limits, Sender
 from handlers.schedule.planner import PlanConfig, PlanResult, plan
 from handlers.schedule.times import parse_hhmm
 from storage.repositories.events import HandledEventRepository
@@ -22,28 +24,38 @@ LOOK_BACK = timedelta(days=8)  # how far back a start-up looks for prompts it mi
 HANDLED_EVENTS_KEPT = timedelta(days=7)
 
 
-def plan_config(app: App, platform: str) -> PlanConfig:
+Outlet = tuple[Sender, Limits]  # a platform's way out and its limits
+
+
+def plan_config(app: App, platforms: Sequence[str]) -> PlanConfig:
     settings, core = app.settings, app.core.config
-    return PlanConfig(platform=platform, tz=settings.tz, grace=timedelta(hours=settings.grace_hours),
+    return PlanConfig(platforms=tuple(platforms), tz=settings.tz, grace=timedelta(hours=settings.grace_hours),
                       quiet_start=core.quiet_start, quiet_end=core.quiet_end,
                       nudge_at=parse_hhmm(settings.nudge_time),
                       yearly_target_minutes=settings.study_target_hours * 60, texts=core.texts)
 
 
 class Pushes:
-    def __init__(self, app: App, sender: Sender, limits: Limits = TELEGRAM_LIMITS) -> None:
+    def __init__(self, app: App, *outlets: Outlet) -> None:
+        if not outlets:
+            raise ValueError("pushes need at least one platform to send through")
         self.app = app
-        self.config = plan_config(app, sender.platform)
-        self.deliverer = Deliverer(app.core.sessions, sender, limits=limits)
+        self.config = plan_config(app, [sender.platform for sender, _ in outlets])
+        self.deliverers = [Deliverer(app.core.sessions, sender, limits=limits)
+                           for sender, limits in outlets]
         self.scheduler = AsyncIOScheduler(timezone=app.settings.tz)
-        self._task: asyncio.Task[None] | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+
+    def wake(self) -> None:
+        for deliverer in self.deliverers:
+            deliverer.wake()
 
     async def tick(self, look_back: timedelta | None = None) -> PlanResult:
         async with self.app.core.sessions() as session, session.begin():
             result = await plan(session, utcnow(), self.config, look_back=look_back)
         if result.added:
             log.info("planned %d new message(s)", result.added)
-            self.deliverer.wake()
+            self.wake()
         return result
 
     async def housekeeping(self) -> None:
@@ -52,22 +64,24 @@ class Pushes:
             await HandledEventRepository(session).forget_before(utcnow() - HANDLED_EVENTS_KEPT)
 
     async def start(self) -> None:
-        self.app.core.on_enqueue = self.deliverer.wake
+        self.app.core.on_enqueue = self.wake
         await self.tick(look_back=LOOK_BACK)
         self.scheduler.add_job(self.tick, CronTrigger(second=0), id="plan", coalesce=True,
                                max_instances=1, misfire_grace_time=50)
         self.scheduler.add_job(self.housekeeping, CronTrigger(hour=3, minute=17), id="housekeeping",
                                coalesce=True, max_instances=1)
         self.scheduler.start()
-        self._task = asyncio.create_task(self.deliverer.run(), name="deliverer")
+        self._tasks = [asyncio.create_task(d.run(), name=f"deliverer-{d.sender.platform}")
+                       for d in self.deliverers]
 
     async def stop(self) -> None:
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
-        if self._task is not None:
-            self._task.cancel()
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
             try:
-                await self._task
+                await task
             except asyncio.CancelledError:
                 pass
-            self._task = None
+        self._tasks = []

@@ -26,6 +26,9 @@ class CoreConfig:
     texts: Translator  # the bot's language (members have no language of their own yet)
     quiet_start: time = time(22, 0)  # pushes wait until quiet_end
     quiet_end: time = time(8, 0)
+    # The platforms this process runs, in the configured order: a member known on several is
+    # told things on one of them (``storage.queries.reach``). Empty: the event's platform only.
+    platforms: tuple[str, ...] = ()
 
 
 @dataclass
@@ -44,6 +47,12 @@ class Context:
     def t(self) -> Translator:
         """The texts in the user's language."""
         return self.config.texts
+
+    @property
+    def platforms(self) -> tuple[str, ...]:
+        """Where the people this event concerns can be told: the event's platform first."""
+        here = self.event.platform
+        return (here, *(p for p in self.config.platforms if p != here))
 
     @property
     def today(self) -> date:

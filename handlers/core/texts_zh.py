@@ -295,7 +295,7 @@ TEXTS: dict[str, str] = {
     "cli.demo_created": "已创建示例数据：{url}",
     "cli.reset_sqlite_only": "--reset 只能用于 SQLite 数据库文件。",
     "cli.no_such_member": "名册中没有“{name}”。可用 branchbot org list 查看支部，或先导入名册。",
-    "cli.no_token": "缺少 BRANCHBOT_TELEGRAM_TOKEN：请在环境变量或 .env 中设置机器人令牌（或设置 BRANCHBOT_PLATFORM=console 在终端中试用）。",
+    "cli.missing_settings": "缺少配置 {fields}：请在环境变量或 .env 中设置（说明见 .env.example；或设置 BRANCHBOT_PLATFORM=console 在终端中试用）。",
     # --- scheduler, 述学 and nudges (issue 3) ---
     "push.undelivered": "⚠️ 近期有 {count} 条提醒未能送达（对方屏蔽了机器人或会话已不存在）：{chats}",
     "calendar.syntax": "日历文件格式有误：{error}",
@@ -736,7 +736,6 @@ TEXTS: dict[str, str] = {
     "wecom.choose": "请选择：",
     "wecom.card_done": "已处理",
     "wecom.robot_start": "👉 {label}：请在企业微信中打开本应用，私聊发送 {command}",
-    "wecom.missing_settings": "缺少企业微信配置：{fields}（说明见 .env.example）。",
     "wecom.webhook_set": "已设置“{org}”的群机器人：述学提醒等将发到该群。",
     "wecom.bad_webhook": "群机器人地址无效：应为 https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=… 这样的地址（不超过300字符）。",
     "wecom.no_binder": "“{org}”还没有支部书记，也没有办公室人员，请先导入名册。",

@@ -1,8 +1,8 @@
-"""Serving Telegram until stopped: long polling, or a webhook."""
+"""Serving Telegram: the PTB application over the core, and the adapter the runner starts
+(long polling, or a webhook)."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from urllib.parse import urlsplit
 
@@ -16,12 +16,12 @@ from telegram import (
 from telegram.error import TelegramError
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHandler
 
+from bot.adapters.telegram import PLATFORM
 from bot.adapters.telegram.adapter import follow, render, to_incoming
 from bot.adapters.telegram.ordering import PerUserUpdateProcessor
 from bot.adapters.telegram.sender import TelegramSender
-from bot.config import Settings
-from bot.runtime.app import App, build_app, check_schema
-from bot.runtime.pushes import Pushes
+from bot.runtime.app import App
+from bot.runtime.delivery import TELEGRAM_LIMITS
 from handlers.core.features import Registry
 from handlers.core.i18n import Translator
 from handlers.core.policy import Where
@@ -43,33 +43,12 @@ async def set_menus(bot: Bot, registry: Registry, t: Translator) -> None:
         log.warning("could not set the command menus: %s", error)
 
 
-def run_telegram(settings: Settings) -> None:
-    """Serve until stopped: long polling, or a webhook when BRANCHBOT_TELEGRAM_WEBHOOK_URL is set.
-
-    Refuses to start (SchemaOutOfDate) on a database that needs ``branchbot db upgrade``.
-    """
-    asyncio.run(check_schema(settings.database_url))
-    application = build_application(build_app(settings), pushes=settings.pushes_enabled)
-    if settings.telegram_webhook_url:
-        application.run_webhook(
-            listen=settings.telegram_webhook_listen,
-            port=settings.telegram_webhook_port,
-            url_path=_webhook_path(settings.telegram_webhook_url),
-            webhook_url=settings.telegram_webhook_url,
-            secret_token=settings.telegram_webhook_secret,
-            allowed_updates=["message", "callback_query"],
-        )
-    else:
-        application.run_polling(allowed_updates=["message", "callback_query"])
-
-
 def _webhook_path(url: str) -> str:
     return urlsplit(url).path.lstrip("/")
 
 
-def build_application(bot_app: App, *, pushes: bool = True) -> Application:
-    """A PTB Application that feeds every update through ``bot_app.core``; with ``pushes``, it also
-    runs the scheduled pushes (planner and deliverer) while it runs."""
+def build_application(bot_app: App) -> Application:
+    """A PTB Application that feeds every update through ``bot_app.core``."""
     settings = bot_app.settings
     assert settings.telegram_token is not None
 
@@ -95,32 +74,52 @@ def build_application(bot_app: App, *, pushes: bool = True) -> Application:
         else:
             log.error("unexpected error for %s", update, exc_info=context.error)
 
-    scheduled: list[Pushes] = []
-
-    async def post_init(application: Application) -> None:
-        await set_menus(application.bot, bot_app.core.registry, bot_app.core.config.texts)
-        if pushes:
-            scheduled.append(Pushes(bot_app, TelegramSender(application.bot)))
-            await scheduled[0].start()
-
-    async def post_stop(application: Application) -> None:
-        for running in scheduled:
-            await running.stop()
-
-    async def post_shutdown(application: Application) -> None:
-        await bot_app.close()
-
     application = (
         ApplicationBuilder()
         .token(settings.telegram_token)
         .base_url(settings.telegram_base_url)
         .base_file_url(settings.telegram_base_file_url)
         .concurrent_updates(PerUserUpdateProcessor())
-        .post_init(post_init)
-        .post_stop(post_stop)
-        .post_shutdown(post_shutdown)
         .build()
     )
     application.add_handler(TypeHandler(Update, on_update))
     application.add_error_handler(on_error)
     return application
+
+
+class TelegramAdapter:
+    """Telegram as one platform of ``bot.runtime.multi``: long polling, or the webhook when
+    BRANCHBOT_TELEGRAM_WEBHOOK_URL is set (the pushes are the runner's)."""
+
+    platform = PLATFORM
+    limits = TELEGRAM_LIMITS
+
+    def __init__(self, bot_app: App) -> None:
+        self.settings = bot_app.settings
+        self.application = build_application(bot_app)
+        self.sender = TelegramSender(self.application.bot)
+        self.core = bot_app.core
+
+    async def start(self) -> None:
+        application, settings = self.application, self.settings
+        await application.initialize()
+        await set_menus(application.bot, self.core.registry, self.core.config.texts)
+        await application.start()
+        assert application.updater is not None
+        updates = ["message", "callback_query"]
+        if settings.telegram_webhook_url:
+            await application.updater.start_webhook(
+                listen=settings.telegram_webhook_listen, port=settings.telegram_webhook_port,
+                url_path=_webhook_path(settings.telegram_webhook_url),
+                webhook_url=settings.telegram_webhook_url,
+                secret_token=settings.telegram_webhook_secret, allowed_updates=updates)
+        else:
+            await application.updater.start_polling(allowed_updates=updates)
+
+    async def stop(self) -> None:
+        application = self.application
+        if application.updater is not None and application.updater.running:
+            await application.updater.stop()
+        if application.running:
+            await application.stop()
+        await application.shutdown()
