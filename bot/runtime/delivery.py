@@ -36,9 +36,17 @@ class PermanentFailure(Exception):
 
 
 class Sender(Protocol):
+    """A platform's way out. A sender may also have a ``ready`` attribute: while it is False
+    (a process standing by for a connection another one holds) its deliverer leaves the outbox
+    alone."""
+
     platform: str
 
     async def send(self, chat_id: str, reply: Reply) -> None: ...
+
+
+def is_ready(sender: Sender) -> bool:
+    return bool(getattr(sender, "ready", True))
 
 
 @dataclass(frozen=True)
@@ -138,6 +146,8 @@ class Deliverer:
         async with self.sessions() as session:
             due = await OutboxRepository(session).next_due(self.sender.platform)
         timeout = 60.0 if due is None else min(60.0, max(0.05, (due - self.now()).total_seconds()))
+        if not is_ready(self.sender):
+            timeout = min(timeout, 1.0)  # look again soon: this process may take over
         self._wake.clear()
         try:
             await asyncio.wait_for(self._wake.wait(), timeout)
@@ -147,6 +157,8 @@ class Deliverer:
     async def drain(self) -> int:
         """Send everything due now; returns how many messages were handled."""
         handled = 0
+        if not is_ready(self.sender):
+            return handled
         while True:
             async with self.sessions() as session:
                 batch = await OutboxRepository(session).due(self.now(), self.sender.platform)

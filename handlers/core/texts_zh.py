@@ -150,6 +150,7 @@ TEXTS: dict[str, str] = {
     "join.applicant": "{name}（{platform}：{account}）",
     "join.platform_telegram": "Telegram",
     "join.platform_wecom": "企业微信",
+    "join.platform_wecom_bot": "企业微信",  # the same account as the app's: the WeCom userid
     "join.platform_console": "控制台",
     "join.platform_dingtalk": "钉钉",
     "join.platform_feishu": "飞书",
@@ -735,6 +736,9 @@ TEXTS: dict[str, str] = {
     "console.welcome": "（以 {name} 的身份对话；输入 /help 查看命令，/quit 退出）",
     "wecom.choose": "请选择：",
     "wecom.card_done": "已处理",
+    "wecom_bot.welcome": "你好！我是支部的主题教育助手。私聊我发送 /help 查看能做什么；在支部群里 @我 也可以。",
+    "wecom_bot.text_only": "智能机器人暂时只能收文字：请用文字回复（照片、文件请在企业微信应用中发送）。",
+    "wecom_bot.no_files": "📎 文件“{name}”无法通过智能机器人发送，请在企业微信应用中发送同一命令获取。",
     "wecom.robot_start": "👉 {label}：请在企业微信中打开本应用，私聊发送 {command}",
     "wecom.webhook_set": "已设置“{org}”的群机器人：述学提醒等将发到该群。",
     "wecom.bad_webhook": "群机器人地址无效：应为 https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=… 这样的地址（不超过300字符）。",

@@ -25,10 +25,12 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('last_platform', sa.String(length=16), nullable=True))
     op.create_table(
         'leases',
+        sa.Column('id', sa.Integer(), nullable=False),
         sa.Column('name', sa.String(length=64), nullable=False),
         sa.Column('holder', sa.String(length=64), nullable=False),
         sa.Column('expires_at', storage.types.UTCDateTime(timezone=True), nullable=False),
-        sa.PrimaryKeyConstraint('name'),
+        sa.PrimaryKeyConstraint('id'),
+        sa.UniqueConstraint('name'),
     )
 
 
