@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
@@ -26,6 +27,7 @@ from storage.types import utcnow
 from tests import wecom_bot_support, wecom_support
 from tests.conftest import Branch, make_settings
 from tests.fakes.wecom_aibot.server import FakeAiBot
+from tests.test_cli import cli, query
 from tests.test_telegram_e2e import free_port
 from tests.wecomapi import AES_KEY, AGENT_ID, CORP_ID, TOKEN, FakeWeCom
 
@@ -111,3 +113,21 @@ async def test_two_adapters_in_one_process_send_a_member_known_on_both_one_push(
             assert await find(("telegram",), members=[branch.roster_only.id]) == []
     finally:
         await bot_app.close()
+
+
+def test_the_operator_sets_where_a_members_pushes_go(tmp_path: Path) -> None:
+    assert cli(tmp_path, "demo", "--no-chat").returncode == 0
+    chosen = cli(tmp_path, "member", "prefer", "李娜", "console")
+    assert chosen.returncode == 0 and chosen.stdout.strip() == t(
+        "cli.prefer_set", name="李娜", platform="console")
+    assert query(tmp_path, "SELECT preferred_platform FROM members WHERE name = '李娜'") == [
+        ("console",)]
+    for args, says in ((("李娜", "wecom_bot"), t("cli.prefer_not_there", name="李娜",
+                                                   platform="wecom_bot")),
+                       (("无此人", "wecom"), t("cli.no_such_member", name="无此人"))):
+        refused = cli(tmp_path, "member", "prefer", *args)
+        assert refused.returncode == 1 and refused.stderr.strip().endswith(says)
+        assert "Traceback" not in refused.stderr
+    assert cli(tmp_path, "member", "prefer", "李娜", "auto").returncode == 0
+    assert query(tmp_path, "SELECT preferred_platform FROM members WHERE name = '李娜'") == [
+        (None,)]
