@@ -106,7 +106,7 @@ class Chat:
             seen = -1
             while True:
                 await asyncio.sleep(quiet)
-                busy = self.adapter.bot._tasks or not self.adapter.connection._events.empty()
+                busy = self.adapter.bot.work.busy or not self.adapter.connection._events.empty()
                 if not busy and len(self.fake.received) == seen:
                     return
                 seen = len(self.fake.received)

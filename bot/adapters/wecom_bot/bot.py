@@ -38,7 +38,7 @@ from bot.adapters.wecom_bot.outgoing import (
     Welcome,
 )
 from bot.adapters.wecom_bot.render import Part
-from bot.runtime.in_order import InOrder
+from bot.runtime.in_order import Background
 from handlers.core.events import Account, Incoming, Reply
 from handlers.core.i18n import Translator
 from handlers.core.router import Core
@@ -66,8 +66,7 @@ class WeComAiBot:
     def __init__(self, core: Core, connection: AiBotConnection, *,
                  live_wait: float = 30.0) -> None:
         self.core, self.connection, self.live_wait = core, connection, live_wait
-        self._users = InOrder()
-        self._tasks: set[asyncio.Task[None]] = set()
+        self.work = Background()
 
     @property
     def t(self) -> Translator:
@@ -75,19 +74,13 @@ class WeComAiBot:
 
     def accept(self, event: AiBotEvent) -> None:
         """Handle ``event`` in the background, each user's events in order."""
-        task = asyncio.create_task(self._in_order(event))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self.work.start(event.user_id if isinstance(event, Callback) else "",
+                        lambda: self._logged(event))
 
-    async def drain(self) -> None:
-        while self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
-
-    async def _in_order(self, event: AiBotEvent) -> None:
+    async def _logged(self, event: AiBotEvent) -> None:
         user = event.user_id if isinstance(event, Callback) else ""
         try:
-            async with self._users.turn(user):
-                await self.handle(event)
+            await self.handle(event)
         except Unsent as error:
             log.warning("could not answer %s on the AI bot: %s", user, error)
         except Exception:

@@ -90,7 +90,7 @@ class WeComAiBotAdapter:
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-        await self.bot.drain()
+        await self.bot.work.drain()
         await self.connection.close()
         if self._started:
             await self.lease.release()
