@@ -21,7 +21,7 @@ from storage.models import (
     Role,
     ShuxueSchedule,
 )
-from storage.queries.reach import choose, identities_on
+from storage.queries.reach import choose, identities_on, names
 
 
 @dataclass(frozen=True)
@@ -53,7 +53,7 @@ async def audience_rows(session: AsyncSession, platforms: Sequence[str],
     schedules = {s.org_id: s for s in await session.scalars(select(ShuxueSchedule))}
     groups = list((await session.execute(
         select(GroupChat.org_id, GroupChat.platform, GroupChat.chat_id)
-        .where(GroupChat.platform.in_(list(platforms))).order_by(GroupChat.id))).tuples())
+        .where(GroupChat.platform.in_(names(platforms))).order_by(GroupChat.id))).tuples())
     reach = choose((await session.execute(identities_on(platforms))).tuples(), platforms)
     people = [Reachable(m.id, m.name, m.role, m.org_id, reach[m.id].platform, reach[m.id].chat_id)
               for m in await session.scalars(

@@ -19,13 +19,20 @@ class Reach:
     chat_id: str  # their private chat with the bot there
 
 
+def names(platforms: Sequence[str]) -> list[str]:
+    """The platforms as a list; one name alone is a mistake ("wecom" would be five letters)."""
+    if isinstance(platforms, str):
+        raise TypeError(f"platforms is a sequence of names, not the name {platforms!r}")
+    return list(platforms)
+
+
 def identities_on(platforms: Sequence[str]) -> Select[tuple[int, str, str, str | None, str | None]]:
     """(member id, platform, chat id, preferred, last) of the active members' identities on
     ``platforms``; the caller adds its own columns' filters (``where``) and joins."""
     return (select(Member.id, Identity.platform, Identity.platform_user_id,
                    Member.preferred_platform, Member.last_platform)
             .join(Identity, Identity.member_id == Member.id)
-            .where(Identity.platform.in_(list(platforms)), Member.active))
+            .where(Identity.platform.in_(names(platforms)), Member.active))
 
 
 def choose(rows: Iterable[tuple[int, str, str, str | None, str | None]],
