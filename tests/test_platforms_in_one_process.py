@@ -5,6 +5,7 @@ once, on the platform they used last or chose; a setting names an unknown platfo
 from __future__ import annotations
 
 import asyncio
+import socket
 from datetime import timedelta
 from pathlib import Path
 
@@ -61,7 +62,7 @@ async def test_two_adapters_in_one_process_send_a_member_known_on_both_one_push(
         stop = asyncio.Event()
         running = asyncio.create_task(serve(app, adapters, stop))
         try:
-            await asyncio.wait_for(bot_adapter.connection.wait_live(), 10)
+            await asyncio.wait_for(bot_adapter.connection.wait_live(), 30)
             fake.callback_url = f"http://127.0.0.1:{settings.wecom_port}{settings.wecom_path}"
             await wecom_support.join(fake, branch.org.invite_code)  # 李娜 on the app
             chat = wecom_bot_support.Chat(aibot, bot_adapter)
@@ -76,7 +77,7 @@ async def test_two_adapters_in_one_process_send_a_member_known_on_both_one_push(
                 await plan(session, utcnow(), plan_config(app, settings.platform_names))
             assert app.core.on_enqueue is not None
             app.core.on_enqueue()  # as the scheduler's minute does: the deliverers wake
-            async with asyncio.timeout(10):
+            async with asyncio.timeout(30):
                 while True:
                     async with app.core.sessions() as session:
                         rows = list(await session.scalars(select(OutboxMessage).where(
@@ -131,3 +132,18 @@ def test_the_operator_sets_where_a_members_pushes_go(tmp_path: Path) -> None:
     assert cli(tmp_path, "member", "prefer", "李娜", "auto").returncode == 0
     assert query(tmp_path, "SELECT preferred_platform FROM members WHERE name = '李娜'") == [
         (None,)]
+
+
+def test_a_port_in_use_is_one_line(tmp_path: Path) -> None:
+    assert cli(tmp_path, "db", "upgrade").returncode == 0
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = cli(tmp_path, "run", env={
+            "BRANCHBOT_PLATFORM": "wecom", "BRANCHBOT_WECOM_CORP_ID": CORP_ID,
+            "BRANCHBOT_WECOM_AGENT_ID": str(AGENT_ID), "BRANCHBOT_WECOM_SECRET": "s",
+            "BRANCHBOT_WECOM_TOKEN": TOKEN, "BRANCHBOT_WECOM_AES_KEY": AES_KEY,
+            "BRANCHBOT_WECOM_PORT": str(port), "BRANCHBOT_PUSHES_ENABLED": "false"})
+    assert result.returncode == 1 and "无法启动" in result.stderr
+    assert "Traceback" not in result.stderr

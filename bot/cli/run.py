@@ -28,3 +28,5 @@ def run() -> None:
         run_platforms(settings)
     except SchemaOutOfDate as error:
         raise schema_out_of_date() from error
+    except OSError as error:  # a port in use, an address that does not resolve
+        raise CliError(t("cli.cannot_start", error=str(error) or type(error).__name__)) from error

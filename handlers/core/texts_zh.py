@@ -301,6 +301,7 @@ TEXTS: dict[str, str] = {
     "cli.demo_created": "已创建示例数据：{url}",
     "cli.reset_sqlite_only": "--reset 只能用于 SQLite 数据库文件。",
     "cli.no_such_member": "名册中没有“{name}”。可用 branchbot org list 查看支部，或先导入名册。",
+    "cli.cannot_start": "无法启动：{error}（请检查端口、地址等配置）。",
     "cli.missing_settings": "缺少配置 {fields}：请在环境变量或 .env 中设置（说明见 .env.example；或设置 BRANCHBOT_PLATFORM=console 在终端中试用）。",
     # --- scheduler, 述学 and nudges (issue 3) ---
     "push.undelivered": "⚠️ 近期有 {count} 条提醒未能送达（对方屏蔽了机器人或会话已不存在）：{chats}",

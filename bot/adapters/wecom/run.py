@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import socket
 from collections.abc import AsyncIterator, Iterator
 
 import uvicorn
@@ -80,7 +81,11 @@ class WeComAdapter:
         return int(self._server.servers[0].sockets[0].getsockname()[1])
 
     async def start(self) -> None:
-        self._task = asyncio.create_task(self._server.serve(), name="wecom-callback")
+        config = self._server.config
+        # Bound here, not by uvicorn: a port in use is an OSError to report, not its sys.exit.
+        listening = socket.create_server((config.host, config.port))
+        self._task = asyncio.create_task(self._server.serve(sockets=[listening]),
+                                         name="wecom-callback")
         while not self._server.started:
             if self._task.done():
                 await self._task  # its error, or:
