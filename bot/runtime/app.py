@@ -36,6 +36,8 @@ def build_app(settings: Settings) -> App:
     config = CoreConfig(tz=settings.tz, texts=Translator.of(settings.language),
                         dialog_timeout=timedelta(minutes=settings.dialog_timeout_minutes),
                         quiet_start=parse_hhmm(quiet_start), quiet_end=parse_hhmm(quiet_end),
+                        report_template=settings.report_template,
+                        study_target_hours=settings.study_target_hours,
                         platforms=settings.platform_names)
     return App(settings, engine, Core(session_factory(engine), config))
 

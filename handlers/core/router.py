@@ -13,7 +13,7 @@ from dataclasses import replace
 from handlers.core import buttons, inputs, selectors
 from handlers.core.buttons import DialogChoice
 from handlers.core.context import Context, CoreConfig
-from handlers.core.events import PUSH_PREFIX, Incoming, Outcome, Reply
+from handlers.core.events import PUSH_PREFIX, FileReader, Incoming, Outcome, Reply
 from handlers.core.features import Feature, Registry, discover
 from handlers.core.selectors import Offer
 from handlers.dialogs import engine
@@ -44,6 +44,7 @@ class Core:
         self.config = config
         self.registry = Registry(discover() if features is None else features)
         self.on_enqueue: Callable[[], None] | None = None  # set by whoever delivers the outbox
+        self.read_file: FileReader | None = None  # set by the adapter that can fetch users' files
 
     async def handle(self, event: Incoming) -> Outcome:
         async with self.sessions() as session:
@@ -56,7 +57,8 @@ class Core:
                 member = await MemberRepository(session).by_identity(event.platform, event.user_id)
                 if member is not None and member.last_platform != event.platform:
                     member.last_platform = event.platform  # where their pushes go next
-                ctx = Context(session, event, member, self.config, utcnow(), self.registry)
+                ctx = Context(session, event, member, self.config, utcnow(), self.registry,
+                              read_file=self.read_file)
                 outcome = await self._dispatch(ctx)
                 await session.commit()
                 if ctx.followup is not None:
@@ -134,6 +136,8 @@ class Core:
                 again = await engine.ask_again(ctx, self.registry.dialogs.get(state.dialog), state)
                 return Outcome([Reply(ctx.t("button.stale"))] + ([again] if again else []))
             return await self._press_offer(ctx, offer)
+        if state is None and ev.file is not None and self.registry.uploaded is not None:
+            return Outcome(expired + await self.registry.uploaded(ctx))  # a file outside a dialog
         if state is None:
             return Outcome(expired or [Reply(ctx.t("help.hint"))])
         offer = selectors.match(state.offered, text) if typed else None

@@ -18,6 +18,7 @@ from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHand
 
 from bot.adapters.telegram import PLATFORM
 from bot.adapters.telegram.adapter import follow, render, to_incoming
+from bot.adapters.telegram.files import file_reader
 from bot.adapters.telegram.ordering import PerUserUpdateProcessor
 from bot.adapters.telegram.sender import TelegramSender
 from bot.runtime.app import App
@@ -82,6 +83,7 @@ def build_application(bot_app: App) -> Application:
         .concurrent_updates(PerUserUpdateProcessor())
         .build()
     )
+    bot_app.core.read_file = file_reader(application.bot)
     application.add_handler(TypeHandler(Update, on_update))
     application.add_error_handler(on_error)
     return application

@@ -3,7 +3,7 @@ members.last_platform (where a member known on several platforms gets pushes); l
 process holds the WeCom AI bot's single live connection, the others stand by)
 
 Revision ID: 0013
-Revises: 0009
+Revises: 0010 (0009 on the branch before main's 0010 was merged in)
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from alembic import op
 import storage.types
 
 revision = '0013'
-down_revision = '0009'
+down_revision = '0010'
 branch_labels = None
 depends_on = None
 
