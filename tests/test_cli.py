@@ -53,10 +53,10 @@ def _queue_shuxue_reminder(tmp_path: Path, name: str) -> None:
         try:
             async with session_factory(engine)() as session, session.begin():
                 today = utcnow().date()
-                audience = await load_audience(session, CONSOLE, today)
+                audience = await load_audience(session, (CONSOLE,), today)
                 person = next(p for b in audience.branches for p in b.people if p.name == name)
                 period = today - timedelta(days=today.weekday())
-                reminder = shuxue_reminder(t, "shuxue_remind", person, period, CONSOLE,
+                reminder = shuxue_reminder(t, "shuxue_remind", person, period,
                                            utcnow() - timedelta(minutes=1))
                 assert await OutboxRepository(session).enqueue([reminder]) == 1
         finally:

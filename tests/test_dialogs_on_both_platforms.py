@@ -1,5 +1,6 @@
-"""The same dialogs end to end on Telegram and on WeCom, each through its loopback server, so a
-change to a dialog is tested on both platforms."""
+"""The same dialogs end to end on Telegram, on the WeCom app and on the WeCom AI bot (1:1, and
+started in the branch group with a hand-off to the 1:1 chat), each through its loopback
+server, so a change to a dialog is tested on every platform."""
 
 from __future__ import annotations
 
@@ -11,9 +12,10 @@ import pytest
 
 from handlers.core.i18n import DEFAULT_TEXTS as t
 from storage.models import Commitment, Problem, StudyRecord, Visit
-from tests import telegram_support, wecom_support
+from tests import telegram_support, wecom_bot_support, wecom_support
 from tests.botapi import FakeBotApi
 from tests.conftest import Branch
+from tests.fakes.wecom_aibot.server import FakeAiBot
 from tests.telegram_support import scalar_count
 from tests.wecomapi import FakeWeCom
 
@@ -39,7 +41,30 @@ def _chat(say: Callable[[str], Awaitable[list[T]]], press: Callable[[str], Await
     return Chat(said, pressed)
 
 
-@pytest.fixture(params=["telegram", "wecom"])
+def _group_first(private: wecom_bot_support.Chat) -> Chat:
+    """Commands said in the branch group (where the bot answers only an @): one that opens a
+    dialog offers 私聊填报, pressed there, and the dialog goes on in the 1:1 chat."""
+    group = private.where(wecom_bot_support.GROUP)
+
+    async def say(text: str) -> str:
+        if not text.startswith("/"):
+            return await private.say(text)
+        said = await group.say(text)
+        if t("group.open_private") not in said_labels(group):
+            return said
+        since = len(private.fake.received)
+        await group.press(t("group.open_private"))
+        return "\n".join(wecom_bot_support.frame_text(f.body) for f in private.frames(since))
+
+    return Chat(say, private.press)
+
+
+def said_labels(chat: wecom_bot_support.Chat) -> list[str]:
+    frames = chat.frames()
+    return list(wecom_bot_support.card_keys(frames[-1].body)) if frames else []
+
+
+@pytest.fixture(params=["telegram", "wecom", "wecom_bot", "wecom_bot_group"])
 async def chat(request: pytest.FixtureRequest, db_url: str, branch: Branch) -> AsyncIterator[Chat]:
     """A member of ``branch`` who has just joined, on each platform."""
     if request.param == "telegram":
@@ -49,6 +74,13 @@ async def chat(request: pytest.FixtureRequest, db_url: str, branch: Branch) -> A
                 yield _chat(lambda text: api.say(telegram_support.USER, text),
                             lambda label: api.press(telegram_support.USER, label),
                             telegram_support.texts)
+        return
+    if request.param.startswith("wecom_bot"):
+        async with FakeAiBot() as aibot, wecom_bot_support.running(db_url, aibot) as adapter:
+            private = wecom_bot_support.Chat(aibot, adapter)
+            await wecom_bot_support.join(private, branch.org.invite_code)
+            yield Chat(private.say, private.press) if request.param == "wecom_bot" \
+                else _group_first(private)
         return
     async with FakeWeCom() as fake, wecom_support.serving(db_url, fake):
         await wecom_support.join(fake, branch.org.invite_code)

@@ -31,7 +31,8 @@ def wecom_settings(db_url: str, fake: FakeWeCom, **extra: object) -> Settings:
 async def serving(db_url: str, fake: FakeWeCom) -> AsyncIterator[WeComBot]:
     """The callback server on 127.0.0.1 (a free port), without scheduled pushes."""
     settings = wecom_settings(db_url, fake)
-    asgi, bot = build_asgi(build_app(settings), wecom_api(settings), pushes=False)
+    bot_app = build_app(settings)
+    asgi, bot = build_asgi(bot_app, wecom_api(settings))
     server = uvicorn.Server(uvicorn.Config(asgi, host="127.0.0.1", port=0, log_level="warning",
                                            lifespan="on"))
     task = asyncio.create_task(server.serve())
@@ -45,6 +46,7 @@ async def serving(db_url: str, fake: FakeWeCom) -> AsyncIterator[WeComBot]:
     finally:
         server.should_exit = True
         await task
+        await bot_app.close()
 
 
 def numbered_choice(call: Call, label: str) -> str | None:

@@ -133,6 +133,8 @@ class Core:
                 # Only a bound identity is a member: one bound by a roster account the platform
                 # authenticated, or by an approved join request (a pending one has no row here).
                 member = await MemberRepository(session).by_identity(event.platform, event.user_id)
+                if member is not None and member.last_platform != event.platform:
+                    member.last_platform = event.platform  # where their pushes go next
                 ctx = Context(session, event, member, self.config, utcnow(), self.registry,
                               read_file=self.read_file)
                 outcome = await self._dispatch(ctx)
