@@ -15,6 +15,7 @@ from storage.models import Member
 
 if TYPE_CHECKING:
     from handlers.core.features import Registry
+    from handlers.core.file_intake import FileIntake
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,7 @@ class Context:
     enqueued: bool = False  # something was put in the outbox: wake the deliverer
     # A long job (a report) to run after the replies are sent; see Outcome.followup.
     followup: Callable[[Sessions], AsyncIterator[Reply]] | None = None
+    files: FileIntake | None = None  # the file store's way in (None: files kept as ids only)
 
     @property
     def t(self) -> Translator:

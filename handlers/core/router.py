@@ -18,6 +18,7 @@ from handlers.core.features import Feature, Registry, discover
 from handlers.core.selectors import Offer
 from handlers.dialogs import engine
 from storage.db import Sessions
+from handlers.core.file_intake import FileIntake
 from storage.queries.pushed import newest_push_buttons
 from storage.repositories.dialogs import DialogRepository, DialogState
 from storage.repositories.events import HandledEventRepository
@@ -39,8 +40,9 @@ class Core:
     """Platform-neutral bot logic. Adapters call ``handle`` for every event."""
 
     def __init__(self, sessions: Sessions, config: CoreConfig,
-                 features: list[Feature] | None = None) -> None:
+                 features: list[Feature] | None = None, files: FileIntake | None = None) -> None:
         self.sessions = sessions
+        self.files = files  # adapters register their FileSource here
         self.config = config
         self.registry = Registry(discover() if features is None else features)
         self.on_enqueue: Callable[[], None] | None = None  # set by whoever delivers the outbox
@@ -54,7 +56,8 @@ class Core:
                 # Only a bound identity is a member: one bound by a roster account the platform
                 # authenticated, or by an approved join request (a pending one has no row here).
                 member = await MemberRepository(session).by_identity(event.platform, event.user_id)
-                ctx = Context(session, event, member, self.config, utcnow(), self.registry)
+                ctx = Context(session, event, member, self.config, utcnow(), self.registry,
+                              files=self.files)
                 outcome = await self._dispatch(ctx)
                 await session.commit()
                 if ctx.followup is not None:

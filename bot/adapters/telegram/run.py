@@ -17,10 +17,12 @@ from telegram.error import TelegramError
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHandler
 
 from bot.adapters.telegram.adapter import follow, render, to_incoming
+from bot.adapters.telegram.files import TelegramFiles
 from bot.adapters.telegram.ordering import PerUserUpdateProcessor
 from bot.adapters.telegram.sender import TelegramSender
 from bot.config import Settings
 from bot.runtime.app import App, build_app, check_schema
+from bot.runtime.downloads import Downloads
 from bot.runtime.pushes import Pushes
 from handlers.core.features import Registry
 from handlers.core.i18n import Translator
@@ -96,14 +98,17 @@ def build_application(bot_app: App, *, pushes: bool = True) -> Application:
             log.error("unexpected error for %s", update, exc_info=context.error)
 
     scheduled: list[Pushes] = []
+    downloads = Downloads(bot_app.files)
 
     async def post_init(application: Application) -> None:
         await set_menus(application.bot, bot_app.core.registry, bot_app.core.config.texts)
+        downloads.start()
         if pushes:
             scheduled.append(Pushes(bot_app, TelegramSender(application.bot)))
             await scheduled[0].start()
 
     async def post_stop(application: Application) -> None:
+        await downloads.stop()
         for running in scheduled:
             await running.stop()
 
@@ -121,6 +126,7 @@ def build_application(bot_app: App, *, pushes: bool = True) -> Application:
         .post_shutdown(post_shutdown)
         .build()
     )
+    bot_app.files.register(TelegramFiles(application.bot))
     application.add_handler(TypeHandler(Update, on_update))
     application.add_error_handler(on_error)
     return application
