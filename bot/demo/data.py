@@ -14,8 +14,10 @@ import random
 from datetime import date, timedelta
 
 from bot.adapters.console import PLATFORM as CONSOLE
+from bot.demo.evidence import add_sample_evidence
 from handlers.meetings.rules import credits_hours, duration, form_of
 from storage.db import Session
+from storage.files.store import FileStore
 from storage.models import (
     AccountKind,
     Campaign,
@@ -35,6 +37,7 @@ from storage.repositories.meetings import MeetingRepository
 from storage.repositories.members import MemberRepository
 from storage.repositories.orgs import OrgRepository
 from storage.repositories.records import RecordRepository
+from storage.types import utcnow
 from storage.vocabulary import (
     DEFAULT_BOOKS,
     MEETING_TYPE,
@@ -98,8 +101,10 @@ async def _newcomer_asks(session: Session) -> None:
           after={"member_id": row.id, "platform": CONSOLE, "platform_user_id": NEWCOMER_ACCOUNT})
 
 
-async def create_demo(session: Session, today: date, seed: int = 2023) -> None:
-    """Create the sample bureau with 30 days of records ending ``today`` (repeatable by ``seed``)."""
+async def create_demo(session: Session, today: date, seed: int = 2023,
+                      store: FileStore | None = None) -> None:
+    """Create the sample bureau with 30 days of records ending ``today`` (repeatable by ``seed``);
+    with ``store``, sample photos and files of a meeting and a problem kept in it."""
     rng = random.Random(seed)
     orgs, members_repo, records = OrgRepository(session), MemberRepository(session), RecordRepository(session)
     bureau = await orgs.add(BUREAU, kind=OrgKind.bureau)
@@ -134,6 +139,8 @@ async def create_demo(session: Session, today: date, seed: int = 2023) -> None:
         name="主题教育", start=today - timedelta(days=CAMPAIGN_DAYS),
         end=today + timedelta(days=60), reading_class_days=7))
     await _meetings(session, today)
+    if store is not None:
+        await add_sample_evidence(session, store, utcnow())
     await _newcomer_asks(session)
 
 
