@@ -60,6 +60,10 @@ class FileIntake:
     def register(self, source: FileSource) -> None:
         self.sources[source.platform] = source
 
+    def send_limit(self, platform: str) -> int | None:
+        """The largest file ``platform`` takes from the bot, if its source says."""
+        return getattr(self.sources.get(platform), "max_send_bytes", None)
+
     async def receive(self, session: Session, platform: str, file_id: str) -> Received:
         source = self.sources.get(platform)
         if source is None:  # no way to fetch from here (yet): recorded, fetched where there is

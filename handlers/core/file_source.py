@@ -17,6 +17,9 @@ class FileGone(Exception):
 
 
 class FileSource(Protocol):
+    """May also say ``max_send_bytes``: the largest file the platform takes from the bot (a
+    larger archive is offered as a link)."""
+
     platform: str  # the same name as ``Incoming.platform``
 
     async def fetch(self, file_id: str) -> Content:

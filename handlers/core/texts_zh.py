@@ -217,6 +217,7 @@ TEXTS: dict[str, str] = {
     "help.meeting": "组织生活：支委记录会议和考勤；党员查看参加过的会议、提出异议",
     "help.summary": "汇总（党员看自己，支部书记看本支部，办公室看各支部）",
     "help.report": "生成台账、阶段性总结和图表文件",
+    "help.archive": "资料归档：全部支部的记录和照片文件打包下载",
     "help.group": "请私聊我填报学习、调研走访、问题和承诺。支部书记可发送 /bindgroup 邀请码 绑定本群。",
     # --- roster import (handlers/roster.py) ---
     "roster.bad_encoding": "文件编码无法识别，请用 UTF-8 或 GBK 保存的 CSV，或直接用 .xlsx。",
@@ -891,6 +892,13 @@ TEXTS: dict[str, str] = {
     "file.evidence_stem": "整改材料",
     "file.record_stem": "会议记录",
     # --- 资料归档 (handlers/archive) ---
+    "archive.not_allowed": "资料归档由主题教育办公室生成。支部的台账和总结请用 /report。",
+    "archive.no_store": "本机器人没有配置文件存储，不能生成资料归档。",
+    "archive.no_branch": "没有名为“{name}”的支部。发送 /archive 归档全部支部，或 /archive 加支部全称。",
+    "archive.generating": "⏳ 正在生成资料归档：{period}",
+    "archive.done": "✅ 资料归档已生成：{branches} 个支部，{records} 条记录，{files} 个文件，{mb} MB。",
+    "archive.too_large_link": "归档文件有 {mb} MB，超过本平台可发送的大小。请在 {days} 天内用此链接下载：\n{link}",
+    "archive.too_large_local": "归档文件有 {mb} MB，超过本平台可发送的大小，已保存在服务器的文件存储中（{where}）。请管理员在服务器上运行 branchbot archive 取得。",
     "archive.progress": "正在归档 {done}/{total}：{branch}",
     "archive.file_line": "{n}. {name}（{where}）",
     "archive.file_stem": "附件{n}",

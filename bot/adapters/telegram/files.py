@@ -13,6 +13,7 @@ PLATFORM = "telegram"
 
 class TelegramFiles:
     platform = PLATFORM
+    max_send_bytes = 50 * 1024 * 1024  # the Bot API's sendDocument limit
 
     def __init__(self, bot: Bot) -> None:
         self.bot = bot

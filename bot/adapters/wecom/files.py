@@ -14,6 +14,7 @@ _PASSING = RATE_LIMITED | TOKEN_EXPIRED | {BUSY}  # worth trying again later
 
 class WeComFiles:
     platform = PLATFORM
+    max_send_bytes = 20 * 1024 * 1024  # media/upload of a file
 
     def __init__(self, api: WeComApi) -> None:
         self.api = api
