@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 
+from handlers.archive.blank import new_paper
 from handlers.core.formats import full_date
 from handlers.core.i18n import Translator
 from handlers.meetings.rules import musts_line
@@ -43,7 +44,7 @@ def meeting_record(t: Translator, branch: str, meeting: Meeting, seats: Sequence
                    made_up: set[int], missing: list[str], files: Sequence[FileLine],
                    photos: Sequence[Photo]) -> bytes:
     """会议记录: the 四必有 fields, attendance, absences and make-ups, the record, its files."""
-    doc = paper.new_document(t("archive.meeting_title", branch=branch, kind=meeting.kind))
+    doc = new_paper(t("archive.meeting_title", branch=branch, kind=meeting.kind))
     paper.add_title(doc, t("archive.meeting_title", branch=branch, kind=meeting.kind))
     paper.add_subtitle(doc, f"（{full_date(meeting.day)}）")
     members = [s for s in seats if not s.guest]
@@ -89,7 +90,7 @@ def problem_file(t: Translator, branch: str, problem: Problem, reporter: str,
                  history: Sequence[HistoryLine], files: Sequence[FileLine],
                  photos: Sequence[Photo], as_of: date, tz: ZoneInfo) -> bytes:
     """A problem's file: what it is, its measures and deadline, every change, its evidence."""
-    doc = paper.new_document(t("archive.problem_title", id=problem.id))
+    doc = new_paper(t("archive.problem_title", id=problem.id))
     paper.add_title(doc, t("archive.problem_title", id=problem.id))
     paper.add_subtitle(doc, f"（{branch}）")
     rows = [(t("problem.description"), problem.description), (t("problem.source"), problem.source),
