@@ -96,7 +96,7 @@ async def test_the_archive_holds_every_record_and_file_once(app: App, branch: Br
     paper = docx.Document(io.BytesIO(archive.read(record_name)))
     text = "\n".join(p.text for p in paper.paragraphs) + "\n".join(
         c.text for table in paper.tables for row in table.rows for c in row.cells)
-    assert t("meeting.musts_ok") in text and "刘洋（病假）" in text and "刘洋：已补学" in text
+    assert t("archive.musts_ok") in text and "刘洋（病假）" in text and "刘洋：已补学" in text
     assert "应到 2 人，实到 1 人，缺席 1 人" in text and "签到表.pdf" in text
     assert len(paper.inline_shapes) == 2  # the two photos; the PDF is listed
     problem = docx.Document(io.BytesIO(archive.read(

@@ -16,7 +16,6 @@ from openpyxl.styles import Alignment, Font
 from handlers.archive.blank import new_paper
 from handlers.core.formats import full_date
 from handlers.core.i18n import Translator
-from handlers.meetings.rules import musts_line
 from handlers.problems.views import history_line, status_text
 from handlers.reports.documents import official_docx as paper
 from handlers.reports.documents.photo_appendix import Photo, add_photos
@@ -62,7 +61,8 @@ def meeting_record(t: Translator, branch: str, meeting: Meeting, seats: Sequence
             (t("archive.turnout"), t("archive.turnout_value", expected=len(members),
                                      present=len(present), absent=len(absent)))]
     paper.add_table(doc, (t("archive.field"), t("archive.value")), rows, (1, 3))
-    paper.add_body(doc, musts_line(t, missing), lead=t("archive.musts") + "：")
+    paper.add_body(doc, t("archive.musts_missing", missing="、".join(missing)) if missing
+                   else t("archive.musts_ok"), lead=t("archive.musts") + "：")
     paper.add_heading(doc, 1, t("archive.attendance"))
     paper.add_body(doc, "、".join(s.name for s in present) or t("archive.none"),
                    lead=t("archive.present") + "：")

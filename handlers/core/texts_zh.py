@@ -908,6 +908,8 @@ TEXTS: dict[str, str] = {
     "archive.turnout": "出席情况",
     "archive.turnout_value": "应到 {expected} 人，实到 {present} 人，缺席 {absent} 人",
     "archive.musts": "四必有",
+    "archive.musts_ok": "时间、主题、议程、记录齐全",
+    "archive.musts_missing": "缺少{missing}",
     "archive.attendance": "出席与缺席",
     "archive.present": "出席",
     "archive.absent": "缺席",

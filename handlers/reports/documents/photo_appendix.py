@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING
 from docx.shared import Mm
 from PIL import Image, ImageOps
 
@@ -23,7 +23,7 @@ from handlers.reports.documents.official_docx import BODY_STYLE, HEADING_STYLES,
 
 MAX_PIXELS = 1600
 MAX_SOURCE_PIXELS = 80_000_000  # a larger picture is not decoded (a decompression bomb)
-PHOTO_HEIGHT_LIMIT = Mm(160)  # a portrait photo stays on one page with its caption
+PHOTO_HEIGHT_LIMIT = Mm(100)  # two photos with their captions to a page
 JPEG_QUALITY = 82
 
 
@@ -65,7 +65,11 @@ def add_photos(doc: Any, heading: str, photos: Sequence[Photo],
         content, width, height = resized
         picture_width = min(TEXT_WIDTH, int(PHOTO_HEIGHT_LIMIT * width / height))
         doc.add_picture(io.BytesIO(content), width=picture_width)
-        doc.paragraphs[-1].alignment = WD_ALIGN_PARAGRAPH.CENTER
+        holder = doc.paragraphs[-1].paragraph_format  # the text's fixed line height would crop it
+        holder.alignment = WD_ALIGN_PARAGRAPH.CENTER
+        holder.line_spacing_rule = WD_LINE_SPACING.SINGLE
+        holder.first_line_indent = 0
+        holder.keep_with_next = True  # the caption stays with its photo
         caption = _paragraph(doc, photo.caption, BODY_STYLE)
         caption.alignment = WD_ALIGN_PARAGRAPH.CENTER
         caption.paragraph_format.first_line_indent = 0
