@@ -7,15 +7,13 @@ from pathlib import Path
 import click
 
 from bot.cli.common import CliError, load_settings, run_async, texts
-from bot.cli.reports import _report_period, _report_target
+from bot.cli.reports import period_and_target
 from bot.runtime.app import build_app, require_current_schema
 from handlers.archive.builder import ArchiveRequest, Progress, build_archive
 from handlers.core.i18n import DEFAULT_TEXTS, Translator
-from handlers.reports.periods import campaign_span
 from storage.backup import BackupError, backup, restore
 from storage.db import session_factory
 from storage.files.settings import FileSettings, build_store
-from storage.types import utcnow
 
 
 @click.command(help=DEFAULT_TEXTS("cli.help_archive"))
@@ -35,10 +33,7 @@ async def archive(out: Path, branch: str | None, start: str | None, end: str | N
         await require_current_schema(app.engine)
         sessions = session_factory(app.engine)
         async with sessions() as session:
-            today = utcnow().astimezone(settings.tz).date()
-            period = _report_period(today, await campaign_span(session), start, end, None,
-                                    "campaign")
-            scope, _, _ = await _report_target(session, branch)
+            period, scope, _, _ = await period_and_target(session, settings.tz, branch, start, end)
         out.parent.mkdir(parents=True, exist_ok=True)
         partial = out.with_name(out.name + ".part")
         request = ArchiveRequest(partial, period, settings.tz, t, scope.org_ids)
