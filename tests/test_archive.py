@@ -67,6 +67,11 @@ async def test_the_archive_holds_every_record_and_file_once(app: App, branch: Br
             assert row["归档位置"] in names
     assert found == expected
     assert result.records == len(records)
+    (meeting_row,) = [r for r in records if r["类别"] == t("archive.kind_meeting")
+                      and r["支部"] == root]
+    lines = str(meeting_row["附件（文件名 → 归档位置）"]).split("\n")
+    assert len(lines) == 4 and lines[1].startswith("签到表.pdf → 机关第一党支部/会议记录/")
+    assert lines[1].split(" → ")[1] in names and lines[3] == "还在下载.jpg → 正在从平台取回"
 
     listed = _sheet(index, t("archive.index_files"))
     async with session_factory(app.engine)() as session:

@@ -141,7 +141,7 @@ class _Branch:
             self.b.add_paper(f"{base}/会议记录.docx", content)
             self.b.index.record(RecordRow(self.name, kind, meeting.id, meeting.day,
                                           _meeting_summary(meeting), f"{base}/会议记录.docx",
-                                          len(files)))
+                                          len(files), _listed(files)))
 
     async def _problems(self) -> list[Photo]:
         """Each problem's file; the photos of those closed, for the stage summary's appendix."""
@@ -165,7 +165,7 @@ class _Branch:
             b.index.record(RecordRow(self.name, kind, problem.id,
                                      problem.created_at.astimezone(b.request.tz).date(),
                                      short(problem.description, 60), f"{base}/问题档案.docx",
-                                     len(files)))
+                                     len(files), _listed(files)))
             if problem.status is ProblemStatus.closed:
                 closed += await asyncio.to_thread(_small, t("archive.problem_title", id=problem.id),
                                                   photos[:CLOSED_PHOTOS_MAX - len(closed)])
@@ -254,6 +254,11 @@ def _roots(branches: Sequence[tuple[int, str]]) -> dict[int, str]:
     names = [folder(name) for _, name in branches]
     return {org_id: f"{safe}_{org_id}" if names.count(safe) > 1 else safe
             for (org_id, _), safe in zip(branches, names, strict=True)}
+
+
+def _listed(files: list[FileLine]) -> str:
+    """A record's files for its index line: "name → place in the archive" (or its state)."""
+    return "\n".join(f"{f.name} → {f.path or f.state}" for f in files)
 
 
 def _meeting_summary(meeting: Meeting) -> str:

@@ -18,7 +18,8 @@ from storage.files.attachments import KeptFile
 
 RECORD_COLUMNS = (("archive.col_no", 7), ("archive.col_branch", 20), ("archive.col_kind", 10),
                   ("archive.col_id", 9), ("archive.col_date", 12), ("archive.col_summary", 40),
-                  ("archive.col_path", 60), ("archive.col_file_count", 8))
+                  ("archive.col_path", 60), ("archive.col_file_count", 8),
+                  ("archive.col_files", 80))
 FILE_COLUMNS = (("archive.col_no", 7), ("archive.col_branch", 20), ("archive.col_kind", 10),
                 ("archive.col_id", 9), ("archive.col_path", 60), ("archive.col_name", 30),
                 ("archive.col_type", 18), ("archive.col_size", 12), ("archive.col_sha256", 66),
@@ -35,6 +36,7 @@ class RecordRow:
     summary: str
     path: str
     files: int
+    file_list: str = ""  # each file's name and place in the archive, a line each
 
 
 class Index:
@@ -63,7 +65,7 @@ class Index:
     def record(self, row: RecordRow) -> None:
         self.records += 1
         self.records_sheet.append([self.records, row.branch, row.kind, row.id, row.day,  # type: ignore[attr-defined]
-                                   row.summary, row.path, row.files])
+                                   row.summary, row.path, row.files, row.file_list])
 
     def file(self, branch: str, kind: str, record_id: int, path: str | None, file: KeptFile,
              state: str, sender: str) -> None:

@@ -15,7 +15,7 @@ from storage.models import Member
 
 if TYPE_CHECKING:
     from handlers.core.features import Registry
-    from handlers.core.file_intake import FileIntake
+    from handlers.core.file_intake import Fetched, FileIntake
 
 
 @dataclass(frozen=True)
@@ -41,6 +41,7 @@ class Context:
     # A long job (a report) to run after the replies are sent; see Outcome.followup.
     followup: Callable[[Sessions], AsyncIterator[Reply]] | None = None
     files: FileIntake | None = None  # the file store's way in (None: files kept as ids only)
+    fetched: Fetched | None = None  # the event's file, fetched and kept before the session began
 
     @property
     def t(self) -> Translator:

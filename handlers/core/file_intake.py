@@ -30,11 +30,21 @@ from storage.files.downloads import (
 )
 from storage.files.errors import FileRefused
 from storage.files.limits import FileLimits
-from storage.files.store import Content, FileStore
+from storage.files.store import Content, FileStore, StoredFile
 from storage.types import utcnow
 
 log = logging.getLogger(__name__)
 RETRY_INTERVAL_SECONDS = 30.0
+
+
+@dataclass(frozen=True)
+class Fetched:
+    """A file as its platform gave it: kept in the store (``stored``), refused by the limits, gone
+    at the platform, or not fetched this time (none of these)."""
+
+    stored: StoredFile | None = None
+    refused: FileRefused | None = None
+    gone: bool = False
 
 
 @dataclass(frozen=True)
@@ -64,23 +74,30 @@ class FileIntake:
         """The largest file ``platform`` takes from the bot, if its source says."""
         return getattr(self.sources.get(platform), "max_send_bytes", None)
 
-    async def receive(self, session: Session, platform: str, file_id: str) -> Received:
+    async def fetch(self, platform: str, file_id: str) -> Fetched:
+        """The file fetched from its platform and kept in the store, before the event's database
+        session writes anything (a download holds no transaction, and on SQLite no lock)."""
         source = self.sources.get(platform)
         if source is None:  # no way to fetch from here (yet): recorded, fetched where there is
-            return Received()
+            return Fetched()
         try:
-            stored = await self.store.put(await _fetched(source, file_id), limits=self.limits)
+            return Fetched(stored=await self.store.put(await _fetched(source, file_id),
+                                                       limits=self.limits))
         except FileRefused as refused:
-            return Received(refused=refused)
+            return Fetched(refused=refused)
         except FetchFailed as failure:
             if failure.permanent:
-                return Received(gone=True)
+                return Fetched(gone=True)
             log.info("file %s of %s not fetched at receipt: %s", file_id, platform, failure)
-            return Received()
         except Exception:  # network, store: accepted, and fetched again in the background
             log.warning("file %s of %s not fetched at receipt", file_id, platform, exc_info=True)
-            return Received()
-        return Received(stored_file_id=await FileCatalog(session).add(stored))
+        return Fetched()
+
+    async def receive(self, session: Session, fetched: Fetched) -> Received:
+        """What became of a fetched file, its ``stored_files`` row made in ``session``."""
+        if fetched.stored is None:
+            return Received(refused=fetched.refused, gone=fetched.gone)
+        return Received(stored_file_id=await FileCatalog(session).add(fetched.stored))
 
     async def retry_due(self) -> list[DownloadOutcome]:
         outcomes: list[DownloadOutcome] = []

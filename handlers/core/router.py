@@ -48,6 +48,9 @@ class Core:
         self.on_enqueue: Callable[[], None] | None = None  # set by whoever delivers the outbox
 
     async def handle(self, event: Incoming) -> Outcome:
+        fetched = None  # a file sent is fetched before the event's session writes anything
+        if event.file is not None and self.files is not None:
+            fetched = await self.files.fetch(event.platform, event.file.file_id)
         async with self.sessions() as session:
             try:
                 if event.event_id is not None and not await HandledEventRepository(
@@ -57,7 +60,7 @@ class Core:
                 # authenticated, or by an approved join request (a pending one has no row here).
                 member = await MemberRepository(session).by_identity(event.platform, event.user_id)
                 ctx = Context(session, event, member, self.config, utcnow(), self.registry,
-                              files=self.files)
+                              files=self.files, fetched=fetched)
                 outcome = await self._dispatch(ctx)
                 await session.commit()
                 if ctx.followup is not None:

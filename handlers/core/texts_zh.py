@@ -952,6 +952,7 @@ TEXTS: dict[str, str] = {
     "archive.col_summary": "摘要",
     "archive.col_path": "归档位置",
     "archive.col_file_count": "附件数",
+    "archive.col_files": "附件（文件名 → 归档位置）",
     "archive.col_name": "原文件名",
     "archive.col_type": "文件类型",
     "archive.col_size": "大小（字节）",

@@ -364,8 +364,8 @@ async def _take_file(ctx: Context, dialog: Dialog, state: DialogState) -> Reply:
                              "mime_type": file.mime_type, "platform": ctx.event.platform,
                              "at": ctx.now.isoformat()}
     note = ""
-    if ctx.files is not None:  # kept now; refused with the reason; or fetched again later
-        received = await ctx.files.receive(ctx.session, ctx.event.platform, file.file_id)
+    if ctx.files is not None and ctx.fetched is not None:  # kept; refused; or fetched later
+        received = await ctx.files.receive(ctx.session, ctx.fetched)
         if received.refused is not None:
             refusal = ctx.t(f"file.{received.refused.code}", **received.refused.params())
             return await _prompt(ctx, dialog, state, prefix=refusal + "\n")

@@ -32,10 +32,13 @@ class KeptFile:
     member_id: int
 
     def file_name(self, fallback_stem: str) -> str:
-        """A name for the file whose extension matches its content (a photo: ``<stem>.jpg``)."""
-        extension = extension_for(self.mime) if self.mime else "bin"
+        """A name for the file whose extension matches its content (a photo: ``<stem>.jpg``);
+        one not kept yet keeps the name it was sent with."""
         name = self.name or fallback_stem
-        stem, dot, current = name.rpartition(".")
+        if self.mime is None:
+            return name
+        extension = extension_for(self.mime)
+        _, dot, current = name.rpartition(".")
         if dot and current.lower() in (extension, "jpeg" if extension == "jpg" else extension):
             return name
         return f"{name}.{extension}"
