@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import tempfile
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,7 +27,7 @@ from docx import Document
 from handlers.archive import papers
 from handlers.archive.index import Index, RecordRow
 from handlers.archive.papers import FileLine
-from handlers.archive.zipout import ArchiveZip, normalized_ooxml
+from handlers.archive.zipout import ArchiveZip, normalize_ooxml_file, normalized_ooxml
 from handlers.core.formats import short
 from handlers.core.i18n import Translator
 from handlers.meetings.rules import missing_musts
@@ -226,6 +227,14 @@ class ArchiveBuilder:
     def state(self, file: KeptFile) -> str:
         return self.request.texts(f"archive.state_{file.status.value}")
 
+    def _add_index(self) -> None:
+        """目录.xlsx, last: written to a temporary file and copied in, never whole in memory."""
+        with tempfile.TemporaryDirectory(prefix="archive-index-") as folder:
+            written, fixed = Path(folder) / "written.xlsx", Path(folder) / "fixed.xlsx"
+            self.index.save(written)
+            normalize_ooxml_file(written, fixed, self.request.period.end)
+            self.zip.add_file("目录.xlsx", fixed)
+
     async def build(self) -> AsyncIterator[Progress | ArchiveResult]:
         async with self.sessions() as session:
             branches = await OrgRepository(session).branches(self.request.branch_ids)
@@ -235,8 +244,7 @@ class ArchiveBuilder:
             for done, (org_id, name) in enumerate(branches, start=1):
                 await _Branch(self, org_id, name, roots[org_id]).write()
                 yield Progress(done, len(branches), name)
-            self.zip.add("目录.xlsx", normalized_ooxml(
-                await asyncio.to_thread(self.index.save), self.request.period.end))
+            await asyncio.to_thread(self._add_index)
         finally:
             self.zip.close()
         yield ArchiveResult(self.request.out, len(branches), self.index.records,

@@ -4,9 +4,9 @@ line by line into openpyxl's write-only workbook (its sheets go to temporary fil
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook
@@ -75,7 +75,5 @@ class Index:
                                  file.name or "", file.mime or "", file.size, file.sha256 or "",
                                  sender, received, state])
 
-    def save(self) -> bytes:
-        out = io.BytesIO()
-        self.book.save(out)
-        return out.getvalue()
+    def save(self, path: Path) -> None:
+        self.book.save(path)
