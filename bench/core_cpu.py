@@ -93,21 +93,27 @@ async def _round(url: str, users: list[str], dialogs: int) -> tuple[float, int]:
     return spent, updates
 
 
+async def measure(members: int, dialogs: int, rounds: int) -> tuple[list[float], int]:
+    """CPU milliseconds per update of each round on a fresh SQLite file, and updates a round."""
+    with tempfile.TemporaryDirectory() as tmp:
+        url = f"sqlite+aiosqlite:///{tmp}/bench.db"
+        users = await _setup(url, members)
+        await _round(url, users, 2)  # warm up: imports, statement caches
+        per_update = []
+        updates = 0
+        for _ in range(rounds):
+            spent, updates = await _round(url, users, dialogs)
+            per_update.append(spent / updates * 1000)
+    return per_update, updates
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--members", type=int, default=8)
     parser.add_argument("--dialogs", type=int, default=25)
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        url = f"sqlite+aiosqlite:///{tmp}/bench.db"
-        users = await _setup(url, args.members)
-        await _round(url, users, 2)  # warm up: imports, statement caches
-        per_update = []
-        updates = 0
-        for _ in range(args.rounds):
-            spent, updates = await _round(url, users, args.dialogs)
-            per_update.append(spent / updates * 1000)
+    per_update, updates = await measure(args.members, args.dialogs, args.rounds)
     print(f"core_cpu: ms_per_update={statistics.median(per_update):.3f} "
           f"min_ms={min(per_update):.3f} updates={updates}")
 
