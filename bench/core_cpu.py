@@ -3,7 +3,8 @@
     python bench/core_cpu.py [--members 8] [--dialogs 25] [--rounds 5]
 
 Members of one branch (SQLite file, migrated) run complete /study dialogs one update at a time,
-round robin, straight through ``Core.handle``; ``time.process_time`` (every thread of the
+round robin, straight through ``Core.handle``, each update with an event id of its own (as a
+Telegram update has, so the redelivery check runs); ``time.process_time`` (every thread of the
 process, the database driver's included) is summed over those calls only. The figure is the
 median over the rounds of CPU milliseconds per update. The last line is:
 
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import statistics
 import sys
 import tempfile
@@ -41,9 +43,14 @@ STUDY: list[tuple[str, str]] = [
 ]
 
 
+_EVENT_IDS = itertools.count(1)
+
+
 def _event(user: str, **kwargs: object) -> Incoming:
+    """A private message or press with a platform event id of its own (so the redelivery check
+    runs, as for every Telegram update)."""
     return Incoming(platform=PLATFORM, user_id=user, user_name=user, chat_id=user,
-                    is_private=True, **kwargs)  # type: ignore[arg-type]
+                    is_private=True, event_id=str(next(_EVENT_IDS)), **kwargs)  # type: ignore[arg-type]
 
 
 def _button(outcome: Outcome, label: str) -> str:
