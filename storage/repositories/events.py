@@ -10,11 +10,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import HandledEvent
+from storage.prepared import Prepared
 from storage.types import utcnow
 
 log = logging.getLogger(__name__)
 
-_HANDLED = insert(HandledEvent.__table__)  # built once, and plain SQL: it runs for every event
+_HANDLED = Prepared(insert(HandledEvent.__table__))  # compiled once: it runs for every event
 
 
 class HandledEventRepository:
@@ -25,8 +26,8 @@ class HandledEventRepository:
         """Record the event as handled (committed with its effects); False if it already was,
         and then this session's transaction is rolled back."""
         try:
-            await self.session.execute(_HANDLED, {"platform": platform, "event_id": event_id,
-                                                  "at": utcnow()})
+            await _HANDLED.run(self.session, {"platform": platform, "event_id": event_id,
+                                              "at": utcnow()})
         except IntegrityError:
             await self.session.rollback()
             log.info("dropped redelivered %s event %s", platform, event_id)
