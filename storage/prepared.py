@@ -7,7 +7,7 @@ redelivery check, the dialog state's saves) this compiles the statement once, fo
 dialect, and runs its SQL on the session's own driver connection, inside the session's transaction
 (the sqlite3 module begins it before a write, as it does for SQLAlchemy), with the columns' own bind
 processors (JSON, UTC times). Every value is the caller's: Python-side column defaults are not
-applied here, so an insert names every column it fills.
+applied here, so a statement names every column it fills (refused otherwise, on every database).
 
 On any other database the statement goes through the session as usual: asyncpg keeps prepared
 statements of its own, and SQLAlchemy's adapter begins the transaction there.
@@ -33,14 +33,14 @@ class Prepared:
 
     def __init__(self, statement: Statement) -> None:
         self.statement = statement
-        self._sqlite: dict[frozenset[str], tuple[str, _Binds]] = {}  # per set of parameter names
+        self._compiled: dict[tuple[str, frozenset[str]], tuple[str, _Binds]] = {}
 
     async def run(self, session: AsyncSession, params: Mapping[str, Any]) -> int:
         connection = await session.connection()
+        sql, binds = self._compile(connection.dialect, params)
         if connection.dialect.name != "sqlite":
             result = await session.execute(self.statement, dict(params))
             return result.rowcount  # type: ignore[attr-defined, no-any-return]
-        sql, binds = self._compiled(connection.dialect, params)
         driver = (await connection.get_raw_connection()).driver_connection
         assert driver is not None
         values = [params[name] if process is None else process(params[name]) for name, process in binds]
@@ -50,16 +50,17 @@ class Prepared:
             raise DBAPIError.instance(sql, values, error, sqlite3.Error) from error
         return cursor.rowcount  # type: ignore[no-any-return]
 
-    def _compiled(self, dialect: Dialect, params: Mapping[str, Any]) -> tuple[str, _Binds]:
-        names = frozenset(params)
-        found = self._sqlite.get(names)
+    def _compile(self, dialect: Dialect, params: Mapping[str, Any]) -> tuple[str, _Binds]:
+        """The SQL for these parameter names and its positional binds with their processors;
+        KeyError (on every database alike) for a column left to a Python-side default."""
+        key = (dialect.name, frozenset(params))
+        found = self._compiled.get(key)
         if found is None:
-            compiled = self.statement.compile(dialect=dialect, column_keys=sorted(names))
-            assert compiled.positiontup is not None  # SQLite's qmark style is positional
-            binds = [(name, compiled.binds[name].type.bind_processor(dialect))
-                     for name in compiled.positiontup]
-            missing = {name for name, _ in binds} - names  # a column default SQLAlchemy would fill
+            compiled = self.statement.compile(dialect=dialect, column_keys=sorted(key[1]))
+            names = compiled.positiontup or []
+            missing = set(names) - key[1]  # a column default SQLAlchemy would fill
             if missing:
                 raise KeyError(f"no value for {sorted(missing)} in {compiled.string}")
-            found = self._sqlite[names] = (compiled.string, binds)
+            binds = [(name, compiled.binds[name].type.bind_processor(dialect)) for name in names]
+            found = self._compiled[key] = (compiled.string, binds)
         return found
