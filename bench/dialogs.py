@@ -21,6 +21,8 @@ medians over the rounds:
 - throughput: --users members at once, --dialogs dialogs each: updates per second at saturation;
 - time per update: one member alone: from the update being available to the bot until the bot's
   last API call for it (answerCallbackQuery for a tap, the reply for a text), p99 over all rounds;
+- CPU: the bot process's own CPU time per update in the busy rounds (from /proc), which the
+  machine's load disturbs less than throughput does; printed for each bot, not in the last line;
 - core_ms: the core's own CPU per update, in-process, over the same /study script on a SQLite file
   (bench/core_cpu.py's measure: median of its rounds).
 
@@ -66,6 +68,7 @@ class Run:
     updates: int = 0
     seconds: float = 0.0
     calls: int = 0  # Bot API calls to the members' chats
+    cpu: float = 0.0  # seconds of CPU the bot's process spent in the round (user and system)
 
     @property
     def per_second(self) -> float:
@@ -118,13 +121,25 @@ async def _member(api: FakeBotApi, user: int, dialogs: int, run: Run, echo: bool
             run.updates += 1
 
 
+def cpu_seconds(process: subprocess.Popen[bytes] | None) -> float:
+    """The CPU time a process has used so far (Linux /proc; 0 elsewhere)."""
+    try:
+        fields = Path(f"/proc/{process.pid}/stat").read_text().rpartition(")")[2].split()
+    except (AttributeError, OSError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+
 async def drive(api: FakeBotApi, users: list[int], dialogs: int, echo: bool,
-                pushed: list[Pushed] | None = None) -> Run:
+                pushed: list[Pushed] | None = None,
+                process: subprocess.Popen[bytes] | None = None) -> Run:
     run = Run()
     first = len(api.calls)
+    cpu = cpu_seconds(process)
     started = time.perf_counter()
     await asyncio.gather(*(_member(api, u, dialogs, run, echo, pushed) for u in users))
     run.seconds = time.perf_counter() - started
+    run.cpu = cpu_seconds(process) - cpu
     run.calls = sum(1 for c in api.calls[first:] if c.chat_id in users)
     return run
 
@@ -226,6 +241,11 @@ def merged(runs: list[Run]) -> Run:
     return Run(latencies=[x for r in runs for x in r.latencies])
 
 
+def cpu_ms(bot: Bot) -> float:
+    """The median over the busy rounds of the bot process's CPU milliseconds per update."""
+    return statistics.median(1000 * r.cpu / r.updates for r in bot.busy)
+
+
 def median_rate(bot: Bot | None) -> float:
     return statistics.median(r.per_second for r in bot.busy) if bot is not None else float("nan")
 
@@ -288,7 +308,8 @@ async def rounds(args: argparse.Namespace, users: list[int], url: str, pg_url: s
                     await drive(bot.api, users, 1, bot.echo)  # warm up
             for _ in range(args.rounds):
                 for bot in bots.values():
-                    bot.busy.append(await drive(bot.api, users, args.dialogs, bot.echo))
+                    bot.busy.append(await drive(bot.api, users, args.dialogs, bot.echo,
+                                                process=bot.process))
                     bot.alone.append(await drive(bot.api, users[:1], args.dialogs, bot.echo))
         finally:
             for bot in bots.values():
@@ -313,13 +334,14 @@ def report(args: argparse.Namespace, users: list[int], bots: dict[str, Bot], cor
         single = merged(bot.alone)
         calls = sum(r.calls for r in bot.busy) / sum(r.updates for r in bot.busy)
         print(f"{bot.name:>9}: {median_rate(bot):6.1f} updates/s at {len(users)} members (rounds: {each}); "
-              f"{calls:.2f} API calls per update; one member alone: p50 {percentile_ms(single, 0.5):.1f} ms, "
-              f"p99 {p99_ms(single):.1f} ms per update")
+              f"{calls:.2f} API calls and {cpu_ms(bot):.2f} ms of the bot's CPU per update; "
+              f"one member alone: p50 {percentile_ms(single, 0.5):.1f} ms, p99 {p99_ms(single):.1f} ms")
     floor_calls = sum(r.calls for r in bots["floor"].busy)
     if floor_calls != sum(r.calls for r in ours.busy):
         sys.exit(f"the floor made {floor_calls} calls, branchbot {sum(r.calls for r in ours.busy)}")
     x, f, e = median_rate(ours), median_rate(bots["floor"]), median_rate(bots["echo"])
-    print(f"core_cpu: {core_ms:.3f} ms per update (median of {args.rounds} rounds)")
+    print(f"core_cpu: {core_ms:.3f} ms per update (median of {args.rounds} rounds); the bot's CPU per "
+          f"update over the floor's: {cpu_ms(bots['floor']) / cpu_ms(ours):.2f}")
     print(f"dialogs: updates_per_s={x:.1f} floor_updates_per_s={f:.1f} floor_ratio={x / f:.2f} "
           f"echo_updates_per_s={e:.1f} ratio={x / e:.2f} p99_ms={p99_ms(merged(ours.alone)):.1f} "
           f"core_ms={core_ms:.2f} pg_updates_per_s={median_rate(bots.get('pg')):.1f}")
