@@ -15,6 +15,7 @@ from bot.cli.org import org
 from bot.cli.problems import problems
 from bot.cli.reports import report, summary
 from bot.cli.run import run
+from bot.cli.sheets import pairing, shuxue, topic
 from handlers.core.i18n import DEFAULT_TEXTS
 
 
@@ -25,5 +26,6 @@ def main() -> None:
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
-for command in (db, org, member, problems, calendar, demo, chat, run, group, summary, report):
+for command in (db, org, member, problems, calendar, demo, chat, run, group, summary, report, pairing, topic,
+                shuxue):
     main.add_command(command)

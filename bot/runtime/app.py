@@ -35,7 +35,9 @@ def build_app(settings: Settings) -> App:
     quiet_start, quiet_end = settings.quiet_hours.split("-")
     config = CoreConfig(tz=settings.tz, texts=Translator.of(settings.language),
                         dialog_timeout=timedelta(minutes=settings.dialog_timeout_minutes),
-                        quiet_start=parse_hhmm(quiet_start), quiet_end=parse_hhmm(quiet_end))
+                        quiet_start=parse_hhmm(quiet_start), quiet_end=parse_hhmm(quiet_end),
+                        report_template=settings.report_template,
+                        study_target_hours=settings.study_target_hours)
     return App(settings, engine, Core(session_factory(engine), config))
 
 

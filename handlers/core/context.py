@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from handlers.core.events import Incoming, Reply
+from handlers.core.events import FileReader, Incoming, Reply
 from handlers.core.i18n import Translator
 from storage.db import Session, Sessions
 from storage.models import Member
@@ -26,6 +27,8 @@ class CoreConfig:
     texts: Translator  # the bot's language (members have no language of their own yet)
     quiet_start: time = time(22, 0)  # pushes wait until quiet_end
     quiet_end: time = time(8, 0)
+    report_template: Path | None = None  # the office's own 阶段性总结 template (docx)
+    study_target_hours: int = 32  # a member's yearly study target
 
 
 @dataclass
@@ -39,6 +42,7 @@ class Context:
     enqueued: bool = False  # something was put in the outbox: wake the deliverer
     # A long job (a report) to run after the replies are sent; see Outcome.followup.
     followup: Callable[[Sessions], AsyncIterator[Reply]] | None = None
+    read_file: FileReader | None = None  # the adapter's, for a file the user sent (None: none)
 
     @property
     def t(self) -> Translator:
