@@ -53,10 +53,10 @@ sys.path.insert(0, str(ROOT))
 from bench import floor_bot  # noqa: E402
 from bench.core_cpu import STUDY  # noqa: E402
 from bench.core_cpu import measure as core_cpu  # noqa: E402
+from bench.reports import DEFAULT_PG, postgres_database  # noqa: E402
 from tests.botapi import FakeBotApi  # noqa: E402
 from tests.botapi.server import Call  # noqa: E402
 
-DEFAULT_PG = os.environ.get("BRANCHBOT_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
 # Each update of a round as pushed: (its chat, "say" or "press", the text or the data, how many
 # calls the server had recorded just before it).
 Pushed = tuple[int, str, str, int]
@@ -190,19 +190,6 @@ async def prepare_database(url: str, users: list[int]) -> None:
             member = await members.add(branch, f"成员{user}")
             await members.bind(member, platform="telegram", user_id=str(user), display_name=None)
     await engine.dispose()
-
-
-async def postgres_database(url: str, name: str, create: bool) -> None:
-    import asyncpg
-    from sqlalchemy.engine import make_url
-
-    admin = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-    connection = await asyncpg.connect(admin)
-    try:
-        await connection.execute(f'CREATE DATABASE "{name}"' if create
-                                 else f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await connection.close()
 
 
 async def count_records(url: str) -> int:
