@@ -22,9 +22,9 @@ from handlers.dialogs import engine
 from storage.db import ConnectionLost, Session, Sessions, connection_lost
 from storage.locks import lock_member
 from storage.queries.pushed import newest_push_buttons
+from storage.queries.sender import sender
 from storage.repositories.dialogs import DialogRepository, DialogState, StaleState
 from storage.repositories.events import HandledEventRepository
-from storage.repositories.members import MemberRepository
 from storage.repositories.orgs import OrgRepository
 from storage.types import utcnow
 
@@ -143,10 +143,11 @@ class Core:
                     fetched = await self._fetch(event)
                 # Only a bound identity is a member: one bound by a roster account the platform
                 # authenticated, or by an approved join request (a pending one has no row here).
-                member = await MemberRepository(session).by_identity(event.platform, event.user_id)
+                # Their dialog state comes with it, in the same statement.
+                member, state = await sender(session, event.platform, event.user_id)
                 ctx = Context(session, event, member, self.config, utcnow(), self.registry,
                               files=self.files, fetched=fetched)
-                outcome = await self._dispatch(ctx)
+                outcome = await self._dispatch(ctx, state)
                 try:
                     await session.commit()
                 except Exception as error:
@@ -182,17 +183,18 @@ class Core:
             group = await OrgRepository(session).group_for(platform, chat_id)
         return group.webhook_url if group is not None and group.webhook_url else None
 
-    async def _dispatch(self, ctx: Context) -> Outcome:
+    async def _dispatch(self, ctx: Context, state: DialogState | None) -> Outcome:
         ctx.event = inputs.cleaned(ctx.event)
-        outcome = await self._route(ctx)
+        outcome = await self._route(ctx, state)
         if ctx.event.is_private:
             await self._offer(ctx, outcome)
         return outcome
 
-    async def _route(self, ctx: Context) -> Outcome:
+    async def _route(self, ctx: Context, state: DialogState | None) -> Outcome:
         ev = ctx.event
         dialogs = DialogRepository(ctx.session)
-        state = await dialogs.get(ev.platform, ev.user_id) if ev.is_private or ev.callback_data else None
+        if not (ev.is_private or ev.callback_data):  # a group's message: no dialog takes it
+            state = None
         expired: list[Reply] = []
         if state is not None and state.expires_at <= ctx.now:
             menu = state.dialog == engine.MENU  # only a message's buttons: nothing was lost

@@ -197,6 +197,13 @@ async def reply(application: Application, update: Update, event: Incoming,
         await follow(application, event, outcome.followup, last)
 
 
+def application_builder(token: str, base_url: str, base_file_url: str) -> ApplicationBuilder:
+    """PTB's builder as branchbot serves with it: its HTTP transport, and each user's updates in
+    order while different users' run at once (bench/floor_bot.py builds on the same)."""
+    return (ApplicationBuilder().token(token).base_url(base_url).base_file_url(base_file_url)
+            .concurrent_updates(PerUserUpdateProcessor()))
+
+
 def build_application(bot_app: App, *, pushes: bool = True, close_app: bool = True) -> Application:
     """A PTB Application that feeds every update through ``bot_app.core``; with ``pushes``, it also
     runs the scheduled pushes (planner and deliverer) while it runs; with ``close_app``, its
@@ -236,11 +243,8 @@ def build_application(bot_app: App, *, pushes: bool = True, close_app: bool = Tr
             await bot_app.close()
 
     application = (
-        ApplicationBuilder()
-        .token(settings.telegram_token)
-        .base_url(settings.telegram_base_url)
-        .base_file_url(settings.telegram_base_file_url)
-        .concurrent_updates(PerUserUpdateProcessor())
+        application_builder(settings.telegram_token, settings.telegram_base_url,
+                            settings.telegram_base_file_url)
         .post_init(post_init)
         .post_stop(post_stop)
         .post_shutdown(post_shutdown)
