@@ -33,23 +33,23 @@ def change(t: Translator, now: float, before: float, *, as_hours: bool = False) 
 def totals_lines(t: Translator, now: Totals, before: Totals | None) -> list[str]:
     """The period's totals; with ``before``, each main figure's change against it."""
 
-    def against(key: str, now_value: float, before_value: float, *, as_hours: bool = False) -> str:
+    def against(now_value: float, before_value: float, *, as_hours: bool = False) -> str:
         if before is None:
             return ""
-        return t(key, change=change(t, now_value, before_value, as_hours=as_hours))
+        return t("report.change", change=change(t, now_value, before_value, as_hours=as_hours))
 
     was = before or Totals()
     rate = now.rectification_rate
     return [
         t("report.line_study", hours=hours(now.study_minutes),
-          change=against("report.change", now.study_minutes, was.study_minutes, as_hours=True),
+          change=against(now.study_minutes, was.study_minutes, as_hours=True),
           sessions=now.group_sessions, attendances=now.group_attendances),
-        t("report.line_visits", visits=now.visits, change=against("report.change", now.visits, was.visits),
+        t("report.line_visits", visits=now.visits, change=against(now.visits, was.visits),
           solved=now.solved),
         t("report.line_problems", found=now.problems_found, closed=now.problems_closed_in_period,
           rate=percent(t, rate), done=now.problems_closed, accepted=now.problems_accepted),
         t("report.line_shuxue", answers=now.shuxue_answers,
-          change=against("report.change", now.shuxue_answers, was.shuxue_answers),
+          change=against(now.shuxue_answers, was.shuxue_answers),
           kept=now.commitments_kept, made=now.commitments),
     ]
 
