@@ -253,7 +253,7 @@ def export_peak(url: str, out: Path) -> tuple[float, float]:
 
 async def docx_seconds(url: str) -> float:
     from handlers.core.i18n import Translator
-    from handlers.reports.files import Request, produce
+    from handlers.reports.files import Made, Request, produce
     from handlers.reports.periods import CampaignSpan, campaign
     from storage.db import session_factory
     from storage.queries.scope import Scope
@@ -263,11 +263,10 @@ async def docx_seconds(url: str) -> float:
     try:
         today = datetime.now(settings.tz).date()
         request = Request(Scope(None), "基准局党委", campaign(CampaignSpan(today - timedelta(days=364)), today), settings.tz,
-                          ("docx",), side_by_side=True, texts=Translator.of(settings.language))
+                          ("docx",), side_by_side=True, texts=Translator.of(settings.language), today=today)
         started = time.perf_counter()
-        async for _text, document in produce(session_factory(engine), request):
-            if document is not None:
-                assert document.content.startswith(b"PK")
+        made = [item async for item in produce(session_factory(engine), request) if isinstance(item, Made)]
+        assert len(made) == 1 and made[0].document.content.startswith(b"PK"), made
         return time.perf_counter() - started
     finally:
         await engine.dispose()

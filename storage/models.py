@@ -535,15 +535,23 @@ class DialogState(Base):
 
 
 class HandledEvent(Base):
-    """Platform events already handled, so one delivered twice (after a crash) is handled once."""
+    """Platform events already handled, so one delivered twice (after a crash) is handled once;
+    and the inbox: an update a webhook acknowledged, stored with its payload before the answer
+    and handled later by whichever worker (``handled_at`` NULL until then)."""
 
     __tablename__ = "handled_events"
-    __table_args__ = (UniqueConstraint("platform", "event_id"),)
+    __table_args__ = (UniqueConstraint("platform", "event_id"),
+                      Index("ix_handled_events_pending", "platform", "user_id", "id",
+                            postgresql_where=text("handled_at IS NULL"),
+                            sqlite_where=text("handled_at IS NULL")))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     platform: Mapped[str] = mapped_column(String(16))
     event_id: Mapped[str] = mapped_column(String(64))
     at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    user_id: Mapped[str | None] = mapped_column(String(64))  # whose update (the inbox's order)
+    payload: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    handled_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
 class AuditLog(Base):

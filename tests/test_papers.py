@@ -78,7 +78,7 @@ async def test_seed_000_in_summary_all_and_the_summary_sheet(app: App, bureau: s
     await office.say("/report 台账 2023-09-15 2023-11-09")
     (document,) = [r.document for r in office.replies if r.document is not None]
     book = load_workbook(io.BytesIO(document.content), read_only=True)
-    sheet = {row[0]: row[1] for row in book["汇总"].iter_rows(min_row=2, values_only=True)}
+    sheet = {row[1]: row[2] for row in book["汇总"].iter_rows(min_row=4, values_only=True)}  # 序号, 指标, 数值
     expected = {"三会一课/主题党日学习次数": 146, "中心组学习次数": 2, "联组学习次数": 2,
                 "读书班天数": 5.5, "读书班目标天数": 7, "连续开展述学周数": 7, "课题调研次数": 75,
                 "调研课题": 34, "调研走访次数": 152, "结对居村": 59, "已走访结对居村": 59,
@@ -109,9 +109,10 @@ async def test_one_status_model_after_comeback(app: App, bureau: seed000.Bureau)
     await office.say("/report 台账 2023-09-15 2023-11-09")
     (document,) = [r.document for r in office.replies if r.document is not None]
     rows = list(load_workbook(io.BytesIO(document.content), read_only=True)["问题清单"].iter_rows(
-        min_row=2, values_only=True))
-    closed_on = {row[3]: (row[9], (*row, None, None, None)[11]) for row in rows}  # trailing empties dropped
-    assert closed_on["问题3"] == ("整改中", None)  # closed, then 回潮
+        min_row=4, values_only=True))
+    # 序号, 支部, 编号, 发现日期, 发现人, 问题描述 … 状态 (13), 销号日期 (14), 回潮 (15)
+    closed_on = {row[5]: (*row, None, None, None)[13:16] for row in rows}  # trailing empties dropped
+    assert closed_on["问题3"] == ("整改中", None, "是")  # closed, then 回潮
     assert closed_on["问题1"][0] == "已销号" and closed_on["问题1"][1] is not None
     async with session_factory(app.engine)() as session, session.begin():
         problem = await session.scalar(select(Problem).where(Problem.description == "问题4"))
