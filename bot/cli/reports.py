@@ -6,6 +6,7 @@ from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import click
 
@@ -21,6 +22,7 @@ from handlers.reports.periods import (
     campaign_span,
     parse_period,
 )
+from handlers.reports.summary import bureau as bureau_summary
 from handlers.reports.summary import rollup
 from handlers.reports.summary import summary as branch_summary
 from handlers.reports.text import branch_text, pages, rollup_text
@@ -58,6 +60,16 @@ async def _report_target(session: Session, branch: str | None) -> tuple[Scope, s
     raise CliError(t("cli.report_no_branch", name=branch))
 
 
+async def period_and_target(session: Session, tz: ZoneInfo, branch: str | None, start: str | None,
+                            end: str | None, word: str | None = None, default: str = "campaign",
+                            ) -> tuple[Period, Scope, str, bool]:
+    """The period the options name (``default`` without any) and whose figures: (period, scope,
+    title, side by side)."""
+    today = utcnow().astimezone(tz).date()
+    period = _report_period(today, await campaign_span(session), start, end, word, default)
+    return (period, *await _report_target(session, branch))
+
+
 _PERIOD_OPTIONS = [
     click.option("--branch", default=None, help=DEFAULT_TEXTS("cli.opt_branch")),
     click.option("--from", "start", default=None, help=DEFAULT_TEXTS("cli.opt_from")),
@@ -86,7 +98,9 @@ async def summary(branch: str | None, start: str | None, end: str | None, word: 
         if everyone:
             rows = await rollup(session, period, settings.tz)
             header = t("report.rollup_header", period=period.shown(t))
-            return "\n".join(rollup_text(t, rows, header, page) for page in range(1, pages(len(rows)) + 1))
+            overall = await bureau_summary(session, rows, header, period, settings.tz)  # above page 1
+            return "\n".join(rollup_text(t, rows, header, page, overall if page == 1 else None)
+                             for page in range(1, pages(len(rows)) + 1))
         found = await branch_summary(session, scope, title, period, settings.tz)
         return "\n".join(branch_text(t, found, page) for page in range(1, pages(len(found.members)) + 1))
 
@@ -114,9 +128,8 @@ async def report(branch: str | None, start: str | None, end: str | None, word: s
         await require_current_schema(app.engine)
         sessions = session_factory(app.engine)
         async with sessions() as session:
-            today = utcnow().astimezone(settings.tz).date()
-            period = _report_period(today, await campaign_span(session), start, end, word, "campaign")
-            scope, title, everyone = await _report_target(session, branch)
+            period, scope, title, everyone = await period_and_target(
+                session, settings.tz, branch, start, end, word)
         request = Request(scope, title, period, settings.tz, formats or FORMATS, side_by_side=everyone,
                           texts=t, today=today, template=template,
                           target_hours=settings.study_target_hours)

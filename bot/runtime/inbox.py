@@ -14,7 +14,6 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from handlers.core.events import Incoming, Outcome
@@ -67,11 +66,6 @@ class Inbox:
         if user_id not in self._drains:
             self._drains[user_id] = asyncio.create_task(self._drain(user_id),
                                                         name=f"inbox:{user_id}")
-
-    async def ping(self) -> None:
-        """Raises unless the database answers (a worker's health)."""
-        async with self.engine.connect() as connection:
-            await connection.execute(text("SELECT 1"))
 
     @property
     def busy(self) -> int:

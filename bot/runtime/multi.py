@@ -1,5 +1,5 @@
-"""`branchbot run` for any platforms: one app (settings, database, core), each adapter started
-over it, until SIGINT or SIGTERM.
+"""`branchbot run` for any platforms: one app (settings, database, core, file store), each
+adapter started over it, the files' background downloads, until SIGINT or SIGTERM.
 
 The scheduled pushes (the planner, a deliverer per platform, pruning) run on one process at a
 time, the leader of ``PUSHES_LOCK``; the others stand by and take over within seconds of its
@@ -16,6 +16,7 @@ import signal
 from bot.config import Settings
 from bot.runtime.app import App, build_app, require_current_schema
 from bot.runtime.delivery import Deliverer, is_held
+from bot.runtime.downloads import Downloads
 from bot.runtime.leadership import Leadership
 from bot.runtime.platforms import Adapter, platform
 from bot.runtime.pushes import Pushes
@@ -40,15 +41,18 @@ async def serve(app: App, adapters: list[Adapter], stop: asyncio.Event) -> None:
     """Run ``adapters`` (and the pushes, if enabled) until ``stop`` is set."""
     started: list[Adapter] = []
     background: list[asyncio.Task[None]] = []
+    downloads = Downloads(app.files)  # files a platform did not give at once, fetched again
     try:
         for adapter in adapters:
             await adapter.start()
             started.append(adapter)
             log.info("%s is running", adapter.platform)
+        downloads.start()
         if app.settings.pushes_enabled:
             background = pushes_tasks(app, adapters)
         await stop.wait()
     finally:
+        await downloads.stop()
         for task in background:
             task.cancel()
         await asyncio.gather(*background, return_exceptions=True)

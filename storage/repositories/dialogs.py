@@ -1,7 +1,8 @@
 """Dialog state: one row per platform user, replaced at every step.
 
 This is read and written on every message, so it uses plain SQL statements on the table rather
-than the ORM's unit of work (about half the cost per event). A step's save compares and sets on
+than the ORM's unit of work (about half the cost per event), its writes compiled once
+(``storage.prepared``). A step's save compares and sets on
 the nonce it read (``StaleState`` when another update moved the dialog meanwhile); a dialog's
 first save is an upsert, so two starting at once on two workers do not collide.
 """
@@ -18,6 +19,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import DialogState as DialogRow
+from storage.prepared import Prepared
 from storage.types import utcnow
 
 TABLE = DialogRow.__table__
@@ -50,7 +52,7 @@ class DialogState:
 _USER = (TABLE.c.platform == bindparam("user_platform"), TABLE.c.platform_user_id == bindparam("user_id"))
 _GET = select(TABLE.c.dialog, TABLE.c.step, TABLE.c.data, TABLE.c.nonce, TABLE.c.expires_at,
               TABLE.c.offered).where(*_USER)
-_STEP = update(TABLE).where(*_USER, TABLE.c.nonce == bindparam("expected_nonce"))
+_STEP = Prepared(update(TABLE).where(*_USER, TABLE.c.nonce == bindparam("expected_nonce")))
 _UPSERT_COLUMNS = ("dialog", "step", "data", "nonce", "expires_at", "updated_at", "offered")
 
 
@@ -61,11 +63,11 @@ def _upsert(insert_: Any) -> Any:
         set_={name: statement.excluded[name] for name in _UPSERT_COLUMNS})
 
 
-_UPSERT = {"postgresql": _upsert(postgresql.insert), "sqlite": _upsert(sqlite.insert)}
-_CLAIM = delete(TABLE).where(*_USER, TABLE.c.nonce == bindparam("claimed_nonce"))
-_CLEAR = delete(TABLE).where(*_USER)
-_OFFER = update(TABLE).where(*_USER).values(
-    offered=bindparam("new_offered", type_=TABLE.c.offered.type))
+_UPSERT = Prepared({"postgresql": _upsert(postgresql.insert), "sqlite": _upsert(sqlite.insert)})
+_CLAIM = Prepared(delete(TABLE).where(*_USER, TABLE.c.nonce == bindparam("claimed_nonce")))
+_CLEAR = Prepared(delete(TABLE).where(*_USER))
+_OFFER = Prepared(update(TABLE).where(*_USER).values(
+    offered=bindparam("new_offered", type_=TABLE.c.offered.type)))
 
 
 class DialogRepository:
@@ -89,13 +91,11 @@ class DialogRepository:
         values = {"dialog": dialog, "step": step, "data": state.data, "nonce": state.nonce,
                   "expires_at": expires_at, "updated_at": utcnow(), "offered": offered}
         if after is not None:
-            result = await self.session.execute(
-                _STEP, {**_user(platform, user_id), "expected_nonce": after.nonce, **values})
-            if result.rowcount == 0:  # type: ignore[attr-defined]
+            if await _STEP.run(self.session, {**_user(platform, user_id),
+                                              "expected_nonce": after.nonce, **values}) == 0:
                 raise StaleState(f"{platform}:{user_id} moved on from {after.nonce}")
             return state
-        await self.session.execute(_UPSERT[self.session.get_bind().dialect.name],
-                                   {"platform": platform, "platform_user_id": user_id, **values})
+        await _UPSERT.run(self.session, {"platform": platform, "platform_user_id": user_id, **values})
         return state
 
     async def claim(self, state: DialogState) -> bool:
@@ -104,20 +104,17 @@ class DialogRepository:
         Finishing a dialog claims its state first, so a doubled 确认 (two presses, two workers)
         saves one record, not two.
         """
-        result = await self.session.execute(
-            _CLAIM, {**_user(state.platform, state.user_id), "claimed_nonce": state.nonce})
-        return result.rowcount == 1  # type: ignore[attr-defined]
+        return await _CLAIM.run(self.session, {**_user(state.platform, state.user_id),
+                                               "claimed_nonce": state.nonce}) == 1
 
     async def offer(self, platform: str, user_id: str, offered: list[dict[str, Any]]) -> bool:
         """Replace the choices typing selects (the step and its nonce stay); False when the user
         has no state."""
-        result = await self.session.execute(_OFFER, {**_user(platform, user_id),
-                                                     "new_offered": offered})
-        return result.rowcount > 0  # type: ignore[attr-defined]
+        return await _OFFER.run(self.session, {**_user(platform, user_id), "new_offered": offered,
+                                               "updated_at": utcnow()}) > 0
 
     async def clear(self, platform: str, user_id: str) -> bool:
-        result = await self.session.execute(_CLEAR, _user(platform, user_id))
-        return result.rowcount > 0  # type: ignore[attr-defined]
+        return await _CLEAR.run(self.session, _user(platform, user_id)) > 0
 
 
 def _user(platform: str, user_id: str) -> dict[str, str]:

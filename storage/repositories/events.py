@@ -15,12 +15,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from storage.models import HandledEvent
+from storage.prepared import Prepared
 from storage.types import utcnow
 
 log = logging.getLogger(__name__)
 
 TABLE = HandledEvent.__table__
-_HANDLED = insert(TABLE)  # built once, and plain SQL: it runs for every event
+_HANDLED = Prepared(insert(TABLE))  # compiled once: it runs for every event
 _PENDING = TABLE.c.handled_at.is_(None)
 # The member's oldest update not handled yet, taken: the one to handle now, whoever stored it.
 _CLAIM_NEXT = (
@@ -67,8 +68,8 @@ class HandledEventRepository:
         and then this session's transaction is rolled back."""
         now = utcnow()
         try:
-            await self.session.execute(_HANDLED, {"platform": platform, "event_id": event_id,
-                                                  "at": now, "handled_at": now})
+            await _HANDLED.run(self.session, {"platform": platform, "event_id": event_id,
+                                              "at": now, "handled_at": now})
         except IntegrityError:
             await self.session.rollback()
             log.info("dropped redelivered %s event %s", platform, event_id)

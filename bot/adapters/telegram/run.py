@@ -20,7 +20,7 @@ from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHand
 
 from bot.adapters.telegram import PLATFORM
 from bot.adapters.telegram.adapter import follow, render, to_incoming
-from bot.adapters.telegram.files import file_reader
+from bot.adapters.telegram.files import TelegramFiles
 from bot.adapters.telegram.ordering import PerUserUpdateProcessor
 from bot.adapters.telegram.sender import TelegramSender
 from bot.adapters.telegram.webhook import Webhook
@@ -85,6 +85,13 @@ async def reply(application: Application, update: Update, event: Incoming,
         await follow(application, event, outcome.followup, last)
 
 
+def application_builder(token: str, base_url: str, base_file_url: str) -> ApplicationBuilder:
+    """PTB's builder as branchbot serves with it: its HTTP transport, and each user's updates in
+    order while different users' run at once (bench/floor_bot.py builds on the same)."""
+    return (ApplicationBuilder().token(token).base_url(base_url).base_file_url(base_file_url)
+            .concurrent_updates(PerUserUpdateProcessor()))
+
+
 def build_application(bot_app: App) -> Application:
     """A PTB Application that feeds every update through ``bot_app.core``."""
     settings = bot_app.settings
@@ -103,14 +110,11 @@ def build_application(bot_app: App) -> Application:
             log.error("unexpected error for %s", update, exc_info=context.error)
 
     application = (
-        ApplicationBuilder()
-        .token(settings.telegram_token)
-        .base_url(settings.telegram_base_url)
-        .base_file_url(settings.telegram_base_file_url)
-        .concurrent_updates(PerUserUpdateProcessor())
+        application_builder(settings.telegram_token, settings.telegram_base_url,
+                            settings.telegram_base_file_url)
         .build()
     )
-    bot_app.core.read_file = file_reader(application.bot)
+    bot_app.files.register(TelegramFiles(application.bot))
     application.add_handler(TypeHandler(Update, on_update))
     application.add_error_handler(on_error)
     return application
@@ -173,7 +177,7 @@ class TelegramAdapter:
         self._inbox = Inbox(core, self.app.engine, PLATFORM,
                             lambda payload: to_incoming(Update.de_json(payload, bot)), answer)
         self._webhook = Webhook(self._inbox, bot, settings.telegram_webhook_secret,
-                                role=lambda: self.app.pushes_role())
+                                self.app.ping, role=lambda: self.app.pushes_role())
         self._server = HttpServer(self._webhook.asgi(_webhook_path(settings.telegram_webhook_url)),
                                   settings.telegram_webhook_listen, settings.telegram_webhook_port,
                                   name="telegram-webhook", lifespan="off")

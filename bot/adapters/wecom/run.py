@@ -13,6 +13,7 @@ from bot.adapters.wecom.api import WeComApi
 from bot.adapters.wecom.bot import WeComBot
 from bot.adapters.wecom.callback import callback_app
 from bot.adapters.wecom.crypto import MsgCrypt
+from bot.adapters.wecom.files import WeComFiles
 from bot.adapters.wecom.sender import WECOM_LIMITS, WeComSender
 from bot.config import Settings
 from bot.runtime.app import App
@@ -36,6 +37,7 @@ def build_asgi(bot_app: App, api: WeComApi) -> tuple[Starlette, WeComBot]:
     settings = bot_app.settings
     assert settings.wecom_token and settings.wecom_aes_key and settings.wecom_corp_id
     bot = WeComBot(bot_app.core, api)
+    bot_app.files.register(WeComFiles(api))
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
