@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, TypeAlias
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.ext.asyncio import (
@@ -99,3 +99,9 @@ def sqlite_file(url: str) -> str | None:
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     """Sessions that keep the daily tallies in step with the records (``storage.tallies``)."""
     return async_sessionmaker(engine, expire_on_commit=False, sync_session_class=TalliedSession)
+
+
+async def ping(engine: AsyncEngine) -> None:
+    """Raises unless the database answers ``SELECT 1`` now."""
+    async with engine.connect() as connection:
+        await connection.execute(text("SELECT 1"))

@@ -40,7 +40,8 @@ class CoreChat:
         return await self._send(Incoming(**self._base(), text=text))  # type: ignore[arg-type]
 
     async def send_file(self, file_id: str, name: str | None) -> Outcome:
-        """A file sent in this chat (the core reads it with its ``read_file``)."""
+        """A file sent in this chat (the core fetches it through the ``FileSource`` registered for
+        the chat's platform)."""
         return await self._send(Incoming(**self._base(), file=FileRef(file_id, name)))  # type: ignore[arg-type]
 
     async def press(self, label: str) -> Outcome:

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from telegram.ext import Application
 
 from bot.runtime.app import App, build_app
-from handlers.core.events import FileRef, FileUnavailable
+from handlers.core.file_source import FileGone
 from handlers.core.i18n import DEFAULT_TEXTS as t
 from storage.db import session_factory
 from storage.models import Campaign, Member, OrgKind, Pairing, ResearchTopic, Role
@@ -32,18 +32,17 @@ SECRETARY = 7
 
 
 class Files:
-    """The files users sent, as an adapter would fetch them."""
+    """The files users sent, as an adapter fetches them for the file store (a ``FileSource``)."""
+
+    platform = "test"
 
     def __init__(self) -> None:
         self.held: dict[str, bytes] = {}
 
-    async def read(self, _platform: str, file: FileRef, max_bytes: int) -> bytes:
-        if file.file_id not in self.held:
-            raise FileUnavailable("gone")
-        content = self.held[file.file_id]
-        if len(content) > max_bytes:
-            raise FileUnavailable("too_large")
-        return content
+    async def fetch(self, file_id: str) -> bytes:
+        if file_id not in self.held:
+            raise FileGone(file_id)
+        return self.held[file_id]
 
     def add(self, content: bytes) -> str:
         file_id = f"f{len(self.held)}"
@@ -54,7 +53,7 @@ class Files:
 @pytest.fixture
 async def files(app: App) -> Files:
     found = Files()
-    app.core.read_file = found.read
+    app.core.files.register(found)
     return found
 
 

@@ -9,6 +9,7 @@ import click
 from bot.cli.calendar import calendar
 from bot.cli.chat import chat, demo
 from bot.cli.db import db
+from bot.cli.files import archive, backup_command, restore_command
 from bot.cli.group import group
 from bot.cli.member import member
 from bot.cli.org import org
@@ -26,6 +27,6 @@ def main() -> None:
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
-for command in (db, org, member, problems, calendar, demo, chat, run, group, summary, report, pairing, topic,
-                shuxue):
+for command in (db, org, member, problems, calendar, demo, chat, run, group, summary, report,
+                pairing, topic, shuxue, archive, backup_command, restore_command):
     main.add_command(command)

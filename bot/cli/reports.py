@@ -6,6 +6,7 @@ from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import click
 
@@ -56,6 +57,16 @@ async def _report_target(session: Session, branch: str | None) -> tuple[Scope, s
         if name == branch:
             return Scope((org_id,)), name, False
     raise CliError(t("cli.report_no_branch", name=branch))
+
+
+async def period_and_target(session: Session, tz: ZoneInfo, branch: str | None, start: str | None,
+                            end: str | None, word: str | None = None, default: str = "campaign",
+                            ) -> tuple[Period, Scope, str, bool]:
+    """The period the options name (``default`` without any) and whose figures: (period, scope,
+    title, side by side)."""
+    today = utcnow().astimezone(tz).date()
+    period = _report_period(today, await campaign_span(session), start, end, word, default)
+    return (period, *await _report_target(session, branch))
 
 
 _PERIOD_OPTIONS = [
@@ -114,9 +125,8 @@ async def report(branch: str | None, start: str | None, end: str | None, word: s
         await require_current_schema(app.engine)
         sessions = session_factory(app.engine)
         async with sessions() as session:
-            today = utcnow().astimezone(settings.tz).date()
-            period = _report_period(today, await campaign_span(session), start, end, word, "campaign")
-            scope, title, everyone = await _report_target(session, branch)
+            period, scope, title, everyone = await period_and_target(
+                session, settings.tz, branch, start, end, word)
         request = Request(scope, title, period, settings.tz, formats or FORMATS, side_by_side=everyone,
                           texts=t, today=today, template=template,
                           target_hours=settings.study_target_hours)

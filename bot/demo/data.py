@@ -18,11 +18,13 @@ from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from bot.adapters.console import PLATFORM as CONSOLE
+from bot.demo.evidence import add_sample_evidence
 from handlers.core.i18n import DEFAULT_TEXTS
 from handlers.imports.sheets import PAIRINGS, SHUXUE, TOPICS, import_sheet
 from handlers.meetings.rules import credits_hours, duration, form_of
 from handlers.problems.lifecycle import Action, target
 from storage.db import Session
+from storage.files.store import FileStore
 from storage.models import (
     AccountKind,
     Campaign,
@@ -48,6 +50,7 @@ from storage.repositories.problems import ProblemRepository
 from storage.repositories.records import RecordRepository
 from storage.repositories.shuxue import ShuxueRepository
 from storage.repositories.topics import TopicRepository
+from storage.types import utcnow
 from storage.vocabulary import (
     DEFAULT_BOOKS,
     HALF_DAY_MINUTES,
@@ -116,8 +119,10 @@ async def _newcomer_asks(session: Session) -> None:
           after={"member_id": row.id, "platform": CONSOLE, "platform_user_id": NEWCOMER_ACCOUNT})
 
 
-async def create_demo(session: Session, today: date, seed: int = 2023) -> None:
-    """Create the sample bureau with 30 days of records ending ``today`` (repeatable by ``seed``)."""
+async def create_demo(session: Session, today: date, seed: int = 2023,
+                      store: FileStore | None = None) -> None:
+    """Create the sample bureau with 30 days of records ending ``today`` (repeatable by ``seed``);
+    with ``store``, sample photos and files of a meeting and a problem kept in it."""
     rng = random.Random(seed)
     orgs, members_repo, records = OrgRepository(session), MemberRepository(session), RecordRepository(session)
     bureau = await orgs.add(BUREAU, kind=OrgKind.bureau)
@@ -157,6 +162,8 @@ async def create_demo(session: Session, today: date, seed: int = 2023) -> None:
     await _problem_states(session, today)
     await _shuxue_rounds(session, today)
     await _milestones(session, today)
+    if store is not None:
+        await add_sample_evidence(session, store, utcnow())
     await _newcomer_asks(session)
 
 

@@ -9,13 +9,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from handlers.core.events import FileReader, Incoming, Reply
+from handlers.core.events import Incoming, Reply
 from handlers.core.i18n import Translator
 from storage.db import Session, Sessions
 from storage.models import Member
 
 if TYPE_CHECKING:
     from handlers.core.features import Registry
+    from handlers.core.file_intake import Fetched, FileIntake
 
 
 @dataclass(frozen=True)
@@ -42,7 +43,8 @@ class Context:
     enqueued: bool = False  # something was put in the outbox: wake the deliverer
     # A long job (a report) to run after the replies are sent; see Outcome.followup.
     followup: Callable[[Sessions], AsyncIterator[Reply]] | None = None
-    read_file: FileReader | None = None  # the adapter's, for a file the user sent (None: none)
+    files: FileIntake | None = None  # the file store's way in (None: files kept as ids only)
+    fetched: Fetched | None = None  # the event's file, fetched and kept before the session began
 
     @property
     def t(self) -> Translator:

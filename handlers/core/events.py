@@ -6,7 +6,7 @@ that the adapter renders as well as its platform can (inline keyboard, template 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,20 +22,6 @@ class FileRef:
     file_id: str
     name: str | None = None
     mime_type: str | None = None
-
-
-# How the core reads a file a user sent: (the event's platform, the file, the most bytes taken)
-# → its content. Each adapter gives its own (Telegram getFile, a local path on the console);
-# it raises ``FileUnavailable`` when it cannot (gone, too large, the platform refusing).
-FileReader = Callable[[str, FileRef, int], Awaitable[bytes]]
-
-
-class FileUnavailable(Exception):
-    """A file the platform would not give (``reason``: "too_large" or "gone")."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
 
 
 @dataclass(frozen=True)

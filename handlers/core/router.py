@@ -14,13 +14,14 @@ from dataclasses import dataclass, replace
 from handlers.core import buttons, inputs, selectors
 from handlers.core.buttons import DialogChoice
 from handlers.core.context import Context, CoreConfig
-from handlers.core.events import PUSH_PREFIX, FileReader, Incoming, Outcome, Reply
+from handlers.core.events import PUSH_PREFIX, Incoming, Outcome, Reply
 from handlers.core.features import Feature, Registry, discover
+from handlers.core.file_intake import Fetched, FileIntake
 from handlers.core.selectors import Offer
 from handlers.dialogs import engine
 from storage.db import ConnectionLost, Session, Sessions, connection_lost
-from storage.queries.pushed import newest_push_buttons
 from storage.locks import lock_member
+from storage.queries.pushed import newest_push_buttons
 from storage.queries.sender import sender
 from storage.repositories.dialogs import DialogRepository, DialogState, StaleState
 from storage.repositories.events import HandledEventRepository
@@ -73,15 +74,17 @@ class Core:
     """Platform-neutral bot logic. Adapters call ``handle`` for every event."""
 
     def __init__(self, sessions: Sessions, config: CoreConfig,
-                 features: list[Feature] | None = None) -> None:
+                 features: list[Feature] | None = None, files: FileIntake | None = None) -> None:
         self.sessions = sessions
+        self.files = files  # adapters register their FileSource here
         self.config = config
         self.registry = Registry(discover() if features is None else features)
         self.on_enqueue: Callable[[], None] | None = None  # set by whoever delivers the outbox
-        self.read_file: FileReader | None = None  # set by the adapter that can fetch users' files
 
     async def handle(self, event: Incoming) -> Outcome:
-        """Handle one event handed straight in (deduplicated by its id, if it has one)."""
+        """Handle one event handed straight in (deduplicated by its id, if it has one). A file
+        it carries is fetched and kept first, before its transaction writes anything."""
+        fetched = await self._fetch(event)
 
         async def deduplicated(session: Session) -> Incoming | None:
             if event.event_id is None or await HandledEventRepository(session).first_delivery(
@@ -89,22 +92,23 @@ class Core:
                 return event
             return None
 
-        handled = await self.handle_taken(event.platform, event.user_id, deduplicated)
+        handled = await self.handle_taken(event.platform, event.user_id, deduplicated, fetched)
         return self._sorry(event) if handled.lost else handled.outcome
 
-    async def handle_taken(self, platform: str, user_id: str, take: Take) -> Handled:
+    async def handle_taken(self, platform: str, user_id: str, take: Take,
+                           fetched: Fetched | None = None) -> Handled:
         """Handle the event ``take`` takes, in one transaction, after the earlier events of this
         user (a lock across processes on PostgreSQL). ``take`` runs first in that transaction:
         it records the event as handled (the dedupe row, or the inbox's row) and returns it, or
         None when there is nothing to handle (handled already). Tried again when the database
         connection was lost or the dialog moved under it (``StaleState``): what ``take``
         recorded rolled back with the rest. ``lost``: the connection stayed lost, nothing
-        happened."""
+        happened. ``fetched``: the event's file, already kept (else it is fetched once taken)."""
         unconfirmed: Handled | None = None  # computed, but the commit's answer never came
         for attempt in range(1, HANDLE_ATTEMPTS + 1):
             taken: list[Incoming] = []
             try:
-                handled = await self._handle_once(platform, user_id, take, taken)
+                handled = await self._handle_once(platform, user_id, take, taken, fetched)
                 if handled.event is None and unconfirmed is not None:
                     return unconfirmed  # it had committed: nothing left to take, so answer it
                 return handled
@@ -121,8 +125,13 @@ class Core:
                 await asyncio.sleep(RETRY_DELAY * attempt)
         raise AssertionError("unreachable")
 
+    async def _fetch(self, event: Incoming) -> Fetched | None:
+        if event.file is None or self.files is None:
+            return None
+        return await self.files.fetch(event.platform, event.file.file_id)
+
     async def _handle_once(self, platform: str, user_id: str, take: Take,
-                           taken: list[Incoming]) -> Handled:
+                           taken: list[Incoming], fetched: Fetched | None) -> Handled:
         async with self.sessions() as session:
             try:
                 await lock_member(session, platform, user_id)
@@ -130,12 +139,14 @@ class Core:
                 if event is None:
                     return Handled(None, Outcome())
                 taken.append(event)
+                if fetched is None:  # taken from the inbox: its file is fetched now
+                    fetched = await self._fetch(event)
                 # Only a bound identity is a member: one bound by a roster account the platform
                 # authenticated, or by an approved join request (a pending one has no row here).
                 # Their dialog state comes with it, in the same statement.
                 member, state = await sender(session, event.platform, event.user_id)
                 ctx = Context(session, event, member, self.config, utcnow(), self.registry,
-                              read_file=self.read_file)
+                              files=self.files, fetched=fetched)
                 outcome = await self._dispatch(ctx, state)
                 try:
                     await session.commit()

@@ -362,6 +362,21 @@ async def _take_file(ctx: Context, dialog: Dialog, state: DialogState) -> Reply:
     files = list(state.data.get(key) or [])
     if len(files) >= MAX_FILES:
         return await _prompt(ctx, dialog, state, prefix=ctx.t("dialog.files_full", max=MAX_FILES) + "\n")
-    files.append({"file_id": file.file_id, "name": file.name, "mime_type": file.mime_type})
+    entry: dict[str, Any] = {"file_id": file.file_id, "name": file.name,
+                             "mime_type": file.mime_type, "platform": ctx.event.platform,
+                             "at": ctx.now.isoformat()}
+    note = ""
+    if ctx.files is not None and ctx.fetched is not None:  # kept; refused; or fetched later
+        received = await ctx.files.receive(ctx.session, ctx.fetched)
+        if received.refused is not None:
+            refusal = ctx.t(f"file.{received.refused.code}", **received.refused.params())
+            return await _prompt(ctx, dialog, state, prefix=refusal + "\n")
+        if received.gone:
+            return await _prompt(ctx, dialog, state, prefix=ctx.t("file.download_failed") + "\n")
+        entry["stored"] = received.stored_file_id
+        if received.stored_file_id is None:
+            note = ctx.t("file.download_pending")
+    files.append(entry)
     return await _ask(ctx, dialog, key, {**state.data, key: files},
-                      prefix=ctx.t("dialog.file_received", count=len(files)) + "\n", after=state)
+                      prefix=ctx.t("dialog.file_received", count=len(files))
+                      + ("\n" + note if note else "") + "\n", after=state)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from handlers.calendar.file import CalendarError, load_calendar_text, loaded_text
 from handlers.core.context import Context
-from handlers.core.events import FileUnavailable, OutDocument, Reply
+from handlers.core.events import OutDocument, Reply
 from handlers.core.policy import sees_every_branch
 from handlers.imports import templates
 from handlers.imports.sheets import BRANCH, SHEETS, SheetKind, import_sheet
@@ -105,14 +105,9 @@ async def on_file(ctx: Context) -> list[Reply]:
     suffix = Path(name).suffix.lower()
     if suffix not in (".xlsx", ".csv", ".toml"):
         return [Reply(ctx.t("upload.bad_type", suffix=suffix or ctx.t("upload.no_suffix")))]
-    if ctx.read_file is None:
-        return [Reply(ctx.t("upload.cannot_read"))]
-    try:
-        raw = await ctx.read_file(ctx.event.platform, file, MAX_UPLOAD_BYTES)
-    except FileUnavailable as error:
-        return [Reply(ctx.t(f"upload.unavailable_{error.reason}", mb=MAX_UPLOAD_BYTES // (1024 * 1024)))]
-    if len(raw) > MAX_UPLOAD_BYTES:
-        return [Reply(ctx.t("upload.unavailable_too_large", mb=MAX_UPLOAD_BYTES // (1024 * 1024)))]
+    raw = await _content(ctx)
+    if isinstance(raw, str):
+        return [Reply(raw)]
     if suffix == ".toml":
         return [Reply(await _import_calendar(ctx, member, raw))]
     try:
@@ -120,6 +115,24 @@ async def on_file(ctx: Context) -> list[Reply]:
     except Refused as error:
         return [Reply(ctx.t("import.refused", what=ctx.t("upload.file"), problems="\n".join(error.problems)))]
     return [Reply(await _import_table(ctx, member, table))]
+
+
+async def _content(ctx: Context) -> bytes | str:
+    """The sent file's content as the file store kept it at receipt, or what to tell the sender
+    (too large, gone at the platform, not fetched from this platform now)."""
+    mb = MAX_UPLOAD_BYTES // (1024 * 1024)
+    fetched = ctx.fetched
+    if ctx.files is None or fetched is None:
+        return ctx.t("upload.cannot_read")
+    if fetched.refused is not None:
+        too_large = fetched.refused.code == "too_large"
+        return ctx.t("upload.unavailable_too_large", mb=mb) if too_large else \
+            ctx.t(f"file.{fetched.refused.code}", **fetched.refused.params())
+    if fetched.gone or fetched.stored is None:
+        return ctx.t("upload.unavailable_gone")
+    if fetched.stored.size > MAX_UPLOAD_BYTES:
+        return ctx.t("upload.unavailable_too_large", mb=mb)
+    return await ctx.files.store.read(fetched.stored.key)
 
 
 async def template_command(ctx: Context, args: str) -> list[Reply]:

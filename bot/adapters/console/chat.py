@@ -15,22 +15,24 @@ from typing import TextIO
 
 from bot.adapters.console import PLATFORM
 from handlers.core import selectors
-from handlers.core.events import FileRef, FileUnavailable, Incoming, Reply
+from handlers.core.events import FileRef, Incoming, Reply
+from handlers.core.file_source import FileGone
 from handlers.core.router import Core
 
 QUIT = {"/quit", "/exit", "退出"}
 FILE_COMMAND = "/file "
 
 
-async def read_local_file(_platform: str, file: FileRef, max_bytes: int) -> bytes:
-    """The console's ``FileReader``: the file at the path typed after ``/file``."""
-    path = Path(file.file_id).expanduser()
-    try:
-        if path.stat().st_size > max_bytes:
-            raise FileUnavailable("too_large")
-        return await asyncio.to_thread(path.read_bytes)
-    except OSError as error:
-        raise FileUnavailable("gone") from error
+class LocalFiles:
+    """The console's ``FileSource``: the file at the path typed after ``/file``."""
+
+    platform = PLATFORM
+
+    async def fetch(self, file_id: str) -> bytes:
+        try:
+            return await asyncio.to_thread(Path(file_id).expanduser().read_bytes)
+        except OSError as error:
+            raise FileGone(str(error)) from error
 
 
 class ConsoleChat:
@@ -42,8 +44,8 @@ class ConsoleChat:
         self.user_name = user_name
         self.out = out
         self.files_dir = files_dir
-        if core.read_file is None:
-            core.read_file = read_local_file
+        if core.files is not None and PLATFORM not in core.files.sources:
+            core.files.register(LocalFiles())
 
     def _print(self, text: str) -> None:  # used by ConsoleSender too
         self.out.write(text + "\n")

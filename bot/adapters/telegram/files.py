@@ -1,21 +1,29 @@
-"""Reading a file a user sent (the core's ``FileReader``): getFile, then the download."""
+"""Telegram's side of the file store: a file a member sent, fetched by its file_id (getFile, then
+the file download path). Implements ``storage.files.sources.FileSource``."""
 
 from __future__ import annotations
 
 from telegram import Bot
-from telegram.error import BadRequest
+from telegram.error import BadRequest, Forbidden, InvalidToken
 
-from handlers.core.events import FileReader, FileRef, FileUnavailable
+from handlers.core.file_source import FileGone
+
+PLATFORM = "telegram"
 
 
-def file_reader(bot: Bot) -> FileReader:
-    async def read(_platform: str, file: FileRef, max_bytes: int) -> bytes:
+class TelegramFiles:
+    platform = PLATFORM
+    max_send_bytes = 50 * 1024 * 1024  # the Bot API's sendDocument limit
+
+    def __init__(self, bot: Bot) -> None:
+        self.bot = bot
+
+    async def fetch(self, file_id: str) -> bytes:
+        """The file's content. A file_id Telegram refuses (unknown, of another bot, over the Bot
+        API's 20 MB) never works: permanent. Network errors and flood waits pass on, to be tried
+        again."""
         try:
-            found = await bot.get_file(file.file_id)
-        except BadRequest as error:  # expired, unknown, or over the Bot API's 20 MB
-            raise FileUnavailable("too_large" if "too big" in str(error).lower() else "gone") from error
-        if found.file_size is not None and found.file_size > max_bytes:
-            raise FileUnavailable("too_large")
-        return bytes(await found.download_as_bytearray())
-
-    return read
+            file = await self.bot.get_file(file_id)
+            return bytes(await file.download_as_bytearray())
+        except (BadRequest, Forbidden, InvalidToken) as error:
+            raise FileGone(f"Telegram: {error.message}") from error

@@ -24,12 +24,13 @@ from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHand
 
 from bot.adapters.telegram import PLATFORM
 from bot.adapters.telegram.adapter import follow, render, to_incoming
-from bot.adapters.telegram.files import file_reader
+from bot.adapters.telegram.files import TelegramFiles
 from bot.adapters.telegram.ordering import PerUserUpdateProcessor
 from bot.adapters.telegram.sender import TelegramSender
 from bot.adapters.telegram.webhook import Webhook
 from bot.config import Settings
 from bot.runtime.app import App, build_app, check_schema
+from bot.runtime.downloads import Downloads
 from bot.runtime.inbox import Inbox
 from bot.runtime.leadership import Leadership
 from bot.runtime.pushes import Pushes
@@ -142,11 +143,12 @@ async def serve_webhook(settings: Settings) -> None:
                   lambda payload: to_incoming(Update.de_json(payload, bot)), answer)
     leader = Leadership(settings.database_url, PUSHES_LOCK)
     background: list[asyncio.Task[None]] = [
-        asyncio.create_task(inbox.recover_forever(), name="inbox-recovery")]
+        asyncio.create_task(inbox.recover_forever(), name="inbox-recovery"),
+        asyncio.create_task(bot_app.files.retry_forever(), name="file-downloads")]
     if settings.pushes_enabled:
         background.append(asyncio.create_task(
             leader.run(lambda: Pushes(bot_app, TelegramSender(bot)).run()), name="pushes"))
-    webhook = Webhook(inbox, bot, settings.telegram_webhook_secret, bot_app.engine,
+    webhook = Webhook(inbox, bot, settings.telegram_webhook_secret, bot_app.ping,
                       role=lambda: leader.role if settings.pushes_enabled else "answers only")
     server = _Server(uvicorn.Config(
         webhook.asgi(_webhook_path(settings.telegram_webhook_url)),
@@ -222,14 +224,17 @@ def build_application(bot_app: App, *, pushes: bool = True, close_app: bool = Tr
             log.error("unexpected error for %s", update, exc_info=context.error)
 
     scheduled: list[Pushes] = []
+    downloads = Downloads(bot_app.files)
 
     async def post_init(application: Application) -> None:
         await set_menus(application.bot, bot_app.core.registry, bot_app.core.config.texts)
+        downloads.start()
         if pushes:
             scheduled.append(Pushes(bot_app, TelegramSender(application.bot)))
             await scheduled[0].start()
 
     async def post_stop(application: Application) -> None:
+        await downloads.stop()
         for running in scheduled:
             await running.stop()
 
@@ -245,7 +250,7 @@ def build_application(bot_app: App, *, pushes: bool = True, close_app: bool = Tr
         .post_shutdown(post_shutdown)
         .build()
     )
-    bot_app.core.read_file = file_reader(application.bot)
+    bot_app.files.register(TelegramFiles(application.bot))
     application.add_handler(TypeHandler(Update, on_update))
     application.add_error_handler(on_error)
     return application

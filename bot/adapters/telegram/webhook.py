@@ -11,10 +11,8 @@ from __future__ import annotations
 import hmac
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
@@ -47,9 +45,9 @@ async def read_limited(request: Request, limit: int) -> bytes:
 
 
 class Webhook:
-    def __init__(self, inbox: Inbox, bot: Bot, secret: str, engine: AsyncEngine,
+    def __init__(self, inbox: Inbox, bot: Bot, secret: str, ping: Callable[[], Awaitable[None]],
                  role: Callable[[], str]) -> None:
-        self.inbox, self.bot, self.secret, self.engine, self.role = inbox, bot, secret, engine, role
+        self.inbox, self.bot, self.secret, self.ping, self.role = inbox, bot, secret, ping, role
         self.closing = False
 
     def asgi(self, path: str) -> Starlette:
@@ -90,8 +88,7 @@ class Webhook:
         if self.closing:
             return JSONResponse({"ok": False, "db": "shutting down", "role": role}, 503)
         try:
-            async with self.engine.connect() as connection:
-                await connection.execute(text("SELECT 1"))
+            await self.ping()
         except Exception as error:  # noqa: BLE001 - what failed is the answer
             return JSONResponse({"ok": False, "db": type(error).__name__, "role": role}, 503)
         return JSONResponse({"ok": True, "db": "ok", "role": role,
