@@ -30,20 +30,17 @@ _Binds = list[tuple[str, Callable[[Any], Any] | None]]
 
 
 class Prepared:
-    """One DML statement (or one per dialect, by name: an upsert is written in each database's
-    own words); ``await prepared.run(session, params)`` returns the rows it changed."""
+    """One DML statement; ``await prepared.run(session, params)`` returns the rows it changed."""
 
-    def __init__(self, statement: Statement | Mapping[str, Statement]) -> None:
-        self.statements = statement if isinstance(statement, Mapping) else None
-        self.statement = statement if not isinstance(statement, Mapping) else None
+    def __init__(self, statement: Statement) -> None:
+        self.statement = statement
         self._compiled: dict[tuple[str, frozenset[str]], tuple[str, _Binds]] = {}
 
     async def run(self, session: AsyncSession, params: Mapping[str, Any]) -> int:
         dialect, driver = await _connection(session)
-        statement = self._for(dialect)
-        sql, binds = self._compile(statement, dialect, params)
+        sql, binds = self._compile(dialect, params)
         if driver is None:
-            result = await session.execute(statement, dict(params))
+            result = await session.execute(self.statement, dict(params))
             return result.rowcount  # type: ignore[attr-defined, no-any-return]
         values = [params[name] if process is None else process(params[name]) for name, process in binds]
         try:
@@ -52,20 +49,13 @@ class Prepared:
             raise DBAPIError.instance(sql, values, error, sqlite3.Error) from error
         return cursor.rowcount  # type: ignore[no-any-return]
 
-    def _for(self, dialect: Dialect) -> Statement:
-        if self.statements is None:
-            assert self.statement is not None
-            return self.statement
-        return self.statements[dialect.name]
-
-    def _compile(self, statement: Statement, dialect: Dialect,
-                 params: Mapping[str, Any]) -> tuple[str, _Binds]:
+    def _compile(self, dialect: Dialect, params: Mapping[str, Any]) -> tuple[str, _Binds]:
         """The SQL for these parameter names and its positional binds with their processors;
         KeyError (on every database alike) for a column left to a Python-side default."""
         key = (dialect.name, frozenset(params))
         found = self._compiled.get(key)
         if found is None:
-            compiled = statement.compile(dialect=dialect, column_keys=sorted(key[1]))
+            compiled = self.statement.compile(dialect=dialect, column_keys=sorted(key[1]))
             names = compiled.positiontup or []
             missing = set(names) - key[1]  # a column default SQLAlchemy would fill
             if missing:
