@@ -164,7 +164,8 @@ async def test_measures_counted_when_saved_and_when_loaded_around_the_orm(app: A
                             measures="1.a 2.b", status=ProblemStatus.pending))
     async with session_factory(app.engine)() as session:
         assert await session.scalar(select(Problem.measure_items).where(Problem.id == saved.id)) == 3
-        p = await paper_figures(session, Scope((branch.org.id,)), Period(date(2023, 1, 1), date.today(), "range"),
+        today = datetime.now(seed000.TZ).date()  # the campaign's day, not this machine's
+        p = await paper_figures(session, Scope((branch.org.id,)), Period(date(2023, 1, 1), today, "range"),
                                 seed000.TZ)
     assert p.measures == 3 + 2 and p.closure_requested == 1
 

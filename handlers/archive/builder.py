@@ -32,7 +32,7 @@ from handlers.core.formats import short
 from handlers.core.i18n import Translator
 from handlers.meetings.rules import missing_musts
 from handlers.reports.documents.photo_appendix import Photo, add_photos, resized_jpeg
-from handlers.reports.files import Request, produce
+from handlers.reports.files import Made, Request, produce
 from handlers.reports.periods import Period
 from storage.db import Sessions
 from storage.files.attachments import AttachmentRepository, KeptFile
@@ -176,10 +176,12 @@ class _Branch:
         b = self.b
         period = Period(b.request.period.start, b.request.period.end, "range")
         request = Request(Scope((self.org_id,)), self.name, period, b.request.tz,
-                          ("xlsx", "docx"), texts=self.t)
-        async for _, document in produce(b.sessions, request):
-            if document is None:
+                          ("xlsx", "docx"), texts=self.t,
+                          today=period.end)  # dated the period's end: the same data, the same archive
+        async for item in produce(b.sessions, request):
+            if not isinstance(item, Made):
                 continue
+            document = item.document
             if document.file_name.endswith(".xlsx"):
                 b.add_paper(f"{self.root}/台账.xlsx", document.content)
             else:

@@ -42,12 +42,13 @@ class RollupRow:
 
 
 async def summary(session: Session, scope: Scope, title: str, period: Period,
-                  tz: ZoneInfo, *, compare: bool = True) -> Summary:
-    """``compare=False`` leaves ``before`` empty (the files do not show the change)."""
+                  tz: ZoneInfo, *, compare: bool = True, members: bool = True) -> Summary:
+    """``compare=False`` leaves ``before`` empty (the files do not show the change);
+    ``members=False`` leaves out the member list (the office's roll-up lists branches)."""
     now = (await figures.totals(session, scope, period, tz, by_org=False)).get(ALL, Totals())
     before = (await figures.totals(session, scope, previous(period), tz, by_org=False)).get(ALL, Totals()) \
         if compare else Totals()
-    listed = await figures.member_figures(session, scope, period, tz)
+    listed = await figures.member_figures(session, scope, period, tz) if members else []
     found = None if scope.member_id is not None else await papers.paper_figures(session, scope, period, tz)
     return Summary(title, period, now, before, listed, found)
 

@@ -100,7 +100,8 @@ async def commitments(session: AsyncSession, org_id: int, period: DateRange, tz:
 
 
 def _study(org_id: int, period: DateRange) -> Any:
-    return (select(StudyRecord.id, StudyRecord.id, StudyRecord.study_date, Member.name,
+    return (select(StudyRecord.id, StudyRecord.study_date,  # the order keys ``chunks`` pages by
+                   StudyRecord.id.label("record_id"), StudyRecord.study_date.label("day"), Member.name,
                    StudyRecord.form, StudyRecord.content)
             .join(Member, Member.id == StudyRecord.member_id)
             .where(StudyRecord.org_id == org_id, StudyRecord.deleted_at.is_(None),
@@ -108,7 +109,9 @@ def _study(org_id: int, period: DateRange) -> Any:
 
 
 def _visits(org_id: int, period: DateRange) -> Any:
-    return (select(Visit.id, Visit.id, Visit.visit_date, Member.name, Visit.kind, Visit.place)
+    return (select(Visit.id, Visit.visit_date,  # the order keys ``chunks`` pages by
+                   Visit.id.label("record_id"), Visit.visit_date.label("day"), Member.name, Visit.kind,
+                   Visit.place)
             .join(Member, Member.id == Visit.member_id)
             .where(Visit.org_id == org_id, Visit.deleted_at.is_(None),
                    Visit.visit_date.between(period.start, period.end)))

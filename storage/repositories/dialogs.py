@@ -63,7 +63,8 @@ def _upsert(insert_: Any) -> Any:
         set_={name: statement.excluded[name] for name in _UPSERT_COLUMNS})
 
 
-_UPSERT = Prepared({"postgresql": _upsert(postgresql.insert), "sqlite": _upsert(sqlite.insert)})
+_UPSERT = {"postgresql": Prepared(_upsert(postgresql.insert)),  # each database's own words
+           "sqlite": Prepared(_upsert(sqlite.insert))}
 _CLAIM = Prepared(delete(TABLE).where(*_USER, TABLE.c.nonce == bindparam("claimed_nonce")))
 _CLEAR = Prepared(delete(TABLE).where(*_USER))
 _OFFER = Prepared(update(TABLE).where(*_USER).values(
@@ -95,7 +96,8 @@ class DialogRepository:
                                               "expected_nonce": after.nonce, **values}) == 0:
                 raise StaleState(f"{platform}:{user_id} moved on from {after.nonce}")
             return state
-        await _UPSERT.run(self.session, {"platform": platform, "platform_user_id": user_id, **values})
+        await _UPSERT[self.session.get_bind().dialect.name].run(
+            self.session, {"platform": platform, "platform_user_id": user_id, **values})
         return state
 
     async def claim(self, state: DialogState) -> bool:
