@@ -6,7 +6,7 @@ from functools import lru_cache
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from handlers.core.i18n import CATALOGUES
@@ -19,7 +19,7 @@ class Settings(BaseSettings):
     )
 
     database_url: str = "sqlite+aiosqlite:///branchbot.db"
-    platform: Literal["telegram", "console", "wecom"] = "telegram"
+    platform: Literal["telegram", "console", "wecom", "dingtalk", "feishu"] = "telegram"
     telegram_token: str | None = None
     telegram_bot_username: str | None = None  # for invite links; found by getMe when running
     telegram_base_url: str = "https://api.telegram.org/bot"
@@ -46,6 +46,23 @@ class Settings(BaseSettings):
     wecom_port: int = Field(default=8080, ge=1, le=65535)
     wecom_path: str = Field(default="/wecom/callback", pattern=r"^/[A-Za-z0-9_./-]*$")
     wecom_api_base_url: str = "https://qyapi.weixin.qq.com/cgi-bin"
+    # DingTalk (钉钉企业内部应用机器人, Stream mode), issue 17; checked by the adapter at start
+    dingtalk_client_id: str | None = None  # AppKey
+    dingtalk_client_secret: str | None = None  # AppSecret
+    dingtalk_robot_code: str | None = None
+    dingtalk_api_base_url: str = "https://api.dingtalk.com"
+    dingtalk_oapi_base_url: str = "https://oapi.dingtalk.com"
+    dingtalk_card_template_id: str | None = None
+    # Feishu / Lark (飞书自建应用机器人), issue 17; checked by the adapter at start
+    feishu_app_id: str | None = None
+    feishu_app_secret: str | None = None
+    feishu_verification_token: str | None = None
+    feishu_encrypt_key: str | None = None
+    feishu_api_base_url: str = "https://open.feishu.cn"
+    feishu_event_mode: Literal["ws", "http"] = "ws"
+    feishu_host: str = "127.0.0.1"
+    feishu_port: int = Field(default=8090, ge=1, le=65535)
+    feishu_path: str = Field(default="/feishu/events", pattern=r"^/[A-Za-z0-9_./-]*$")
 
     @field_validator("timezone")
     @classmethod
@@ -66,6 +83,17 @@ class Settings(BaseSettings):
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+
+class SettingsError(ValueError):
+    """A missing or bad setting, said in one line that names its variable."""
+
+
+def first_error(error: ValidationError, prefix: str) -> SettingsError:
+    """The first problem of a validation as one line: ``BRANCHBOT_X_Y: what is wrong``."""
+    first = error.errors()[0]
+    where = "_".join(str(part) for part in first["loc"]).upper()
+    return SettingsError(f"{prefix}{where}: {first['msg']}" if where else f"{prefix}*: {first['msg']}")
 
 
 @lru_cache

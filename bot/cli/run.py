@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import click
 
+from bot.adapters.dingtalk.api import CredentialsRefused
+from bot.adapters.dingtalk.run import run_dingtalk
+from bot.adapters.feishu.run import run_feishu
+from bot.adapters.feishu.ws import FeishuConnectError
 from bot.adapters.telegram.run import run_telegram
 from bot.adapters.wecom.run import missing_settings, run_wecom
 from bot.cli.chat import console_chat
 from bot.cli.common import CliError, load_settings, run_async, schema_out_of_date, texts
-from bot.config import Settings
+from bot.config import Settings, SettingsError
 from bot.runtime.app import SchemaOutOfDate
 from handlers.core.i18n import DEFAULT_TEXTS
 
@@ -22,6 +26,9 @@ def run() -> None:
         return
     if settings.platform == "wecom":
         _run_wecom(settings)
+        return
+    if settings.platform in ("dingtalk", "feishu"):
+        _run_dingtalk_or_feishu(settings)
         return
     if not settings.telegram_token:
         raise CliError(t("cli.no_token"))
@@ -38,5 +45,21 @@ def _run_wecom(settings: Settings) -> None:
         raise CliError(t("wecom.missing_settings", fields="、".join(missing)))
     try:
         run_wecom(settings)
+    except SchemaOutOfDate as error:
+        raise schema_out_of_date() from error
+
+
+def _run_dingtalk_or_feishu(settings: Settings) -> None:
+    """One line for the operator when a key is missing or bad, or the platform refuses it."""
+    t = texts()
+    try:
+        if settings.platform == "dingtalk":
+            run_dingtalk(settings)
+        else:
+            run_feishu(settings)
+    except SettingsError as error:
+        raise CliError(t("cli.bad_platform_setting", reason=str(error))) from error
+    except (CredentialsRefused, FeishuConnectError) as error:
+        raise CliError(t("cli.credentials_refused", reason=str(error))) from error
     except SchemaOutOfDate as error:
         raise schema_out_of_date() from error
