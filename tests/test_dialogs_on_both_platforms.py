@@ -1,5 +1,8 @@
-"""The same dialogs end to end on Telegram and on WeCom, each through its loopback server, so a
-change to a dialog is tested on both platforms."""
+"""The same dialogs end to end on Telegram, WeCom, DingTalk (with interactive cards, and with
+ActionCard links where no card template is set up) and Feishu, each through its loopback fake
+speaking the platform's wire format, so a change to a dialog is tested on every platform; and
+the same group chat script (a personal command handed off to the private chat, /bindgroup by
+the secretary, a push to the bound group) on every platform that reads group chats."""
 
 from __future__ import annotations
 
@@ -11,9 +14,12 @@ import pytest
 
 from handlers.core.i18n import DEFAULT_TEXTS as t
 from storage.models import Commitment, Problem, StudyRecord, Visit
-from tests import telegram_support, wecom_support
+from tests import dingtalk_support, feishu_support, telegram_support, wecom_support
 from tests.botapi import FakeBotApi
 from tests.conftest import Branch
+from tests.fakes.dingtalk.server import FakeDingTalk
+from tests.fakes.feishu.server import FakeFeishu
+from tests.joining import approve
 from tests.telegram_support import scalar_count
 from tests.wecomapi import FakeWeCom
 
@@ -39,19 +45,45 @@ def _chat(say: Callable[[str], Awaitable[list[T]]], press: Callable[[str], Await
     return Chat(said, pressed)
 
 
-@pytest.fixture(params=["telegram", "wecom"])
+async def _joined(chat: Chat, code: str, approved: Callable[[], Awaitable[str]]) -> None:
+    """``/join`` on a platform whose roster accounts the test roster does not carry: the member
+    names themselves and the request is approved (as the secretary would)."""
+    said = await chat.say(f"/join {code}")
+    assert "请确认你的真实姓名" in said
+    said = await chat.press("我是 李娜") if "我是 李娜" in said else await chat.say("李娜")
+    assert "已提交申请：以“李娜”加入“机关第一党支部”" in said
+    assert "已同意" in await approved()
+
+
+@pytest.fixture(params=["telegram", "wecom", "dingtalk", "dingtalk_links", "feishu"])
 async def chat(request: pytest.FixtureRequest, db_url: str, branch: Branch) -> AsyncIterator[Chat]:
     """A member of ``branch`` who has just joined, on each platform."""
+    code = branch.org.invite_code
     if request.param == "telegram":
         async with FakeBotApi() as api:
             async for _ in telegram_support.polling_bot(db_url, api):
-                await telegram_support.join(api, branch.org.invite_code)
+                await telegram_support.join(api, code)
                 yield _chat(lambda text: api.say(telegram_support.USER, text),
                             lambda label: api.press(telegram_support.USER, label),
                             telegram_support.texts)
         return
+    if request.param.startswith("dingtalk"):
+        async with FakeDingTalk() as fake, dingtalk_support.serving(
+                db_url, fake, cards=request.param == "dingtalk") as (bot_app, _):
+            member = dingtalk_support.Chat(fake, dingtalk_support.USER, "李娜")
+            chat = _chat(member.say, member.press, dingtalk_support.texts)
+            await _joined(chat, code, lambda: approve(bot_app, dingtalk_support.USER, "dingtalk"))
+            yield chat
+        return
+    if request.param == "feishu":
+        async with FakeFeishu() as fake, feishu_support.serving(db_url, fake) as (bot_app, served):
+            member = feishu_support.Chat(fake, served)
+            chat = _chat(member.say, member.press, feishu_support.texts)
+            await _joined(chat, code, lambda: approve(bot_app, feishu_support.USER, "feishu"))
+            yield chat
+        return
     async with FakeWeCom() as fake, wecom_support.serving(db_url, fake):
-        await wecom_support.join(fake, branch.org.invite_code)
+        await wecom_support.join(fake, code)
         yield _chat(lambda text: fake.say(wecom_support.USER, text),
                     lambda label: wecom_support.choose(fake, label), wecom_support.texts)
 

@@ -11,8 +11,9 @@ from bot.adapters.dingtalk.bot import DingTalkBot
 from bot.runtime.delivery import Limits, PermanentFailure, TemporaryFailure
 from handlers.core.events import Reply
 
-# The API client keeps DingTalk's own limits (``limits.RobotLimits``: 20 a minute per group and
-# per member, 20 a second for the app); the outbox keeps to the same, a second apart per member.
+# The API client keeps DingTalk's limits (``limits.RobotLimits``: 20 a minute per group, 60 per
+# member, 20 a second for the app); the outbox's pushes go a second apart per member, 20 a minute
+# per group.
 DINGTALK_LIMITS = Limits(per_second=20, per_chat_second=1, per_group_minute=20, margin=1.0)
 
 
