@@ -93,13 +93,30 @@ class Chat:
         await self.served.bot.drain()
         return [sent for sent in self.items() if sent.message_id not in before]
 
+    async def _event(self, payload: dict[str, Any]) -> dict[str, Any] | None:
+        """An event as Feishu delivers it in the adapter's mode; the answer's JSON."""
+        if self.served.callback_url is None:
+            answer = await self.fake.push(payload)
+            return answer.data if answer is not None else None
+        posted = await self.fake.post_callback(payload)
+        assert posted.status == 200, posted
+        return posted.body if isinstance(posted.body, dict) else None
+
     async def say(self, text: str) -> list[Sent]:
         if self.group is None:
-            return await self._after(self.fake.push_message(text, sender=self.user))
+            return await self._after(self._event(self.fake.message_event(text, sender=self.user)))
         mention = {"key": "@_user_1", "id": {"open_id": BOT_OPEN_ID}, "name": "支部助手"}
-        return await self._after(self.fake.push_message(
+        return await self._after(self._event(self.fake.message_event(
             f"@_user_1 {text}", sender=self.user, chat_type="group", chat_id=self.group,
-            mentions=[mention]))
+            mentions=[mention])))
+
+    async def _press(self, sent: Sent, value: Any) -> None:
+        """A press; an answer with a card replaces the card, as Feishu does."""
+        answer = await self._event(self.fake.card_action_event(
+            value, open_message_id=sent.message_id, operator=self.user))
+        card = (answer or {}).get("card") or {}
+        if card.get("type") == "raw":
+            sent.updates.append(card["data"])
 
     async def press(self, label: str) -> list[Sent]:
         """Press ``label`` on the newest message offering it: a card's button, or its selector
@@ -107,7 +124,7 @@ class Chat:
         for sent in reversed(self.items()):
             offered = buttons(sent)
             if label in offered:
-                return [sent, *await self._after(self.fake.press(self.user, sent.message_id, offered[label]))]
+                return [sent, *await self._after(self._press(sent, offered[label]))]
             selector = numbered_choice(text_of(sent), label)
             if selector is not None:
                 return await self.say(selector)

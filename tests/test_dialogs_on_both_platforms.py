@@ -1,5 +1,6 @@
 """The same dialogs end to end on Telegram, WeCom, DingTalk (with interactive cards, and with
-ActionCard links where no card template is set up) and Feishu, each through its loopback fake
+ActionCard links where no card template is set up) and Feishu (long connection and HTTP
+callback), each through its loopback fake
 speaking the platform's wire format, so a change to a dialog is tested on every platform; and
 the same group chat script (a personal command handed off to the private chat, /bindgroup by
 the secretary, a push to the bound group) on every platform that reads group chats."""
@@ -63,7 +64,7 @@ async def _joined(chat: Chat, code: str, approved: Callable[[], Awaitable[str]],
     assert "已同意" in await approved()
 
 
-@pytest.fixture(params=["telegram", "wecom", "dingtalk", "dingtalk_links", "feishu"])
+@pytest.fixture(params=["telegram", "wecom", "dingtalk", "dingtalk_links", "feishu", "feishu_http"])
 async def chat(request: pytest.FixtureRequest, db_url: str, branch: Branch) -> AsyncIterator[Chat]:
     """A member of ``branch`` who has just joined, on each platform."""
     code = branch.org.invite_code
@@ -83,8 +84,10 @@ async def chat(request: pytest.FixtureRequest, db_url: str, branch: Branch) -> A
             await _joined(chat, code, lambda: approve(bot_app, dingtalk_support.USER, "dingtalk"))
             yield chat
         return
-    if request.param == "feishu":
-        async with FakeFeishu() as fake, feishu_support.serving(db_url, fake) as (bot_app, served):
+    if request.param.startswith("feishu"):
+        mode = "http" if request.param == "feishu_http" else "ws"
+        async with FakeFeishu() as fake, feishu_support.serving(db_url, fake, mode=mode) as (
+                bot_app, served):
             member = feishu_support.Chat(fake, served)
             chat = _chat(member.say, member.press, feishu_support.texts)
             await _joined(chat, code, lambda: approve(bot_app, feishu_support.USER, "feishu"))

@@ -319,21 +319,6 @@ class FakeFeishu:
                 if k in options}
         return await self.push(self.card_action_event(value, **options), **push)
 
-    async def press(self, operator: str, open_message_id: str, value: JSON | str,
-                    **options: Any) -> WsAnswer | None:
-        """``operator`` presses the button of card ``open_message_id`` sent with ``value``; an
-        answer with a card (``type: raw``) replaces the card, as Feishu does."""
-        sent = self.sent[open_message_id]
-        values = [action.get("value") for element in sent.current.get("elements", [])
-                  if element.get("tag") == "action" for action in element.get("actions", [])]
-        assert value in values, f"no button sends {value!r}; the card has {values}"
-        answer = await self.push_card_action(value, open_message_id=open_message_id,
-                                             operator=operator, **options)
-        card = ((answer.data or {}).get("card") or {}) if answer is not None else {}
-        if card.get("type") == "raw":
-            sent.updates.append(card["data"])
-        return answer
-
     async def answered(self, event_id: str, count: int = 1, timeout: float = 5.0) -> None:
         deadline = time.monotonic() + timeout
         while len(self.answers[event_id]) < count:
