@@ -39,9 +39,9 @@ async def serving(db_url: str, fake: FakeDingTalk, *, cards: bool = True,
     settings = dingtalk_settings(db_url, fake, cards=cards)
     bot_app = build_app(settings)
     try:
-        async with running(bot_app, dingtalk_config(settings), pushes=False) as (bot, _, _):
+        async with running(bot_app, dingtalk_config(settings), pushes=False) as adapter:
             await fake.gateway.wait_connections(1)
-            yield bot_app, bot
+            yield bot_app, adapter.bot
     finally:
         await bot_app.close()
 

@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from bot.adapters.feishu.run import Running, feishu_settings, running
+from bot.adapters.feishu.run import FeishuAdapter, feishu_settings, running
 from bot.config import Settings
 from bot.runtime.app import App, build_app
 from tests.conftest import make_settings
@@ -32,7 +32,7 @@ def feishu_settings_for(db_url: str, fake: FakeFeishu, **extra: Any) -> Settings
 
 @asynccontextmanager
 async def serving(db_url: str, fake: FakeFeishu, *, mode: str = "ws",
-                  ) -> AsyncIterator[tuple[App, Running]]:
+                  ) -> AsyncIterator[tuple[App, FeishuAdapter]]:
     """The adapter on ``fake`` (no scheduled pushes): by long connection, or in ``http`` mode
     on a free loopback port that the fake posts to."""
     settings = feishu_settings_for(db_url, fake, feishu_event_mode=mode)
@@ -77,7 +77,7 @@ class Chat:
     """One chat (a member's 1:1, or a group as ``user`` sees it), and acting in it."""
 
     fake: FakeFeishu
-    served: Running
+    served: FeishuAdapter
     user: str = USER
     group: str | None = None
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.adapters.feishu.run import Running
+from bot.adapters.feishu.run import FeishuAdapter
 from bot.adapters.feishu.sender import FeishuSender
 from bot.runtime.app import App
 from bot.runtime.delivery import PermanentFailure, TemporaryFailure
@@ -26,7 +26,7 @@ from tests.joining import approve
 from tests.test_cli import cli
 
 
-async def _joined(fake: FakeFeishu, bot_app: App, served: Running, branch: Branch) -> fs.Chat:
+async def _joined(fake: FakeFeishu, bot_app: App, served: FeishuAdapter, branch: Branch) -> fs.Chat:
     chat = fs.Chat(fake, served)
     await chat.say(f"/join {branch.org.invite_code}")
     await chat.say("李娜")

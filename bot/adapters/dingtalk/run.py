@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 
 from pydantic import ValidationError
 
+from bot.adapters.dingtalk import PLATFORM
 from bot.adapters.dingtalk.api import DingTalkApi
 from bot.adapters.dingtalk.bot import DingTalkBot
 from bot.adapters.dingtalk.config import DingTalkConfig
@@ -31,27 +32,47 @@ def dingtalk_config(settings: Settings) -> DingTalkConfig:
         raise first_error(error, "BRANCHBOT_DINGTALK_") from None
 
 
+class DingTalkAdapter:
+    """DingTalk in a running process, in the shape every adapter has for the runner: its outbox
+    ``sender`` and ``limits``; ``start`` connects the stream (returning at once), ``stop`` closes
+    it after the events under way. ``task`` ends only when DingTalk refuses the credentials."""
+
+    platform = PLATFORM
+    limits = DINGTALK_LIMITS
+
+    def __init__(self, bot_app: App, config: DingTalkConfig) -> None:
+        self.api = DingTalkApi(config)
+        self.bot = DingTalkBot(bot_app.core, self.api, config)
+        self.stream = StreamClient(config, self.bot.handle)
+        self.sender = DingTalkSender(self.bot)
+        self.task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        self.task = asyncio.create_task(self.stream.run(), name="dingtalk-stream")
+
+    async def stop(self) -> None:
+        await self.stream.stop()
+        if self.task is not None:
+            with contextlib.suppress(Exception):
+                await self.task
+        await self.api.close()
+
+
 @contextlib.asynccontextmanager
 async def running(bot_app: App, config: DingTalkConfig, *, pushes: bool = True,
-                  ) -> AsyncIterator[tuple[DingTalkBot, StreamClient, asyncio.Task[None]]]:
-    """The stream connected in a task, its events answered by the bot; with ``pushes``, the
-    scheduled pushes run too. Everything is closed on the way out."""
-    api = DingTalkApi(config)
-    bot = DingTalkBot(bot_app.core, api, config)
-    stream = StreamClient(config, bot.handle)
-    scheduled = Pushes(bot_app, DingTalkSender(bot), DINGTALK_LIMITS) if pushes else None
-    task = asyncio.create_task(stream.run(), name="dingtalk-stream")
+                  ) -> AsyncIterator[DingTalkAdapter]:
+    """The adapter started; with ``pushes``, the scheduled pushes run too. Stopped on the way out."""
+    adapter = DingTalkAdapter(bot_app, config)
+    scheduled = Pushes(bot_app, adapter.sender, adapter.limits) if pushes else None
+    await adapter.start()
     try:
         if scheduled is not None:
             await scheduled.start()
-        yield bot, stream, task
+        yield adapter
     finally:
         if scheduled is not None:
             await scheduled.stop()
-        await stream.stop()
-        with contextlib.suppress(Exception):
-            await task
-        await api.close()
+        await adapter.stop()
 
 
 def run_dingtalk(settings: Settings) -> None:
@@ -64,8 +85,9 @@ def run_dingtalk(settings: Settings) -> None:
         bot_app = build_app(settings)
         try:
             await require_current_schema(bot_app.engine)
-            async with running(bot_app, config, pushes=settings.pushes_enabled) as (_, _, task):
-                await task  # ends only when DingTalk refuses the credentials
+            async with running(bot_app, config, pushes=settings.pushes_enabled) as adapter:
+                assert adapter.task is not None
+                await adapter.task  # ends only when DingTalk refuses the credentials
         finally:
             await bot_app.close()
 

@@ -7,8 +7,10 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 
+import uvicorn
+
+from bot.adapters.feishu import PLATFORM
 from bot.adapters.feishu.api import FeishuApi
 from bot.adapters.feishu.bot import FeishuBot
 from bot.adapters.feishu.dispatch import Dispatcher
@@ -33,54 +35,73 @@ def feishu_settings(settings: Settings) -> FeishuSettings:
         raise SettingsError(str(error)) from None
 
 
-@dataclass
-class Running:
-    bot: FeishuBot
-    task: asyncio.Task[None]  # the long connection or the callback server; ends only on a fault
-    callback_url: str | None = None  # http mode: where Feishu posts (port 0 picks a free one)
+class FeishuAdapter:
+    """Feishu in a running process, in the shape every adapter has for the runner: its outbox
+    ``sender`` and ``limits``; ``start`` opens the long connection or starts listening for
+    callbacks (returning once it listens), ``stop`` ends either after the events under way.
+    ``task`` ends only on a fault (credentials refused, the port taken)."""
+
+    platform = PLATFORM
+    limits = FEISHU_LIMITS
+
+    def __init__(self, bot_app: App, config: FeishuSettings) -> None:
+        self.config = config
+        self.api = FeishuApi(config.base_url, config.app_id, config.app_secret)
+        self.bot = FeishuBot(bot_app.core, self.api)
+        self.sender = FeishuSender(self.bot)
+        self.dispatcher = Dispatcher(self.bot.on_message, self.bot.on_card_action)
+        self.connection: LongConnection | None = None
+        self.server: uvicorn.Server | None = None
+        self.task: asyncio.Task[None] | None = None
+        self.callback_url: str | None = None  # http mode: where Feishu posts (port 0: a free one)
+
+    async def start(self) -> None:
+        config = self.config
+        if config.event_mode == "ws":
+            self.connection = LongConnection(config.base_url, config.app_id, config.app_secret,
+                                             self.dispatcher)
+            self.task = asyncio.create_task(self.connection.run(), name="feishu-ws")
+            return
+        assert config.verification_token and config.encrypt_key  # the settings insist
+        self.server = callback_server(callback_app(config.path, config.verification_token,
+                                                   config.encrypt_key, self.dispatcher),
+                                      config.host, config.port)
+        self.task = asyncio.create_task(self.server.serve(), name="feishu-http")
+        while not self.server.started:
+            if self.task.done():
+                await self.task  # could not listen: its error
+                raise OSError(f"cannot listen on {config.host}:{config.port}")
+            await asyncio.sleep(0.01)
+        port = self.server.servers[0].sockets[0].getsockname()[1]
+        self.callback_url = f"http://{config.host}:{port}{config.path}"
+
+    async def stop(self) -> None:
+        if self.connection is not None:
+            await self.connection.stop()
+        if self.server is not None:
+            self.server.should_exit = True
+        if self.task is not None:
+            with contextlib.suppress(Exception):
+                await self.task
+        await self.bot.drain()
+        await self.api.close()
 
 
 @contextlib.asynccontextmanager
 async def running(bot_app: App, config: FeishuSettings, *, pushes: bool = True,
-                  ) -> AsyncIterator[Running]:
-    api = FeishuApi(config.base_url, config.app_id, config.app_secret)
-    bot = FeishuBot(bot_app.core, api)
-    dispatcher = Dispatcher(bot.on_message, bot.on_card_action)
-    scheduled = Pushes(bot_app, FeishuSender(bot), FEISHU_LIMITS) if pushes else None
-    connection: LongConnection | None = None
-    server = None
-    url = None
-    if config.event_mode == "ws":
-        connection = LongConnection(config.base_url, config.app_id, config.app_secret, dispatcher)
-        task = asyncio.create_task(connection.run(), name="feishu-ws")
-    else:
-        assert config.verification_token and config.encrypt_key  # the settings insist
-        server = callback_server(callback_app(config.path, config.verification_token,
-                                              config.encrypt_key, dispatcher),
-                                 config.host, config.port)
-        task = asyncio.create_task(server.serve(), name="feishu-http")
-        while not server.started:
-            if task.done():
-                await task  # could not listen: its error
-                raise OSError(f"cannot listen on {config.host}:{config.port}")
-            await asyncio.sleep(0.01)
-        port = server.servers[0].sockets[0].getsockname()[1]
-        url = f"http://{config.host}:{port}{config.path}"
+                  ) -> AsyncIterator[FeishuAdapter]:
+    """The adapter started; with ``pushes``, the scheduled pushes run too. Stopped on the way out."""
+    adapter = FeishuAdapter(bot_app, config)
+    scheduled = Pushes(bot_app, adapter.sender, adapter.limits) if pushes else None
+    await adapter.start()
     try:
         if scheduled is not None:
             await scheduled.start()
-        yield Running(bot, task, url)
+        yield adapter
     finally:
         if scheduled is not None:
             await scheduled.stop()
-        if connection is not None:
-            await connection.stop()
-        if server is not None:
-            server.should_exit = True
-        with contextlib.suppress(Exception):
-            await task
-        await bot.drain()
-        await api.close()
+        await adapter.stop()
 
 
 def run_feishu(settings: Settings) -> None:
@@ -93,8 +114,9 @@ def run_feishu(settings: Settings) -> None:
         bot_app = build_app(settings)
         try:
             await require_current_schema(bot_app.engine)
-            async with running(bot_app, config, pushes=settings.pushes_enabled) as served:
-                await served.task
+            async with running(bot_app, config, pushes=settings.pushes_enabled) as adapter:
+                assert adapter.task is not None
+                await adapter.task
         finally:
             await bot_app.close()
 
