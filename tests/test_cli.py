@@ -2,20 +2,27 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import os
 import sqlite3
 import subprocess
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from openpyxl import Workbook
 
+from bot.adapters.console import PLATFORM as CONSOLE
 from bot.runtime.app import App
 from handlers.core.i18n import DEFAULT_TEXTS as t
 from handlers.membership.roster import RosterError, import_roster
-from storage.db import session_factory
+from handlers.schedule.audience import load_audience
+from handlers.schedule.planner import shuxue_reminder
+from storage.db import create_engine, session_factory
+from storage.repositories.outbox import OutboxRepository
+from storage.types import utcnow
 from storage.models import Member, Role
 from tests.conftest import Branch
 
@@ -37,6 +44,27 @@ def query(tmp_path: Path, sql: str, db: str = "bb.db") -> list[tuple]:
         return connection.execute(sql).fetchall()
 
 
+def _queue_shuxue_reminder(tmp_path: Path, name: str) -> None:
+    """Queue the reminder the planner sends on a round's reminder day, due now (the demo's own
+    rhythm puts it at Tuesday 18:00, inside or outside quiet hours depending on when tests run)."""
+
+    async def queue() -> None:
+        engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'bb.db'}")
+        try:
+            async with session_factory(engine)() as session, session.begin():
+                today = utcnow().date()
+                audience = await load_audience(session, CONSOLE, today)
+                person = next(p for b in audience.branches for p in b.people if p.name == name)
+                period = today - timedelta(days=today.weekday())
+                reminder = shuxue_reminder(t, "shuxue_remind", person, period, CONSOLE,
+                                           utcnow() - timedelta(minutes=1))
+                assert await OutboxRepository(session).enqueue([reminder]) == 1
+        finally:
+            await engine.dispose()
+
+    asyncio.run(queue())
+
+
 def test_demo_then_chat_through_a_pipe(tmp_path: Path) -> None:
     created = cli(tmp_path, "demo", "--no-chat")
     assert created.returncode == 0, created.stderr
@@ -45,8 +73,9 @@ def test_demo_then_chat_through_a_pipe(tmp_path: Path) -> None:
     assert "示例数据已存在" in again.stdout
     before = query(tmp_path, "select count(*) from study_records")[0][0]
     assert before > 20  # a month of records
-    # The 述学 reminder is due: it is pushed as the chat starts, whenever it lands its button is
-    # #1, and the dialog's own numbers and letters keep their meaning ("2" at 时长 is 2 hours).
+    # A 述学 reminder is due for 李娜: it is pushed as the chat starts, whenever it lands its button
+    # is #1, and the dialog's own numbers and letters keep their meaning ("2" at 时长 is 2 hours).
+    _queue_shuxue_reminder(tmp_path, "李娜")
     script = "\n".join(["/study", "1", "A", "2", "A", "学以致用", "1", "/quit"]) + "\n"
     chat = cli(tmp_path, "chat", "--as", "李娜", stdin=script)
     assert chat.returncode == 0, chat.stderr

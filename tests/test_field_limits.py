@@ -37,6 +37,7 @@ from storage.models import (
 from storage.models import ProblemStatus as S
 from tests.chat_driver import CoreChat
 from tests.conftest import Branch
+from tests.joining import approve
 from tests.test_problem_lifecycle import add_problem, joined
 
 # Where each typed step's answer is kept (a JSON payload counts as unlimited text).
@@ -119,7 +120,8 @@ async def test_a_long_telegram_name_joins(app: App, branch: Branch) -> None:
     await chat.say(f"/start {branch.org.invite_code}")
     assert not any("我是" in label for label in chat.labels)  # too long to be offered as a name
     await chat.say("新同志")
-    assert "新同志，你已加入" in chat.text
+    assert "已提交申请：以“新同志”加入" in chat.text
+    assert "已同意" in await approve(app, "4242")
     (identity,) = await _rows(app, Identity, Identity.platform_user_id == "4242")
     assert identity.display_name == "名" * 100
 

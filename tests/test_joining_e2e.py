@@ -128,8 +128,10 @@ async def test_the_senders_own_shared_contact_binds_a_roster_phone(
         await AccountRepository(session).set(member.id, AccountKind.phone, "+8613812345678")  # type: ignore[arg-type]
     await setup(db_url, with_phone)
     await api.say(3003, f"/start {branch.org.invite_code}", first_name="Zhou")
-    calls = await api.say(3003, "13812345678")  # a typed number proves nothing: a request
-    assert "已提交申请：以“13812345678”加入" in texts(calls)
+    calls = await api.say(3003, "13812345678")  # a typed number proves nothing, and is no name
+    assert t("input.name_letters", field="姓名") in texts(calls)
+    calls = await api.say(3003, "周小敏")  # a name typed: a request, whatever the roster holds
+    assert "已提交申请：以“周小敏”加入" in texts(calls)
     await api.say(3003, "/start")
     await api.say(3003, f"/start {branch.org.invite_code}")
     assert await rows(db_url, Identity) == []

@@ -17,6 +17,7 @@ from storage.models import DialogState, StudyRecord
 from storage.repositories.members import MemberRepository
 from tests.chat_driver import CoreChat
 from tests.conftest import Branch, make_settings
+from tests.joining import bound_chat
 from tests.test_dialogs import joined
 
 
@@ -68,9 +69,7 @@ async def test_a_reports_pages_are_typed_like_any_buttons(app: App, branch: Bran
         members = MemberRepository(session)
         for n in range(12):  # more than a page of members
             await members.add(branch.org, f"党员{n:02d}")
-    secretary = CoreChat(app.core, "7", "王书记")
-    await secretary.say(f"/start {branch.org.invite_code}")
-    await secretary.press("我是 王书记")
+    secretary = await bound_chat(app, branch.secretary, "7")
     await secretary.say("/summary")
     (page_one,) = [r for r in secretary.replies if r.buttons]
     assert [b.selector for row in page_one.buttons for b in row] == ["1"]  # 下一页 ▶

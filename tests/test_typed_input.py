@@ -15,6 +15,7 @@ from pathlib import Path
 from sqlalchemy import select
 from telegram.ext import Application
 
+from bot.adapters.console import PLATFORM as CONSOLE
 from bot.adapters.console.chat import ConsoleChat
 from bot.adapters.console.sender import ConsoleSender
 from bot.runtime.app import App
@@ -23,18 +24,21 @@ from handlers.core.buttons import RemindAgain
 from handlers.core.events import Button, payload
 from handlers.core.i18n import DEFAULT_TEXTS as t
 from storage.db import session_factory
-from storage.models import Meeting, StudyRecord, Visit
+from storage.models import Meeting, Member, StudyRecord, Visit
 from storage.repositories.members import MemberRepository
 from storage.repositories.outbox import OutboxRepository, Planned
 from storage.types import utcnow
 from tests.botapi import FakeBotApi
-from tests.conftest import Branch
+from tests.conftest import SECRETARY_TELEGRAM_USERNAME, Branch
+from tests.joining import bound_chat
 from tests.telegram_support import USER as TG_USER
 from tests.telegram_support import join as tg_join
 from tests.telegram_support import scalar_count
 from tests.test_cli import cli
 from tests.wecom_support import USER, join, serving, texts
 from tests.wecomapi import FakeWeCom
+
+SECRETARY = 1007  # 王书记's Telegram account: the roster has its @username
 
 
 async def _rows(app: App, model: type, *where: object) -> list:
@@ -49,6 +53,12 @@ class Console:
         self.out = io.StringIO()
         self.chat = ConsoleChat(app.core, user_id=user_id, user_name=name, out=self.out)
 
+    @classmethod
+    async def bound(cls, app: App, member: Member, user_id: str) -> Console:
+        """The console of a roster member the operator bound (as ``chat --as`` does)."""
+        await bound_chat(app, member, user_id, platform=CONSOLE)
+        return cls(app, user_id, member.name)
+
     async def type(self, *lines: str) -> str:
         """The output of these lines only."""
         start = len(self.out.getvalue())
@@ -59,8 +69,7 @@ class Console:
 
 
 async def test_console_numbers_typed_at_number_steps_are_values(app: App, branch: Branch) -> None:
-    lina = Console(app, "c1", "李娜")
-    await lina.type(f"/start {branch.org.invite_code}", "A")
+    lina = await Console.bound(app, branch.roster_only, "c1")
     out = await lina.type("/study", "2", "A")  # 自学 (buttons only: 2), 今天 (a dated step: A)
     assert "[A] 0.5小时  [B] 1小时" in out and t("select.letters") in out
     out = await lina.type("2", "党章", "跳过")  # "2" at 时长 is 2 hours, not the second button
@@ -76,8 +85,7 @@ async def test_console_numbers_typed_at_number_steps_are_values(app: App, branch
 
 
 async def test_console_lists_and_their_buttons_share_numbers(app: App, branch: Branch) -> None:
-    lina = Console(app, "c1", "李娜")
-    await lina.type(f"/start {branch.org.invite_code}", "A")
+    lina = await Console.bound(app, branch.roster_only, "c1")
     for content in ("第一篇", "第二篇", "第三篇", "第四篇"):
         await lina.type("/study", "2", "A", "1", content, "跳过", "1")
     out = await lina.type("/mine")
@@ -93,12 +101,10 @@ async def test_console_lists_and_their_buttons_share_numbers(app: App, branch: B
 
 async def test_console_a_push_mid_dialog_leaves_the_numbers_alone(app: App, branch: Branch) -> None:
     """The issue's case: a secretary choosing a meeting type when the 述学 digest arrives."""
-    lina = Console(app, "c1", "李娜")
-    await lina.type(f"/start {branch.org.invite_code}", "A")
-    secretary = Console(app, "c7", "王书记")
-    await secretary.type(f"/start {branch.org.invite_code}", "A")
+    lina = await Console.bound(app, branch.roster_only, "c1")
+    secretary = await Console.bound(app, branch.secretary, "c7")
     out = await secretary.type("/meeting", "1")
-    assert "[1] 支部党员大会" in out
+    assert "[A] 支部党员大会" in out
     period = date.today() - timedelta(days=date.today().weekday())
     digest = payload("📋 述学情况：已填 0/2。",
                      ((Button(t("push.nudge_again"), data=RemindAgain(branch.org.id, period).pack()),),))
@@ -109,7 +115,7 @@ async def test_console_a_push_mid_dialog_leaves_the_numbers_alone(app: App, bran
     assert await Deliverer(app.core.sessions, ConsoleSender(secretary.chat)).drain() == 1
     assert f"[#1] {t('push.nudge_again')}" in secretary.out.getvalue()
     assert t("select.push") in secretary.out.getvalue()
-    out = await secretary.type("1")  # still the dialog's 1
+    out = await secretary.type("A")  # still the dialog's A
     assert "  ✓ 支部党员大会" in out and t("meeting.ask_date") in out
     out = await secretary.type("#1")  # the push's own button
     assert t("push.renudged", count=2) in out
@@ -198,17 +204,18 @@ async def test_telegram_a_reply_too_long_for_one_message_is_split(polling: Appli
                                                                   db_url: str) -> None:
     """The issue's 2,000-character 议程 and 5,000-character 记录: the card fits one message, the
     dialog goes on to 确认 (nothing stuck), the whole record is saved."""
-    await tg_join(api, branch.org.invite_code, name="王书记")  # the roster's secretary
-    await api.say(TG_USER, "/meeting")
-    await api.press(TG_USER, t("meeting.new"))
+    await tg_join(api, branch.org.invite_code, user=SECRETARY, name="王书记",
+                  username=SECRETARY_TELEGRAM_USERNAME)  # the roster's secretary
+    await api.say(SECRETARY, "/meeting")
+    await api.press(SECRETARY, t("meeting.new"))
     for press in ("支部党员大会", "今天", "14:30-16:30"):
-        await api.press(TG_USER, press)
+        await api.press(SECRETARY, press)
     for typed in ("党员活动室", "主题", "王书记", "王书记", "王书记", "议" * 2000):
-        await api.say(TG_USER, typed)
-    calls = await api.say(TG_USER, "记" * 5000)
+        await api.say(SECRETARY, typed)
+    calls = await api.say(SECRETARY, "记" * 5000)
     assert "请核对" in calls[-1].text and all(len(c.text) <= 4096 for c in calls)
-    calls = await api.press(TG_USER, "✅ 确认")
-    assert t("meeting.saved") in texts_of(calls)
+    calls = await api.press(SECRETARY, "✅ 确认")
+    assert t("meeting.saved", expected=2) in texts_of(calls)
     (meeting,) = await _rows_at(db_url, Meeting)
     assert len(meeting.record_text or "") == 5000
 
@@ -260,10 +267,11 @@ async def test_telegram_a_problem_card_with_sixty_long_file_names_fits(
                             for n in range(60))
     finally:
         await engine.dispose()
-    await tg_join(api, branch.org.invite_code, name="王书记")
-    await api.say(TG_USER, "/problems")
-    await api.press(TG_USER, "待确认（1）")
-    calls = await api.press(TG_USER, "1")
+    await tg_join(api, branch.org.invite_code, user=SECRETARY, name="王书记",
+                  username=SECRETARY_TELEGRAM_USERNAME)
+    await api.say(SECRETARY, "/problems")
+    await api.press(SECRETARY, "待确认（1）")
+    calls = await api.press(SECRETARY, "1")
     (card,) = [c for c in calls if c.method == "editMessageText"]
     assert "佐证材料（60）" in card.text and len(card.text) <= 4096
     assert card.button_labels()[0] == t("problem.act_accept")
