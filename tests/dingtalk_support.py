@@ -12,9 +12,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.adapters.dingtalk.bot import DingTalkBot
-from bot.adapters.dingtalk.run import dingtalk_config, running
+from bot.adapters.dingtalk.run import DingTalkAdapter, dingtalk_config
 from bot.config import Settings
 from bot.runtime.app import App, build_app
+from bot.runtime.serving import running
 from tests.conftest import make_settings
 from tests.wecom_support import numbered_choice
 from tests.fakes.dingtalk.openapi import FakeCard, Sent
@@ -39,7 +40,7 @@ async def serving(db_url: str, fake: FakeDingTalk, *, cards: bool = True,
     settings = dingtalk_settings(db_url, fake, cards=cards)
     bot_app = build_app(settings)
     try:
-        async with running(bot_app, dingtalk_config(settings), pushes=False) as adapter:
+        async with running(bot_app, DingTalkAdapter(bot_app, dingtalk_config(settings)), pushes=False) as adapter:
             await fake.gateway.wait_connections(1)
             yield bot_app, adapter.bot
     finally:

@@ -9,9 +9,10 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from bot.adapters.feishu.run import FeishuAdapter, feishu_settings, running
+from bot.adapters.feishu.run import FeishuAdapter, feishu_settings
 from bot.config import Settings
 from bot.runtime.app import App, build_app
+from bot.runtime.serving import running
 from tests.conftest import make_settings
 from tests.fakes.feishu.server import (
     APP_ID, APP_SECRET, ENCRYPT_KEY, VERIFICATION_TOKEN, FakeFeishu, Sent,
@@ -39,7 +40,7 @@ async def serving(db_url: str, fake: FakeFeishu, *, mode: str = "ws",
     config = feishu_settings(settings).model_copy(update={"port": 0})
     bot_app = build_app(settings)
     try:
-        async with running(bot_app, config, pushes=False) as served:
+        async with running(bot_app, FeishuAdapter(bot_app, config), pushes=False) as served:
             if mode == "ws":
                 await fake.wait_connected()
             else:

@@ -7,9 +7,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import signal
-import subprocess
-import sys
 from pathlib import Path
 
 from bot.adapters.dingtalk.sender import DingTalkSender
@@ -22,7 +19,7 @@ from tests.conftest import Branch
 from tests.fakes.dingtalk.server import CLIENT_ID, CLIENT_SECRET, ROBOT_CODE, FakeDingTalk
 from tests.joining import approve
 from tests.telegram_support import scalar_count
-from tests.test_cli import cli
+from tests.test_cli import cli, run_process
 
 
 async def _joined(fake: FakeDingTalk, bot_app: object, branch: Branch) -> ds.Chat:
@@ -133,23 +130,11 @@ def _env(fake: FakeDingTalk, db_url: str, **extra: str) -> dict[str, str]:
 
 async def test_run_serves_dingtalk_as_its_own_process(db_url: str, branch: Branch, tmp_path: Path) -> None:
     async with FakeDingTalk() as fake:
-        log = tmp_path / "bot.log"
-        with log.open("wb") as out:
-            process = subprocess.Popen([sys.executable, "-m", "bot.cli", "run"], cwd=tmp_path,
-                                       env=_env(fake, db_url), stdout=out, stderr=subprocess.STDOUT)
-        try:
+        async with run_process(tmp_path, _env(fake, db_url)):
             await fake.gateway.wait_connections(1, timeout=30)
             chat = ds.Chat(fake, ds.USER, "李娜")
             said = ds.texts(await chat.say(f"/join {branch.org.invite_code}"))
             assert "请确认你的真实姓名" in said
-        finally:
-            process.send_signal(signal.SIGINT)
-            for _ in range(200):
-                if process.poll() is not None:
-                    break
-                await asyncio.sleep(0.05)
-        assert process.poll() == 0
-        assert "Traceback" not in log.read_text(encoding="utf-8", errors="replace")
 
 
 async def test_run_refuses_a_missing_key_and_wrong_credentials_in_one_line(tmp_path: Path) -> None:

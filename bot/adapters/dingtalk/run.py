@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
-from collections.abc import AsyncIterator
 
 from pydantic import ValidationError
 
@@ -15,11 +13,9 @@ from bot.adapters.dingtalk.bot import DingTalkBot
 from bot.adapters.dingtalk.config import DingTalkConfig
 from bot.adapters.dingtalk.sender import DINGTALK_LIMITS, DingTalkSender
 from bot.adapters.dingtalk.stream import StreamClient
-from bot.config import Settings, SettingsError, first_error
-from bot.runtime.app import App, build_app, require_current_schema
-from bot.runtime.pushes import Pushes
-
-log = logging.getLogger(__name__)
+from bot.config import Settings, first_error
+from bot.runtime.app import App
+from bot.runtime.serving import serve_until_stopped
 
 
 def dingtalk_config(settings: Settings) -> DingTalkConfig:
@@ -58,40 +54,9 @@ class DingTalkAdapter:
         await self.api.close()
 
 
-@contextlib.asynccontextmanager
-async def running(bot_app: App, config: DingTalkConfig, *, pushes: bool = True,
-                  ) -> AsyncIterator[DingTalkAdapter]:
-    """The adapter started; with ``pushes``, the scheduled pushes run too. Stopped on the way out."""
-    adapter = DingTalkAdapter(bot_app, config)
-    scheduled = Pushes(bot_app, adapter.sender, adapter.limits) if pushes else None
-    await adapter.start()
-    try:
-        if scheduled is not None:
-            await scheduled.start()
-        yield adapter
-    finally:
-        if scheduled is not None:
-            await scheduled.stop()
-        await adapter.stop()
-
-
 def run_dingtalk(settings: Settings) -> None:
     """Serve until stopped. Raises ``SettingsError`` for a missing or bad key,
     ``CredentialsRefused`` when DingTalk refuses the client id or secret, ``SchemaOutOfDate`` on
     a database that needs ``branchbot db upgrade``."""
     config = dingtalk_config(settings)
-
-    async def serve() -> None:
-        bot_app = build_app(settings)
-        try:
-            await require_current_schema(bot_app.engine)
-            async with running(bot_app, config, pushes=settings.pushes_enabled) as adapter:
-                assert adapter.task is not None
-                await adapter.task  # ends only when DingTalk refuses the credentials
-        finally:
-            await bot_app.close()
-
-    try:
-        asyncio.run(serve())
-    except KeyboardInterrupt:
-        log.info("stopped")
+    serve_until_stopped(settings, lambda bot_app: DingTalkAdapter(bot_app, config))

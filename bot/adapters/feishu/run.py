@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
-from collections.abc import AsyncIterator
 
 import uvicorn
 
@@ -19,10 +17,8 @@ from bot.adapters.feishu.sender import FEISHU_LIMITS, FeishuSender
 from bot.adapters.feishu.settings import FeishuConfigError, FeishuSettings, load_feishu_settings
 from bot.adapters.feishu.ws import LongConnection
 from bot.config import Settings, SettingsError
-from bot.runtime.app import App, build_app, require_current_schema
-from bot.runtime.pushes import Pushes
-
-log = logging.getLogger(__name__)
+from bot.runtime.app import App
+from bot.runtime.serving import serve_until_stopped
 
 
 def feishu_settings(settings: Settings) -> FeishuSettings:
@@ -87,40 +83,9 @@ class FeishuAdapter:
         await self.api.close()
 
 
-@contextlib.asynccontextmanager
-async def running(bot_app: App, config: FeishuSettings, *, pushes: bool = True,
-                  ) -> AsyncIterator[FeishuAdapter]:
-    """The adapter started; with ``pushes``, the scheduled pushes run too. Stopped on the way out."""
-    adapter = FeishuAdapter(bot_app, config)
-    scheduled = Pushes(bot_app, adapter.sender, adapter.limits) if pushes else None
-    await adapter.start()
-    try:
-        if scheduled is not None:
-            await scheduled.start()
-        yield adapter
-    finally:
-        if scheduled is not None:
-            await scheduled.stop()
-        await adapter.stop()
-
-
 def run_feishu(settings: Settings) -> None:
     """Serve until stopped. Raises ``SettingsError`` for a missing or bad key,
     ``FeishuConnectError`` when Feishu refuses the app's credentials, ``SchemaOutOfDate`` on a
     database that needs ``branchbot db upgrade``."""
     config = feishu_settings(settings)
-
-    async def serve() -> None:
-        bot_app = build_app(settings)
-        try:
-            await require_current_schema(bot_app.engine)
-            async with running(bot_app, config, pushes=settings.pushes_enabled) as adapter:
-                assert adapter.task is not None
-                await adapter.task
-        finally:
-            await bot_app.close()
-
-    try:
-        asyncio.run(serve())
-    except KeyboardInterrupt:
-        log.info("stopped")
+    serve_until_stopped(settings, lambda bot_app: FeishuAdapter(bot_app, config))
