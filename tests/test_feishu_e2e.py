@@ -129,3 +129,17 @@ async def test_run_refuses_a_missing_key_and_wrong_credentials_in_one_line(tmp_p
                                        "BRANCHBOT_FEISHU_VERIFICATION_TOKEN", "1000040344")):
         assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
         assert len(result.stderr.strip().splitlines()) == 1 and named in result.stderr, result.stderr
+
+
+async def test_a_press_answered_too_late_updates_its_card_by_the_api(db_url: str, branch: Branch) -> None:
+    """Feishu drops a press's answer after 3 seconds: a core slower than that (here: a deadline of
+    nothing) updates the pressed card by the API instead, and what follows still comes."""
+    async with FakeFeishu() as fake, fs.serving(db_url, fake) as (bot_app, served):
+        chat = await _joined(fake, bot_app, served, branch)
+        await chat.say("/study")
+        served.bot.card_deadline = 0.0
+        (card, *after) = await chat.press("自学")
+        answer = fake.answers[next(reversed(fake.answers))][-1]
+        assert answer.code == 200 and not (answer.data or {}).get("card")
+        assert "✅ 自学" in fs.text_of(card) and fs.buttons(card) == {}  # patched by the API
+        assert "哪天学习的" in fs.texts(after)
