@@ -86,14 +86,18 @@ class Settings(BaseSettings):
 
 
 class SettingsError(ValueError):
-    """A missing or bad setting, said in one line that names its variable."""
+    """A bad setting, said in one line that names its variable."""
+
+    def __init__(self, name: str, reason: str) -> None:
+        super().__init__(f"{name}: {reason}")
+        self.name, self.reason = name, reason
 
 
 def first_error(error: ValidationError, prefix: str) -> SettingsError:
-    """The first problem of a validation as one line: ``BRANCHBOT_X_Y: what is wrong``."""
+    """The first problem of a validation, named by its variable (``BRANCHBOT_X_Y``)."""
     first = error.errors()[0]
     where = "_".join(str(part) for part in first["loc"]).upper()
-    return SettingsError(f"{prefix}{where}: {first['msg']}" if where else f"{prefix}*: {first['msg']}")
+    return SettingsError(f"{prefix}{where}" if where else f"{prefix}*", first["msg"])
 
 
 @lru_cache

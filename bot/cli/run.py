@@ -5,7 +5,9 @@ from __future__ import annotations
 import click
 
 from bot.adapters.dingtalk.api import CredentialsRefused
+from bot.adapters.dingtalk.run import missing_settings as dingtalk_missing
 from bot.adapters.dingtalk.run import run_dingtalk
+from bot.adapters.feishu.run import missing_settings as feishu_missing
 from bot.adapters.feishu.run import run_feishu
 from bot.adapters.feishu.ws import FeishuConnectError
 from bot.adapters.telegram.run import run_telegram
@@ -52,13 +54,15 @@ def _run_wecom(settings: Settings) -> None:
 def _run_dingtalk_or_feishu(settings: Settings) -> None:
     """One line for the operator when a key is missing or bad, or the platform refuses it."""
     t = texts()
+    dingtalk = settings.platform == "dingtalk"
+    missing = (dingtalk_missing if dingtalk else feishu_missing)(settings)
+    if missing:
+        key = "dingtalk.missing_settings" if dingtalk else "feishu.missing_settings"
+        raise CliError(t(key, fields="、".join(missing)))
     try:
-        if settings.platform == "dingtalk":
-            run_dingtalk(settings)
-        else:
-            run_feishu(settings)
+        (run_dingtalk if dingtalk else run_feishu)(settings)
     except SettingsError as error:
-        raise CliError(t("cli.bad_platform_setting", reason=str(error))) from error
+        raise CliError(t("cli.bad_setting", field=error.name, reason=error.reason)) from error
     except (CredentialsRefused, FeishuConnectError) as error:
         raise CliError(t("cli.credentials_refused", reason=str(error))) from error
     except SchemaOutOfDate as error:

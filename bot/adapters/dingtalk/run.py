@@ -28,6 +28,12 @@ def dingtalk_config(settings: Settings) -> DingTalkConfig:
         raise first_error(error, "BRANCHBOT_DINGTALK_") from None
 
 
+def missing_settings(settings: Settings) -> list[str]:
+    """The keys DingTalk cannot do without that are not set."""
+    return [f"BRANCHBOT_DINGTALK_{name.upper()}" for name in ("client_id", "client_secret", "robot_code")
+            if getattr(settings, f"dingtalk_{name}") in (None, "")]
+
+
 class DingTalkAdapter:
     """DingTalk in a running process, in the shape every adapter has for the runner: its outbox
     ``sender`` and ``limits``; ``start`` connects the stream (returning at once), ``stop`` closes

@@ -28,7 +28,17 @@ def feishu_settings(settings: Settings) -> FeishuSettings:
     try:
         return load_feishu_settings(_env_file=None, **{k: v for k, v in values.items() if v is not None})
     except FeishuConfigError as error:
-        raise SettingsError(str(error)) from None
+        name, _, reason = str(error).partition(": ")
+        raise SettingsError(name, reason) from None
+
+
+def missing_settings(settings: Settings) -> list[str]:
+    """The keys Feishu cannot do without that are not set (http mode needs token and key)."""
+    needed = ["app_id", "app_secret"]
+    if settings.feishu_event_mode == "http":
+        needed += ["verification_token", "encrypt_key"]
+    return [f"BRANCHBOT_FEISHU_{name.upper()}" for name in needed
+            if getattr(settings, f"feishu_{name}") in (None, "")]
 
 
 class FeishuAdapter:
