@@ -94,14 +94,18 @@ class DingTalkBot:
         if isinstance(event, StreamGap):
             await self._gap(event)
             return None
-        if isinstance(event, RobotMessage):
-            self._remember(event)
-            async with self._users.turn(event.sender_staff_id):
-                await self._answer(incoming(event), event.session_webhook, None)
+        try:
+            if isinstance(event, RobotMessage):
+                self._remember(event)
+                async with self._users.turn(event.sender_staff_id):
+                    await self._answer(incoming(event), event.session_webhook, None)
+                return None
+            seen = self._seen.get(event.user_id)
+            async with self._users.turn(event.user_id):
+                return await self._answer(pressed(event, seen.name if seen else ""), None, event)
+        except (DingTalkError, httpx.HTTPError) as error:  # the answer could not be sent
+            log.warning("DingTalk API error answering %s: %s", event, error)
             return None
-        seen = self._seen.get(event.user_id)
-        async with self._users.turn(event.user_id):
-            return await self._answer(pressed(event, seen.name if seen else ""), None, event)
 
     def _remember(self, message: RobotMessage) -> None:
         before = self._seen.get(message.sender_staff_id)
