@@ -67,6 +67,14 @@ def _drop_databases() -> object:
         asyncio.run(factory.close())
 
 
+@pytest.fixture(autouse=True)
+def _files_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Each test's own file store (the bot's default is ./files)."""
+    folder = tmp_path / "file_store"
+    monkeypatch.setenv("BRANCHBOT_FILES_DIR", str(folder))
+    return folder
+
+
 def make_settings(db_url: str, **overrides: object) -> Settings:
     return Settings(_env_file=None, database_url=db_url, **overrides)  # type: ignore[call-arg]
 

@@ -9,9 +9,14 @@ import json
 import os
 from pathlib import Path
 
+import pytest
+
+from bot.adapters.dingtalk.api import DingTalkApi
+from bot.adapters.dingtalk.files import DingTalkFiles
 from bot.adapters.dingtalk.sender import DingTalkSender
 from bot.runtime.delivery import PermanentFailure
 from handlers.core.events import OutDocument, Reply
+from handlers.core.file_source import FileGone
 from handlers.core.i18n import DEFAULT_TEXTS as t
 from storage.models import StudyRecord
 from tests import dingtalk_support as ds
@@ -150,3 +155,15 @@ async def test_run_refuses_a_missing_key_and_wrong_credentials_in_one_line(tmp_p
                                        "BRANCHBOT_DINGTALK_API_BASE_URL", "invalidClientIdOrSecret")):
         assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
         assert len(result.stderr.strip().splitlines()) == 1 and named in result.stderr, result.stderr
+
+
+async def test_a_file_a_member_sent_is_fetched_and_an_unknown_one_is_gone() -> None:
+    async with FakeDingTalk() as fake:
+        api = DingTalkApi(fake.config())
+        try:
+            code = fake.api.add_file("走访照片.jpg", b"\xff\xd8photo")
+            assert await DingTalkFiles(api).fetch(code) == b"\xff\xd8photo"
+            with pytest.raises(FileGone):
+                await DingTalkFiles(api).fetch("dc-unknown")
+        finally:
+            await api.close()

@@ -11,11 +11,14 @@ from pathlib import Path
 
 import pytest
 
+from bot.adapters.feishu.api import FeishuApi
+from bot.adapters.feishu.files import FeishuFiles
 from bot.adapters.feishu.run import FeishuAdapter
 from bot.adapters.feishu.sender import FeishuSender
 from bot.runtime.app import App
 from bot.runtime.delivery import PermanentFailure, TemporaryFailure
 from handlers.core.events import OutDocument, Reply
+from handlers.core.file_source import FileGone
 from tests import feishu_support as fs
 from tests.conftest import Branch
 from tests.fakes.feishu.server import APP_ID, APP_SECRET, FakeFeishu
@@ -143,3 +146,16 @@ async def test_a_press_answered_too_late_updates_its_card_by_the_api(db_url: str
         assert answer.code == 200 and not (answer.data or {}).get("card")
         assert "✅ 自学" in fs.text_of(card) and fs.buttons(card) == {}  # patched by the API
         assert "哪天学习的" in fs.texts(after)
+
+
+async def test_a_file_a_member_sent_is_fetched_and_an_unknown_one_is_gone() -> None:
+    async with FakeFeishu() as fake:
+        api = FeishuApi(fake.base_url, APP_ID, APP_SECRET)
+        try:
+            fake.add_resource("om_photo1", "file_v2_abc", b"\xff\xd8photo", "走访照片.jpg")
+            assert await FeishuFiles(api).fetch("om_photo1:file:file_v2_abc") == b"\xff\xd8photo"
+            for unknown in ("om_photo1:file:file_v2_none", "garbage"):
+                with pytest.raises(FileGone):
+                    await FeishuFiles(api).fetch(unknown)
+        finally:
+            await api.close()

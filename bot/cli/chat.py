@@ -45,7 +45,8 @@ async def demo(no_chat: bool, as_name: str | None, reset: bool) -> None:
         if await has_demo(session):
             click.echo(t("cli.demo_exists"))
         else:
-            await create_demo(session, utcnow().astimezone(settings.tz).date())
+            await create_demo(session, utcnow().astimezone(settings.tz).date(),
+                              store=app.files.store)
             click.echo(t("cli.demo_created", url=settings.database_url))
         for name, code in await branch_invites(session):
             click.echo(t("cli.invite_line", name=name, code=code))

@@ -10,7 +10,7 @@ from bot.adapters.dingtalk.run import run_dingtalk
 from bot.adapters.feishu.run import missing_settings as feishu_missing
 from bot.adapters.feishu.run import run_feishu
 from bot.adapters.feishu.ws import FeishuConnectError
-from bot.adapters.telegram.run import run_telegram
+from bot.adapters.telegram.run import WebhookWithoutSecret, run_telegram
 from bot.adapters.wecom.run import missing_settings, run_wecom
 from bot.cli.chat import console_chat
 from bot.cli.common import CliError, load_settings, run_async, schema_out_of_date, texts
@@ -38,6 +38,8 @@ def run() -> None:
         run_telegram(settings)
     except SchemaOutOfDate as error:
         raise schema_out_of_date() from error
+    except WebhookWithoutSecret as error:
+        raise CliError(t("cli.webhook_no_secret")) from error
 
 
 def _run_wecom(settings: Settings) -> None:

@@ -14,6 +14,7 @@ from typing import Protocol, TypeVar
 from bot.config import Settings
 from bot.runtime.app import App, build_app, require_current_schema
 from bot.runtime.delivery import Limits, Sender
+from bot.runtime.downloads import Downloads
 from bot.runtime.pushes import Pushes
 
 log = logging.getLogger(__name__)
@@ -35,15 +36,18 @@ A = TypeVar("A", bound=Adapter)
 
 @contextlib.asynccontextmanager
 async def running(bot_app: App, adapter: A, *, pushes: bool = True) -> AsyncIterator[A]:
-    """``adapter`` started; with ``pushes``, the scheduled pushes run through its sender too.
-    Both stopped on the way out."""
+    """``adapter`` started, with the retries of file downloads; with ``pushes``, the scheduled
+    pushes run through its sender too. All stopped on the way out."""
     scheduled = Pushes(bot_app, adapter.sender, adapter.limits) if pushes else None
+    downloads = Downloads(bot_app.files)  # files the platform did not give at once, again
     await adapter.start()
     try:
         if scheduled is not None:
             await scheduled.start()
+        downloads.start()
         yield adapter
     finally:
+        await downloads.stop()
         if scheduled is not None:
             await scheduled.stop()
         await adapter.stop()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
@@ -15,6 +16,7 @@ from storage.models import Member
 
 if TYPE_CHECKING:
     from handlers.core.features import Registry
+    from handlers.core.file_intake import Fetched, FileIntake
 
 
 @dataclass(frozen=True)
@@ -26,6 +28,8 @@ class CoreConfig:
     texts: Translator  # the bot's language (members have no language of their own yet)
     quiet_start: time = time(22, 0)  # pushes wait until quiet_end
     quiet_end: time = time(8, 0)
+    report_template: Path | None = None  # the office's own 阶段性总结 template (docx)
+    study_target_hours: int = 32  # a member's yearly study target
 
 
 @dataclass
@@ -39,6 +43,8 @@ class Context:
     enqueued: bool = False  # something was put in the outbox: wake the deliverer
     # A long job (a report) to run after the replies are sent; see Outcome.followup.
     followup: Callable[[Sessions], AsyncIterator[Reply]] | None = None
+    files: FileIntake | None = None  # the file store's way in (None: files kept as ids only)
+    fetched: Fetched | None = None  # the event's file, fetched and kept before the session began
 
     @property
     def t(self) -> Translator:

@@ -9,6 +9,7 @@ from typing import Any
 from handlers.core.context import Context
 from handlers.core.events import Reply, payload
 from handlers.core.i18n import Text
+from handlers.core.kept_files import send_files
 from handlers.core.policy import sees_every_branch
 from handlers.dialogs import engine
 from handlers.dialogs.engine import Choice, Dialog, Step, prepared
@@ -20,6 +21,8 @@ from handlers.meetings.notify import tell_removed
 from handlers.meetings.rules import can_manage, can_record
 from handlers.meetings.views import card, headline, line
 from handlers.schedule.times import after_quiet_hours
+from storage.files.attachments import AttachmentRepository
+from storage.models import AttachmentOwner
 from storage.repositories.meetings import MeetingRepository
 from storage.repositories.orgs import OrgRepository
 from storage.repositories.outbox import OutboxRepository, Planned
@@ -69,7 +72,8 @@ async def open_card(ctx: Context, meeting_id: int) -> list[Reply]:
 
 
 CARD_ACTIONS = (("meeting.action_edit", "edit"), ("meeting.action_attendance", "attendance"),
-                ("meeting.action_delete", "delete"), ("dialog.back", BACK))
+                ("meeting.action_files", "files"), ("meeting.action_delete", "delete"),
+                ("dialog.back", BACK))
 
 
 async def card_chosen(ctx: Context, data: dict[str, Any]) -> list[Reply]:
@@ -81,9 +85,14 @@ async def card_chosen(ctx: Context, data: dict[str, Any]) -> list[Reply]:
     meeting = await MeetingRepository(ctx.session).get(meeting_id)
     if meeting is None or ctx.member is None or not can_manage(ctx.member, meeting):
         return [Reply(ctx.t("meeting.not_found"))]
+    if action == "files":
+        return await send_files(ctx, AttachmentOwner.meeting_record, [meeting.id],
+                                ctx.t("file.record_stem")) + await open_card(ctx, meeting.id)
     if action == "edit":
         names = dict(await OrgRepository(ctx.session).branches((meeting.org_id,)))
-        data = meeting_dialog.load(meeting, names.get(meeting.org_id, ""))
+        files = await AttachmentRepository(ctx.session).files_of(AttachmentOwner.meeting_record,
+                                                                 [meeting.id])
+        data = meeting_dialog.load(meeting, names.get(meeting.org_id, ""), files)
         return await engine.start(ctx, meeting_dialog.MEETING, data)
     return await engine.start(ctx, MEETING_DELETE, {"meeting_id": meeting_id,
                                                       "headline": data["headline"]})

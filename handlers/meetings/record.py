@@ -37,7 +37,8 @@ from handlers.meetings.rules import (
     type_of,
 )
 from handlers.meetings.views import headline
-from storage.models import Meeting
+from storage.files.attachments import AttachmentRepository, KeptFile
+from storage.models import AttachmentOwner, Meeting
 from storage.repositories.meetings import MeetingRepository
 from storage.repositories.orgs import OrgRepository
 from storage.vocabulary import MEETING_TYPES, PARTY_GROUP_MEETING, Attendance
@@ -72,9 +73,13 @@ async def new_meeting(ctx: Context) -> list[Reply]:
     return await engine.start(ctx, MEETING, {BRANCH: [actor.org_id, actor.org.name]})
 
 
-def load(meeting: Meeting, branch_name: str) -> dict[str, Any]:
+def load(meeting: Meeting, branch_name: str, files: list[KeptFile]) -> dict[str, Any]:
+    """The dialog's data of a meeting being edited; its files as recorded (``attachment``)."""
     record: Any = meeting.record_text
-    if record is None and meeting.record_file_id:
+    if record is None and files:
+        record = [{"attachment": f.attachment_id, "file_id": "", "name": f.name,
+                   "mime_type": f.mime} for f in files]
+    elif record is None and meeting.record_file_id:  # recorded before files were kept
         record = [{"file_id": meeting.record_file_id, "name": None, "mime_type": None}]
     return {BRANCH: [meeting.org_id, branch_name], "kind": [meeting.kind, meeting.party_group],
             "date": meeting.day.isoformat(),
@@ -86,7 +91,7 @@ def load(meeting: Meeting, branch_name: str) -> dict[str, Any]:
 
 def _values(data: dict[str, Any]) -> dict[str, Any]:
     record = data.get("record")
-    files = record if isinstance(record, list) else []
+    files = _files(data)
     starts, ends = data.get("time") or (None, None)
     kind, group = kind_of(data["kind"])
     return {"kind": kind, "party_group": group, "day": date.fromisoformat(data["date"]),
@@ -96,7 +101,7 @@ def _values(data: dict[str, Any]) -> dict[str, Any]:
             "host": data.get("host"), "recorder": data.get("recorder"),
             "lecturer": data.get("lecturer"), "procedure": data.get("procedure"),
             "record_text": record if isinstance(record, str) else None,
-            "record_file_id": files[0]["file_id"] if files else None}
+            "record_file_id": (files[0]["file_id"] or None) if files else None}
 
 
 async def _expected(ctx: Context, org_id: int, values: dict[str, Any]) -> list[int] | str:
@@ -142,16 +147,35 @@ async def finish(ctx: Context, data: dict[str, Any]) -> list[Reply]:
                                                                "other": headline(other)})
     if meeting is None:
         meeting = await repo.create(actor, org_id, values, expected)
+        await _keep_files(ctx, meeting.id, data)
         await refresh(ctx, meeting)
         return await attendance.open_board(ctx, meeting.id, ctx.t(
             "meeting.saved", expected=len(expected)) + "\n" + musts_text(ctx.t, meeting) + "\n\n")
+    if values["record_file_id"] is None and meeting.record_file_id and _files(data):
+        values["record_file_id"] = meeting.record_file_id  # its files kept as they were
     await repo.update(meeting, values, actor)
+    await _keep_files(ctx, meeting.id, data)
     await repo.reseat(meeting, expected, actor)
     credits = await refresh(ctx, meeting)
     await announce(ctx, meeting)
     await tell_removed(ctx, meeting, credits.removed, "meeting.note_uncredited")
     return [Reply(ctx.t("meeting.updated", changed=len(credits.changed) + len(credits.created)
                         + len(credits.removed)) + "\n" + musts_text(ctx.t, meeting))]
+
+
+def _files(data: dict[str, Any]) -> list[dict[str, Any]]:
+    record = data.get("record")
+    return record if isinstance(record, list) else []
+
+
+async def _keep_files(ctx: Context, meeting_id: int, data: dict[str, Any]) -> None:
+    """Every file sent for the 记录 recorded (not only the first); those taken out forgotten."""
+    assert ctx.member is not None
+    files, repository = _files(data), AttachmentRepository(ctx.session)
+    await repository.keep_only(AttachmentOwner.meeting_record, meeting_id,
+                               [f["attachment"] for f in files if f.get("attachment")])
+    await repository.attach(AttachmentOwner.meeting_record, meeting_id, ctx.member.id,
+                            ctx.event.platform, files)
 
 
 def _parse_time(text: str, _ctx: Context) -> list[str]:

@@ -13,6 +13,7 @@ from typing import Any
 from handlers.core.context import Context
 from handlers.core.events import OutDocument, Reply
 from handlers.core.formats import full_date, short
+from handlers.core.kept_files import send_files
 from handlers.core.policy import sees_every_branch
 from handlers.dialogs import engine
 from handlers.dialogs.engine import Choice, Dialog, Step, prepared
@@ -32,7 +33,7 @@ from handlers.problems.progress import (
 )
 from handlers.problems.scopes import counts
 from handlers.problems.steps import PROBLEM_ID
-from storage.models import Member
+from storage.models import AttachmentOwner, Member
 from storage.repositories.orgs import OrgRepository
 from storage.repositories.problems import VIEWS, ProblemRepository
 
@@ -40,6 +41,7 @@ MINE = "mine"  # the view /progress shows: the member's own problems in work
 LIST_LIMIT = 20  # with the card opened from it, still one chat message; the export has them all
 HISTORY_LIMIT = 10
 BACK = "back"
+FILES = "files"  # the evidence files, sent from the file store
 EXPORT = "export"
 VIEW_TEXT = {"pending": "problem.view_pending", "rectifying": "problem.view_rectifying",
              "overdue": "problem.view_overdue", "closure_requested": "problem.view_closure_requested",
@@ -158,8 +160,9 @@ async def open_detail(ctx: Context, problem_id: int, view: str) -> list[Reply]:
         return [Reply(ctx.t("problem.not_found"))]
     org = await OrgRepository(ctx.session).get(problem.org_id)
     history = await repo.history(problem.id)
+    evidence = await repo.evidence(problem.id)
     text = views.detail(ctx.t, problem, org.name if org else "", history[-HISTORY_LIMIT:],
-                        await repo.evidence(problem.id), ctx.today, ctx.config.tz)
+                        evidence, ctx.today, ctx.config.tz)
     if len(history) > HISTORY_LIMIT:
         text += "\n" + ctx.t("problem.history_more", count=len(history) - HISTORY_LIMIT)
     request = await repo.pending_extension(problem.id)
@@ -170,18 +173,25 @@ async def open_detail(ctx: Context, problem_id: int, view: str) -> list[Reply]:
                if a is not Action.decline_extension or request is not None]
     return await engine.start(ctx, PROBLEM_DETAIL, {
         PROBLEM_ID: problem.id, "text": text, "actions": offered, "view": view,
+        "evidence": [item.id for item in evidence],
         "requested": request.new_deadline.isoformat() if request and request.new_deadline else None,
         "request_note": request.note if request else None})
 
 
 async def _actions(ctx: Context, data: dict[str, Any]) -> list[Choice]:
-    return [Choice(ctx.t(ACTION_TEXT[a]), a) for a in data["actions"]] + [
+    files = [Choice(ctx.t("file.show", count=len(data["evidence"])), FILES)
+             ] if data.get("evidence") else []
+    return [Choice(ctx.t(ACTION_TEXT[a]), a) for a in data["actions"]] + files + [
         Choice(ctx.t("dialog.back"), BACK)]
 
 
 async def detail_chosen(ctx: Context, data: dict[str, Any]) -> list[Reply]:
     if data["act"] == BACK:
         return await open_list(ctx, data["view"])
+    if data["act"] == FILES:
+        return await send_files(ctx, AttachmentOwner.problem_evidence, data["evidence"],
+                                ctx.t("file.evidence_stem")) + await open_detail(
+            ctx, data[PROBLEM_ID], data["view"])
     action = Action(data["act"])
     problem, refused = await actions.load(ctx, data[PROBLEM_ID], action)
     if problem is None:

@@ -94,7 +94,8 @@ class DownloadRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def record(self, pending: PendingDownload) -> int:
+    async def record(self, pending: PendingDownload, stored_file_id: int | None = None) -> int:
+        """A file as announced; ``stored_file_id`` when it was kept at receipt already."""
         for column, limit in _COLUMN_MAX.items():
             if len(getattr(pending, column)) > limit:
                 raise ValueError(f"{column} longer than {limit} characters")
@@ -102,8 +103,10 @@ class DownloadRepository:
             owner_kind=pending.owner_kind, owner_id=pending.owner_id, member_id=pending.member_id,
             platform=pending.platform, platform_file_id=pending.platform_file_id,
             original_name=sanitize_file_name(pending.original_name),
-            received_at=pending.received_at, status=DownloadStatus.pending, attempts=0,
-            next_attempt_at=pending.received_at)
+            received_at=pending.received_at, attempts=0, next_attempt_at=pending.received_at,
+            status=DownloadStatus.pending if stored_file_id is None else DownloadStatus.stored,
+            stored_file_id=stored_file_id,
+            stored_at=None if stored_file_id is None else pending.received_at)
         self.session.add(attachment)
         await self.session.flush()
         return attachment.id
@@ -154,11 +157,18 @@ class DownloadRepository:
     async def of_owner(self, owner_kind: AttachmentOwner, owner_id: int
                        ) -> list[tuple[Attachment, StoredFileRecord | None]]:
         """The files sent for one record, in the order they came, with what is kept of each."""
+        return await self.of_owners(owner_kind, [owner_id])
+
+    async def of_owners(self, owner_kind: AttachmentOwner, owner_ids: list[int]
+                        ) -> list[tuple[Attachment, StoredFileRecord | None]]:
+        """``of_owner`` for several records at once, record by record."""
+        if not owner_ids:
+            return []
         rows = await self.session.execute(
             select(Attachment, StoredFileRecord)
             .outerjoin(StoredFileRecord, StoredFileRecord.id == Attachment.stored_file_id)
-            .where(Attachment.owner_kind == owner_kind, Attachment.owner_id == owner_id)
-            .order_by(Attachment.received_at, Attachment.id))
+            .where(Attachment.owner_kind == owner_kind, Attachment.owner_id.in_(owner_ids))
+            .order_by(Attachment.owner_id, Attachment.received_at, Attachment.id))
         return [(attachment, stored) for attachment, stored in rows.tuples()]
 
 

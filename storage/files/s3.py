@@ -15,6 +15,7 @@ import base64
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
 from typing import Any, Literal
+from urllib.parse import quote
 
 from aiobotocore.config import AioConfig
 from aiobotocore.session import get_session
@@ -75,6 +76,14 @@ class S3Store(FileStore):
     async def delete(self, key: str) -> None:
         client = await self.client()
         await client.delete_object(Bucket=self.bucket, Key=check_key(key))
+
+    async def link(self, key: str, file_name: str, seconds: int) -> str | None:
+        client = await self.client()
+        disposition = f"attachment; filename*=UTF-8''{quote(file_name)}"
+        return str(await client.generate_presigned_url(
+            "get_object", ExpiresIn=seconds, Params={
+                "Bucket": self.bucket, "Key": check_key(key),
+                "ResponseContentDisposition": disposition}))
 
     async def close(self) -> None:
         async with self._lock:

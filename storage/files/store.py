@@ -95,6 +95,11 @@ class FileStore(ABC):
     async def delete(self, key: str) -> None:
         """Only for tests: the bot never deletes evidence."""
 
+    async def link(self, key: str, file_name: str, seconds: int) -> str | None:
+        """A download address of the file valid for ``seconds``, where the store can give one
+        (S3's presigned URL); None for a local folder."""
+        return None
+
     async def close(self) -> None:  # noqa: B027 (a no-op by default: only S3 holds connections)
         """Let go of connections (the S3 client); the store may not be used afterwards."""
 

@@ -1,7 +1,9 @@
 """Dialog state: one row per platform user, replaced at every step.
 
 This is read and written on every message, so it uses plain SQL statements on the table rather
-than the ORM's unit of work (about half the cost per event).
+than the ORM's unit of work (about half the cost per event). A step's save compares and sets on
+the nonce it read (``StaleState`` when another update moved the dialog meanwhile); a dialog's
+first save is an upsert, so two starting at once on two workers do not collide.
 """
 
 from __future__ import annotations
@@ -11,13 +13,19 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import DialogState as DialogRow
 from storage.types import utcnow
 
 TABLE = DialogRow.__table__
+
+
+class StaleState(Exception):
+    """The dialog state changed since it was read: the update must be handled again on the new
+    state (never saved over it)."""
 
 
 def new_nonce() -> str:
@@ -42,8 +50,18 @@ class DialogState:
 _USER = (TABLE.c.platform == bindparam("user_platform"), TABLE.c.platform_user_id == bindparam("user_id"))
 _GET = select(TABLE.c.dialog, TABLE.c.step, TABLE.c.data, TABLE.c.nonce, TABLE.c.expires_at,
               TABLE.c.offered).where(*_USER)
-_UPDATE = update(TABLE).where(*_USER)
-_INSERT = insert(TABLE)
+_STEP = update(TABLE).where(*_USER, TABLE.c.nonce == bindparam("expected_nonce"))
+_UPSERT_COLUMNS = ("dialog", "step", "data", "nonce", "expires_at", "updated_at", "offered")
+
+
+def _upsert(insert_: Any) -> Any:
+    statement = insert_(TABLE)
+    return statement.on_conflict_do_update(
+        index_elements=["platform", "platform_user_id"],
+        set_={name: statement.excluded[name] for name in _UPSERT_COLUMNS})
+
+
+_UPSERT = {"postgresql": _upsert(postgresql.insert), "sqlite": _upsert(sqlite.insert)}
 _CLAIM = delete(TABLE).where(*_USER, TABLE.c.nonce == bindparam("claimed_nonce"))
 _CLEAR = delete(TABLE).where(*_USER)
 _OFFER = update(TABLE).where(*_USER).values(
@@ -60,16 +78,24 @@ class DialogRepository:
 
     async def put(self, platform: str, user_id: str, *, dialog: str, step: str,
                   data: dict[str, Any], expires_at: datetime,
-                  offered: list[dict[str, Any]] | None = None) -> DialogState:
+                  offered: list[dict[str, Any]] | None = None,
+                  after: DialogState | None = None) -> DialogState:
         """Set the user's state to ``step`` of ``dialog`` with a fresh nonce (old buttons go stale)
-        and the choices its message offers."""
+        and the choices its message offers. With ``after`` (the state this step follows), only if
+        the row still holds that state's nonce, else ``StaleState``; without, whatever was there
+        is replaced (a dialog started anew)."""
         state = DialogState(platform, user_id, dialog, step, dict(data), new_nonce(), expires_at,
                             offered)
         values = {"dialog": dialog, "step": step, "data": state.data, "nonce": state.nonce,
                   "expires_at": expires_at, "updated_at": utcnow(), "offered": offered}
-        result = await self.session.execute(_UPDATE, {**_user(platform, user_id), **values})
-        if result.rowcount == 0:  # type: ignore[attr-defined]
-            await self.session.execute(_INSERT, {"platform": platform, "platform_user_id": user_id, **values})
+        if after is not None:
+            result = await self.session.execute(
+                _STEP, {**_user(platform, user_id), "expected_nonce": after.nonce, **values})
+            if result.rowcount == 0:  # type: ignore[attr-defined]
+                raise StaleState(f"{platform}:{user_id} moved on from {after.nonce}")
+            return state
+        await self.session.execute(_UPSERT[self.session.get_bind().dialect.name],
+                                   {"platform": platform, "platform_user_id": user_id, **values})
         return state
 
     async def claim(self, state: DialogState) -> bool:

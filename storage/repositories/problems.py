@@ -14,7 +14,10 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.files.attachments import AttachmentRepository
+from storage.measures import measure_count
 from storage.models import (
+    AttachmentOwner,
     AuditLog,
     Member,
     Organization,
@@ -134,6 +137,8 @@ class ProblemRepository:
         write its history row. None, with nothing written, when the problem is no longer in
         ``expected`` (someone else acted first)."""
         before = snapshot(problem)
+        if changes and "measures" in changes:  # an UPDATE statement: no ORM event counts them
+            changes = {**changes, "measure_items": measure_count(changes["measures"])}
         result = await self.session.execute(
             update(Problem)
             .where(Problem.id == problem.id, Problem.status == expected, Problem.deleted_at.is_(None))
@@ -153,11 +158,17 @@ class ProblemRepository:
         return event
 
     async def add_evidence(self, event: ProblemEvent, files: list[dict[str, Any]], *,
-                           platform: str, by: Member) -> None:
-        """Keep ``files`` (each ``file_id``, ``name``, ``mime_type``) as evidence of ``event``."""
-        for file in files:
-            self.session.add(ProblemEvidence(
-                problem_id=event.problem_id, event_id=event.id, platform=platform,
-                file_id=file["file_id"], file_name=file.get("name"),
-                mime_type=file.get("mime_type"), uploaded_by_id=by.id))
+                           platform: str, by: Member) -> list[ProblemEvidence]:
+        """Keep ``files`` (the dialog's entries: ``file_id``, ``name``, ``mime_type``, ``stored``)
+        as evidence of ``event``, each with its attachment (its download into the file store)."""
+        evidence = [ProblemEvidence(
+            problem_id=event.problem_id, event_id=event.id, platform=file.get("platform") or platform,
+            file_id=file["file_id"], file_name=file.get("name"),
+            mime_type=file.get("mime_type"), uploaded_by_id=by.id) for file in files]
+        self.session.add_all(evidence)
         await self.session.flush()
+        attachments = AttachmentRepository(self.session)
+        for item, file in zip(evidence, files, strict=True):
+            await attachments.attach(AttachmentOwner.problem_evidence, item.id, by.id, platform,
+                                     [file])
+        return evidence

@@ -1,5 +1,5 @@
 """A fake WeCom on loopback, for tests: the server API the bot calls (gettoken, message/send,
-message/update_template_card, media/upload, group robot webhook/send), and the
+message/update_template_card, media/upload, media/get, group robot webhook/send), and the
 user side, which POSTs encrypted callbacks to the bot the way WeCom does.
 
 It records every call (``calls``), keeps what each user and robot was sent, hands out response
@@ -95,12 +95,14 @@ class FakeWeCom:
         self._robot_sent: dict[str, deque[float]] = {}
         self.robot_limit = 20
         self.token_fetches = 0
+        self.media: dict[str, tuple[str, str, bytes]] = {}  # what users sent: id -> (name, type, bytes)
 
     # --- lifecycle ---------------------------------------------------------------------------
 
     async def __aenter__(self) -> FakeWeCom:
         app = web.Application()
         app.router.add_get("/cgi-bin/gettoken", self._gettoken)
+        app.router.add_get("/cgi-bin/media/get", self._media_get)
         app.router.add_post("/cgi-bin/{method:.+}", self._method)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
@@ -133,6 +135,61 @@ class FakeWeCom:
         self._tokens.add(token)
         return web.json_response({"errcode": 0, "errmsg": "ok", "access_token": token,
                                   "expires_in": 7200})
+
+    async def _media_get(self, request: web.Request) -> web.StreamResponse:
+        """A temporary media file (what a user sent, or one uploaded): its bytes with its type,
+        as WeCom answers; an errcode in JSON for an unknown or expired media_id."""
+        query = dict(request.query)
+        call = Call("media/get", query, {})
+        self.calls.append(call)
+        if query.get("access_token") not in self._tokens:
+            call.errcode = 42001 if query.get("access_token", "").startswith("token-") else 40014
+            return web.json_response({"errcode": call.errcode, "errmsg": "access_token expired"})
+        injected = self._failures.get("media/get")
+        if injected:
+            call.errcode = injected.popleft()
+            if 500 <= call.errcode < 600:  # an HTTP failure, not a WeCom errcode
+                return web.Response(status=call.errcode, text="bad gateway")
+            return web.json_response({"errcode": call.errcode, "errmsg": "injected"})
+        media_id = query.get("media_id", "")
+        if media_id in self.uploads:
+            upload = self.uploads[media_id]
+            name, mime, content = upload.file_name, "application/octet-stream", upload.content
+        elif media_id in self.media:
+            name, mime, content = self.media[media_id]
+        else:
+            call.errcode = 40007
+            return web.json_response({"errcode": 40007, "errmsg": "invalid media_id"})
+        return web.Response(body=content, content_type=mime, headers={
+            "Content-disposition": f'attachment; filename="{media_id}"'})
+
+    def add_media(self, name: str, mime: str, content: bytes) -> str:
+        """A file a user is about to send: its (temporary) media_id."""
+        media_id = f"user-media{next(self._numbers)}"
+        self.media[media_id] = (name, mime, content)
+        return media_id
+
+    def expire_media(self, media_id: str) -> None:
+        """Three days have passed: the media_id is gone (40007)."""
+        self.media.pop(media_id, None)
+
+    async def send_file(self, userid: str, name: str, content: bytes, *, kind: str = "file",
+                        mime: str = "application/octet-stream") -> list[Call]:
+        """As ``userid``, send a photo (``kind="image"``) or a file; the bot's answer."""
+        media_id = self.add_media(name, mime, content)
+        since = len(self.calls)
+        assert await self.deliver(self.media_xml(userid, kind, media_id, name,
+                                                 next(self._numbers) + 10**9)) == 200
+        return await self.settle(since)
+
+    @staticmethod
+    def media_xml(userid: str, kind: str, media_id: str, name: str, msg_id: int) -> str:
+        extra = (f"<PicUrl><![CDATA[http://example.invalid/{media_id}]]></PicUrl>"
+                 if kind == "image" else f"<FileName><![CDATA[{name}]]></FileName>")
+        return (f"<xml><ToUserName><![CDATA[{CORP_ID}]]></ToUserName><FromUserName><![CDATA["
+                f"{userid}]]></FromUserName><CreateTime>{int(time.time())}</CreateTime>"
+                f"<MsgType><![CDATA[{kind}]]></MsgType>{extra}<MediaId><![CDATA[{media_id}]]>"
+                f"</MediaId><MsgId>{msg_id}</MsgId><AgentID>{AGENT_ID}</AgentID></xml>")
 
     async def _method(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]

@@ -11,6 +11,7 @@ from bot.adapters.dingtalk import PLATFORM
 from bot.adapters.dingtalk.api import DingTalkApi
 from bot.adapters.dingtalk.bot import DingTalkBot
 from bot.adapters.dingtalk.config import DingTalkConfig
+from bot.adapters.dingtalk.files import DingTalkFiles
 from bot.adapters.dingtalk.sender import DINGTALK_LIMITS, DingTalkSender
 from bot.adapters.dingtalk.stream import StreamClient
 from bot.config import Settings, first_error
@@ -47,6 +48,7 @@ class DingTalkAdapter:
         self.bot = DingTalkBot(bot_app.core, self.api, config)
         self.stream = StreamClient(config, self.bot.handle)
         self.sender = DingTalkSender(self.bot)
+        bot_app.files.register(DingTalkFiles(self.api))
         self.task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:

@@ -12,6 +12,7 @@ from bot.adapters.feishu import PLATFORM
 from bot.adapters.feishu.api import FeishuApi
 from bot.adapters.feishu.bot import FeishuBot
 from bot.adapters.feishu.dispatch import Dispatcher
+from bot.adapters.feishu.files import FeishuFiles
 from bot.adapters.feishu.http_callback import callback_app, callback_server
 from bot.adapters.feishu.sender import FEISHU_LIMITS, FeishuSender
 from bot.adapters.feishu.settings import FeishuConfigError, FeishuSettings, load_feishu_settings
@@ -55,6 +56,7 @@ class FeishuAdapter:
         self.api = FeishuApi(config.base_url, config.app_id, config.app_secret)
         self.bot = FeishuBot(bot_app.core, self.api)
         self.sender = FeishuSender(self.bot)
+        bot_app.files.register(FeishuFiles(self.api))
         self.dispatcher = Dispatcher(self.bot.on_message, self.bot.on_card_action)
         self.connection: LongConnection | None = None
         self.server: uvicorn.Server | None = None

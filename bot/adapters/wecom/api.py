@@ -5,8 +5,10 @@ WeCom's errcode; ``failure`` says what the outbox should make of one."""
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import time
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -45,11 +47,31 @@ def failure(error: WeComError | httpx.HTTPError, *, app_wide: bool = True,
 
 def _checked(response: httpx.Response) -> JSON:
     response.raise_for_status()
-    body: JSON = response.json()
+    return _checked_json(response.json())
+
+
+def _checked_json(body: JSON) -> JSON:
     errcode = int(body.get("errcode", 0))
     if errcode != 0:
         raise WeComError(errcode, str(body.get("errmsg", "")))
     return body
+
+
+def _is_error_body(content_type: str, length: str | None) -> bool:
+    """media/get answers an error as a small JSON body (application/json, or text/plain)."""
+    kind = content_type.split(";")[0].strip().lower()
+    small = length is not None and length.isdigit() and int(length) < 4096
+    return kind == "application/json" or (kind == "text/plain" and small)
+
+
+def _media_error(body: bytes) -> WeComError | None:
+    try:
+        parsed = json.loads(body)
+    except ValueError:
+        return None
+    if not isinstance(parsed, dict) or not isinstance(parsed.get("errcode"), int):
+        return None
+    return WeComError(parsed["errcode"], str(parsed.get("errmsg", ""))) if parsed["errcode"] else None
 
 
 class WeComApi:
@@ -115,6 +137,29 @@ class WeComApi:
         body = await self.call("media/upload", files={"media": (file_name, content)},
                                params={"type": "file"})
         return str(body["media_id"])
+
+    async def media(self, media_id: str) -> AsyncIterator[bytes]:
+        """media/get: a temporary media file's content (a photo or file a member sent; WeCom
+        keeps it 3 days), in chunks as it arrives. An error comes as a JSON body instead."""
+        for attempt in range(3):
+            token = await self.token()
+            async with self.client.stream("GET", f"{self.base_url}/media/get", params={
+                    "access_token": token, "media_id": media_id}) as response:
+                response.raise_for_status()
+                if _is_error_body(response.headers.get("content-type", ""),
+                                  response.headers.get("content-length")):
+                    body = await response.aread()
+                    error = _media_error(body)
+                    if error is not None and error.errcode in TOKEN_EXPIRED and attempt < 2:
+                        self._forget(token)
+                        continue
+                    if error is not None:
+                        raise error
+                    yield body  # a small text file after all
+                    return
+                async for chunk in response.aiter_bytes():
+                    yield chunk
+                return
 
     async def robot(self, webhook_url: str, message: JSON) -> None:
         """A group robot (群机器人): its webhook URL carries its own key, no access token."""

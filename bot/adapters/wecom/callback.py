@@ -61,6 +61,11 @@ def _event_id(*parts: str) -> str:
     return "e:" + hashlib.sha1("\x1f".join(parts).encode()).hexdigest()
 
 
+# What a member may send as evidence: a photo or a file (its type is detected from the content
+# when it is kept; the hint here is only the platform's).
+MEDIA_KINDS: dict[str, str | None] = {"image": "image/jpeg", "file": None}
+
+
 def to_callback(root: Element, agent_id: int | None) -> Callback | None:
     """The neutral event of a decrypted message, or None for what the core does not take."""
     if agent_id is not None and _field(root, "AgentID") not in ("", str(agent_id)):
@@ -75,8 +80,10 @@ def to_callback(root: Element, agent_id: int | None) -> Callback | None:
     if kind == "text" and _field(root, "MsgId"):
         return Callback(Incoming(**base, text=root.findtext("Content") or "",  # type: ignore[arg-type]
                                  event_id="m:" + _field(root, "MsgId")))
-    if kind == "image" and _field(root, "MediaId") and _field(root, "MsgId"):
-        return Callback(Incoming(**base, file=FileRef(_field(root, "MediaId"), None, "image/jpeg"),  # type: ignore[arg-type]
+    if kind in MEDIA_KINDS and _field(root, "MediaId") and _field(root, "MsgId"):
+        name = (root.findtext("FileName") or root.findtext("Title") or "").strip() or None
+        file = FileRef(_field(root, "MediaId"), name, MEDIA_KINDS[kind])
+        return Callback(Incoming(**base, file=file,  # type: ignore[arg-type]
                                  event_id="m:" + _field(root, "MsgId")))
     if kind == "event" and _field(root, "Event") == "template_card_event":
         key, task = root.findtext("EventKey") or "", _field(root, "TaskId")

@@ -14,9 +14,11 @@ from bot.adapters.wecom.api import WeComApi
 from bot.adapters.wecom.bot import WeComBot
 from bot.adapters.wecom.callback import callback_app
 from bot.adapters.wecom.crypto import MsgCrypt
+from bot.adapters.wecom.files import WeComFiles
 from bot.adapters.wecom.sender import WECOM_LIMITS, WeComSender
 from bot.config import Settings
 from bot.runtime.app import App, build_app, require_current_schema
+from bot.runtime.downloads import Downloads
 from bot.runtime.pushes import Pushes
 
 log = logging.getLogger(__name__)
@@ -40,15 +42,19 @@ def build_asgi(bot_app: App, api: WeComApi, *, pushes: bool = True) -> tuple[Sta
     settings = bot_app.settings
     assert settings.wecom_token and settings.wecom_aes_key and settings.wecom_corp_id
     bot = WeComBot(bot_app.core, api)
+    bot_app.files.register(WeComFiles(api))
+    downloads = Downloads(bot_app.files)
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         scheduled = Pushes(bot_app, WeComSender(bot), WECOM_LIMITS) if pushes else None
         if scheduled is not None:
             await scheduled.start()
+        downloads.start()
         try:
             yield
         finally:
+            await downloads.stop()
             if scheduled is not None:
                 await scheduled.stop()
             await bot.drain()

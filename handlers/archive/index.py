@@ -1,0 +1,79 @@
+"""目录.xlsx: every record the archive holds and every file, each on one line, with where it is
+in the archive; a file also with its sha256, size, type, sender and time of receipt. Written
+line by line into openpyxl's write-only workbook (its sheets go to temporary files, not memory)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Font
+
+from handlers.core.i18n import Translator
+from storage.files.attachments import KeptFile
+
+RECORD_COLUMNS = (("archive.col_no", 7), ("archive.col_branch", 20), ("archive.col_kind", 10),
+                  ("archive.col_id", 9), ("archive.col_date", 12), ("archive.col_summary", 40),
+                  ("archive.col_path", 60), ("archive.col_file_count", 8),
+                  ("archive.col_files", 80))
+FILE_COLUMNS = (("archive.col_no", 7), ("archive.col_branch", 20), ("archive.col_kind", 10),
+                ("archive.col_id", 9), ("archive.col_path", 60), ("archive.col_name", 30),
+                ("archive.col_type", 18), ("archive.col_size", 12), ("archive.col_sha256", 66),
+                ("archive.col_sender", 10), ("archive.col_received", 18),
+                ("archive.col_state", 10))
+
+
+@dataclass(frozen=True)
+class RecordRow:
+    branch: str
+    kind: str
+    id: int
+    day: date
+    summary: str
+    path: str
+    files: int
+    file_list: str = ""  # each file's name and place in the archive, a line each
+
+
+class Index:
+    def __init__(self, t: Translator, tz: ZoneInfo) -> None:
+        self.t, self.tz = t, tz
+        self.book = Workbook(write_only=True)
+        self.records_sheet = self._sheet(t("archive.index_records"), RECORD_COLUMNS)
+        self.files_sheet = self._sheet(t("archive.index_files"), FILE_COLUMNS)
+        self.records = 0
+        self.files = 0
+
+    def _sheet(self, title: str, columns: tuple[tuple[str, int], ...]) -> object:
+        sheet = self.book.create_sheet(title)
+        for n, (_, width) in enumerate(columns):
+            sheet.column_dimensions[chr(ord("A") + n)].width = width
+        sheet.freeze_panes = "A2"
+        bold = Font(bold=True)
+        header = []
+        for key, _ in columns:
+            cell = WriteOnlyCell(sheet, self.t(key))
+            cell.font = bold
+            header.append(cell)
+        sheet.append(header)
+        return sheet
+
+    def record(self, row: RecordRow) -> None:
+        self.records += 1
+        self.records_sheet.append([self.records, row.branch, row.kind, row.id, row.day,  # type: ignore[attr-defined]
+                                   row.summary, row.path, row.files, row.file_list])
+
+    def file(self, branch: str, kind: str, record_id: int, path: str | None, file: KeptFile,
+             state: str, sender: str) -> None:
+        self.files += 1
+        received = file.received_at.astimezone(self.tz).strftime("%Y-%m-%d %H:%M")
+        self.files_sheet.append([self.files, branch, kind, record_id, path or "",  # type: ignore[attr-defined]
+                                 file.name or "", file.mime or "", file.size, file.sha256 or "",
+                                 sender, received, state])
+
+    def save(self, path: Path) -> None:
+        self.book.save(path)
