@@ -5,9 +5,10 @@ from __future__ import annotations
 from functools import lru_cache
 from importlib.util import find_spec
 from pathlib import Path
+from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from handlers.core.i18n import CATALOGUES
@@ -58,6 +59,23 @@ class Settings(BaseSettings):
     wecom_bot_ws_url: str = Field(default="wss://openws.work.weixin.qq.com",
                                   pattern=r"^wss?://[^\s/]+")
     wecom_bot_name: str | None = None  # its display name, to strip "@name" in groups
+    # DingTalk (钉钉企业内部应用机器人, Stream mode), issue 17; checked by the adapter at start
+    dingtalk_client_id: str | None = None  # AppKey
+    dingtalk_client_secret: str | None = None  # AppSecret
+    dingtalk_robot_code: str | None = None
+    dingtalk_api_base_url: str = "https://api.dingtalk.com"
+    dingtalk_oapi_base_url: str = "https://oapi.dingtalk.com"
+    dingtalk_card_template_id: str | None = None
+    # Feishu / Lark (飞书自建应用机器人), issue 17; checked by the adapter at start
+    feishu_app_id: str | None = None
+    feishu_app_secret: str | None = None
+    feishu_verification_token: str | None = None
+    feishu_encrypt_key: str | None = None
+    feishu_api_base_url: str = "https://open.feishu.cn"
+    feishu_event_mode: Literal["ws", "http"] = "ws"
+    feishu_host: str = "127.0.0.1"
+    feishu_port: int = Field(default=8090, ge=1, le=65535)
+    feishu_path: str = Field(default="/feishu/events", pattern=r"^/[A-Za-z0-9_./-]*$")
 
     @field_validator("platform")
     @classmethod
@@ -118,6 +136,21 @@ def _platform_name(name: str) -> str:
                              and find_spec(f"bot.adapters.{name}.entry") is not None):
         return name
     raise ValueError(f"no adapter for platform {name!r}")
+
+
+class SettingsError(ValueError):
+    """A bad setting, said in one line that names its variable."""
+
+    def __init__(self, name: str, reason: str) -> None:
+        super().__init__(f"{name}: {reason}")
+        self.name, self.reason = name, reason
+
+
+def first_error(error: ValidationError, prefix: str) -> SettingsError:
+    """The first problem of a validation, named by its variable (``BRANCHBOT_X_Y``)."""
+    first = error.errors()[0]
+    where = "_".join(str(part) for part in first["loc"]).upper()
+    return SettingsError(f"{prefix}{where}" if where else f"{prefix}*", first["msg"])
 
 
 @lru_cache

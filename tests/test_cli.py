@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import csv
 import os
+import signal
 import sqlite3
 import subprocess
 import sys
+from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -37,6 +40,26 @@ def cli(tmp_path: Path, *args: str, stdin: str = "", env: dict[str, str] | None 
     full_env.update(env or {})
     return subprocess.run(BRANCHBOT + list(args), cwd=tmp_path, input=stdin, text=True,
                           capture_output=True, env=full_env, timeout=120)
+
+
+@contextlib.asynccontextmanager
+async def run_process(tmp_path: Path, env: dict[str, str]) -> AsyncIterator[subprocess.Popen[bytes]]:
+    """`branchbot run` as its own process, configured by ``env`` alone; Ctrl-C on the way out,
+    after which it must have stopped cleanly: exit code 0, no traceback in its output."""
+    log = tmp_path / "bot.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen([sys.executable, "-m", "bot.cli", "run"], cwd=tmp_path,
+                                   env=env, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        yield process
+    finally:
+        process.send_signal(signal.SIGINT)
+        for _ in range(200):
+            if process.poll() is not None:
+                break
+            await asyncio.sleep(0.05)
+    assert process.poll() == 0
+    assert "Traceback" not in log.read_text(encoding="utf-8", errors="replace")
 
 
 def query(tmp_path: Path, sql: str, db: str = "bb.db") -> list[tuple]:

@@ -7,9 +7,10 @@ import click
 
 from bot.cli.chat import console_chat
 from bot.cli.common import CliError, load_settings, run_async, schema_out_of_date, texts
+from bot.config import SettingsError
 from bot.runtime.app import SchemaOutOfDate
 from bot.runtime.multi import run_platforms
-from bot.runtime.platforms import platform
+from bot.runtime.platforms import CredentialsRefused, platform
 from handlers.core.i18n import DEFAULT_TEXTS
 
 
@@ -31,5 +32,9 @@ def run() -> None:
         run_platforms(settings)
     except SchemaOutOfDate as error:
         raise schema_out_of_date() from error
+    except SettingsError as error:  # a platform's setting it could not take
+        raise CliError(t("cli.bad_setting", field=error.name, reason=error.reason)) from error
+    except CredentialsRefused as error:
+        raise CliError(t("cli.credentials_refused", reason=str(error))) from error
     except OSError as error:  # a port in use, an address that does not resolve
         raise CliError(t("cli.cannot_start", error=str(error) or type(error).__name__)) from error

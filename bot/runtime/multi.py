@@ -37,6 +37,22 @@ def pushes_tasks(app: App, adapters: list[Adapter]) -> list[asyncio.Task[None]]:
     return tasks
 
 
+async def until_stopped(stop: asyncio.Event, adapters: list[Adapter]) -> None:
+    """Until ``stop`` is set, or an adapter's ``task`` ends: its error (the platform refused the
+    credentials, say) is raised."""
+    waiting = asyncio.ensure_future(stop.wait())
+    receiving = [task for adapter in adapters
+                 if (task := getattr(adapter, "task", None)) is not None]
+    try:
+        done, _ = await asyncio.wait([waiting, *receiving], return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        waiting.cancel()
+    for task in done:
+        if task is not waiting:
+            task.result()  # raises what ended it
+            log.error("%s ended; stopping", task.get_name())
+
+
 async def serve(app: App, adapters: list[Adapter], stop: asyncio.Event) -> None:
     """Run ``adapters`` (and the pushes, if enabled) until ``stop`` is set."""
     started: list[Adapter] = []
@@ -50,7 +66,7 @@ async def serve(app: App, adapters: list[Adapter], stop: asyncio.Event) -> None:
         downloads.start()
         if app.settings.pushes_enabled:
             background = pushes_tasks(app, adapters)
-        await stop.wait()
+        await until_stopped(stop, started)
     finally:
         await downloads.stop()
         for task in background:

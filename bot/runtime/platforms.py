@@ -17,9 +17,16 @@ from bot.runtime.app import App
 from bot.runtime.delivery import Limits, Sender
 
 
+class CredentialsRefused(Exception):
+    """The platform refused the app's id or secret: nothing works until the settings change."""
+
+
 class Adapter(Protocol):
     """One platform running over the shared core: it hands each event to ``app.core.handle``
-    and answers it; the outbox reaches it through ``sender`` within ``limits``."""
+    and answers it; the outbox reaches it through ``sender`` within ``limits``.
+
+    An adapter may also have ``task``: what receives, started by ``start``. It ends only on a
+    fault (``CredentialsRefused``, say), which then stops the process with that error."""
 
     platform: str  # as stored in identities, group chats and outbox rows
     limits: Limits

@@ -759,6 +759,11 @@ TEXTS: dict[str, str] = {
     # --- WeCom (issue 6) ---
     # --- the console adapter (bot/adapters/console) ---
     "console.welcome": "（以 {name} 的身份对话；输入 /help 查看命令，/quit 退出）",
+    "cli.credentials_refused": "平台拒绝了应用凭据，请检查 .env 中的 AppKey/AppID 与 Secret：{reason}",
+    "chat.choose": "请选择：",
+    "chat.card_done": "已处理",
+    "chat.private_start": "👉 {label}：请私聊我发送 {command}",
+    "dingtalk.gap": "⚠️ 刚才我与钉钉的连接中断了约{minutes}分钟，这期间你发给我的消息可能没有收到。如果没有得到回复，请重新发送。",
     "wecom.choose": "请选择：",
     "wecom.card_done": "已处理",
     "wecom_bot.welcome": "你好！我是支部的主题教育助手。私聊我发送 /help 查看能做什么；在支部群里 @我 也可以。",

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
-from dataclasses import replace
 from urllib.parse import urlsplit
 
 import httpx
 
+from bot.adapters import replies
 from bot.adapters.wecom import PLATFORM, render
 from bot.adapters.wecom.api import WeComApi, WeComError
 from bot.adapters.wecom.callback import Callback
@@ -102,16 +102,8 @@ class WeComBot:
             log.info("could not update the pressed card of %s: %s", userid, error)
 
     async def follow(self, event: Incoming, followup: AsyncIterator[Reply]) -> None:
-        """A long job (a report): its files as they come, and of its progress lines only the
-        last (a WeCom text message cannot be edited)."""
-        progress: Reply | None = None
-        async for reply in followup:
-            if reply.edit and reply.document is None:
-                progress = replace(reply, edit=False)
-                continue
-            await self.send_private(event.user_id, replace(reply, edit=False))
-        if progress is not None:
-            await self.send_private(event.user_id, progress)
+        """A long job (a report): a WeCom text message cannot be edited."""
+        await replies.follow(followup, lambda reply: self.send_private(event.user_id, reply))
 
     async def send_private(self, userid: str, reply: Reply) -> None:
         if reply.document is not None:
