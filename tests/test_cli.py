@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import csv
 import os
+import re
 import signal
 import sqlite3
 import subprocess
@@ -60,6 +61,15 @@ async def run_process(tmp_path: Path, env: dict[str, str]) -> AsyncIterator[subp
             await asyncio.sleep(0.05)
     assert process.poll() == 0
     assert "Traceback" not in log.read_text(encoding="utf-8", errors="replace")
+
+
+INFO_LINE = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} INFO ")
+
+
+def said(stderr: str) -> list[str]:
+    """What a process told its operator on stderr, the INFO log of what it did before left out
+    (a platform refusing the credentials answers after the process started)."""
+    return [line for line in stderr.strip().splitlines() if not INFO_LINE.match(line)]
 
 
 def query(tmp_path: Path, sql: str, db: str = "bb.db") -> list[tuple]:

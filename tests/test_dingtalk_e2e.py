@@ -24,7 +24,7 @@ from tests.conftest import Branch
 from tests.fakes.dingtalk.server import CLIENT_ID, CLIENT_SECRET, ROBOT_CODE, FakeDingTalk
 from tests.joining import approve
 from tests.telegram_support import scalar_count
-from tests.test_cli import cli, run_process
+from tests.test_cli import cli, run_process, said
 
 
 async def _joined(fake: FakeDingTalk, bot_app: object, branch: Branch) -> ds.Chat:
@@ -154,7 +154,7 @@ async def test_run_refuses_a_missing_key_and_wrong_credentials_in_one_line(tmp_p
     for result, named in zip(results, ("BRANCHBOT_DINGTALK_ROBOT_CODE",
                                        "BRANCHBOT_DINGTALK_API_BASE_URL", "invalidClientIdOrSecret")):
         assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
-        assert len(result.stderr.strip().splitlines()) == 1 and named in result.stderr, result.stderr
+        assert len(said(result.stderr)) == 1 and named in said(result.stderr)[0], result.stderr
 
 
 async def test_a_file_a_member_sent_is_fetched_and_an_unknown_one_is_gone() -> None:

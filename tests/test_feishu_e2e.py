@@ -23,7 +23,7 @@ from tests import feishu_support as fs
 from tests.conftest import Branch
 from tests.fakes.feishu.server import APP_ID, APP_SECRET, FakeFeishu
 from tests.joining import approve
-from tests.test_cli import cli, run_process
+from tests.test_cli import cli, run_process, said
 
 
 async def _joined(fake: FakeFeishu, bot_app: App, served: FeishuAdapter, branch: Branch) -> fs.Chat:
@@ -131,7 +131,7 @@ async def test_run_refuses_a_missing_key_and_wrong_credentials_in_one_line(tmp_p
     for result, named in zip(results, ("BRANCHBOT_FEISHU_APP_SECRET", "BRANCHBOT_FEISHU_APP_ID",
                                        "BRANCHBOT_FEISHU_VERIFICATION_TOKEN", "1000040344")):
         assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
-        assert len(result.stderr.strip().splitlines()) == 1 and named in result.stderr, result.stderr
+        assert len(said(result.stderr)) == 1 and named in said(result.stderr)[0], result.stderr
 
 
 async def test_a_press_answered_too_late_updates_its_card_by_the_api(db_url: str, branch: Branch) -> None:
