@@ -20,6 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from handlers.core.i18n import DEFAULT_TEXTS  # noqa: E402
 from handlers.reports.documents.ledger_xlsx import (  # noqa: E402
     CommitmentRow,
     Kind,
@@ -100,7 +101,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         out = args.out or Path(folder) / "ledger.xlsx"
         started = time.perf_counter()
-        written = write_ledger(out, title, summary=summary, study=study(args.members),
+        written = write_ledger(DEFAULT_TEXTS, out, title, summary=summary, study=study(args.members),
                                visits=visits(args.members), problems=problems(args.members),
                                commitments=commitments(args.members), shuxue=shuxue(args.members),
                                meetings=meetings(args.members))

@@ -105,7 +105,7 @@ def plan(records: int, branches: int, members: int, today: date, seed: int = 5) 
         status = rng.choice(statuses)
         problems.append((i, at, at, None, member_id, org_id, "问题描述", rng.choice(PROBLEM_SOURCES),
                          rng.choice(PROBLEM_KINDS), "责任人", member_id, day + timedelta(days=30), "整改措施",
-                         status, None))
+                         1, status, None))
         path = ["pending"] + {"pending": [], "rejected": ["rejected"], "rectifying": ["rectifying"],
                               "closure_requested": ["rectifying", "closure_requested"],
                               "closed": ["rectifying", "closure_requested", "closed"]}[status]
@@ -139,7 +139,8 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "visits": ("id", "created_at", "updated_at", "deleted_at", "member_id", "org_id", "kind", "visit_date",
                "place", "whom", "heard", "solved_count", "topic"),
     "problems": ("id", "created_at", "updated_at", "deleted_at", "reporter_id", "org_id", "description",
-                 "source", "kind", "owner_name", "owner_id", "deadline", "measures", "status", "visit_id"),
+                 "source", "kind", "owner_name", "owner_id", "deadline", "measures", "measure_items", "status",
+                 "visit_id"),
     "problem_events": ("id", "problem_id", "actor_id", "action", "from_status", "to_status", "at"),
     "shuxue_answers": ("id", "member_id", "org_id", "period_start", "self_study", "research", "deeds",
                        "answered_at"),
@@ -252,7 +253,7 @@ def export_peak(url: str, out: Path) -> tuple[float, float]:
 
 async def docx_seconds(url: str) -> float:
     from handlers.core.i18n import Translator
-    from handlers.reports.files import Request, produce
+    from handlers.reports.files import Made, Request, produce
     from handlers.reports.periods import CampaignSpan, campaign
     from storage.db import session_factory
     from storage.queries.scope import Scope
@@ -262,11 +263,10 @@ async def docx_seconds(url: str) -> float:
     try:
         today = datetime.now(settings.tz).date()
         request = Request(Scope(None), "基准局党委", campaign(CampaignSpan(today - timedelta(days=364)), today), settings.tz,
-                          ("docx",), side_by_side=True, texts=Translator.of(settings.language))
+                          ("docx",), side_by_side=True, texts=Translator.of(settings.language), today=today)
         started = time.perf_counter()
-        async for _text, document in produce(session_factory(engine), request):
-            if document is not None:
-                assert document.content.startswith(b"PK")
+        made = [item async for item in produce(session_factory(engine), request) if isinstance(item, Made)]
+        assert len(made) == 1 and made[0].document.content.startswith(b"PK"), made
         return time.perf_counter() - started
     finally:
         await engine.dispose()

@@ -135,7 +135,7 @@ def _notes(api: FakeBotApi, crowd: Members, proxy: RoundRobinProxy, fleet: Fleet
     if killer is not None:
         notes.append(f"pg_terminate_backend: {killer.terminated} connections in "
                      f"{killer.rounds} rounds")
-    return notes
+    return notes + traffic.stories[:6]
 
 
 def _kill_midway(fleet: Fleet, total: int, restart: list[asyncio.Task[None]],

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -34,8 +35,12 @@ class Settings(BaseSettings):
     pushes_enabled: bool = True  # scheduled prompts and nudges; off for a worker that only answers
     quiet_hours: str = Field(default="22:00-08:00", pattern=r"^\d{1,2}:\d{2}-\d{1,2}:\d{2}$")
     grace_hours: float = Field(default=6, ge=0, le=72)
+    outbox_retention_days: int = Field(default=90, ge=1, le=3650)  # sent and failed pushes kept
     nudge_time: str = Field(default="09:00", pattern=r"^\d{1,2}:\d{2}$")
     study_target_hours: int = Field(default=32, ge=0, le=1000)
+    # The office's own .docx for the stage summary (handlers/reports/documents/TEMPLATES.md);
+    # unset: the template shipped with the bot.
+    report_template: Path | None = None
     # WeCom (企业微信自建应用), issue 6
     wecom_corp_id: str | None = None
     wecom_agent_id: int | None = None
@@ -61,6 +66,13 @@ class Settings(BaseSettings):
     def _known_language(cls, value: str) -> str:
         if value not in CATALOGUES:
             raise ValueError(f"no texts in {value!r}; there are: {', '.join(CATALOGUES)}")
+        return value
+
+    @field_validator("report_template")
+    @classmethod
+    def _template_exists(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.is_file():
+            raise ValueError(f"no such file: {value} (BRANCHBOT_REPORT_TEMPLATE, the office's .docx)")
         return value
 
     @property

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any, TypeAlias
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -47,7 +48,44 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
         engine = create_async_engine(url, **kwargs)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
-    return create_async_engine(url, **kwargs)
+    # A pooled connection the server ended (a restart, a failover, pg_terminate_backend) is
+    # found out before an update uses it, not by the update.
+    return create_async_engine(url, **{"pool_pre_ping": True, **kwargs})
+
+
+class ConnectionLost(Exception):
+    """The database connection went away under a transaction: it may be tried again."""
+
+
+try:  # the PostgreSQL driver's own names for a connection that is gone
+    from asyncpg.exceptions import (
+        AdminShutdownError,
+        CannotConnectNowError,
+        ConnectionDoesNotExistError,
+        PostgresConnectionError,
+    )
+    from asyncpg.exceptions import InterfaceError as AsyncpgInterfaceError
+
+    _DRIVER_LOST: tuple[type[BaseException], ...] = (
+        AdminShutdownError, CannotConnectNowError, ConnectionDoesNotExistError,
+        PostgresConnectionError, AsyncpgInterfaceError)
+except ImportError:  # pragma: no cover - SQLite-only installs
+    _DRIVER_LOST = ()
+
+
+def connection_lost(error: BaseException) -> bool:
+    """Whether ``error`` (or what caused it) says the connection to the database was lost, as
+    opposed to a statement the database refused."""
+    seen: BaseException | None = error
+    for _ in range(8):
+        if seen is None:
+            return False
+        if isinstance(seen, DBAPIError) and seen.connection_invalidated:
+            return True
+        if isinstance(seen, (DisconnectionError, ConnectionError, *_DRIVER_LOST)):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 def sqlite_file(url: str) -> str | None:
@@ -61,3 +99,9 @@ def sqlite_file(url: str) -> str | None:
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     """Sessions that keep the daily tallies in step with the records (``storage.tallies``)."""
     return async_sessionmaker(engine, expire_on_commit=False, sync_session_class=TalliedSession)
+
+
+async def ping(engine: AsyncEngine) -> None:
+    """Raises unless the database answers ``SELECT 1`` now."""
+    async with engine.connect() as connection:
+        await connection.execute(text("SELECT 1"))

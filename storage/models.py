@@ -24,11 +24,13 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    event,
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from storage.files.names import FILE_NAME_MAX_CHARS
+from storage.measures import measure_count
 from storage.types import UTCDateTime, utcnow
 
 NAMING = {
@@ -231,6 +233,25 @@ class Visit(_MemberRecord, Base):
     heard: Mapped[str] = mapped_column(Text)
     solved_count: Mapped[int] = mapped_column(Integer, default=0)
     topic: Mapped[str | None] = mapped_column(String(100))
+    # the branch's 调研课题 this trip is for (a visit of kind 调研); ``topic`` keeps its title
+    topic_id: Mapped[int | None] = mapped_column(ForeignKey("research_topics.id"), index=True)
+
+
+class ResearchTopic(Base):
+    """A 调研课题 of a branch and its owner (each leader owns one; 000: 34 topics), from the
+    office's import; visits of kind 调研 name it (课题调研次数)."""
+
+    __tablename__ = "research_topics"
+    __table_args__ = (UniqueConstraint("org_id", "title"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
+    title: Mapped[str] = mapped_column(String(100))
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    owner_name: Mapped[str] = mapped_column(String(50))
+    due: Mapped[date | None] = mapped_column(Date)  # 结题
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    deleted_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
 class DailyTally(Base):
@@ -250,6 +271,12 @@ class DailyTally(Base):
     reading_attendances: Mapped[int] = mapped_column(Integer, default=0)
     visits: Mapped[int] = mapped_column(Integer, default=0)
     solved: Mapped[int] = mapped_column(Integer, default=0)
+    # the papers' sessions by form (``storage.queries.papers``): that day's 三会一课/主题党日
+    # sessions (0–2), 中心组学习 and 联组学习 (0/1), and the longest 读书班 record (minutes)
+    org_life_sessions: Mapped[int] = mapped_column(Integer, default=0)
+    centre_sessions: Mapped[int] = mapped_column(Integer, default=0)
+    joint_sessions: Mapped[int] = mapped_column(Integer, default=0)
+    reading_longest: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class DailyTopic(Base):
@@ -283,10 +310,17 @@ class Problem(_MemberRecord, Base):
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
     deadline: Mapped[date] = mapped_column(Date)
     measures: Mapped[str] = mapped_column(Text)
+    # 整改措施条数 of ``measures``, set whenever they are (None: written around the ORM, counted then)
+    measure_items: Mapped[int | None] = mapped_column(Integer)
     status: Mapped[ProblemStatus] = mapped_column(
         Enum(ProblemStatus, native_enum=False, length=24), default=ProblemStatus.pending
     )
     visit_id: Mapped[int | None] = mapped_column(ForeignKey("visits.id"))
+
+
+@event.listens_for(Problem.measures, "set")
+def _count_measures(problem: Problem, value: str | None, _old: Any, _initiator: Any) -> None:
+    problem.measure_items = measure_count(value)
 
 
 class ProblemEvent(Base):
@@ -501,15 +535,23 @@ class DialogState(Base):
 
 
 class HandledEvent(Base):
-    """Platform events already handled, so one delivered twice (after a crash) is handled once."""
+    """Platform events already handled, so one delivered twice (after a crash) is handled once;
+    and the inbox: an update a webhook acknowledged, stored with its payload before the answer
+    and handled later by whichever worker (``handled_at`` NULL until then)."""
 
     __tablename__ = "handled_events"
-    __table_args__ = (UniqueConstraint("platform", "event_id"),)
+    __table_args__ = (UniqueConstraint("platform", "event_id"),
+                      Index("ix_handled_events_pending", "platform", "user_id", "id",
+                            postgresql_where=text("handled_at IS NULL"),
+                            sqlite_where=text("handled_at IS NULL")))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     platform: Mapped[str] = mapped_column(String(16))
     event_id: Mapped[str] = mapped_column(String(64))
     at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    user_id: Mapped[str | None] = mapped_column(String(64))  # whose update (the inbox's order)
+    payload: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    handled_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
 class AuditLog(Base):

@@ -43,15 +43,18 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from storage.models import DailyTally, DailyTopic, StudyRecord, Visit
-from storage.vocabulary import GROUP_FORMS, READING_CLASS
+from storage.vocabulary import CENTRE_GROUP_FORM, GROUP_FORMS, JOINT_FORM, ORG_LIFE_FORMS, READING_CLASS
 
 TALLY_COLUMNS = ("study_minutes", "study_records", "group_sessions", "group_attendances",
-                 "reading_days", "reading_attendances", "visits", "solved")
+                 "reading_days", "reading_attendances", "visits", "solved",
+                 "org_life_sessions", "centre_sessions", "joint_sessions", "reading_longest")
 
 
 def day_rows(study_where: Sequence[Any] = (), visit_where: Sequence[Any] = ()) -> Select[Any]:
     """Per (org_id, day): the ``TALLY_COLUMNS`` of the live (not deleted) study records and visits
-    that match the conditions. Group study sessions count distinct forms a day; 人次 count rows."""
+    that match the conditions. Group study sessions count distinct forms a day (all group forms,
+    and the papers' 三会一课/主题党日, 中心组学习, 联组学习 apart); 人次 count rows; the 读书班's
+    longest record says whether the day was a half day."""
     study = select(StudyRecord.org_id.label("org_id"), StudyRecord.study_date.label("day"),
                    StudyRecord.form.label("form"), StudyRecord.minutes.label("minutes"),
                    literal(1).label("is_study"), literal(0).label("is_visit"), literal(0).label("solved")
@@ -60,6 +63,10 @@ def day_rows(study_where: Sequence[Any] = (), visit_where: Sequence[Any] = ()) -
                     Visit.solved_count).where(Visit.deleted_at.is_(None), *visit_where)
     rows = union_all(study, visits).subquery()
     group, reading = rows.c.form.in_(GROUP_FORMS), rows.c.form == READING_CLASS
+
+    def sessions_of(condition: Any) -> Any:  # a form a day is one session
+        return func.count(distinct(case((condition, rows.c.form))))
+
     return (select(rows.c.org_id, rows.c.day,
                    func.coalesce(func.sum(rows.c.minutes), 0).label("study_minutes"),
                    func.coalesce(func.sum(rows.c.is_study), 0).label("study_records"),
@@ -68,7 +75,11 @@ def day_rows(study_where: Sequence[Any] = (), visit_where: Sequence[Any] = ()) -
                    func.count(distinct(case((reading, rows.c.form)))).label("reading_days"),
                    func.coalesce(func.sum(case((reading, 1), else_=0)), 0).label("reading_attendances"),
                    func.coalesce(func.sum(rows.c.is_visit), 0).label("visits"),
-                   func.coalesce(func.sum(rows.c.solved), 0).label("solved"))
+                   func.coalesce(func.sum(rows.c.solved), 0).label("solved"),
+                   sessions_of(rows.c.form.in_(ORG_LIFE_FORMS)).label("org_life_sessions"),
+                   sessions_of(rows.c.form == CENTRE_GROUP_FORM).label("centre_sessions"),
+                   sessions_of(rows.c.form == JOINT_FORM).label("joint_sessions"),
+                   func.coalesce(func.max(case((reading, rows.c.minutes), else_=0)), 0).label("reading_longest"))
             .group_by(rows.c.org_id, rows.c.day))
 
 

@@ -18,6 +18,12 @@ GROUP_FORMS: tuple[str, ...] = (
     "集中学习", "中心组学习", "联组学习", "读书班", "三会一课", "主题党日", "专题党课", "专家辅导",
 )
 READING_CLASS = "读书班"
+HALF_DAY_MINUTES = 240  # a 读书班 day whose longest session is at most 4 hours is half a day (半天)
+# The forms the papers count apart (000: "依托'三会一课'主题党日累计开展学习 146 次", "2 次中心组学习和
+# 2 次联组学习").
+ORG_LIFE_FORMS: tuple[str, ...] = ("三会一课", "主题党日")
+CENTRE_GROUP_FORM = "中心组学习"
+JOINT_FORM = "联组学习"
 # 组织生活: each kind of meeting and its rules, defined once (``MEETING_TYPES``). Who is expected
 # (应到): the whole branch, its committee (支委会: the secretaries and 支委) or one 党小组. Whether it
 # credits the attendees' study hours: always, or (支委会, 党小组会) only when it had a study item
@@ -64,7 +70,8 @@ CREDITS_ALWAYS_KINDS: tuple[str, ...] = tuple(k.name for k in MEETING_TYPES if k
 CREDITS_WITH_STUDY_KINDS: tuple[str, ...] = tuple(
     k.name for k in MEETING_TYPES if not k.credits_always)
 
-VISIT_KINDS: tuple[str, ...] = ("调研", "走访", "“四百”大走访", "结对居村", "下基层", "联系企业")
+RESEARCH_VISIT = "调研"  # the visit kind that is a trip for a 调研课题 (课题调研)
+VISIT_KINDS: tuple[str, ...] = (RESEARCH_VISIT, "走访", "“四百”大走访", "结对居村", "下基层", "联系企业")
 PROBLEM_SOURCES: tuple[str, ...] = ("调研", "群众反映", "12345热线", "信访", "巡视巡察", "审计", "自查")
 PROBLEM_KINDS: tuple[str, ...] = ("即知即改", "限期整改", "既重要又突出", "需上级协调")
 COORDINATION_KIND = "需上级协调"  # the problem kind routed to the office
@@ -72,6 +79,9 @@ COORDINATION_KIND = "需上级协调"  # the problem kind routed to the office
 OPEN: frozenset[ProblemStatus] = frozenset({ProblemStatus.rectifying,
                                             ProblemStatus.closure_requested})  # being worked on
 ACCEPTED: frozenset[ProblemStatus] = OPEN | {ProblemStatus.closed}  # the denominator of 整改率
+# 提请销项: closure asked for, awaiting the decision or granted
+CLOSURE_ASKED: frozenset[ProblemStatus] = frozenset({ProblemStatus.closure_requested,
+                                                    ProblemStatus.closed})
 
 DEFAULT_BOOKS: tuple[str, ...] = (
     "《习近平著作选读》",
@@ -85,5 +95,6 @@ ROLE_NAMES: dict[str, Role] = {"党员": Role.member, "支委": Role.committee, 
                                "办公室": Role.office}
 
 assert set(GROUP_FORMS) <= set(STUDY_FORMS) and READING_CLASS in GROUP_FORMS
+assert {*ORG_LIFE_FORMS, CENTRE_GROUP_FORM, JOINT_FORM} <= set(GROUP_FORMS)
 assert {k.form for k in MEETING_TYPES} <= set(STUDY_FORMS) and THEME_DAY in MEETING_TYPE
 assert COORDINATION_KIND in PROBLEM_KINDS

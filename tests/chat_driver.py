@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from itertools import count
 
-from handlers.core.events import Button, Incoming, Outcome, Reply
+from handlers.core.events import Button, FileRef, Incoming, Outcome, Reply
 from handlers.core.router import Core
 
 _message_ids = count(1)
@@ -38,6 +38,11 @@ class CoreChat:
 
     async def say(self, text: str) -> Outcome:
         return await self._send(Incoming(**self._base(), text=text))  # type: ignore[arg-type]
+
+    async def send_file(self, file_id: str, name: str | None) -> Outcome:
+        """A file sent in this chat (the core fetches it through the ``FileSource`` registered for
+        the chat's platform)."""
+        return await self._send(Incoming(**self._base(), file=FileRef(file_id, name)))  # type: ignore[arg-type]
 
     async def press(self, label: str) -> Outcome:
         for button, message_id in self._buttons:

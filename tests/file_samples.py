@@ -41,6 +41,16 @@ def workbook() -> bytes:
     return buffer.getvalue()
 
 
+def sheet(rows: list[list[object]]) -> bytes:
+    """An .xlsx whose first sheet holds ``rows`` (a header row, then data)."""
+    book = openpyxl.Workbook()
+    for row in rows:
+        book.active.append(row)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
 def zip_of(entries: dict[str, bytes], first: str | None = None) -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:

@@ -47,6 +47,7 @@ from storage.models import ProblemStatus as S
 from storage.repositories.records import RecordRepository
 from tests.chat_driver import CoreChat
 from tests.conftest import Branch
+from tests.joining import bound_chat
 from tests.test_field_limits import COLUMNS
 from tests.test_problem_lifecycle import add_problem, today
 
@@ -83,10 +84,8 @@ Entry = Callable[[World], Awaitable[CoreChat]]
 
 
 async def _seed(app: App, branch: Branch) -> World:
-    member, secretary = CoreChat(app.core, MEMBER, "李娜"), CoreChat(app.core, SECRETARY, "王书记")
-    for chat, name in ((member, "李娜"), (secretary, "王书记")):
-        await chat.say(f"/start {branch.org.invite_code}")
-        await chat.press(f"我是 {name}")
+    member = await bound_chat(app, branch.roster_only, MEMBER)
+    secretary = await bound_chat(app, branch.secretary, SECRETARY)
     problems = {status: await add_problem(app, branch.roster_only, status=status,
                                           deadline=today() + timedelta(days=5 + i))
                 for i, status in enumerate((S.pending, S.rectifying, S.closure_requested, S.closed))}
@@ -230,8 +229,19 @@ def _check_answered(chat: CoreChat, state: DialogState | None) -> None:
         assert all(f":{state.nonce}:" in (b.data or "") for b in last), "not the state's buttons"
 
 
+# Where the first choice leads past a step the walk must reach: the choice to make instead
+# (a 支部党员大会 credits its hours without a 学习内容; a 支委会 asks for one).
+PREFERRED = {("meeting", "kind"): "支委会"}
+
+
 async def _go_on(chat: CoreChat, state: DialogState) -> None:
-    """What a member who just wants to be done does: the first real choice, or a plain answer."""
+    """What a member who just wants to be done does: the first real choice (or the one the walk
+    needs, ``PREFERRED``), or a plain answer."""
+    preferred = PREFERRED.get((state.dialog, state.step))
+    for offer in state.offered or ():
+        if preferred is not None and offer.get("l") == preferred:
+            await chat.press_data(DialogChoice(state.nonce, offer["c"]).pack(), "m")
+            return
     for offer in state.offered or ():
         if offer.get("c") not in ("x", "back") and not offer.get("t"):
             await chat.press_data(DialogChoice(state.nonce, offer["c"]).pack(), "m")

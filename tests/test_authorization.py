@@ -57,6 +57,7 @@ EXPECTED: dict[str, str] = {
     "/problems": "✗✗✗✓✓✓✓",  # a 支委 reads the list: another 支委 decides a secretary's own closure request
     "/schedule": "✗✗✗✗✓✓✓",
     "/pending": "✗✗✗✗✓✓✓",
+    "/template 结对": "✗✗✗✗✓✓✓",
     "/summary all": "✗✗✗✗✗✗✓",
     "/summary <A>": "✗✗✗✗✗✗✓",
     "/report <A>": "✗✗✗✗✗✗✓",
@@ -82,7 +83,7 @@ COMMAND_ROWS = {"start": "/start", "join": "/join <A>", "help": "/help", "cancel
                 "mine": "/mine", "progress": "/progress", "shuxue": "/shuxue",
                 "leave": "/leave 下周五", "meeting": "/meeting", "summary": "/summary",
                 "report": "/report", "problems": "/problems", "schedule": "/schedule",
-                "pending": "/pending", "bindgroup": "/bindgroup <A> (an unbound group)",
+                "pending": "/pending", "template": "/template 结对", "bindgroup": "/bindgroup <A> (an unbound group)",
                 "archive": "/archive"}
 BUTTON_ROWS = {buttons.DialogChoice: "DialogChoice from 书记A's /study",
                ReportPage: "ReportPage from 书记A's /summary", RemindAgain: "RemindAgain of A's round",
@@ -93,7 +94,7 @@ def refusals() -> set[str]:
     """Every way the bot says no (a policy's text, a handler's own check, a stale button)."""
     keys = ("auth.not_member", "problem.board_not_allowed", "report.not_allowed",
             "report.office_only", "schedule.only_secretary", "join.not_decider",
-            "push.not_your_branch", "button.stale", "archive.not_allowed")
+            "push.not_your_branch", "button.stale", "upload.not_leader", "archive.not_allowed")
     return {t(k) for k in keys} | {t("bindgroup.not_secretary", org=org) for org in (A, B)} | {
         t("bindgroup.bound_elsewhere", org=org) for org in (A, B)}
 

@@ -16,7 +16,17 @@ from docx import Document
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING
 from docx.oxml.ns import qn
 from docx.shared import Mm, Pt
+from zoneinfo import ZoneInfo
 
+from bot.demo.data import create_demo
+from bot.runtime.app import App
+from handlers.core.i18n import DEFAULT_TEXTS as T
+from handlers.reports.files import Made, Refused, Request, produce
+from handlers.reports.periods import Period
+from storage.db import session_factory
+from storage.queries.scope import Scope
+from storage.repositories.orgs import OrgRepository
+from tests import seed000
 from handlers.reports.documents import build_templates, charts, drafts, official_docx, pdf
 from handlers.reports.documents.context import (
     BranchFigures,
@@ -74,7 +84,7 @@ def office_context(**changes: object) -> StageSummaryContext:
         research=ResearchFigures(topics=34, topic_owners=34, trips=75, visits=152, solved=65, paired_villages=59,
                                  covered_villages=59, round_name="第一轮", round_due=date(2023, 10, 31),
                                  commitments=60, commitments_kept=22),
-        problems=ProblemFigures(listed=13, found_in_period=13, pending=1, rectifying=8, closure_requested=2,
+        problems=ProblemFigures(listed=13, found_in_period=13, pending=1, rectifying=10, closure_requested=2,
                                 closed=2, closed_in_period=2, measures=41, overdue=2, reopened=1),
         org_life=OrgLifeFigures(
             meetings_by_kind={"支部党员大会": 12, "支委会": 18, "党小组会": 9, "党课": 8, "主题党日": 12}, complete=56,
@@ -158,7 +168,7 @@ TITLE = LedgerTitle("机关第一党支部", date(2023, 10, 1), date(2023, 10, 3
 @pytest.fixture
 def ledger(tmp_path: Path) -> Path:
     path = tmp_path / "台账.xlsx"
-    write_ledger(path, TITLE, **ledger_rows())  # type: ignore[arg-type]
+    write_ledger(T, path, TITLE, **ledger_rows())  # type: ignore[arg-type]
     return path
 
 
@@ -171,19 +181,19 @@ def test_dates_read_as_in_official_papers() -> None:
 
 
 def test_shares_never_claim_everyone_or_no_one_wrongly() -> None:
-    assert share(9, 10) == "90%"
-    assert share(199, 200) == "99%"
-    assert share(1, 1000) == "1%"
-    assert share(0, 5) == "0%"
-    assert share(5, 5) == "100%"
-    assert share(1, 0) == "—"
+    assert share(T, 9, 10) == "90%"
+    assert share(T, 199, 200) == "99%"
+    assert share(T, 1, 1000) == "1%"
+    assert share(T, 0, 5) == "0%"
+    assert share(T, 5, 5) == "100%"
+    assert share(T, 1, 0) == "—"
     assert [numeral(n) for n in (1, 10, 12, 20, 35)] == ["一", "十", "十二", "二十", "三十五"]
 
 
 # --- the Word layout -------------------------------------------------------------------------
 
 def test_stage_summary_has_the_official_page_styles_and_fonts() -> None:
-    doc = Document(io.BytesIO(drafts.render_stage_summary(office_context())))
+    doc = Document(io.BytesIO(drafts.render_stage_summary(T, office_context())))
     section = doc.sections[0]
     assert abs(section.page_width - Mm(210)) < Mm(0.5) and abs(section.page_height - Mm(297)) < Mm(0.5)
     for measured, wanted in ((section.top_margin, 37), (section.bottom_margin, 35),
@@ -228,7 +238,7 @@ def test_stage_summary_has_the_official_page_styles_and_fonts() -> None:
 
 
 def test_the_document_declares_simplified_chinese_and_the_font_substitutes() -> None:
-    data = drafts.render_stage_summary(office_context())
+    data = drafts.render_stage_summary(T, office_context())
     with zipfile.ZipFile(io.BytesIO(data)) as z:
         styles, font_table = z.read("word/styles.xml").decode(), z.read("word/fontTable.xml").decode()
     assert 'w:eastAsia="zh-CN"' in styles
@@ -238,7 +248,7 @@ def test_the_document_declares_simplified_chinese_and_the_font_substitutes() -> 
 
 
 def test_footer_has_the_page_field_between_dashes_on_the_outer_side() -> None:
-    doc = Document(io.BytesIO(drafts.render_stage_summary(office_context())))
+    doc = Document(io.BytesIO(drafts.render_stage_summary(T, office_context())))
     assert doc.settings.odd_and_even_pages_header_footer
     section = doc.sections[0]
     for footer, alignment in ((section.footer, WD_ALIGN_PARAGRAPH.RIGHT),
@@ -278,7 +288,7 @@ def test_a_table_in_an_official_document_has_its_widths_borders_and_repeated_hea
 # --- what the drafts say -----------------------------------------------------------------------
 
 def test_the_office_draft_carries_seed_000s_figures() -> None:
-    text = text_of(drafts.render_stage_summary(office_context()))
+    text = text_of(drafts.render_stage_summary(T, office_context()))
     for phrase in ("局主题教育自2023年9月15日启动以来", "6个基层党组织全部开展了学习或调研走访",
                    "依托“三会一课”、主题党日累计开展学习146次", "中心组学习2次", "联组学习2次",
                    "已举办读书班集中学习5.5天", "计划7天，尚余1.5天", "已连续7周开展述学",
@@ -290,7 +300,7 @@ def test_the_office_draft_carries_seed_000s_figures() -> None:
 
 
 def test_the_office_draft_names_the_slowest_branches_and_the_gaps() -> None:
-    text = text_of(drafts.render_stage_summary(office_context()))
+    text = text_of(drafts.render_stage_summary(T, office_context()))
     shortfalls = text[text.index("三、存在不足"):text.index("四、下一步计划")]
     assert "离退休党支部（参与率22%，人均学习0.7小时，调研走访0次）" in shortfalls
     assert shortfalls.index("离退休党支部") < shortfalls.index("机关第二党支部") < shortfalls.index("执法大队党支部")
@@ -306,7 +316,7 @@ def test_the_office_draft_names_the_slowest_branches_and_the_gaps() -> None:
 
 
 def test_a_draft_claims_nothing_its_figures_contradict() -> None:
-    text = text_of(drafts.render_stage_summary(branch_context()))
+    text = text_of(drafts.render_stage_summary(T, branch_context()))
     assert "全体10名党员均登记了学习或调研走访" in text
     for contradiction in ("补课补学", "未登记的党员", "销号一个", "整改率", "全覆盖", "各级党组织", "附：各支部"):
         assert contradiction not in text, contradiction
@@ -319,7 +329,7 @@ def test_a_draft_claims_nothing_its_figures_contradict() -> None:
         research=ResearchFigures(paired_villages=59, covered_villages=40, round_name="第一轮",
                                  round_due=date(2023, 10, 31)),
         problems=ProblemFigures(listed=3, rectifying=3))
-    text = text_of(drafts.render_stage_summary(office))
+    text = text_of(drafts.render_stage_summary(T, office))
     assert "“双讲双听”全覆盖" not in text and "走访已全覆盖" not in text and "连续" not in text
     assert "1名支部书记已讲党课（王书记），尚有5名支部书记未讲" in text
     assert "第一轮已走访40个，尚有19个未走访" in text
@@ -330,7 +340,7 @@ def test_a_draft_claims_nothing_its_figures_contradict() -> None:
 def test_an_empty_period_says_so_instead_of_inventing() -> None:
     empty = StageSummaryContext(scope=DraftScope.branch, organisation="新支部", period_start=date(2023, 10, 1),
                                 period_end=date(2023, 10, 31), written_on=date(2023, 11, 1), members=3)
-    text = text_of(drafts.render_stage_summary(empty))
+    text = text_of(drafts.render_stage_summary(T, empty))
     for phrase in ("3名党员尚无一人登记学习或调研走访", "本期没有理论学习的登记记录", "本期没有调查研究的登记记录",
                    "问题清单中尚未登记问题", "本期没有组织生活的登记记录", "本期支部没有开展述学"):
         assert phrase in text, phrase
@@ -338,7 +348,7 @@ def test_an_empty_period_says_so_instead_of_inventing() -> None:
 
 
 def test_a_members_draft_is_a_personal_study_summary() -> None:
-    text = text_of(drafts.render_personal_summary(member_context()))
+    text = text_of(drafts.render_personal_summary(T, member_context()))
     assert text.startswith("李娜主题教育个人学习总结")
     assert "本人累计学习6.5小时，其中自学4小时、三会一课2.5小时，达到同期2.7小时的学时要求" in text
     assert "每期按时参加述学" in text
@@ -347,7 +357,7 @@ def test_a_members_draft_is_a_personal_study_summary() -> None:
     behind = member_context(hours=1.0, hours_by_form={"自学": 1.0}, target_hours=2.7, shuxue_answers=2,
                             meetings_missed=(MeetingRef(date(2023, 10, 12), "支部党员大会"),), visits=0,
                             commitment="义务讲解垃圾分类")
-    text = text_of(drafts.render_personal_summary(behind))
+    text = text_of(drafts.render_personal_summary(T, behind))
     for phrase in ("同期学时要求为2.7小时，尚差1.7小时", "有1次会议缺席后尚未补课补学（2023年10月12日支部党员大会）",
                    "有2期述学没有参加", "本期没有登记调研走访", "尽快完成1次会议的补课补学", "继续践行公开承诺"):
         assert phrase in text, phrase
@@ -366,7 +376,7 @@ def test_an_offices_own_template_is_rendered_with_our_figures() -> None:
     template = office_template("我局开展调研走访{{ figures.visits }}次，整改率{{ figures.rectification_rate }}。",
                                "{%p for b in branches %}", "{{ b.name }}：{{ b.participation }}", "{%p endfor %}",
                                "{% if figures.problems_reopened %}有回潮问题。{% endif %}")
-    text = text_of(drafts.render_stage_summary(office_context(), template=template))
+    text = text_of(drafts.render_stage_summary(T, office_context(), template=template))
     assert "我局开展调研走访152次，整改率17%。" in text
     assert "离退休党支部：22%" in text and "机关第一党支部：100%" in text
     assert "有回潮问题。" in text
@@ -375,36 +385,36 @@ def test_an_offices_own_template_is_rendered_with_our_figures() -> None:
 def test_a_template_error_names_the_placeholder_and_the_paragraph() -> None:
     bad = office_template("第一段", "第二段", "调研走访{{ figures.vists }}次")
     with pytest.raises(TemplateProblem) as caught:
-        drafts.render_stage_summary(office_context(), template=bad)
+        drafts.render_stage_summary(T, office_context(), template=bad)
     message = str(caught.value)
     assert "第 3 段" in message and "{{ figures.vists }}" in message and "“vists”不是可用的占位符" in message
 
     unknown = office_template("{{ figurs.visits }}")
     with pytest.raises(TemplateProblem, match="第 1 段.*“figurs”不是可用的占位符"):
-        drafts.render_stage_summary(office_context(), template=unknown)
+        drafts.render_stage_summary(T, office_context(), template=unknown)
 
     unclosed = office_template("标题", "{%p for p in study %}", "{{ p.text }}", "结尾")
     with pytest.raises(TemplateProblem) as caught:
-        drafts.render_stage_summary(office_context(), template=unclosed)
+        drafts.render_stage_summary(T, office_context(), template=unclosed)
     assert "第 2 段" in str(caught.value) and "没有对应的结束标记" in str(caught.value)
 
     typo = office_template("{% fro p in study %}")
     with pytest.raises(TemplateProblem, match="第 1 段.*无法识别"):
-        drafts.render_stage_summary(office_context(), template=typo)
+        drafts.render_stage_summary(T, office_context(), template=typo)
 
     crowded = office_template("开头", "{%p if figures.visits %}有走访。{%p endif %}")
     with pytest.raises(TemplateProblem, match="第 2 段.*要单独成一段"):
-        drafts.render_stage_summary(office_context(), template=crowded)
+        drafts.render_stage_summary(T, office_context(), template=crowded)
 
 
 def test_a_template_cannot_reach_python_and_text_is_escaped() -> None:
     sneaky = office_template("{{ figures.__class__.__mro__ }}")
     with pytest.raises(TemplateProblem):
-        drafts.render_stage_summary(office_context(), template=sneaky)
+        drafts.render_stage_summary(T, office_context(), template=sneaky)
     with pytest.raises(TemplateProblem, match="无法打开"):
-        drafts.render_stage_summary(office_context(), template=b"not a docx")
+        drafts.render_stage_summary(T, office_context(), template=b"not a docx")
     odd = office_context(organisation="A&B<局>")
-    assert text_of(drafts.render_stage_summary(odd)).startswith("A&B<局>主题教育工作阶段性总结")
+    assert text_of(drafts.render_stage_summary(T, odd)).startswith("A&B<局>主题教育工作阶段性总结")
 
 
 def _documented(section: str) -> set[str]:
@@ -426,8 +436,8 @@ def _placeholders(context: dict[str, object]) -> set[str]:
 
 
 def test_every_placeholder_is_documented_and_every_documented_one_exists() -> None:
-    assert _placeholders(drafts.stage_context(office_context())) == _documented("## 阶段性总结")
-    assert _placeholders(drafts.personal_context(member_context())) == _documented("## 个人学习总结")
+    assert _placeholders(drafts.stage_context(T, office_context())) == _documented("## 阶段性总结")
+    assert _placeholders(drafts.personal_context(T, member_context())) == _documented("## 个人学习总结")
 
 
 # --- the Excel ledger --------------------------------------------------------------------------
@@ -446,7 +456,9 @@ def test_every_sheet_prints_a4_landscape_one_page_wide_with_its_header_on_every_
         assert setup.orientation == "landscape" and int(setup.paperSize) == 9, sheet.title
         assert sheet.sheet_properties.pageSetUpPr.fitToPage
         # fitToWidth is left out when 1 (the schema's default); 0 pages tall: as many as it takes.
-        assert int(setup.fitToWidth or 1) == 1 and int(setup.fitToHeight) == 0
+        assert int(setup.fitToWidth or 1) == 1
+        # 0 pages tall: as many as it takes; 汇总 one page whole (1, left out as the default)
+        assert (1 if setup.fitToHeight is None else int(setup.fitToHeight)) == (sheet.title == "汇总")
         assert sheet.print_title_rows == "$1:$3"
         assert sheet.freeze_panes == "A4"
         assert "第 &P 页" in sheet.oddFooter.center.text
@@ -504,7 +516,7 @@ def test_ledger_cells_are_typed_numbered_wrapped_and_totalled(ledger: Path) -> N
 def test_rows_out_of_date_order_are_refused(tmp_path: Path) -> None:
     rows = ledger_rows()["study"]
     with pytest.raises(ValueError, match="comes before"):
-        write_ledger(tmp_path / "x.xlsx", TITLE, study=list(reversed(rows)))  # type: ignore[arg-type]
+        write_ledger(T, tmp_path / "x.xlsx", TITLE, study=list(reversed(rows)))  # type: ignore[arg-type]
 
 
 def test_row_heights_follow_the_wrapped_text() -> None:
@@ -520,7 +532,7 @@ def test_weekly_chart_bars_integer_ticks_weeks_and_the_partial_week() -> None:
     assert weeks[0] == date(2023, 10, 9) and weeks[-1] == date(2023, 11, 6)
     series = (charts.WeeklySeries("机关第一党支部", {weeks[0]: 2.5, weeks[-1]: 1.0}, {weeks[0]: 1, weeks[1]: 3}),
               charts.WeeklySeries("机关第二党支部", {weeks[0]: 2.5}, {weeks[0]: 1}))
-    fig = charts.weekly_figure(charts.WeeklyChart("局", weeks, series, today=date(2023, 11, 8)))
+    fig = charts.weekly_figure(T, charts.WeeklyChart("局", weeks, series, today=date(2023, 11, 8)))
     hours, visits = fig.axes[:2]
     assert [label.get_text() for label in visits.get_xticklabels()] == ["10月9日周", "10月16日周", "10月23日周",
                                                                        "10月30日周", "11月6日周"]
@@ -532,13 +544,13 @@ def test_weekly_chart_bars_integer_ticks_weeks_and_the_partial_week() -> None:
     assert first.get_height() == second.get_height() == 1 and first.get_x() != second.get_x()
     assert containers[0].patches[-1].get_hatch() == "///" and containers[0].patches[0].get_hatch() is None
     assert "尚未结束" in hours.get_title(loc="right")
-    assert charts.weekly_png(charts.WeeklyChart("局", weeks, series, date(2023, 11, 8))).startswith(b"\x89PNG")
+    assert charts.weekly_png(T, charts.WeeklyChart("局", weeks, series, date(2023, 11, 8))).startswith(b"\x89PNG")
 
 
 def test_a_members_chart_is_titled_with_the_member_and_has_no_branch_legend() -> None:
     weeks = charts.mondays(date(2023, 10, 2), date(2023, 10, 29))
     me = charts.WeeklySeries("李娜", {weeks[0]: 1.5}, {})
-    fig = charts.weekly_figure(charts.WeeklyChart("李娜", weeks, (me,), today=date(2023, 11, 2)))
+    fig = charts.weekly_figure(T, charts.WeeklyChart("李娜", weeks, (me,), today=date(2023, 11, 2)))
     assert "李娜" in fig.get_suptitle()
     assert not fig.legends and all(ax.get_legend() is None for ax in fig.axes)
     assert fig.axes[0].get_title(loc="right") == ""  # every week complete: nothing marked
@@ -547,7 +559,7 @@ def test_a_members_chart_is_titled_with_the_member_and_has_no_branch_legend() ->
 def test_office_chart_sorts_branches_by_participation_with_the_problem_funnel() -> None:
     branches = [charts.BranchProgress("冷支部", 10, 2, 4, 3, 0), charts.BranchProgress("热支部", 5, 5, 2, 2, 2),
                 charts.BranchProgress("温支部", 8, 5, 1, 1, 1)]
-    fig = charts.office_figure("局", "2023年10月", branches)
+    fig = charts.office_figure(T, "局", "2023年10月", branches)
     left, right = fig.axes[:2]
     assert [label.get_text() for label in left.get_yticklabels()] == ["热支部", "温支部", "冷支部"]
     assert len(right.containers) == 3  # found → accepted → closed
@@ -556,6 +568,9 @@ def test_office_chart_sorts_branches_by_participation_with_the_problem_funnel() 
 
 
 # --- LibreOffice: page counts and what prints --------------------------------------------------
+
+TZ = ZoneInfo("Asia/Shanghai")
+
 
 def _needs_soffice() -> None:
     if pdf.soffice() is None:
@@ -573,7 +588,7 @@ def _pages(path: Path) -> list[str]:
 def test_libreoffice_prints_the_office_draft_on_two_to_six_a4_pages(tmp_path: Path) -> None:
     _needs_soffice()
     source = tmp_path / "总结.docx"
-    source.write_bytes(drafts.render_stage_summary(office_context()))
+    source.write_bytes(drafts.render_stage_summary(T, office_context()))
     printed = pdf.to_pdf(source, tmp_path)
     from pypdf import PdfReader
 
@@ -587,7 +602,7 @@ def test_libreoffice_prints_the_office_draft_on_two_to_six_a4_pages(tmp_path: Pa
              for font in [font.get_object()["/BaseFont"]]}
     assert any("CJK" in name or "UKai" in name for name in fonts), fonts  # CJK glyphs, not boxes
     member = tmp_path / "个人.docx"
-    member.write_bytes(drafts.render_personal_summary(member_context()))
+    member.write_bytes(drafts.render_personal_summary(T, member_context()))
     assert 1 <= len(PdfReader(pdf.to_pdf(member, tmp_path)).pages) <= 2
 
 
@@ -613,3 +628,99 @@ def test_the_fontconfig_rules_map_every_official_font() -> None:
     for name in ("仿宋_GB2312", "方正小标宋简体", "楷体_GB2312", "黑体", "宋体"):
         assert f"<string>{name}</string>" in rules
     assert "Noto Serif CJK SC" in rules and "AR PL UKai CN" in rules
+
+
+# --- the papers /report and branchbot report make from a database ---------------------------
+
+async def _produced(app: App, request: Request) -> dict[str, bytes]:
+    files = {}
+    async for item in produce(session_factory(app.engine), request):
+        assert not isinstance(item, Refused), item
+        if isinstance(item, Made):
+            files[item.document.file_name] = item.document.content
+    return files
+
+
+def _one(files: dict[str, bytes], suffix: str) -> bytes:
+    (content,) = [c for name, c in files.items() if name.endswith(suffix)]
+    return content
+
+
+def _each_sheet_one_page_wide(ledger: Path, pages: list[str]) -> dict[str, int]:
+    """Every page carries its sheet's header row whole (序号 … the last column): no column is split
+    off to a page of its own. Returns the pages per sheet."""
+    book = openpyxl.load_workbook(ledger)
+    seen: dict[str, int] = {}
+    for page in pages:
+        title = next(sheet.title for sheet in book.worksheets if str(sheet["A1"].value) in page)
+        sheet = book[title]
+        last_header = str(sheet.cell(3, sheet.max_column).value).split("\n")[0]
+        assert "序号" in page and last_header in page, (title, page[:200])
+        seen[title] = seen.get(title, 0) + 1
+    assert set(seen) == set(book.sheetnames)
+    return seen
+
+
+async def test_the_demo_branchs_ledger_prints_each_sheet_one_page_wide(app: App, tmp_path: Path) -> None:
+    _needs_soffice()
+    today = date(2026, 12, 1)
+    async with session_factory(app.engine)() as session, session.begin():
+        await create_demo(session, today)
+        org = await OrgRepository(session).by_name("机关第一党支部")
+    assert org is not None
+    period = Period(today - timedelta(days=30), today, "campaign")
+    files = await _produced(app, Request(Scope((org.id,)), org.name, period, TZ, ("xlsx", "docx"),
+                                         texts=T, today=today))
+    ledger = tmp_path / "台账.xlsx"
+    ledger.write_bytes(_one(files, ".xlsx"))
+    seen = _each_sheet_one_page_wide(ledger, _pages(pdf.to_pdf(ledger, tmp_path / "pdf")))
+    assert seen["组织生活"] == 1 and seen["问题清单"] == 1 and seen["汇总"] == 1
+    book = openpyxl.load_workbook(ledger)
+    for sheet in book.worksheets:
+        assert sheet.page_setup.orientation == "landscape" and int(sheet.page_setup.paperSize) == 9
+        assert sheet.sheet_properties.pageSetUpPr.fitToPage and int(sheet.page_setup.fitToWidth or 1) == 1
+        assert sheet.print_title_rows == "$1:$3"
+    meetings = [row[1:] for row in book["组织生活"].iter_rows(min_row=4, values_only=True) if row[0] != "合计"]
+    lecture = next(row for row in meetings if row[2] == "党课")
+    assert lecture[1] == "14:30—16:00" and lecture[3] == "党员活动室" and lecture[6] == "王建国"
+    assert lecture[7:10] == (6, 5, 0) and lecture[10] == "刘洋（公差）" and lecture[11] == "刘洋未补学"
+    problems = [row[1:] for row in book["问题清单"].iter_rows(min_row=4, values_only=True) if row[0] != "合计"]
+    assert [row[0] for row in problems] == [f"机关一-{i:03d}" for i in range(1, len(problems) + 1)]
+    text = text_of(_one(files, ".docx"))
+    assert "刘洋" in text and "孙晓" in text  # the make-up outstanding, the member with no record
+
+
+async def test_seed_000s_office_draft_from_the_database(app: App, tmp_path: Path) -> None:
+    async with session_factory(app.engine)() as session, session.begin():
+        await seed000.build(session)
+    period = Period(seed000.START, seed000.TODAY, "campaign")
+    files = await _produced(app, Request(Scope(None), "局", period, seed000.TZ, ("docx", "png"),
+                                         side_by_side=True, texts=T, today=seed000.TODAY))
+    content = _one(files, "阶段性总结_20230915-20231109.docx")
+    text = text_of(content)
+    for figure in ("依托“三会一课”、主题党日累计开展学习146次", "中心组学习2次", "联组学习2次",
+                   "已举办读书班集中学习5.5天", "计划7天", "已连续7周开展述学", "调研课题34个",
+                   "课题调研75次", "累计开展调研走访152次", "帮助企业群众解决问题65个",
+                   "结对居村59个", "问题清单共13个问题", "提请销项2个", "已销号2个", "整改措施33条", "6名支部书记均已讲党课"):
+        assert figure in text, figure
+    shortfalls = text[text.index("三、存在不足"):text.index("四、下一步计划")]
+    assert "回潮" in shortfalls and "2个待确认" not in shortfalls
+    plan = text[text.index("四、下一步计划"):]
+    assert "尽快确认2个待确认的问题" in plan and "对1个回潮问题重新整改" in plan
+    # everyone reported, nobody missed a meeting: nobody to chase; the branches behind are named
+    assert "尚未登记的党员" not in text and "补课补学" not in text and "参与率100%" not in text.split("三、")[0]
+    assert "进度较慢的是：事业单位党支部（人均学习18小时，调研走访16次）" in shortfalls
+    assert "人均学习最多的是局机关党支部（62.8小时），最少的是事业单位党支部（18小时）" in text
+    doc = Document(io.BytesIO(content))
+    section = doc.sections[0]
+    assert [round(length.mm) for length in (section.page_width, section.page_height, section.top_margin,
+                                            section.bottom_margin, section.left_margin,
+                                            section.right_margin)] == [210, 297, 37, 35, 28, 26]
+    assert _one(files, "各支部对照_20230915-20231109.png").startswith(b"\x89PNG")
+    if pdf.soffice() is None:
+        return
+    source = tmp_path / "总结.docx"
+    source.write_bytes(content)
+    from pypdf import PdfReader
+
+    assert 2 <= len(PdfReader(pdf.to_pdf(source, tmp_path)).pages) <= 6

@@ -77,7 +77,7 @@ async def test_help_shows_each_member_the_commands_of_their_role(app: App, branc
     await secretary.say("/help")
     shown = secretary.text.splitlines()
     leaders = shown[shown.index(t("help.leaders_head")) + 1:]
-    assert {line.split()[0] for line in leaders} == {"/problems", "/schedule", "/pending", "/bindgroup"}
+    assert {line.split()[0] for line in leaders} == {"/problems", "/schedule", "/pending", "/bindgroup", "/template"}
     assert len(shown) == len(set(shown))  # each command once
 
 

@@ -148,7 +148,7 @@ async def test_a_members_own_report_holds_only_their_own_data(app: App, branch: 
     files = await report_files(member)
     assert set(files) == {"xlsx", "docx"}
     sheets = workbook_text(files["xlsx"])
-    org_life = sheets[t("meeting.sheet")]
+    org_life = sheets[t("doc.xl_sheet_meetings")]
     assert "学习二十大精神" in org_life and "检视问题" in org_life  # the meetings she was listed at
     assert "李娜（公差）" in org_life  # her own absence
     everything = "\n".join(sheets.values()) + document_text(files["docx"])
@@ -156,6 +156,6 @@ async def test_a_members_own_report_holds_only_their_own_data(app: App, branch: 
         assert colleague not in everything, colleague
     secretary = await bound_chat(app, branch.secretary, "7")
     branch_files = await report_files(secretary)
-    branch_sheet = workbook_text(branch_files["xlsx"])[t("meeting.sheet")]
+    branch_sheet = workbook_text(branch_files["xlsx"])[t("doc.xl_sheet_meetings")]
     assert "刘洋（病假）" in branch_sheet and "张伟（事假）" in branch_sheet  # the branch's: everyone
 

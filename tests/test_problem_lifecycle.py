@@ -432,8 +432,9 @@ async def test_counts_rate_and_export_rows(app: App, branch: Branch) -> None:
         ctx = Context(session, incoming, branch.secretary, app.core.config, utcnow(), app.core.registry)
         assert await perform(ctx, closed_id, A.approve) == t("problem.done_approve")
     await secretary.say("/problems")
-    assert ("发现问题 6 个｜待确认 1 个｜整改中 3 个｜逾期 1 个｜已销号 1 个" in secretary.text
-            and "整改率：25%" in secretary.text)  # 1 closed of 4 accepted
+    assert ("发现问题 6 个｜待确认 1 个｜整改中 2 个｜申请销号 1 个｜逾期 1 个｜已销号 1 个" in secretary.text
+            and "整改率：25%（已销号 1 ÷ 已确认 4）" in secretary.text)  # 1 closed of 4 accepted
+    assert "整改中（2）" in secretary.labels and "申请销号（1）" in secretary.labels  # as the header
     await secretary.press("📥 导出Excel")
     document = secretary.replies[-1].document
     assert document is not None and document.file_name == "问题清单.xlsx"

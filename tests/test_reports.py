@@ -9,6 +9,7 @@ import io
 import time
 import warnings
 from datetime import date, datetime
+from typing import Any
 
 import docx
 import pytest
@@ -18,7 +19,10 @@ from sqlalchemy import and_, distinct, exists, func, or_, select
 from bot.runtime.app import App
 from handlers.core.i18n import DEFAULT_TEXTS as t
 from handlers.core.i18n import Translator
-from handlers.reports import charts, stage_summary
+from handlers.reports.documents import drafts
+from handlers.reports.documents.context import StageSummaryContext
+from handlers.reports.stage_summary import DraftRequest, gather
+from handlers.reports.stage_summary import render as render_draft
 from handlers.reports.periods import Period
 from handlers.reports.summary import rollup, summary
 from storage.db import session_factory
@@ -153,7 +157,7 @@ async def test_secretary_summary_in_chat(app: App, people: People) -> None:
     assert f"集中学习 {n['group_sessions']} 次、{n['group_attendances']} 人次" in text
     assert f"调研走访 {n['visits']} 次" in text and f"现场解决问题 {n['solved']} 个" in text
     assert (f"查摆问题 {n['problems_found']} 个，本期销号 {n['closed_in_period']} 个；整改率 "
-            f"{rate(n['problems_closed'], n['problems_accepted'])}（已销号 {n['problems_closed']}/已整改 "
+            f"{rate(n['problems_closed'], n['problems_accepted'])}（已销号 {n['problems_closed']}/已确认 "
             f"{n['problems_accepted']}）") in text
     assert f"述学 {n['shuxue_answers']} 份" in text
     assert f"承诺已兑现 {n['commitments_kept']}/{n['commitments']} 人" in text
@@ -237,6 +241,14 @@ def _document(chat: CoreChat, suffix: str) -> bytes:
     return doc.content
 
 
+def _data(sheet: Any) -> list[tuple[Any, ...]]:
+    """A ledger sheet's rows between its three header rows and its 合计 row, without 序号."""
+    rows = list(sheet.iter_rows(min_row=4, values_only=True))
+    if rows and rows[-1][0] == "合计":
+        rows = rows[:-1]
+    return [row[1:] for row in rows]
+
+
 async def test_report_workbook_and_docx_figures(app: App, people: People) -> None:
     n = await independent(app, people.org.id)
     chat = await _report(app, "sec", "王书记", f"台账 总结 {PERIOD_ARGS}")
@@ -244,63 +256,69 @@ async def test_report_workbook_and_docx_figures(app: App, people: People) -> Non
     progress = [r.text for r in chat.replies if r.edit]
     assert "… 生成 Excel 台账" in progress[1] and progress[-1] == t("report.done", count=2)
     book = load_workbook(io.BytesIO(_document(chat, ".xlsx")))
-    assert book.sheetnames == ["学习台账", "调研走访台账", "问题清单", "承诺践诺", "述学记录", "组织生活",
-                               "汇总"]
+    assert book.sheetnames == ["汇总", "学习台账", "调研走访台账", "问题清单", "承诺践诺", "述学记录", "组织生活"]
     study = book["学习台账"]
-    rows = list(study.iter_rows(min_row=2, values_only=True))
-    assert [c.value for c in study[1]][:5] == ["支部", "姓名", "学习日期", "学习形式", "时长（小时）"]
-    assert study.freeze_panes == "A2" and study.auto_filter.ref == f"A1:H{len(rows) + 1}"
-    assert study.column_dimensions["F"].width == 36
-    assert len(rows) == 8 and {r[0] for r in rows} == {"机关第一党支部"}  # never another branch's rows
-    assert isinstance(rows[0][2], datetime | date) and isinstance(rows[0][4], float | int)
-    assert round(sum(r[4] for r in rows) * 60) == n["study_minutes"]
-    visits = list(book["调研走访台账"].iter_rows(min_row=2, values_only=True))
-    assert len(visits) == n["visits"] and sum(r[7] for r in visits) == n["solved"]
-    problems = list(book["问题清单"].iter_rows(min_row=2, values_only=True))
+    assert study["A1"].value == "机关第一党支部学习台账" and "2023年10月1日至10月31日" in study["A2"].value
+    assert [c.value for c in study[3]][:5] == ["序号", "日期", "姓名", "学习形式", "时长\n（小时）"]
+    rows = _data(study)
+    assert len(rows) == 8 and [r[0] for r in rows] == sorted(r[0] for r in rows)  # in date order
+    assert isinstance(rows[0][0], datetime | date) and isinstance(rows[0][3], float | int)
+    assert round(sum(r[3] for r in rows) * 60) == n["study_minutes"]
+    assert [c.value for c in study[4 + len(rows)]][:2] == ["合计", "共8条"]
+    visits = _data(book["调研走访台账"])
+    assert len(visits) == n["visits"] and sum(r[6] for r in visits) == n["solved"]
+    problems = _data(book["问题清单"])
     assert len(problems) == 6  # the five listed and the rejected one, not the deleted one
-    assert sum(1 for r in problems if r[9] == "已销号") == n["problems_closed"]
-    assert len(list(book["述学记录"].iter_rows(min_row=2))) == n["shuxue_answers"]
-    assert len(list(book["承诺践诺"].iter_rows(min_row=2))) == n["commitments"]
-    figures = {r[0]: r[1] for r in book["汇总"].iter_rows(min_row=2, values_only=True)}
-    assert figures["学习时长（小时）"] == n["study_minutes"] / 60
+    assert [r[0] for r in problems] == [f"机关一-{i:03d}" for i in range(1, 7)]
+    assert sum(1 for r in problems if r[11] == "已销号") == n["problems_closed"]
+    assert all(r[12] is None for r in problems if r[11] != "已销号")  # a 销号日期 only while closed
+    assert len(_data(book["述学记录"])) == n["shuxue_answers"]
+    assert len(_data(book["承诺践诺"])) == n["commitments"]
+    figures = {r[0]: r[1] for r in _data(book["汇总"])}
+    assert figures["学习时长（小时）"] == round(n["study_minutes"] / 60, 1)
     assert figures["集中学习次数"] == n["group_sessions"] and figures["集中学习参与人次"] == n["group_attendances"]
     assert figures["调研走访次数"] == n["visits"] and figures["帮助群众解决问题数"] == n["solved"]
     assert figures["本期查摆问题数"] == n["problems_found"] and figures["已销号问题数"] == n["problems_closed"]
     assert figures["整改率"] == n["problems_closed"] / n["problems_accepted"]
+    assert book["汇总"].cell(row=4 + list(figures).index("整改率"), column=3).number_format == "0%"
     assert figures["述学份数"] == n["shuxue_answers"] and figures["承诺已兑现人数"] == n["commitments_kept"]
 
     text = "\n".join(p.text for p in docx.Document(io.BytesIO(_document(chat, ".docx"))).paragraphs)
     for heading in ("一、总体开展情况", "二、重点工作开展情况", "（一）开展理论学习", "（二）深化调查研究",
-                    "（三）认真检视整改", "三、存在不足", "四、下一步计划"):
+                    "（三）认真检视整改", "（四）严格组织生活", "三、存在不足", "四、下一步计划"):
         assert heading in text
     assert "X" not in text and "Ｘ" not in text and "{" not in text
-    assert f"共有党员{n['members']}名，其中{n['reported']}名" in text
-    assert f"开展集体学习{n['group_sessions']}次，参与{n['group_attendances']}人次" in text
-    assert f"开展调研走访{n['visits']}次，帮助企业群众解决问题{n['solved']}个" in text
-    assert f"本期查摆问题{n['problems_found']}个，问题清单累计{n['problems_listed']}个" in text
-    assert f"问题整改率{rate(n['problems_closed'], n['problems_accepted'])}" in text
-    assert f"述学{n['shuxue_answers']}份，覆盖{n['shuxue_periods']}期" in text
+    assert t("doc.some_reported", members=n["members"], reported=n["reported"],
+             rate=rate(n["reported"], n["members"])) in text
+    assert f"累计开展调研走访{n['visits']}次，帮助企业群众解决问题{n['solved']}个" in text
+    assert f"问题清单共{n['problems_listed']}个问题" in text
+    assert f"已销号{n['problems_closed']}个，整改率{rate(n['problems_closed'], n['problems_accepted'])}" in text
+    assert f"共收到述学{n['shuxue_answers']}份" in text
+    assert "2023年10月1日" in text and "2023-10" not in text
     assert "赵敏" not in text and "机关第二党支部" not in text
 
 
 async def test_docx_says_plainly_what_is_missing(app: App, branch: Branch) -> None:
+    request = DraftRequest(Scope((branch.org.id,)), "机关第一党支部", PERIOD, TZ, END, office=False)
     async with session_factory(app.engine)() as session:
-        found = await summary(session, Scope((branch.org.id,)), "机关第一党支部", PERIOD, TZ)
-    data = stage_summary.StageData("机关第一党支部", PERIOD, found.totals, {}, found.not_reported)
-    text = "\n".join(p.text for p in docx.Document(io.BytesIO(stage_summary.render(t, data))).paragraphs)
-    for key in ("stage.overall_no_records", "stage.group_study_none", "stage.visits_none",
-                "stage.problems_none", "stage.shuxue_none"):
+        content = render_draft(t, await gather(t, session, request))
+    text = "\n".join(p.text for p in docx.Document(io.BytesIO(content)).paragraphs)
+    for key in ("doc.study_none", "doc.research_none", "doc.problems_none", "doc.org_life_none"):
         assert t(key) in text
     assert "整改率" not in text and "X" not in text  # no rate without problems
+    assert "补课补学" not in text and "销号一个" not in text
 
 
 async def test_member_report_has_only_their_rows(app: App, people: People) -> None:
-    chat = await _report(app, "lina", "李娜", f"xlsx {PERIOD_ARGS}")
+    chat = await _report(app, "lina", "李娜", f"xlsx docx {PERIOD_ARGS}")
     book = load_workbook(io.BytesIO(_document(chat, ".xlsx")))
-    for sheet in book.sheetnames[:-1]:
-        names = {row[1] if sheet != "问题清单" else row[2]
-                 for row in book[sheet].iter_rows(min_row=2, values_only=True)}
-        assert names <= {"李娜"}, sheet
+    for sheet in book.sheetnames[1:]:
+        column = {"问题清单": 2, "组织生活": None}.get(sheet, 1)
+        if column is not None:
+            assert {row[column] for row in _data(book[sheet])} <= {"李娜"}, sheet
+    text = "\n".join(p.text for p in docx.Document(io.BytesIO(_document(chat, ".docx"))).paragraphs)
+    assert text.startswith("李娜主题教育个人学习总结") and "本人" in text
+    assert "参与率" not in text and "共有党员" not in text and "督促" not in text
 
 
 def test_chart_renders_with_a_cjk_font() -> None:
@@ -308,13 +326,16 @@ def test_chart_renders_with_a_cjk_font() -> None:
     from matplotlib.ft2font import FT2Font
     from PIL import Image
 
-    data = charts.ChartData("机关第一党支部", [(1, "机关第一党支部")], {(1, date(2023, 10, 9)): 3.5},
-                            {(1, date(2023, 10, 9)): 2.0}, {"pending": {date(2023, 10, 9): 2}})
+    from handlers.reports.documents import charts
+
+    weeks = charts.mondays(date(2023, 10, 9), date(2023, 10, 22))
+    chart = charts.WeeklyChart("机关第一党支部", weeks, (
+        charts.WeeklySeries("机关第一党支部", {weeks[0]: 3.5}, {weeks[0]: 2}),), date(2023, 11, 1))
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        png = charts.render(t, data)
+        png = charts.weekly_png(t, chart)
     assert not [w for w in caught if "missing from font" in str(w.message) or "Glyph" in str(w.message)]
-    assert png.startswith(b"\x89PNG") and Image.open(io.BytesIO(png)).size == (1000, 1200)
+    assert png.startswith(b"\x89PNG") and Image.open(io.BytesIO(png)).size == (1100, 825)
     found = font_manager.findfont(font_manager.FontProperties(family=charts.cjk_font()),
                                   fallback_to_default=False)
     assert str(found).endswith("NotoSansCJK-Regular.ttc") and "site-packages" in str(found)
@@ -326,13 +347,13 @@ def test_chart_renders_with_a_cjk_font() -> None:
 
 async def test_report_does_not_block_other_users(app: App, people: People, branch: Branch,
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
-    real = stage_summary.render
+    real = drafts.render_stage_summary
 
-    def slow(t: Translator, data: stage_summary.StageData) -> bytes:
+    def slow(t: Translator, context: StageSummaryContext, template: object = None) -> bytes:
         time.sleep(1.0)  # a big document, in its worker thread
-        return real(t, data)
+        return real(t, context, template)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(stage_summary, "render", slow)
+    monkeypatch.setattr(drafts, "render_stage_summary", slow)
     from tests.chat_driver import Incoming
 
     outcome = await app.core.handle(Incoming(platform="test", user_id="sec", user_name="王书记",

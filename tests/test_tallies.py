@@ -77,7 +77,7 @@ async def test_a_members_dialogs_keep_the_tallies(app: App, branch: Branch) -> N
     await chat.press("✅ 确认")
     days, _ = await assert_in_step(app)
     assert days == {tally(org, yesterday, study_minutes=90, study_records=1, group_sessions=1,
-                          group_attendances=1, reading_days=1, reading_attendances=1)}
+                          group_attendances=1, reading_days=1, reading_attendances=1, reading_longest=90)}
     await chat.say("/mine")
     await chat.press("1")
     await chat.press("🗑 删除")
@@ -212,5 +212,46 @@ async def test_upgrade_counts_the_tallies_of_existing_records(empty_db_url: str)
         async with session_factory(engine)() as session:
             assert await stored(session) == ({tally(1, DAY, study_minutes=120, study_records=2,
                                                     group_sessions=1, group_attendances=1)}, set())
+    finally:
+        await engine.dispose()
+
+
+async def test_upgrade_to_0010_recounts_and_counts_measures(empty_db_url: str) -> None:
+    """A database at 0009 with tallies and a problem: the upgrade counts the day's sessions by
+    form (the tallies emptied and counted again) and the problem's 整改措施条数."""
+    engine = create_engine(empty_db_url)
+    try:
+        async with engine.begin() as connection:
+            def at_0009(sync: Any) -> None:
+                config = alembic_config(empty_db_url)
+                config.attributes["connection"] = sync
+                command.upgrade(config, "0009")
+            await connection.run_sync(at_0009)
+            await connection.execute(text(
+                "INSERT INTO organizations (id, name, kind, required_books, created_at) "
+                "VALUES (1, '机关第一党支部', 'branch', '[]', CURRENT_TIMESTAMP)"))
+            await connection.execute(text(
+                "INSERT INTO members (id, org_id, name, role, active, created_at) "
+                "VALUES (1, 1, '李娜', 'member', true, CURRENT_TIMESTAMP)"))
+            for form, minutes in (("三会一课", 90), ("主题党日", 60), ("读书班", 180)):
+                await connection.execute(text(
+                    "INSERT INTO study_records (created_at, updated_at, member_id, org_id, form, study_date, "
+                    "minutes, content) VALUES (CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, 1, 1, :form, :day, "
+                    ":minutes, '学习')"), {"form": form, "day": DAY, "minutes": minutes})
+            await connection.execute(text(  # the tallies as 0009 counted them
+                "INSERT INTO daily_tallies (org_id, day, study_minutes, study_records, group_sessions, "
+                "group_attendances, reading_days, reading_attendances, visits, solved) "
+                "VALUES (1, :day, 330, 3, 3, 3, 1, 1, 0, 0)"), {"day": DAY})
+            await connection.execute(text(
+                "INSERT INTO problems (created_at, updated_at, reporter_id, org_id, description, source, kind, "
+                "owner_name, deadline, measures, status) VALUES (CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, 1, 1, "
+                "'停车难', '调研', '限期整改', '李娜', :day, '1.排查车位；2.协调共享；3.回访', 'rectifying')"),
+                {"day": DAY})
+        await upgrade(engine)
+        async with session_factory(engine)() as session:
+            assert await stored(session) == ({tally(1, DAY, study_minutes=330, study_records=3, group_sessions=3,
+                                                    group_attendances=3, reading_days=1, reading_attendances=1,
+                                                    org_life_sessions=2, reading_longest=180)}, set())
+            assert await session.scalar(text("SELECT measure_items FROM problems")) == 3
     finally:
         await engine.dispose()

@@ -67,6 +67,7 @@ class Traffic:
     first_at: float | None = None
     gave_up: int = 0  # dialogs whose card never came
     stale_presses: int = 0  # 确认 answered with 按钮已失效 or not at all
+    stories: list[str] = field(default_factory=list)  # what such a member saw last
 
     def sent(self, count: int) -> None:
         if self.first_at is None:
@@ -107,6 +108,7 @@ class Members:
         card = await self._card(user, since)
         if card is None:
             self.traffic.gave_up += 1
+            self._story(user, intent, since, "no card")
             return
         button = next(b for row in card.buttons() for b in row if b.get("text") == CONFIRM_LABEL)
         pressed = len(self.api.calls)
@@ -118,10 +120,18 @@ class Members:
                 timeout=self.patience, since=pressed)
         except TimeoutError:
             self.traffic.stale_presses += 1
+            self._story(user, intent, since, "确认 not answered")
             return
         if answer.params.get("text"):  # a notice instead of the save: 按钮已失效 or an error
             self.traffic.stale_presses += 1
+            self._story(user, intent, since, f"确认 answered {answer.params['text']!r}")
         await self._quiet(user, len(self.api.calls) - 1)
+
+    def _story(self, user: int, intent: Intent, since: int, what: str) -> None:
+        seen = [(c.method, (c.text or str(c.params.get("text") or ""))[:24])
+                for c in self.api.calls[since:] if c.chat_id == user]
+        self.traffic.stories.append(f"{user} dialog {intent.number + 1}: {what}; the bot's calls "
+                                    f"since its burst: {seen[-4:]} ({len(seen)} in all)")
 
     async def _card(self, user: int, since: int) -> Message | None:
         """The newest confirmation card in the chat, once the bot has gone quiet after showing

@@ -16,6 +16,7 @@ from bot.cli.org import org
 from bot.cli.problems import problems
 from bot.cli.reports import report, summary
 from bot.cli.run import run
+from bot.cli.sheets import pairing, shuxue, topic
 from handlers.core.i18n import DEFAULT_TEXTS
 
 
@@ -27,5 +28,5 @@ def main() -> None:
 
 
 for command in (db, org, member, problems, calendar, demo, chat, run, group, summary, report,
-                archive, backup_command, restore_command):
+                pairing, topic, shuxue, archive, backup_command, restore_command):
     main.add_command(command)

@@ -14,7 +14,7 @@ from bot.cli.common import CliError, load_settings, run_async, texts, with_sessi
 from bot.runtime.app import build_app, require_current_schema
 from handlers.core.i18n import DEFAULT_TEXTS, Translator
 from handlers.core.parsing import InvalidInput
-from handlers.reports.files import FORMATS, Request, produce
+from handlers.reports.files import FORMATS, Refused, Request, Step, produce
 from handlers.reports.periods import (
     CampaignSpan,
     Period,
@@ -110,11 +110,16 @@ async def summary(branch: str | None, start: str | None, end: str | None, word: 
               help=DEFAULT_TEXTS("cli.opt_report_format"))
 @click.option("--out", "out", type=click.Path(path_type=Path), default=Path("."),
               help=DEFAULT_TEXTS("cli.opt_report_out"))
+@click.option("--template", "template", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help=DEFAULT_TEXTS("cli.opt_report_template"))
 @run_async
 async def report(branch: str | None, start: str | None, end: str | None, word: str | None,
-                 formats: tuple[str, ...], out: Path) -> None:
+                 formats: tuple[str, ...], out: Path, template: Path | None) -> None:
     settings = load_settings()
     t = Translator.of(settings.language)
+    template = template or settings.report_template
+    if template is not None and not template.is_file():
+        raise CliError(t("cli.report_no_template", path=template))
     app = build_app(settings)
     try:
         await require_current_schema(app.engine)
@@ -123,17 +128,23 @@ async def report(branch: str | None, start: str | None, end: str | None, word: s
             period, scope, title, everyone = await period_and_target(
                 session, settings.tz, branch, start, end, word)
         request = Request(scope, title, period, settings.tz, formats or FORMATS, side_by_side=everyone,
-                          texts=t)
+                          texts=t, today=today, template=template,
+                          target_hours=settings.study_target_hours)
         one_file = len(request.formats) == 1 and out.suffix.lower() == f".{request.formats[0]}"
         if not one_file:
             out.mkdir(parents=True, exist_ok=True)
-        async for text, document in produce(sessions, request):
-            if document is None:
-                click.echo(f"… {text}", err=True)
-                continue
-            path = out if one_file else out / document.file_name
-            path.write_bytes(document.content)
-            click.echo(str(path))
+        refused = []
+        async for item in produce(sessions, request):
+            if isinstance(item, Step):
+                click.echo(f"… {item.text}", err=True)
+            elif isinstance(item, Refused):
+                refused.append(item.text)
+            else:
+                path = out if one_file else out / item.document.file_name
+                path.write_bytes(item.document.content)
+                click.echo(str(path))
+        if refused:
+            raise CliError("\n".join(refused))
     finally:
         await app.close()
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from bot.adapters.telegram.run import run_telegram
+from bot.adapters.telegram.run import WebhookWithoutSecret, run_telegram
 from bot.adapters.wecom.run import missing_settings, run_wecom
 from bot.cli.chat import console_chat
 from bot.cli.common import CliError, load_settings, run_async, schema_out_of_date, texts
@@ -29,6 +29,8 @@ def run() -> None:
         run_telegram(settings)
     except SchemaOutOfDate as error:
         raise schema_out_of_date() from error
+    except WebhookWithoutSecret as error:
+        raise CliError(t("cli.webhook_no_secret")) from error
 
 
 def _run_wecom(settings: Settings) -> None:

@@ -15,7 +15,7 @@ from storage.files.attachments import AttachmentRepository
 from storage.files.catalog import FileCatalog
 from storage.files.limits import FileLimits
 from storage.files.store import FileStore
-from storage.models import AttachmentOwner, Meeting, Problem, ProblemStatus
+from storage.models import AttachmentOwner, Meeting, Problem, ProblemEvent, ProblemStatus
 from storage.repositories.members import MemberRepository
 from storage.repositories.problems import ProblemRepository
 
@@ -40,8 +40,8 @@ def sample_photo(seed: int, size: tuple[int, int] = (800, 600)) -> bytes:
 
 
 async def add_sample_evidence(session: Session, store: FileStore, received_at: datetime) -> None:
-    """Two photos for 机关第一党支部's latest meeting; a progress photo and a note for one of its
-    problems (accepted and in progress)."""
+    """Two photos for 机关第一党支部's latest meeting; a photo and a report with the closure
+    request of its closed problem (the drafts' appendix shows closed problems' evidence)."""
     limits, catalog = FileLimits.default(), FileCatalog(session)
     attachments = AttachmentRepository(session)
     (secretary,) = await MemberRepository(session).by_name("王建国")
@@ -59,22 +59,17 @@ async def add_sample_evidence(session: Session, store: FileStore, received_at: d
                                  "console", [await entry("会议现场1.jpg", sample_photo(1)),
                                              await entry("会议现场2.jpg", sample_photo(2))])
         meeting.record_file_id = meeting.record_file_id or "demo-photo"
-    problem = await session.scalar(select(Problem).where(Problem.org_id == secretary.org_id)
-                                   .order_by(Problem.id).limit(1))
-    if problem is None:
+    closed = await session.scalar(select(Problem).where(
+        Problem.org_id == secretary.org_id, Problem.status == ProblemStatus.closed).order_by(Problem.id).limit(1))
+    if closed is None:
         return
-    repo = ProblemRepository(session)
-    event = await repo.apply(problem, action="accept", actor=secretary,
-                             expected=ProblemStatus.pending, to=ProblemStatus.rectifying)
-    if event is None:
+    asked = await session.scalar(select(ProblemEvent).where(
+        ProblemEvent.problem_id == closed.id, ProblemEvent.action == "request_closure")
+        .order_by(ProblemEvent.id.desc()).limit(1))
+    owner = await MemberRepository(session).get(closed.owner_id or closed.reporter_id)
+    if asked is None or owner is None:
         return
-    reporter = await MemberRepository(session).get(problem.reporter_id)
-    assert reporter is not None
-    progress = await repo.apply(problem, action="update", actor=reporter,
-                                expected=ProblemStatus.rectifying, to=ProblemStatus.rectifying,
-                                note="已与社区对接，完成现场踏勘", percent=40)
-    if progress is not None:
-        await repo.add_evidence(progress, [
-            await entry("现场踏勘.jpg", sample_photo(3)),
-            await entry("整改计划.txt", "一、明确责任人；二、十月底前完成方案；三、按期销号。".encode())],
-            platform="console", by=reporter)
+    await ProblemRepository(session).add_evidence(asked, [
+        await entry("整改后现场.jpg", sample_photo(3)),
+        await entry("整改报告.txt", "一、明确责任人；二、完成整改方案；三、整改到位，申请销号。".encode())],
+        platform="console", by=owner)

@@ -12,7 +12,7 @@ from handlers.core.context import CoreConfig
 from handlers.core.i18n import Translator
 from handlers.core.router import Core
 from handlers.schedule.times import parse_hhmm
-from storage.db import create_engine, session_factory
+from storage.db import create_engine, ping, session_factory
 from handlers.core.file_intake import FileIntake
 from storage.files.settings import FileSettings, build_store
 from storage.migrate import is_up_to_date
@@ -29,6 +29,10 @@ class App:
     core: Core
     files: FileIntake  # the file store; adapters register their FileSource with it
 
+    async def ping(self) -> None:
+        """Raises unless the database answers now (a worker's health check)."""
+        await ping(self.engine)
+
     async def close(self) -> None:
         await self.files.store.close()
         await self.engine.dispose()
@@ -43,7 +47,9 @@ def build_app(settings: Settings, file_settings: FileSettings | None = None) -> 
     quiet_start, quiet_end = settings.quiet_hours.split("-")
     config = CoreConfig(tz=settings.tz, texts=Translator.of(settings.language),
                         dialog_timeout=timedelta(minutes=settings.dialog_timeout_minutes),
-                        quiet_start=parse_hhmm(quiet_start), quiet_end=parse_hhmm(quiet_end))
+                        quiet_start=parse_hhmm(quiet_start), quiet_end=parse_hhmm(quiet_end),
+                        report_template=settings.report_template,
+                        study_target_hours=settings.study_target_hours)
     return App(settings, engine, Core(sessions, config, files=files), files)
 
 

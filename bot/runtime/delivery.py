@@ -2,11 +2,17 @@
 
 One message at a time, each marked sent in its own transaction right after the platform took it:
 killed mid fan-out, the bot resends at most the one message that was in flight, and skips nobody.
+Messages are claimed (leased) a few at a time with ``FOR UPDATE SKIP LOCKED``, so two deliverers
+never take the same one. The limits are those of the platform, not of this process: one process
+delivers at a time (the pushes' leader), and a deliverer starting (a restart, a new leader) first
+counts what was sent within the windows from the outbox's ``sent_at``, so its windows go on where
+the last deliverer's left off.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections import deque
 from collections.abc import Awaitable, Callable
@@ -81,14 +87,20 @@ class RateLimiter:
         return max(self._paused_until - now,
                    self._wait(self._all, self.limits.per_second, 1 + self.limits.margin, now))
 
-    def record(self, chat_id: str) -> None:
-        now = self.clock()
-        self._all.append(now)
-        self._chats.setdefault(chat_id, deque()).append(now)
+    def record(self, chat_id: str, ago: float = 0.0) -> None:
+        """A message to ``chat_id`` sent now, or ``ago`` seconds ago."""
+        at = self.clock() - ago
+        self._all.append(at)
+        self._chats.setdefault(chat_id, deque()).append(at)
+        if ago:  # counted out of order: keep the windows sorted
+            self._all = deque(sorted(self._all))
+            self._chats[chat_id] = deque(sorted(self._chats[chat_id]))
 
 
 TELEGRAM_LIMITS = Limits()
 LEASE = timedelta(seconds=60)  # how long a message taken for sending stays taken
+CLAIM = 20  # messages taken at a time (under a second's worth at Telegram's 30/s)
+IDLE_LOOK = 2.0  # seconds between looks at an empty outbox (another worker may add to it)
 UNLIMITED = Limits(per_second=10_000, per_chat_second=10_000, per_group_minute=10_000, margin=0)
 
 
@@ -110,6 +122,15 @@ class Deliverer:
         """Deliver until cancelled."""
         while True:
             try:
+                await self.count_recent()
+                break
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # noqa: BLE001 - the database is away: try again shortly
+                log.exception("could not read what was sent lately; trying again shortly")
+                await asyncio.sleep(5)
+        while True:
+            try:
                 await self.drain()
                 await self._sleep_until_due()
             except asyncio.CancelledError:
@@ -118,10 +139,21 @@ class Deliverer:
                 log.exception("delivery round failed; trying again shortly")
                 await asyncio.sleep(5)
 
+    async def count_recent(self) -> None:
+        """Count in the limiter what any process sent within the longest window."""
+        window = max(self.limiter.limits.group_window, 1.0) + self.limiter.limits.margin
+        now = self.now()
+        async with self.sessions() as session:
+            sent = await OutboxRepository(session).sent_since(
+                self.sender.platform, now - timedelta(seconds=window))
+        for chat_id, at in sorted(sent, key=lambda pair: pair[1]):
+            self.limiter.record(chat_id, ago=max(0.0, (now - at).total_seconds()))
+
     async def _sleep_until_due(self) -> None:
         async with self.sessions() as session:
             due = await OutboxRepository(session).next_due(self.sender.platform)
-        timeout = 60.0 if due is None else min(60.0, max(0.05, (due - self.now()).total_seconds()))
+        timeout = IDLE_LOOK if due is None else min(
+            IDLE_LOOK, max(0.05, (due - self.now()).total_seconds()))
         self._wake.clear()
         try:
             await asyncio.wait_for(self._wake.wait(), timeout)
@@ -132,28 +164,42 @@ class Deliverer:
         """Send everything due now; returns how many messages were handled."""
         handled = 0
         while True:
-            async with self.sessions() as session:
-                batch = await OutboxRepository(session).due(self.now(), self.sender.platform)
+            now = self.now()
+            lease = now + LEASE
+            async with self.sessions() as session, session.begin():
+                batch = await OutboxRepository(session).claim(now, self.sender.platform, lease,
+                                                              CLAIM)
             progressed = False
-            for message in batch:
-                if await self._deliver(message):
+            for number, message in enumerate(batch):
+                try:
+                    sent = await self._deliver(message, lease)
+                except BaseException:
+                    await self._give_back(batch[number:], lease)
+                    raise
+                if sent:
                     handled += 1
                     progressed = True
             if not batch or not progressed:
                 return handled
 
-    async def _deliver(self, message: OutboxMessage) -> bool:
-        """Send one message; False when it had to wait for its chat's limit."""
+    async def _give_back(self, messages: list[OutboxMessage], lease: datetime) -> None:
+        """Leases not used (cancelled, or failed midway): due again now, where still ours."""
+        with contextlib.suppress(Exception):
+            now = self.now()
+            async with self.sessions() as session, session.begin():
+                for message in messages:
+                    await OutboxRepository(session).defer(message.id, lease, now)
+
+    async def _deliver(self, message: OutboxMessage, lease: datetime) -> bool:
+        """Send one message (leased until ``lease``); False when it had to wait for its chat's
+        limit (given back, due once the chat may have it)."""
         wait = self.limiter.chat_wait(message.chat_id, message.is_group)
         if wait > 0:
-            await self._write(lambda o: o.defer(message.id, self.now() + timedelta(seconds=wait)))
+            later = self.now() + timedelta(seconds=wait)
+            await self._write(lambda o: o.defer(message.id, lease, later))
             return False
         while (overall := self.limiter.overall_wait()) > 0:
             await asyncio.sleep(overall)
-        async with self.sessions() as session, session.begin():
-            now = self.now()
-            if not await OutboxRepository(session).lease(message.id, now, now + LEASE):
-                return True  # another deliverer has it
         try:
             try:
                 await self.sender.send(message.chat_id, from_payload(message.payload))
@@ -184,6 +230,6 @@ class Deliverer:
         await self._write(lambda o: o.retry_later(
             message.id, self.now() + timedelta(seconds=delay), reason))
 
-    async def _write(self, change: Callable[[OutboxRepository], Awaitable[None]]) -> None:
+    async def _write(self, change: Callable[[OutboxRepository], Awaitable[object]]) -> None:
         async with self.sessions() as session, session.begin():
             await change(OutboxRepository(session))

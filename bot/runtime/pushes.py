@@ -1,5 +1,8 @@
 """Scheduled pushes in the bot process: APScheduler runs the planner every minute, and the
-deliverer drains the outbox through the platform's sender. Nothing here knows the platform."""
+deliverer drains the outbox through the platform's sender. Nothing here knows the platform.
+
+With several workers, one runs this at a time (``run`` under ``bot.runtime.leadership``): one
+planner, one deliverer within the platform's limits, one pruning."""
 
 from __future__ import annotations
 
@@ -15,11 +18,13 @@ from bot.runtime.delivery import TELEGRAM_LIMITS, Deliverer, Limits, Sender
 from handlers.schedule.planner import PlanConfig, PlanResult, plan
 from handlers.schedule.times import parse_hhmm
 from storage.repositories.events import HandledEventRepository
+from storage.repositories.outbox import OutboxRepository
 from storage.types import utcnow
 
 log = logging.getLogger(__name__)
 LOOK_BACK = timedelta(days=8)  # how far back a start-up looks for prompts it missed
 HANDLED_EVENTS_KEPT = timedelta(days=7)
+PLAN_RETRIES = (1.0, 2.0, 4.0, 8.0, 16.0)  # seconds before each new try of a failed planner run
 
 
 def plan_config(app: App, platform: str) -> PlanConfig:
@@ -46,22 +51,52 @@ class Pushes:
             self.deliverer.wake()
         return result
 
+    async def tick_until_done(self, look_back: timedelta | None = None) -> PlanResult | None:
+        """``tick``, tried again with backoff within its minute when it fails (the database
+        dropped the connection): None if every try failed, and the next minute tries anew."""
+        for pause in (*PLAN_RETRIES, None):
+            try:
+                return await self.tick(look_back)
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:  # noqa: BLE001 - logged, then tried again
+                if pause is None:
+                    log.exception("planning failed; the next minute tries again")
+                    return None
+                log.warning("planning failed (%r); trying again in %.0f s", error, pause)
+                await asyncio.sleep(pause)
+        return None
+
     async def housekeeping(self) -> None:
-        """Forget handled update ids after a week (a redelivery comes within minutes)."""
+        """Forget handled update ids after a week (a redelivery comes within minutes), and sent or
+        failed pushes after the retention (``BRANCHBOT_OUTBOX_RETENTION_DAYS``)."""
+        now = utcnow()
         async with self.app.core.sessions() as session, session.begin():
-            await HandledEventRepository(session).forget_before(utcnow() - HANDLED_EVENTS_KEPT)
+            events = await HandledEventRepository(session).forget_before(now - HANDLED_EVENTS_KEPT)
+            pushes = await OutboxRepository(session).prune(
+                now - timedelta(days=self.app.settings.outbox_retention_days))
+        log.info("pruned %d handled event(s) and %d old push(es)", events, pushes)
 
     async def start(self) -> None:
         self.app.core.on_enqueue = self.deliverer.wake
-        await self.tick(look_back=LOOK_BACK)
-        self.scheduler.add_job(self.tick, CronTrigger(second=0), id="plan", coalesce=True,
-                               max_instances=1, misfire_grace_time=50)
+        await self.tick_until_done(look_back=LOOK_BACK)
+        self.scheduler.add_job(self.tick_until_done, CronTrigger(second=0), id="plan",
+                               coalesce=True, max_instances=1, misfire_grace_time=50)
         self.scheduler.add_job(self.housekeeping, CronTrigger(hour=3, minute=17), id="housekeeping",
                                coalesce=True, max_instances=1)
         self.scheduler.start()
         self._task = asyncio.create_task(self.deliverer.run(), name="deliverer")
 
+    async def run(self) -> None:
+        """Plan, deliver and prune until cancelled (the leader's work)."""
+        await self.start()
+        try:
+            await asyncio.Event().wait()
+        finally:
+            await self.stop()
+
     async def stop(self) -> None:
+        self.app.core.on_enqueue = None
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
         if self._task is not None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
@@ -27,6 +28,8 @@ class CoreConfig:
     texts: Translator  # the bot's language (members have no language of their own yet)
     quiet_start: time = time(22, 0)  # pushes wait until quiet_end
     quiet_end: time = time(8, 0)
+    report_template: Path | None = None  # the office's own 阶段性总结 template (docx)
+    study_target_hours: int = 32  # a member's yearly study target
 
 
 @dataclass

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 CommandRun = Callable[["Context", str], Awaitable[list[Reply]]]
 PressRun = Callable[["Context", Any], Awaitable[Outcome]]
 AttestedRun = Callable[["Context"], Awaitable[list[Reply]]]
+UploadedRun = AttestedRun  # the same shape: the event is in the context, replies come out
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,9 @@ class Feature:
     # What an event that only vouches for the sender's accounts does (their own contact shared:
     # ``Incoming.accounts`` with no text, file or press); one feature at most declares it.
     attested: AttestedRun | None = None
+    # What a file sent in the private chat outside any dialog does (an office's sheet); one
+    # feature at most declares it.
+    uploaded: UploadedRun | None = None
 
 
 def discover() -> list[Feature]:
@@ -97,6 +101,7 @@ class Registry:
         self.dialogs: dict[str, Dialog] = {}
         self.records: dict[str, RecordKind] = {}  # by ``RecordKind.name``, in feature order
         self.attested: AttestedRun | None = None
+        self.uploaded: UploadedRun | None = None
         for feature in self.features:
             for command in feature.commands:
                 _add(self.commands, command.name, command, feature)
@@ -110,6 +115,10 @@ class Registry:
                 if self.attested is not None:
                     raise ValueError(f"feature {feature.name} declares the attested accounts again")
                 self.attested = feature.attested
+            if feature.uploaded is not None:
+                if self.uploaded is not None:
+                    raise ValueError(f"feature {feature.name} declares the uploaded files again")
+                self.uploaded = feature.uploaded
 
     async def command(self, ctx: Context, name: str, args: str) -> list[Reply]:
         """``/name args`` from ``ctx``'s sender: refused as its policy says, or run."""

@@ -6,27 +6,61 @@ declarations, policy checked there); a dialog's typed answers and presses go to 
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Callable
-from dataclasses import replace
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, replace
 
 from handlers.core import buttons, inputs, selectors
 from handlers.core.buttons import DialogChoice
 from handlers.core.context import Context, CoreConfig
 from handlers.core.events import PUSH_PREFIX, Incoming, Outcome, Reply
 from handlers.core.features import Feature, Registry, discover
+from handlers.core.file_intake import Fetched, FileIntake
 from handlers.core.selectors import Offer
 from handlers.dialogs import engine
-from storage.db import Sessions
-from handlers.core.file_intake import FileIntake
+from storage.db import ConnectionLost, Session, Sessions, connection_lost
+from storage.locks import lock_member
 from storage.queries.pushed import newest_push_buttons
-from storage.repositories.dialogs import DialogRepository, DialogState
+from storage.queries.sender import sender
+from storage.repositories.dialogs import DialogRepository, DialogState, StaleState
 from storage.repositories.events import HandledEventRepository
-from storage.repositories.members import MemberRepository
 from storage.repositories.orgs import OrgRepository
 from storage.types import utcnow
 
 log = logging.getLogger(__name__)
+HANDLE_ATTEMPTS = 4  # a lost connection or a moved dialog: the event is handled again
+RETRY_DELAY = 0.2  # seconds, times the attempt
+
+class CommitUnknown(ConnectionLost):
+    """The connection went away during COMMIT: the transaction may or may not have committed.
+    Tried again, a take that finds nothing left means it had, and ``handled`` is the answer."""
+
+    def __init__(self, handled: Handled) -> None:
+        super().__init__("connection lost during commit")
+        self.handled = handled
+
+
+# Takes the event to handle, in the transaction that handles it (None: nothing to handle).
+Take = Callable[[Session], Awaitable[Incoming | None]]
+
+
+@dataclass
+class Handled:
+    """What ``Core.handle_taken`` did: the event it took (None: none) and the outcome."""
+
+    event: Incoming | None
+    outcome: Outcome
+    lost: bool = False  # the database stayed out of reach: nothing was done, try again later
+
+
+async def _rollback(session: Session) -> None:
+    """Roll back; on a connection already gone there is nothing to roll back."""
+    try:
+        await session.rollback()
+    except Exception as error:  # noqa: BLE001 - whatever the dead connection raises
+        log.info("rollback after a failure failed too: %r", error)
+
 
 def _parse_command(text: str) -> tuple[str, str] | None:
     if not text.startswith("/"):
@@ -48,32 +82,99 @@ class Core:
         self.on_enqueue: Callable[[], None] | None = None  # set by whoever delivers the outbox
 
     async def handle(self, event: Incoming) -> Outcome:
-        fetched = None  # a file sent is fetched before the event's session writes anything
-        if event.file is not None and self.files is not None:
-            fetched = await self.files.fetch(event.platform, event.file.file_id)
+        """Handle one event handed straight in (deduplicated by its id, if it has one). A file
+        it carries is fetched and kept first, before its transaction writes anything."""
+        fetched = await self._fetch(event)
+
+        async def deduplicated(session: Session) -> Incoming | None:
+            if event.event_id is None or await HandledEventRepository(session).first_delivery(
+                    event.platform, event.event_id):
+                return event
+            return None
+
+        handled = await self.handle_taken(event.platform, event.user_id, deduplicated, fetched)
+        return self._sorry(event) if handled.lost else handled.outcome
+
+    async def handle_taken(self, platform: str, user_id: str, take: Take,
+                           fetched: Fetched | None = None) -> Handled:
+        """Handle the event ``take`` takes, in one transaction, after the earlier events of this
+        user (a lock across processes on PostgreSQL). ``take`` runs first in that transaction:
+        it records the event as handled (the dedupe row, or the inbox's row) and returns it, or
+        None when there is nothing to handle (handled already). Tried again when the database
+        connection was lost or the dialog moved under it (``StaleState``): what ``take``
+        recorded rolled back with the rest. ``lost``: the connection stayed lost, nothing
+        happened. ``fetched``: the event's file, already kept (else it is fetched once taken)."""
+        unconfirmed: Handled | None = None  # computed, but the commit's answer never came
+        for attempt in range(1, HANDLE_ATTEMPTS + 1):
+            taken: list[Incoming] = []
+            try:
+                handled = await self._handle_once(platform, user_id, take, taken, fetched)
+                if handled.event is None and unconfirmed is not None:
+                    return unconfirmed  # it had committed: nothing left to take, so answer it
+                return handled
+            except (StaleState, ConnectionLost) as error:
+                if isinstance(error, CommitUnknown):
+                    unconfirmed = error.handled
+                if attempt == HANDLE_ATTEMPTS:
+                    log.error("gave up on %s of %s:%s after %d tries: %r", taken or "an event",
+                              platform, user_id, attempt, error)
+                    if isinstance(error, ConnectionLost) or not taken:
+                        return Handled(taken[0] if taken else None, Outcome(), lost=True)
+                    return Handled(taken[0], self._sorry(taken[0]))
+                log.info("handling an event of %s:%s again (%r)", platform, user_id, error)
+                await asyncio.sleep(RETRY_DELAY * attempt)
+        raise AssertionError("unreachable")
+
+    async def _fetch(self, event: Incoming) -> Fetched | None:
+        if event.file is None or self.files is None:
+            return None
+        return await self.files.fetch(event.platform, event.file.file_id)
+
+    async def _handle_once(self, platform: str, user_id: str, take: Take,
+                           taken: list[Incoming], fetched: Fetched | None) -> Handled:
         async with self.sessions() as session:
             try:
-                if event.event_id is not None and not await HandledEventRepository(
-                        session).first_delivery(event.platform, event.event_id):
-                    return Outcome()
+                await lock_member(session, platform, user_id)
+                event = await take(session)
+                if event is None:
+                    return Handled(None, Outcome())
+                taken.append(event)
+                if fetched is None:  # taken from the inbox: its file is fetched now
+                    fetched = await self._fetch(event)
                 # Only a bound identity is a member: one bound by a roster account the platform
                 # authenticated, or by an approved join request (a pending one has no row here).
-                member = await MemberRepository(session).by_identity(event.platform, event.user_id)
+                # Their dialog state comes with it, in the same statement.
+                member, state = await sender(session, event.platform, event.user_id)
                 ctx = Context(session, event, member, self.config, utcnow(), self.registry,
                               files=self.files, fetched=fetched)
-                outcome = await self._dispatch(ctx)
-                await session.commit()
+                outcome = await self._dispatch(ctx, state)
+                try:
+                    await session.commit()
+                except Exception as error:
+                    if connection_lost(error):
+                        raise CommitUnknown(Handled(event, outcome)) from error
+                    raise
                 if ctx.followup is not None:
                     outcome.followup = ctx.followup(self.sessions)
                 if ctx.enqueued and self.on_enqueue is not None:
                     self.on_enqueue()
-                return outcome
-            except Exception:
-                await session.rollback()
-                log.exception("failed to handle %s", event)
-                sorry = self.config.texts("error.internal")  # the user's language, as ctx.t
-                return Outcome([Reply(sorry)] if event.is_private else [],
-                               notice=sorry if event.callback_data else None)
+                return Handled(event, outcome)
+            except (StaleState, CommitUnknown):
+                await _rollback(session)
+                raise
+            except Exception as error:
+                await _rollback(session)
+                if connection_lost(error):
+                    raise ConnectionLost(str(error)) from error
+                log.exception("failed to handle %s", taken or f"an event of {platform}:{user_id}")
+                if not taken:
+                    raise
+                return Handled(taken[0], self._sorry(taken[0]))
+
+    def _sorry(self, event: Incoming) -> Outcome:
+        sorry = self.config.texts("error.internal")  # the user's language, as ctx.t
+        return Outcome([Reply(sorry)] if event.is_private else [],
+                       notice=sorry if event.callback_data else None)
 
     async def group_webhook(self, platform: str, chat_id: str) -> str | None:
         """Where a group chat's pushes go when the platform reaches it by a webhook (a WeCom group
@@ -82,17 +183,18 @@ class Core:
             group = await OrgRepository(session).group_for(platform, chat_id)
         return group.webhook_url if group is not None and group.webhook_url else None
 
-    async def _dispatch(self, ctx: Context) -> Outcome:
+    async def _dispatch(self, ctx: Context, state: DialogState | None) -> Outcome:
         ctx.event = inputs.cleaned(ctx.event)
-        outcome = await self._route(ctx)
+        outcome = await self._route(ctx, state)
         if ctx.event.is_private:
             await self._offer(ctx, outcome)
         return outcome
 
-    async def _route(self, ctx: Context) -> Outcome:
+    async def _route(self, ctx: Context, state: DialogState | None) -> Outcome:
         ev = ctx.event
         dialogs = DialogRepository(ctx.session)
-        state = await dialogs.get(ev.platform, ev.user_id) if ev.is_private or ev.callback_data else None
+        if not (ev.is_private or ev.callback_data):  # a group's message: no dialog takes it
+            state = None
         expired: list[Reply] = []
         if state is not None and state.expires_at <= ctx.now:
             menu = state.dialog == engine.MENU  # only a message's buttons: nothing was lost
@@ -138,6 +240,8 @@ class Core:
                 again = await engine.ask_again(ctx, self.registry.dialogs.get(state.dialog), state)
                 return Outcome([Reply(ctx.t("button.stale"))] + ([again] if again else []))
             return await self._press_offer(ctx, offer)
+        if state is None and ev.file is not None and self.registry.uploaded is not None:
+            return Outcome(expired + await self.registry.uploaded(ctx))  # a file outside a dialog
         if state is None:
             return Outcome(expired or [Reply(ctx.t("help.hint"))])
         offer = selectors.match(state.offered, text) if typed else None

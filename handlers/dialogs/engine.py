@@ -198,13 +198,15 @@ def _question(t: Translator, dialog: Dialog, step: str, data: dict[str, Any]) ->
 
 
 async def _ask(ctx: Context, dialog: Dialog, step: str, data: dict[str, Any],
-               prefix: str = "") -> Reply:
+               prefix: str = "", after: DialogState | None = None) -> Reply:
     """Move to ``step`` (a fresh nonce: older buttons go stale) and ask it; its choices are saved
-    with it, as typing will select them."""
+    with it, as typing will select them. ``after``: the state this step follows, saved over only
+    if nothing moved it meanwhile (``StaleState``)."""
     offers = _offers(ctx.t, dialog, step, _ordered(await _pairs(ctx, dialog, step, data)))
     ev = ctx.event
     state = await _repo(ctx).put(ev.platform, ev.user_id, dialog=dialog.name, step=step, data=data,
-                                 expires_at=ctx.now + ctx.config.dialog_timeout, offered=offers)
+                                 expires_at=ctx.now + ctx.config.dialog_timeout, offered=offers,
+                                 after=after)
     return _message(ctx.t, dialog, state, offers, prefix)
 
 
@@ -245,7 +247,7 @@ async def _advance(ctx: Context, dialog: Dialog, state: DialogState, answered: s
             nxt = CONFIRM
     if nxt is None:
         return await _finish(ctx, dialog, state)
-    return [await _ask(ctx, dialog, nxt, data)]
+    return [await _ask(ctx, dialog, nxt, data, after=state)]
 
 
 async def _finish(ctx: Context, dialog: Dialog, state: DialogState) -> list[Reply]:
@@ -306,12 +308,12 @@ async def _chosen(ctx: Context, dialog: Dialog, state: DialogState, name: str,
     if state.step == CONFIRM:
         if name == "ok":
             return await _finish(ctx, dialog, state)
-        return [await _ask(ctx, dialog, FIELDS, state.data)]
+        return [await _ask(ctx, dialog, FIELDS, state.data, after=state)]
     if state.step == FIELDS:
         data = dict(state.data)
         if name != "back":
             data[EDITING] = True
-        return [await _ask(ctx, dialog, CONFIRM if name == "back" else value, data)]
+        return [await _ask(ctx, dialog, CONFIRM if name == "back" else value, data, after=state)]
     step = dialog.step(state.step)
     data = dict(state.data)
     if name != "done":  # 完成 keeps the files collected
@@ -377,4 +379,4 @@ async def _take_file(ctx: Context, dialog: Dialog, state: DialogState) -> Reply:
     files.append(entry)
     return await _ask(ctx, dialog, key, {**state.data, key: files},
                       prefix=ctx.t("dialog.file_received", count=len(files))
-                      + ("\n" + note if note else "") + "\n")
+                      + ("\n" + note if note else "") + "\n", after=state)

@@ -7,12 +7,11 @@ else, is refused. An empty account cell leaves what the member had.
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass
 from pathlib import Path
 
 from handlers.core.i18n import Translator
+from handlers.imports.tables import Refused, read_path
 from handlers.membership import accounts
 from storage.db import Session
 from storage.models import AccountKind, Organization, Role
@@ -63,37 +62,11 @@ class RosterRow:
     party_group: str | None = None  # 党小组 ("": none); None: no such column, leave it as it is
 
 
-class RosterError(ValueError):
-    """The file was refused as a whole; ``problems`` are lines like "第3行：…"."""
-
-    def __init__(self, problems: list[str]) -> None:
-        super().__init__("\n".join(problems))
-        self.problems = problems
+RosterError = Refused  # the roster is refused as every office sheet is (``handlers.imports.tables``)
 
 
 def read_table(t: Translator, path: Path) -> list[list[str]]:
-    suffix = path.suffix.lower()
-    if suffix == ".csv":
-        raw = path.read_bytes()
-        for encoding in ("utf-8-sig", "gb18030"):  # Excel in China saves CSV as GBK
-            try:
-                text = raw.decode(encoding)
-                break
-            except UnicodeDecodeError:
-                continue
-        else:
-            raise RosterError([t("roster.bad_encoding")])
-        return [[cell.strip() for cell in row] for row in csv.reader(io.StringIO(text))]
-    if suffix == ".xlsx":
-        from openpyxl import load_workbook
-
-        try:
-            sheet = load_workbook(path, read_only=True, data_only=True).worksheets[0]
-        except Exception as error:  # openpyxl raises many kinds for a broken file
-            raise RosterError([t("roster.unreadable", error=type(error).__name__)]) from error
-        return [["" if cell is None else str(cell).strip() for cell in row]
-                for row in sheet.iter_rows(values_only=True)]
-    raise RosterError([t("roster.bad_type", suffix=suffix or "?")])
+    return read_path(t, path)
 
 
 def _columns(t: Translator, header: list[str]) -> tuple[dict[str, int], dict[str, int]]:
@@ -167,9 +140,14 @@ def parse_rows(t: Translator, table: list[list[str]]) -> list[RosterRow]:
 
 
 async def import_roster(t: Translator, session: Session, path: Path) -> int:
+    """The roster file at ``path``: see ``import_table``."""
+    return await import_table(t, session, read_table(t, path))
+
+
+async def import_table(t: Translator, session: Session, table: list[list[str]]) -> int:
     """Add every row's member (or update its role and accounts), or none: any bad row raises
     RosterError before anything is written."""
-    rows = parse_rows(t, read_table(t, path))
+    rows = parse_rows(t, table)
     orgs, members, registry = OrgRepository(session), MemberRepository(session), AccountRepository(session)
     branches: dict[str, Organization] = {}
     existing: dict[int, int | None] = {}  # line → the member the row updates (None: a new one)

@@ -8,7 +8,7 @@ from datetime import date
 
 from storage.models import ProblemStatus
 from storage.repositories.problems import ProblemRepository
-from storage.vocabulary import ACCEPTED, OPEN
+from storage.vocabulary import ACCEPTED
 
 S = ProblemStatus
 
@@ -22,10 +22,6 @@ class Counts:
     @property
     def found(self) -> int:  # every problem reported, rejected ones included
         return sum(self.by_status.values())
-
-    @property
-    def in_progress(self) -> int:
-        return sum(self.by_status.get(s, 0) for s in OPEN)
 
     @property
     def accepted(self) -> int:  # the denominator of 整改率

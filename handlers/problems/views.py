@@ -32,10 +32,11 @@ def rate(counts: Counts) -> str:
 
 
 def summary(t: Translator, counts: Counts, scope: str) -> str:
+    """The header's counts are the tabs' counts (``Counts.of_view``), state by state."""
     return t("problem.board_summary", scope=scope, found=counts.found,
-             pending=counts.of_view("pending"),
-             in_progress=counts.in_progress, overdue=counts.overdue, closed=counts.closed,
-             rate=rate(counts))
+             pending=counts.of_view("pending"), in_progress=counts.of_view("rectifying"),
+             requested=counts.of_view("closure_requested"), overdue=counts.overdue,
+             closed=counts.closed, accepted=counts.accepted, rate=rate(counts))
 
 
 def line(t: Translator, n: int, problem: Problem, today: date) -> str:

@@ -17,7 +17,7 @@ from handlers.core.i18n import Translator
 from handlers.core.parsing import InvalidInput, normalize
 from handlers.core.policy import leads, sees_every_branch
 from handlers.reports import org_life
-from handlers.reports.files import FORMAT_WORDS, FORMATS, Request, produce
+from handlers.reports.files import FORMAT_WORDS, FORMATS, Made, Request, Step, produce
 from handlers.reports.periods import (
     Period,
     campaign,
@@ -110,7 +110,8 @@ async def _rollup_reply(ctx: Context, period: Period, page: int, edit: bool = Fa
     total = pages(len(rows))
     page = min(max(page, 1), total)
     header = ctx.t("report.rollup_header", period=period.shown(ctx.t))
-    text = rollup_text(ctx.t, rows, header, page) + await org_life.summary_block(
+    overall = await summary(ctx.session, Scope(None), header, period, ctx.config.tz, members=False)
+    text = rollup_text(ctx.t, rows, header, page, overall) + await org_life.summary_block(
         ctx.t, ctx.session, Scope(None), period)
     return Reply(text, edit=edit, buttons=_page_buttons(ctx.t, None, period, page, total))
 
@@ -170,7 +171,9 @@ async def report_command(ctx: Context, args: str) -> list[Reply]:
     except InvalidInput as error:
         return [Reply(f"{error.text(ctx.t)}\n{ctx.t('report.report_usage')}")]
     request = Request(who.scope, who.title, period, ctx.config.tz, formats or FORMATS,
-                      side_by_side=who.kind == "office", texts=ctx.t)
+                      side_by_side=who.kind == "office", texts=ctx.t, today=ctx.today,
+                      template=ctx.config.report_template if who.kind != "member" else None,
+                      target_hours=ctx.config.study_target_hours)
 
     def job(sessions: Sessions) -> AsyncIterator[Reply]:
         return _progress(sessions, request)
@@ -184,14 +187,18 @@ async def _progress(sessions: Sessions, request: Request) -> AsyncIterator[Reply
     each file as it is done."""
     t = request.texts
     done: list[str] = []
-    async for text, document in produce(sessions, request):
-        if document is None:
-            step = f"… {text}"
+    files = 0
+    async for item in produce(sessions, request):
+        if isinstance(item, Step):
+            step = f"… {item.text}"
             steps = "\n".join([*(f"✓ {d}" for d in done), step])
             yield Reply(t("report.generating", period=request.period.shown(t)) + "\n" + steps,
                         edit=True, progress=step)
-            done.append(text)
+            done.append(item.text)
+        elif isinstance(item, Made):
+            files += 1
+            yield Reply(item.caption, document=item.document)
         else:
-            yield Reply(text, document=document)
-    finished = t("report.done", count=len(request.formats))
+            yield Reply(item.text)
+    finished = t("report.done", count=files)
     yield Reply(finished, edit=True, progress=finished)

@@ -9,17 +9,18 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from handlers.core.events import OutDocument
 from handlers.core.i18n import Translator
 from handlers.reports import charts, ledgers, stage_summary
+from handlers.reports.documents.templates import TemplateProblem
 from handlers.reports.periods import Period
 from handlers.reports.summary import rollup, summary
 from storage.db import Sessions
-from storage.queries import figures
 from storage.queries.scope import Scope
-from storage.repositories.orgs import OrgRepository
 
 FORMATS: tuple[str, ...] = ("xlsx", "docx", "png")
 FORMAT_WORDS: dict[str, str] = {
@@ -27,6 +28,31 @@ FORMAT_WORDS: dict[str, str] = {
     "docx": "docx", "word": "docx", "总结": "docx", "文档": "docx",
     "png": "png", "图表": "png", "图": "png", "chart": "png",
 }
+
+
+@dataclass(frozen=True)
+class Step:
+    """A step begins (its progress text)."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class Made:
+    """A file is done, with the caption it is sent with."""
+
+    caption: str
+    document: OutDocument
+
+
+@dataclass(frozen=True)
+class Refused:
+    """A file could not be made (an office template that does not fit): the Chinese message."""
+
+    text: str
+
+
+Produced = Step | Made | Refused
 
 
 @dataclass(frozen=True)
@@ -38,44 +64,54 @@ class Request:
     formats: tuple[str, ...] = FORMATS
     side_by_side: bool = False  # the office's: every branch in the scope compared
     texts: Translator = field(kw_only=True)  # the requester's language
+    today: date = field(kw_only=True)  # the day the papers are dated
+    template: Path | bytes | None = field(default=None, kw_only=True)  # the office's own .docx
+    target_hours: int = field(default=32, kw_only=True)  # a member's yearly study target
 
 
-def file_name(request: Request, fmt: str) -> str:
-    kind = {"xlsx": "report.file_xlsx", "docx": "report.file_docx", "png": "report.file_png"}[fmt]
-    return request.texts(kind, title=request.title, start=request.period.start.strftime("%Y%m%d"),
-             end=request.period.end.strftime("%Y%m%d")) + f".{fmt}"
+def file_name(request: Request, fmt: str, kind: str | None = None) -> str:
+    key = kind or {"xlsx": "report.file_xlsx", "docx": "report.file_docx", "png": "report.file_png"}[fmt]
+    return request.texts(key, title=request.title, start=request.period.start.strftime("%Y%m%d"),
+                         end=request.period.end.strftime("%Y%m%d")) + f".{fmt}"
 
 
 async def produce(sessions: Sessions,
-                  request: Request) -> AsyncIterator[tuple[str, OutDocument | None]]:
-    """Yields (progress text, None) before each step and (caption, document) for each file."""
+                  request: Request) -> AsyncIterator[Produced]:
+    """Yields a ``Step`` before each step and ``Made`` for each file (``Refused`` for a draft
+    the office's template cannot give)."""
     t = request.texts
-    yield t("report.progress_figures"), None
+    yield Step(t("report.progress_figures"))
     async with sessions() as session:
         found = await summary(session, request.scope, request.title, request.period, request.tz,
-                              compare=False)
-        by_form = await figures.hours_by_form(session, request.scope, request.period)
-        side = (await rollup(session, request.period, request.tz, request.scope.org_ids)
-                if request.side_by_side else [])
+                              compare=False, members=not request.side_by_side)
+        side = await rollup(session, request.period, request.tz, request.scope.org_ids)
+    draft = stage_summary.DraftRequest(request.scope, request.title, request.period, request.tz,
+                                       request.today, request.side_by_side, request.target_hours)
     for fmt in request.formats:
-        yield t(f"report.progress_{fmt}"), None
+        yield Step(t(f"report.progress_{fmt}"))
         if fmt == "xlsx":
             content = await ledgers.workbook(t, sessions, request.scope, request.period, request.tz,
-                                             found.totals)
-            caption = ledgers.caption(t, found.totals)
+                                             found.totals, found.papers, title=request.title,
+                                             made_on=request.today,
+                                             by_branch=request.side_by_side)
+            yield Made(ledgers.caption(t, found.totals), OutDocument(file_name(request, fmt), content))
         elif fmt == "docx":
-            data = stage_summary.StageData(request.title, request.period, found.totals, by_form,
-                                           found.not_reported, side)
-            content = await asyncio.to_thread(stage_summary.render, t, data)
-            caption = t("report.docx_caption")
+            async with sessions() as session:
+                context = await stage_summary.gather(t, session, draft, found, side)
+            try:
+                content = await asyncio.to_thread(stage_summary.render, t, context, request.template)
+            except TemplateProblem as problem:
+                yield Refused(t("report.template_failed", problem=str(problem)))
+                continue
+            personal = "report.file_docx_personal" if request.scope.member_id is not None else None
+            yield Made(t("report.docx_caption"), OutDocument(file_name(request, fmt, personal), content))
         else:
             async with sessions() as session:
-                series = await figures.weekly(session, request.scope, request.period)
-                flow = await figures.problem_flow(session, request.scope, request.period, request.tz)
-                branches = await OrgRepository(session).branches(request.scope.org_ids)
-            order = {row.org_id: i for i, row in enumerate(side)}
-            branches.sort(key=lambda branch: order.get(branch[0], 0))
-            data = charts.ChartData(request.title, branches, series["hours"], series["visits"], flow)
-            content = await asyncio.to_thread(charts.render, t, data)
-            caption = t("report.png_caption")
-        yield caption, OutDocument(file_name(request, fmt), content)
+                chart = await charts.weekly(session, request.scope, request.title, request.period,
+                                            request.today, side)
+            content = await charts.weekly_png(t, chart)
+            yield Made(t("report.png_caption"), OutDocument(file_name(request, fmt), content))
+            if request.side_by_side and len(side) > 1:
+                content = await charts.office(t, request.title, request.period, side)
+                yield Made(t("report.png_office_caption"),
+                           OutDocument(file_name(request, fmt, "report.file_png_office"), content))

@@ -1,26 +1,26 @@
-"""The Excel ledgers (台账): one workbook, seven sheets, streamed so memory stays bounded.
+"""The Excel ledgers (台账) from the database: the 汇总 sheet and one sheet per kind of record,
+ready to print (``documents.ledger_xlsx``), streamed so memory stays bounded.
 
-Rows are read in keyset-paged chunks (``storage.queries.ledgers``), each in its own short
-session, so a big export never holds the (single, on SQLite) database connection for long and
-other users' events get their turn in between. openpyxl's write-only mode writes each chunk straight to a temporary file, off the event
-loop (``asyncio.to_thread``).
+Rows are read in keyset-paged chunks in date order (``storage.queries.ledgers``), each in its
+own short session, so a big export never holds the (single, on SQLite) database connection for
+long and other users' events get their turn in between. XlsxWriter's constant-memory mode writes
+each chunk straight to a temporary file, off the event loop (``asyncio.to_thread``).
 """
 
 from __future__ import annotations
 
 import asyncio
-import io
-from collections.abc import Callable, Sequence
+import tempfile
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from openpyxl import Workbook
-from openpyxl.utils import get_column_letter
-
 from handlers.core.i18n import Translator
-from handlers.reports import org_life
+from handlers.meetings.rules import missing_musts
+from handlers.reports.documents import ledger_xlsx as xl
 from handlers.reports.periods import Period
 from handlers.reports.text import hours, percent
 from storage.db import Sessions
@@ -36,137 +36,164 @@ from storage.queries.ledgers import (
     study_rows,
     visit_rows,
 )
+from storage.queries.org_life import MeetingRow, meeting_rows
+from storage.queries.papers import PaperFigures
 from storage.queries.scope import Scope
 
 
-@dataclass(frozen=True)
-class Sheet:
-    title: str  # catalogue key
-    headers: tuple[tuple[str, int], ...]  # (catalogue key, column width)
-    query: Callable[[Scope, Period, ZoneInfo], RowQuery]
-    shape: Callable[[Row, ZoneInfo, Translator], Row]  # a result row (without its id) → cells
-
-
 def _local_date(value: datetime | None, tz: ZoneInfo) -> date | None:
-    return None if value is None else value.astimezone(tz).date()
-
-
-def _local_time(value: datetime | None, tz: ZoneInfo) -> datetime | None:
-    return None if value is None else value.astimezone(tz).replace(tzinfo=None)
+    return None if value is None else value.astimezone(tz).date() if value.tzinfo else value.date()
 
 
 def status_name(t: Translator, status: ProblemStatus | str) -> str:
     return t(f"report.status_{ProblemStatus(status).value}")
 
 
-SHEETS: tuple[Sheet, ...] = (
-    Sheet("report.sheet_study",
-          (("report.col_branch", 16), ("report.col_name", 10), ("report.col_study_date", 12),
-           ("report.col_form", 12), ("report.col_hours", 10), ("report.col_content", 36),
-           ("report.col_reflection", 40), ("report.col_logged_at", 18)),
-          study_rows, lambda r, tz, t: (r[0], r[1], r[2], r[3], round(r[4] / 60, 2), r[5], r[6] or "",
-                                 _local_time(r[7], tz))),
-    Sheet("report.sheet_visits",
-          (("report.col_branch", 16), ("report.col_name", 10), ("report.col_visit_date", 12),
-           ("report.col_visit_kind", 12), ("report.col_place", 20), ("report.col_whom", 20),
-           ("report.col_heard", 40), ("report.col_solved", 10), ("report.col_topic", 24)),
-          visit_rows, lambda r, tz, t: (*r[:7], r[7], r[8] or "")),
-    Sheet("report.sheet_problems",
-          (("report.col_problem_no", 8), ("report.col_branch", 16), ("report.col_reporter", 10),
-           ("report.col_description", 40), ("report.col_source", 12), ("report.col_kind", 12),
-           ("report.col_owner", 10), ("report.col_deadline", 12), ("report.col_measures", 40),
-           ("report.col_status", 10), ("report.col_found_on", 12), ("report.col_closed_on", 12)),
-          problem_rows, lambda r, tz, t: (*r[:9], status_name(t, r[9]), _local_date(r[10], tz),
-                                    _local_date(r[11], tz))),
-    Sheet("report.sheet_commitments",
-          (("report.col_branch", 16), ("report.col_name", 10), ("report.col_commitment", 40),
-           ("report.col_kept", 10), ("report.col_deeds", 40), ("report.col_report_date", 12)),
-          commitment_rows, lambda r, tz, t: (r[0], r[1], r[2],
-                                       t("commit.state_kept") if r[3] else t("commit.state_open"),
-                                       r[4] or "", r[5])),
-    Sheet("report.sheet_shuxue",
-          (("report.col_branch", 16), ("report.col_name", 10), ("report.col_shuxue_period", 12),
-           ("report.col_self_study", 36), ("report.col_research", 36), ("report.col_deeds_done", 36),
-           ("report.col_answered_at", 18)),
-          shuxue_rows, lambda r, tz, t: (*r[:6], _local_time(r[6], tz))),
+@dataclass(frozen=True)
+class Shapes:
+    """How a query's row becomes a ledger row, for one reader and time zone."""
+
+    t: Translator
+    tz: ZoneInfo
+
+    def study(self, r: Row) -> xl.StudyRow:
+        branch, name, day, form, minutes, content, reflection, meeting_kind, makeup_for = r
+        source = (self.t("doc.xl_source_meeting", kind=meeting_kind) if meeting_kind
+                  else self.t("doc.xl_source_makeup") if makeup_for else self.t("doc.xl_source_own"))
+        return xl.StudyRow(day, name, form, minutes / 60, content, reflection or "", source, branch=branch)
+
+    def visit(self, r: Row) -> xl.VisitRow:
+        branch, name, day, kind, place, whom, heard, solved, topic = r
+        return xl.VisitRow(day, name, kind, place, whom, heard, solved or 0, topic or "", branch=branch)
+
+    def problem(self, r: Row) -> xl.ProblemRow:
+        (branch, seq, reporter, found_at, description, source, kind, owner, deadline, measures, status,
+         progress, done, closed_at, once_closed) = r
+        closed = ProblemStatus(status) is ProblemStatus.closed
+        return xl.ProblemRow(
+            xl.problem_number(branch, int(seq)), _local_date(found_at, self.tz) or deadline, reporter,
+            description, source, kind, owner, deadline, measures, status_name(self.t, status),
+            progress or "", 1.0 if closed else (done / 100 if done is not None else None),
+            _local_date(closed_at, self.tz) if closed else None,
+            bool(once_closed) and not closed, branch=branch)
+
+    def commitment(self, r: Row) -> xl.CommitmentRow:
+        branch, name, made_at, content, kept, deeds, reported_on = r
+        state = self.t("commit.state_kept") if kept else self.t("commit.state_open")
+        return xl.CommitmentRow(_local_date(made_at, self.tz) or date.min, name, content, state, deeds or "",
+                                reported_on, branch=branch)
+
+    def shuxue(self, r: Row) -> xl.ShuxueRow:
+        branch, name, start, self_study, research, deeds, answered_at = r
+        return xl.ShuxueRow(start, name, self_study, research, deeds,
+                            _local_date(answered_at, self.tz) or start, branch=branch)
+
+    def meeting(self, r: MeetingRow) -> xl.MeetingRow:
+        m, t = r.meeting, self.t
+        absent = "、".join(f"{name}（{reason or t('doc.xl_no_reason')}）" for name, reason in r.absent)
+        makeups = "；".join(t("doc.xl_made_up", name=name) if name in r.made_up else t("doc.xl_not_made_up", name=name)
+                           for name, _ in r.absent)
+        missing = missing_musts(t, m)
+        musts = t("meeting.col_musts_ok") if not missing else t("meeting.col_musts_missing",
+                                                                 missing="、".join(missing))
+        return xl.MeetingRow(m.day, m.starts or "", m.ends or "", m.kind, m.place or "", m.topic or "",
+                             m.host or "", m.recorder or "", r.expected, r.present, r.guests, absent, makeups,
+                             musts, branch=r.org)
+
+
+def summary_rows(t: Translator, totals: Totals) -> list[xl.SummaryRow]:
+    """The 汇总 sheet: each figure as a number of its kind (counts, hours, rates as %)."""
+    k = xl.Kind
+    rows: list[tuple[str, float | int | None, xl.Kind]] = [
+        ("members", totals.members, k.integer), ("reported", totals.reported, k.integer),
+        ("participation", totals.participation, k.percent),
+        ("study_hours", round(totals.study_hours, 1), k.hours),
+        ("group_sessions", totals.group_sessions, k.integer),
+        ("group_attendances", totals.group_attendances, k.integer),
+        ("reading_days", totals.reading_days, k.hours), ("visits", totals.visits, k.integer),
+        ("solved", totals.solved, k.integer), ("topics", totals.topics, k.integer),
+        ("problems_found", totals.problems_found, k.integer),
+        ("problems_listed", totals.problems_listed, k.integer),
+        ("problems_accepted", totals.problems_accepted, k.integer),
+        ("problems_closed", totals.problems_closed, k.integer),
+        ("rectification_rate", totals.rectification_rate, k.percent),
+        ("shuxue_answers", totals.shuxue_answers, k.integer), ("commitments", totals.commitments, k.integer),
+        ("commitments_kept", totals.commitments_kept, k.integer),
+    ]
+    return [xl.SummaryRow(t(f"report.fig_{key}"), value, kind, t(f"report.def_{key}"))
+            for key, value, kind in rows]
+
+
+def paper_rows(t: Translator, p: PaperFigures) -> list[xl.SummaryRow]:
+    """The 汇总 sheet's rows of the figures the papers report (``PaperFigures``), then each
+    lecturer and each research topic on a line of its own."""
+    k = xl.Kind
+    per = p.visits_per_pair_half_month
+    rows: list[tuple[str, float | int | None, xl.Kind]] = [
+        ("org_life_sessions", p.org_life_sessions, k.integer),
+        ("centre_group_sessions", p.centre_group_sessions, k.integer),
+        ("joint_sessions", p.joint_sessions, k.integer), ("lectures", p.lectures, k.integer),
+        ("secretaries_lectured", p.secretaries_lectured, k.integer),
+        ("reading_class_days", p.reading_class_days, k.hours),
+        ("reading_class_target", p.reading_class_target, k.integer),
+        ("research_topics", p.research_topics, k.integer), ("research_trips", p.research_trips, k.integer),
+        ("paired_places", p.paired_places, k.integer), ("pairs", p.pairs, k.integer),
+        ("covered_places", p.covered_places, k.integer),
+        ("pair_visits_rate", None if per is None else round(per, 1), k.hours),
+        ("closure_requested", p.closure_requested, k.integer), ("measures", p.measures, k.integer),
+        ("shuxue_weeks", p.shuxue_weeks, k.integer),
+    ]
+    out = [xl.SummaryRow(t(f"report.fig_{key}"), value, kind, t(f"report.def_{key}"))
+           for key, value, kind in rows]
+    out += [xl.SummaryRow(t("report.fig_lecturer", name=x.name, branch=x.branch), x.lectures, k.integer,
+                          t("report.def_lecturer_secretary") if x.secretary else t("report.def_lecturer"))
+            for x in p.lecturers]
+    out += [xl.SummaryRow(t("report.fig_topic", title=x.title), x.trips, k.integer,
+                          t("report.def_topic", owner=x.owner, branch=x.branch)) for x in p.topics]
+    return out
+
+
+SHEETS: tuple[tuple[xl.SheetSpec, Callable[[Scope, Period, ZoneInfo], RowQuery], str], ...] = (
+    (xl.STUDY, study_rows, "study"), (xl.VISITS, visit_rows, "visit"), (xl.PROBLEMS, problem_rows, "problem"),
+    (xl.COMMITMENTS, commitment_rows, "commitment"), (xl.SHUXUE, shuxue_rows, "shuxue"),
 )
 
 
-def summary_rows(t: Translator, totals: Totals) -> list[tuple[str, Any, str]]:
-    """The 汇总 sheet: (figure, value, definition); values are numbers, not text."""
-    rate = totals.rectification_rate
-    return [
-        (t("report.fig_members"), totals.members, t("report.def_members")),
-        (t("report.fig_reported"), totals.reported, t("report.def_reported")),
-        (t("report.fig_study_hours"), round(totals.study_hours, 2), t("report.def_study_hours")),
-        (t("report.fig_group_sessions"), totals.group_sessions, t("report.def_group_sessions")),
-        (t("report.fig_group_attendances"), totals.group_attendances, t("report.def_group_attendances")),
-        (t("report.fig_reading_days"), totals.reading_days, t("report.def_reading_days")),
-        (t("report.fig_visits"), totals.visits, t("report.def_visits")),
-        (t("report.fig_solved"), totals.solved, t("report.def_solved")),
-        (t("report.fig_topics"), totals.topics, t("report.def_topics")),
-        (t("report.fig_problems_found"), totals.problems_found, t("report.def_problems_found")),
-        (t("report.fig_problems_accepted"), totals.problems_accepted, t("report.def_problems_accepted")),
-        (t("report.fig_problems_closed"), totals.problems_closed, t("report.def_problems_closed")),
-        (t("report.fig_rectification_rate"), None if rate is None else round(rate, 4),
-         t("report.def_rectification_rate")),
-        (t("report.fig_shuxue_answers"), totals.shuxue_answers, t("report.def_shuxue_answers")),
-        (t("report.fig_commitments"), totals.commitments, t("report.def_commitments")),
-        (t("report.fig_commitments_kept"), totals.commitments_kept, t("report.def_commitments_kept")),
-    ]
+async def _write(writer: xl.LedgerWriter, spec: xl.SheetSpec, batches: Any,
+                 shape: Callable[[Any], Any]) -> None:
+    sheet = await asyncio.to_thread(writer.open, spec)
+    async for batch in batches:
+        shaped: Iterable[Any] = [shape(row) for row in batch]
+        await asyncio.to_thread(sheet.add, shaped)
+    await asyncio.to_thread(sheet.finish)
 
 
-class _Book:
-    """A write-only workbook written one chunk at a time (each call runs in a worker thread)."""
+async def workbook(t: Translator, sessions: Sessions, scope: Scope, period: Period, tz: ZoneInfo,
+                   totals: Totals, papers: PaperFigures | None = None, *, title: str, made_on: date,
+                   by_branch: bool) -> bytes:
+    """The whole workbook as .xlsx bytes: 汇总, the record sheets, 组织生活. ``by_branch``: the
+    office's, with a 支部 column on each sheet."""
+    shapes = Shapes(t, tz)
 
-    def __init__(self) -> None:
-        self.book = Workbook(write_only=True)
-        self.sheet: Any = None
-        self.rows = 0
-        self.columns = 0
+    def spec_of(spec: xl.SheetSpec) -> xl.SheetSpec:
+        return xl.with_branch(spec) if by_branch else spec
 
-    def open(self, title: str, headers: Sequence[tuple[str, int]]) -> None:
-        self.sheet = self.book.create_sheet(title)
-        self.sheet.freeze_panes = "A2"
-        for i, (_, width) in enumerate(headers, start=1):
-            self.sheet.column_dimensions[get_column_letter(i)].width = width
-        self.sheet.append([name for name, _ in headers])
-        self.rows, self.columns = 1, len(headers)
-
-    def append(self, rows: Sequence[Row]) -> None:
-        for row in rows:
-            self.sheet.append(list(row))
-        self.rows += len(rows)
-
-    def close_sheet(self) -> None:
-        self.sheet.auto_filter.ref = f"A1:{get_column_letter(self.columns)}{max(self.rows, 1)}"
-
-    def save(self) -> bytes:
-        out = io.BytesIO()
-        self.book.save(out)
-        return out.getvalue()
-
-
-async def workbook(t: Translator, sessions: Sessions, scope: Scope, period: Period,
-                   tz: ZoneInfo, totals: Totals) -> bytes:
-    """The whole workbook as .xlsx bytes."""
-    book = _Book()
-    for sheet in SHEETS:
-        headers = [(t(key), width) for key, width in sheet.headers]
-        await asyncio.to_thread(book.open, t(sheet.title), headers)
-        async for chunk in chunks(sessions, sheet.query(scope, period, tz)):
-            shaped = [sheet.shape(row, tz, t) for row in chunk]
-            await asyncio.to_thread(book.append, shaped)
-        await asyncio.to_thread(book.close_sheet)
-    await asyncio.to_thread(book.open, t("meeting.sheet"), [(t(k), w) for k, w in org_life.HEADERS])
-    async for rows in org_life.sheet_rows(t, sessions, scope, period):
-        await asyncio.to_thread(book.append, rows)
-    await asyncio.to_thread(book.close_sheet)
-    headers = [(t("report.col_figure"), 22), (t("report.col_value"), 12), (t("report.col_definition"), 70)]
-    await asyncio.to_thread(book.open, t("report.sheet_summary"), headers)
-    await asyncio.to_thread(book.append, summary_rows(t, totals))
-    await asyncio.to_thread(book.close_sheet)
-    return await asyncio.to_thread(book.save)
+    with tempfile.TemporaryDirectory(prefix="branchbot-ledger-") as folder:
+        path = Path(folder) / "ledger.xlsx"
+        writer = await asyncio.to_thread(xl.LedgerWriter, t, path,
+                                         xl.LedgerTitle(title, period.start, period.end, made_on))
+        try:
+            summary = await asyncio.to_thread(writer.open, xl.SUMMARY)
+            await asyncio.to_thread(summary.add, summary_rows(t, totals)
+                                    + (paper_rows(t, papers) if papers is not None else []))
+            await asyncio.to_thread(summary.finish)
+            for spec, query, shape in SHEETS:
+                await _write(writer, spec_of(spec), chunks(sessions, query(scope, period, tz)),
+                             getattr(shapes, shape))
+            await _write(writer, spec_of(xl.MEETINGS), meeting_rows(sessions, scope, period), shapes.meeting)
+        finally:
+            await asyncio.to_thread(writer.close)
+        return await asyncio.to_thread(path.read_bytes)
 
 
 def caption(t: Translator, totals: Totals) -> str:

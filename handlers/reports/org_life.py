@@ -1,24 +1,16 @@
-"""组织生活 in the reports: the office's monthly spot-check lines and the workbook's 组织生活
-sheet, from the counts of ``storage.queries.org_life``."""
+"""组织生活 in the reports: the office's monthly spot-check lines, from the counts of
+``storage.queries.org_life`` (the workbook's 组织生活 sheet is ``reports.ledgers``')."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
-from typing import Any
+from collections.abc import Sequence
 
 from handlers.core.i18n import Translator
-from handlers.meetings.rules import missing_musts
 from handlers.reports.periods import Period
-from storage.db import Session, Sessions
-from storage.models import Meeting
-from storage.queries.org_life import SpotCheck, meeting_rows, spot_check
+from storage.db import Session
+from storage.queries.org_life import SpotCheck, spot_check
 from storage.queries.scope import Scope
 from storage.vocabulary import MEETING_KINDS
-
-HEADERS: tuple[tuple[str, int], ...] = (
-    ("report.col_branch", 20), ("meeting.col_day", 12), ("meeting.kind", 14), ("meeting.topic", 30),
-    ("meeting.host", 10), ("meeting.col_present", 10), ("meeting.col_absent", 30),
-    ("meeting.col_musts", 20))
 
 
 def spot_check_lines(t: Translator, rows: Sequence[SpotCheck], *, with_org: bool) -> list[str]:
@@ -45,20 +37,3 @@ async def summary_block(t: Translator, session: Session, scope: Scope, period: P
     rows = await spot_check(session, scope, period)
     return "\n" + "\n".join(spot_check_lines(t, rows, with_org=scope.org_ids is None
                                              or len(scope.org_ids) > 1))
-
-
-async def sheet_rows(t: Translator, sessions: Sessions, scope: Scope,
-                     period: Period) -> AsyncIterator[list[list[Any]]]:
-    """The 组织生活 sheet's rows (date, branch, type, topic, host, present, absentees, 四必有)."""
-    async for rows in meeting_rows(sessions, scope, period):
-        yield [[row.org, row.meeting.day, row.meeting.kind, row.meeting.topic or "",
-                row.meeting.host or "", row.present,
-                "、".join(f"{name}（{reason or '—'}）" for name, reason in row.absent),
-                _musts(t, row.meeting)]
-               for row in rows]
-
-
-def _musts(t: Translator, meeting: Meeting) -> str:
-    missing = missing_musts(t, meeting)
-    return t("meeting.col_musts_ok") if not missing else t("meeting.col_musts_missing",
-                                                           missing="、".join(missing))

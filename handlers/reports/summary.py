@@ -11,8 +11,9 @@ from zoneinfo import ZoneInfo
 
 from handlers.reports.periods import Period, previous
 from storage.db import Session
-from storage.queries import figures
+from storage.queries import figures, papers
 from storage.queries.figures import ALL, MemberFigures, Totals
+from storage.queries.papers import PaperFigures
 from storage.queries.scope import Scope
 from storage.repositories.orgs import OrgRepository
 
@@ -26,6 +27,7 @@ class Summary:
     totals: Totals
     before: Totals  # the previous period, for the change
     members: list[MemberFigures]
+    papers: PaperFigures | None = None  # a branch's or the office's (not a member's)
 
     @property
     def not_reported(self) -> list[str]:
@@ -40,13 +42,15 @@ class RollupRow:
 
 
 async def summary(session: Session, scope: Scope, title: str, period: Period,
-                  tz: ZoneInfo, *, compare: bool = True) -> Summary:
-    """``compare=False`` leaves ``before`` empty (the files do not show the change)."""
+                  tz: ZoneInfo, *, compare: bool = True, members: bool = True) -> Summary:
+    """``compare=False`` leaves ``before`` empty (the files do not show the change);
+    ``members=False`` leaves out the member list (the office's roll-up lists branches)."""
     now = (await figures.totals(session, scope, period, tz, by_org=False)).get(ALL, Totals())
     before = (await figures.totals(session, scope, previous(period), tz, by_org=False)).get(ALL, Totals()) \
         if compare else Totals()
-    members = await figures.member_figures(session, scope, period, tz)
-    return Summary(title, period, now, before, members)
+    listed = await figures.member_figures(session, scope, period, tz) if members else []
+    found = None if scope.member_id is not None else await papers.paper_figures(session, scope, period, tz)
+    return Summary(title, period, now, before, listed, found)
 
 
 def laggard_order(row: RollupRow) -> tuple[float, float, int]:

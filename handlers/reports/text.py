@@ -5,8 +5,10 @@ from __future__ import annotations
 from handlers.core.i18n import Translator
 from handlers.reports.summary import RollupRow, Summary
 from storage.queries.figures import MemberFigures, Totals
+from storage.queries.papers import PaperFigures
 
 PAGE_SIZE = 8
+NAMES_SHOWN = 5  # a chat line names this many, then "等" (the 汇总 sheet names all)
 
 
 def hours(minutes: int) -> str:
@@ -44,6 +46,55 @@ def totals_lines(t: Translator, now: Totals, before: Totals) -> list[str]:
     ]
 
 
+def number(value: float) -> str:
+    """5.5 → "5.5", 7.0 → "7"."""
+    return f"{round(value, 1):g}"
+
+
+def reading_days(t: Translator, p: PaperFigures) -> str:
+    """读书班 days as the papers say them: "5.5/7 天" against the calendar's target, or "5.5 天"."""
+    days = number(p.reading_class_days)
+    return (t("papers.reading_days", days=days, target=p.reading_class_target) if p.reading_class_target
+            else t("papers.reading_days_no_target", days=days))
+
+
+def papers_lines(t: Translator, p: PaperFigures, *, reading: bool = True) -> list[str]:
+    """The figures the office's papers report, a line each where there is something to say
+    (``reading=False``: without the 读书班's, said elsewhere)."""
+    lines = []
+    if p.org_life_sessions or p.centre_group_sessions or p.joint_sessions:
+        lines.append(t("papers.sessions", org_life=p.org_life_sessions, centre=p.centre_group_sessions,
+                       joint=p.joint_sessions))
+    if p.lectures or p.secretaries:
+        one_branch = len({x.branch for x in p.lecturers}) == 1
+        secretaries = [x.name if one_branch else f"{x.name}·{x.branch}" for x in p.lecturers if x.secretary]
+        names = "、".join(secretaries[:NAMES_SHOWN]) + ("等" if len(secretaries) > NAMES_SHOWN else "")
+        lines.append(t("papers.lectures", lectures=p.lectures, lectured=p.secretaries_lectured,
+                       secretaries=p.secretaries, names=names or t("report.none")))
+    if reading and (p.reading_half_days or p.reading_class_target):
+        lines.append(t("papers.reading", days=reading_days(t, p)))
+    if p.research_topics or p.research_trips:
+        lines.append(t("papers.research", trips=p.research_trips, topics=p.research_topics))
+    if p.pairs:
+        per = p.visits_per_pair_half_month
+        lines.append(t("papers.pairings", places=p.paired_places, pairs=p.pairs, covered=p.covered_places,
+                       full=t("papers.full_cover") if p.round_covered else "",
+                       per=t("report.none") if per is None else number(per)))
+    if p.closure_requested or p.measures:
+        lines.append(t("papers.problems", requested=p.closure_requested, measures=p.measures))
+    if p.shuxue_weeks:
+        lines.append(t("papers.shuxue", weeks=p.shuxue_weeks))
+    return lines
+
+
+def topic_lines(t: Translator, p: PaperFigures, limit: int = 10) -> list[str]:
+    """The research topics, their owners and trips (the first ``limit``)."""
+    lines = [t("papers.topic_line", title=x.title, owner=x.owner, trips=x.trips) for x in p.topics[:limit]]
+    if len(p.topics) > limit:
+        lines.append(t("papers.topics_more", count=len(p.topics) - limit))
+    return lines
+
+
 def by_form(t: Translator, member: MemberFigures) -> str:
     if not member.minutes_by_form:
         return t("report.no_study")
@@ -75,6 +126,8 @@ def branch_text(t: Translator, summary: Summary, page: int) -> str:
              *totals_lines(t, now, summary.before),
              t("report.line_participation", reported=now.reported, members=now.members,
                rate=percent(t, now.participation))]
+    if summary.papers is not None:
+        lines += papers_lines(t, summary.papers) + topic_lines(t, summary.papers, limit=5)
     missing = summary.not_reported
     lines.append(t("report.not_reported", names="、".join(missing)) if missing
                  else t("report.all_reported"))
@@ -103,10 +156,17 @@ def rollup_line(t: Translator, n: int, row: RollupRow) -> str:
              fix_rate=percent(t, t_.rectification_rate), streak=t_.shuxue_streak)
 
 
-def rollup_text(t: Translator, rows: list[RollupRow], header: str, page: int) -> str:
+def rollup_text(t: Translator, rows: list[RollupRow], header: str, page: int,
+                overall: Summary | None = None) -> str:
+    """Every branch side by side, paged; ``overall``: the bureau's totals and paper figures,
+    above the list."""
     total_pages = pages(len(rows))
     page = min(max(page, 1), total_pages)
     start = (page - 1) * PAGE_SIZE
-    lines = [header, t("report.rollup_legend"), t("report.members_page", page=page, pages=total_pages)]
+    lines = [header]
+    if overall is not None:
+        lines += totals_lines(t, overall.totals, overall.before)
+        lines += papers_lines(t, overall.papers) if overall.papers is not None else []
+    lines += [t("report.rollup_legend"), t("report.members_page", page=page, pages=total_pages)]
     lines += [rollup_line(t, i, row) for i, row in enumerate(rows[start:start + PAGE_SIZE], start=start + 1)]
     return "\n".join(lines)

@@ -59,6 +59,10 @@ from storage.queries.scope import DateRange, Scope, resolved
 from storage.tallies import TALLY_COLUMNS, day_rows, topic_rows
 from storage.vocabulary import ACCEPTED
 
+# The tally columns ``Totals`` adds up (the others are the papers': ``storage.queries.papers``).
+SUMMED = ("study_minutes", "study_records", "group_sessions", "group_attendances", "reading_days",
+          "reading_attendances", "visits", "solved")
+assert set(SUMMED) <= set(TALLY_COLUMNS)
 ACCEPTED_STATUSES = tuple(sorted(ACCEPTED, key=lambda status: status.value))  # the lifecycle's own
 ALL = 0  # the key of the one row when figures are not grouped by branch
 
@@ -151,7 +155,7 @@ def _visit_where(scope: Scope | None, period: DateRange) -> list[Any]:
     return [Visit.deleted_at.is_(None), Visit.visit_date.between(period.start, period.end), *scoped]
 
 
-def _days(scope: Scope, period: DateRange) -> Any:
+def days_of(scope: Scope, period: DateRange) -> Any:
     """The period's daily tallies of the scope: the stored ones for branches, counted from the
     records (by the same definition) for one member."""
     if scope.member_id is None:
@@ -205,8 +209,8 @@ async def totals(session: AsyncSession, scope: Scope, period: DateRange, tz: Zon
         row(k).members, row(k).reported = members, _as_int(reported_n)
 
     # Study and visits: the daily tallies added up (storage.tallies defines what each counts).
-    days = _days(scope, period)
-    query = select(_key(days.c.org_id, by_org), *(func.sum(days.c[c]) for c in TALLY_COLUMNS))
+    days = days_of(scope, period)
+    query = select(_key(days.c.org_id, by_org), *(func.sum(days.c[c]) for c in SUMMED))
     for k, *sums in await _rows(session, _grouped(query, by_org)):
         t = row(k)
         (t.study_minutes, t.study_records, t.group_sessions, t.group_attendances, t.reading_days,
@@ -252,9 +256,21 @@ async def totals(session: AsyncSession, scope: Scope, period: DateRange, tz: Zon
     return out
 
 
-async def shuxue_streaks(session: AsyncSession, scope: Scope, period: DateRange, *,
-                         by_org: bool) -> dict[int, int]:
-    """连续述学: per branch, how many 述学 periods in a row up to the period's end had an answer.
+@dataclass(frozen=True)
+class StreakRun:
+    """The newest run of answered 述学 periods in a row: how many, the first and last period's
+    start, and the rhythm (weeks a period lasts)."""
+
+    periods: int
+    oldest: date
+    newest: date
+    every_weeks: int
+
+
+async def streak_runs(session: AsyncSession, scope: Scope, period: DateRange, *,
+                      by_org: bool) -> dict[int, StreakRun]:
+    """连续述学: per branch (or over the scope), the newest answered 述学 periods in a row up to
+    the period's end.
 
     The database gives the distinct answered periods (at most one a week per branch); the run is
     counted from the newest back, a gap being more than the branch's rhythm (1 or 2 weeks).
@@ -269,17 +285,26 @@ async def shuxue_streaks(session: AsyncSession, scope: Scope, period: DateRange,
              .outerjoin(ShuxueSchedule, ShuxueSchedule.org_id == answered.c.org_id)
              .group_by("k", answered.c.period_start)
              .order_by("k", answered.c.period_start.desc()))
-    streaks: dict[int, int] = {}
-    last: dict[int, date] = {}
+    runs: dict[int, StreakRun] = {}
     broken: set[int] = set()
     for k, start, weeks in await _rows(session, query):
+        start, weeks = _as_date(start), int(weeks or 1)
         if k in broken:
             continue
-        if k in last and (last[k] - start) > timedelta(days=7 * int(weeks or 1)):
+        run = runs.get(k)
+        if run is None:
+            runs[k] = StreakRun(1, start, start, weeks)
+        elif (run.oldest - start) > timedelta(days=7 * weeks):
             broken.add(k)
-            continue
-        streaks[k], last[k] = streaks.get(k, 0) + 1, start
-    return streaks
+        else:
+            runs[k] = StreakRun(run.periods + 1, start, run.newest, max(run.every_weeks, weeks))
+    return runs
+
+
+async def shuxue_streaks(session: AsyncSession, scope: Scope, period: DateRange, *,
+                         by_org: bool) -> dict[int, int]:
+    """连续述学 期数, per branch (or over the scope): see ``streak_runs``."""
+    return {k: run.periods for k, run in (await streak_runs(session, scope, period, by_org=by_org)).items()}
 
 
 async def member_figures(session: AsyncSession, scope: Scope, period: DateRange,
@@ -373,23 +398,34 @@ async def weekly(session: AsyncSession, scope: Scope, period: DateRange) -> dict
 
 async def problem_flow(session: AsyncSession, scope: Scope, period: DateRange,
                        tz: ZoneInfo) -> dict[str, dict[date, int]]:
-    """Per week up to the period's end: problems reported, taken into 整改中, closed (counts of
-    events; the chart adds them up into totals over time)."""
+    """Per week up to the period's end: problems reported, accepted into 整改中, closed (the
+    chart adds them up into totals over time). A problem that came back (回潮) leaves the closed
+    total in the week it came back, so the chart's last point is the problems closed now, as
+    every other output counts them (and its coming back is not a second acceptance)."""
     scope = await resolved(session, scope)
     dialect = session.get_bind().dialect.name
     end = period.utc_bounds(tz)[1]
     week = week_of(func.date(ProblemEvent.at), dialect).label("w")
-    query = (select(ProblemEvent.to_status, week, func.count(distinct(ProblemEvent.problem_id)))
+    reopened = and_(ProblemEvent.from_status == ProblemStatus.closed,
+                    ProblemEvent.to_status == ProblemStatus.rectifying)
+    counted = or_(ProblemEvent.to_status.in_((ProblemStatus.pending, ProblemStatus.closed)),
+                  and_(ProblemEvent.to_status == ProblemStatus.rectifying,
+                       ProblemEvent.from_status == ProblemStatus.pending))
+    moved = case((reopened, literal("reopened")), else_=ProblemEvent.to_status).label("moved")
+    query = (select(moved, week, func.count(distinct(ProblemEvent.problem_id)))
              .join(Problem, Problem.id == ProblemEvent.problem_id)
-             .where(Problem.deleted_at.is_(None), ProblemEvent.at < end,
-                    ProblemEvent.to_status.in_((ProblemStatus.pending, ProblemStatus.rectifying,
-                                                ProblemStatus.closed)),
+             .where(Problem.deleted_at.is_(None), ProblemEvent.at < end, or_(counted, reopened),
                     *scope.where(Problem.org_id, Problem.reporter_id))
-             .group_by(ProblemEvent.to_status, "w"))
-    flow: dict[str, dict[date, int]] = {s.value: {} for s in (ProblemStatus.pending, ProblemStatus.rectifying,
-                                                              ProblemStatus.closed)}
+             .group_by("moved", "w"))
+    shown = (ProblemStatus.pending, ProblemStatus.rectifying, ProblemStatus.closed)
+    flow: dict[str, dict[date, int]] = {s.value: {} for s in shown}
     for status, w, n in await _rows(session, query):
-        flow[ProblemStatus(status).value][_as_date(w)] = n
+        day = _as_date(w)
+        if status == "reopened":
+            closed = flow[ProblemStatus.closed.value]
+            closed[day] = closed.get(day, 0) - n
+        else:
+            flow[ProblemStatus(status).value][day] = flow[ProblemStatus(status).value].get(day, 0) + n
     return flow
 
 

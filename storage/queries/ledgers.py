@@ -1,7 +1,9 @@
-"""The ledgers' rows (台账): one query per sheet, read in keyset-paged chunks.
+"""The ledgers' rows (台账): one query per sheet, in date order, read in keyset-paged chunks.
 
-Each query selects the row's id first (the key the chunks are paged by), then the sheet's cells
-in order; ``handlers.reports.ledgers`` shapes and writes them.
+Each query selects the row's id and the date it is ordered by first (the keyset the chunks are
+paged by: date, then id), then the sheet's cells in order; ``handlers.reports.ledgers`` shapes
+and writes them. Paging by (date, id) keeps the order a ledger prints in (a record logged late
+for an earlier day sits with its day) without sorting a year of rows in memory.
 """
 
 from __future__ import annotations
@@ -10,12 +12,13 @@ from collections.abc import AsyncIterator, Sequence
 from typing import Any, TypeAlias
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, and_, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.models import (
     Commitment,
     CommitmentReport,
+    Meeting,
     Member,
     Organization,
     Problem,
@@ -33,18 +36,20 @@ RowQuery: TypeAlias = Select[Any]
 
 
 def study_rows(scope: Scope, period: DateRange, _tz: ZoneInfo) -> Select[Any]:
-    return (select(StudyRecord.id, Organization.name, Member.name, StudyRecord.study_date,
-                   StudyRecord.form, StudyRecord.minutes, StudyRecord.content, StudyRecord.reflection,
-                   StudyRecord.created_at)
+    """(branch, name, date, form, minutes, content, reflection, the meeting that credited it)."""
+    return (select(StudyRecord.id, StudyRecord.study_date, Organization.name, Member.name,
+                   StudyRecord.study_date, StudyRecord.form, StudyRecord.minutes, StudyRecord.content,
+                   StudyRecord.reflection, Meeting.kind, StudyRecord.makeup_for_id)
             .join(Member, Member.id == StudyRecord.member_id)
             .join(Organization, Organization.id == StudyRecord.org_id)
+            .outerjoin(Meeting, Meeting.id == StudyRecord.meeting_id)
             .where(StudyRecord.deleted_at.is_(None), StudyRecord.study_date.between(period.start, period.end),
                    *scope.where(StudyRecord.org_id, StudyRecord.member_id)))
 
 
 def visit_rows(scope: Scope, period: DateRange, _tz: ZoneInfo) -> Select[Any]:
-    return (select(Visit.id, Organization.name, Member.name, Visit.visit_date, Visit.kind, Visit.place,
-                   Visit.whom, Visit.heard, Visit.solved_count, Visit.topic)
+    return (select(Visit.id, Visit.visit_date, Organization.name, Member.name, Visit.visit_date, Visit.kind,
+                   Visit.place, Visit.whom, Visit.heard, Visit.solved_count, Visit.topic)
             .join(Member, Member.id == Visit.member_id)
             .join(Organization, Organization.id == Visit.org_id)
             .where(Visit.deleted_at.is_(None), Visit.visit_date.between(period.start, period.end),
@@ -52,13 +57,34 @@ def visit_rows(scope: Scope, period: DateRange, _tz: ZoneInfo) -> Select[Any]:
 
 
 def problem_rows(scope: Scope, period: DateRange, tz: ZoneInfo) -> Select[Any]:
+    """(branch, its number in the branch's list, reporter, found, description, source, kind, owner,
+    deadline, measures, status, latest progress note, latest 完成比例, closed at, once closed).
+
+    The number counts every live problem of the branch in the order reported, so it stays the
+    same whatever the period or the reader."""
+    numbered = (select(Problem.id.label("pid"),
+                       func.row_number().over(partition_by=Problem.org_id,
+                                              order_by=(Problem.created_at, Problem.id)).label("seq"))
+                .where(Problem.deleted_at.is_(None)).subquery())
+
+    def latest(column: Any, *where: Any) -> Any:
+        return (select(column).where(ProblemEvent.problem_id == Problem.id, *where)
+                .order_by(ProblemEvent.at.desc(), ProblemEvent.id.desc()).limit(1)
+                .correlate(Problem).scalar_subquery())
+
     closed_at = (select(func.max(ProblemEvent.at))
                  .where(ProblemEvent.problem_id == Problem.id,
                         ProblemEvent.to_status == ProblemStatus.closed)
                  .correlate(Problem).scalar_subquery())
-    return (select(Problem.id, Problem.id, Organization.name, Member.name, Problem.description,
-                   Problem.source, Problem.kind, Problem.owner_name, Problem.deadline, Problem.measures,
-                   Problem.status, Problem.created_at, closed_at)
+    once_closed = exists().where(ProblemEvent.problem_id == Problem.id,
+                                 ProblemEvent.to_status == ProblemStatus.closed)
+    note = and_(ProblemEvent.note.is_not(None), ProblemEvent.note != "",
+                ProblemEvent.action.in_(("update", "request_closure", "send_back", "reopen")))
+    return (select(Problem.id, Problem.created_at, Organization.name, numbered.c.seq, Member.name,
+                   Problem.created_at, Problem.description, Problem.source, Problem.kind, Problem.owner_name,
+                   Problem.deadline, Problem.measures, Problem.status, latest(ProblemEvent.note, note),
+                   latest(ProblemEvent.percent, ProblemEvent.percent.is_not(None)), closed_at, once_closed)
+            .join(numbered, numbered.c.pid == Problem.id)
             .join(Member, Member.id == Problem.reporter_id)
             .join(Organization, Organization.id == Problem.org_id)
             .where(Problem.deleted_at.is_(None), Problem.created_at < period.utc_bounds(tz)[1],
@@ -71,7 +97,8 @@ def commitment_rows(scope: Scope, _period: DateRange, _tz: ZoneInfo) -> Select[A
                      CommitmentReport.deleted_at.is_(None))
               .order_by(CommitmentReport.report_date.desc(), CommitmentReport.id.desc())
               .limit(1).correlate(Commitment))
-    return (select(Commitment.id, Organization.name, Member.name, Commitment.content, Commitment.kept,
+    return (select(Commitment.id, Commitment.created_at, Organization.name, Member.name, Commitment.created_at,
+                   Commitment.content, Commitment.kept,
                    latest.with_only_columns(CommitmentReport.text).scalar_subquery(),
                    latest.with_only_columns(CommitmentReport.report_date).scalar_subquery())
             .join(Member, Member.id == Commitment.member_id)
@@ -81,8 +108,8 @@ def commitment_rows(scope: Scope, _period: DateRange, _tz: ZoneInfo) -> Select[A
 
 
 def shuxue_rows(scope: Scope, period: DateRange, _tz: ZoneInfo) -> Select[Any]:
-    return (select(ShuxueAnswer.id, Organization.name, Member.name, ShuxueAnswer.period_start,
-                   ShuxueAnswer.self_study, ShuxueAnswer.research, ShuxueAnswer.deeds,
+    return (select(ShuxueAnswer.id, ShuxueAnswer.period_start, Organization.name, Member.name,
+                   ShuxueAnswer.period_start, ShuxueAnswer.self_study, ShuxueAnswer.research, ShuxueAnswer.deeds,
                    ShuxueAnswer.answered_at)
             .join(Member, Member.id == ShuxueAnswer.member_id)
             .join(Organization, Organization.id == ShuxueAnswer.org_id)
@@ -91,16 +118,19 @@ def shuxue_rows(scope: Scope, period: DateRange, _tz: ZoneInfo) -> Select[Any]:
 
 
 async def chunks(sessions: async_sessionmaker[AsyncSession], query: Select[Any]) -> AsyncIterator[list[Row]]:
-    """The query's rows in id order, CHUNK at a time, each chunk read in its own short session."""
-    id_column = query.selected_columns[0]
-    last = 0
+    """The query's rows in (date, id) order, CHUNK at a time, each chunk read in its own short
+    session; a row is yielded without its id and date keys."""
+    id_column, day_column = query.selected_columns[0], query.selected_columns[1]
+    last: tuple[Any, int] | None = None
     while True:
+        page = query
+        if last is not None:
+            page = page.where(or_(day_column > last[0], and_(day_column == last[0], id_column > last[1])))
         async with sessions() as session:
-            rows = (await session.execute(query.where(id_column > last).order_by(id_column)
-                                          .limit(CHUNK))).all()
+            rows = (await session.execute(page.order_by(day_column, id_column).limit(CHUNK))).all()
         if not rows:
             return
-        last = rows[-1][0]
-        yield [row[1:] for row in rows]
+        last = (rows[-1][1], rows[-1][0])
+        yield [row[2:] for row in rows]
         if len(rows) < CHUNK:
             return

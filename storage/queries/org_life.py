@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from storage.models import Meeting, MeetingAttendance, Member, Organization
+from storage.models import Meeting, MeetingAttendance, Member, Organization, StudyRecord
 from storage.queries.scope import DateRange, Scope
 
 CHUNK = 500
@@ -36,7 +36,7 @@ def _month(session: AsyncSession) -> Any:
     return func.strftime("%Y-%m", Meeting.day)
 
 
-def _where(scope: Scope, period: DateRange) -> list[Any]:
+def meetings_where(scope: Scope, period: DateRange) -> list[Any]:
     """The scope's meetings in the period; a member's scope: the meetings they were listed at."""
     where = [Meeting.deleted_at.is_(None), Meeting.day.between(period.start, period.end)]
     if scope.member_id is None:
@@ -61,7 +61,7 @@ async def spot_check(session: AsyncSession, scope: Scope, period: DateRange) -> 
     rows = await session.execute(
         select(Organization.name, month, Meeting.kind, func.count(),
                func.sum(case((COMPLETE, 1), else_=0)))
-        .join(Organization, Organization.id == Meeting.org_id).where(*_where(scope, period))
+        .join(Organization, Organization.id == Meeting.org_id).where(*meetings_where(scope, period))
         .group_by(Organization.id, Organization.name, month, Meeting.kind)
         .order_by(Organization.id, month, Meeting.kind))
     return [SpotCheck(org, str(m), kind, int(held), int(done or 0))
@@ -71,7 +71,8 @@ async def spot_check(session: AsyncSession, scope: Scope, period: DateRange) -> 
 @dataclass(frozen=True)
 class MeetingRow:
     """A meeting of the 组织生活 sheet: its branch's name, 实到 of 应到 (guests, 列席, counted
-    apart), who was absent (name, reason; in a member's scope, only the member)."""
+    apart), who was absent (name, reason) and which of them made up (in a member's scope, only
+    the member)."""
 
     meeting: Meeting
     org: str
@@ -79,20 +80,23 @@ class MeetingRow:
     absent: list[tuple[str, str | None]]
     expected: int = 0  # 应到
     guests: int = 0  # 列席
+    made_up: frozenset[str] = frozenset()  # names of the absent who logged the make-up (补学)
 
 
 async def meeting_rows(sessions: async_sessionmaker[AsyncSession], scope: Scope,
                        period: DateRange) -> AsyncIterator[list[MeetingRow]]:
-    """The scope's meetings of the period in id order, CHUNK at a time, each chunk read in its own
-    short session."""
-    last = 0
+    """The scope's meetings of the period in date order (then id), CHUNK at a time, each chunk
+    read in its own short session."""
+    last: tuple[Any, int] | None = None
     while True:
         async with sessions() as session:
-            meetings = list(await session.scalars(
-                select(Meeting).where(*_where(scope, period), Meeting.id > last)
-                .order_by(Meeting.id).limit(CHUNK)))
+            query = select(Meeting).where(*meetings_where(scope, period))
+            if last is not None:
+                query = query.where(or_(Meeting.day > last[0], and_(Meeting.day == last[0], Meeting.id > last[1])))
+            meetings = list(await session.scalars(query.order_by(Meeting.day, Meeting.id).limit(CHUNK)))
             if not meetings:
                 return
+            ids = [m.id for m in meetings]
             names = dict((await session.execute(select(Organization.id, Organization.name).where(
                 Organization.id.in_({m.org_id for m in meetings})))).tuples().all())
             seats = await session.execute(
@@ -100,12 +104,16 @@ async def meeting_rows(sessions: async_sessionmaker[AsyncSession], scope: Scope,
                        MeetingAttendance.guest, MeetingAttendance.absence_reason, Member.name,
                        MeetingAttendance.member_id)
                 .join(Member, Member.id == MeetingAttendance.member_id)
-                .where(MeetingAttendance.meeting_id.in_([m.id for m in meetings]))
+                .where(MeetingAttendance.meeting_id.in_(ids))
                 .order_by(Member.id))
+            makeups = set((await session.execute(
+                select(StudyRecord.makeup_for_id, StudyRecord.member_id)
+                .where(StudyRecord.makeup_for_id.in_(ids), StudyRecord.deleted_at.is_(None)))).tuples())
             present: Counter[int] = Counter()
             expected: Counter[int] = Counter()
             guests: Counter[int] = Counter()
             absent: dict[int, list[tuple[str, str | None]]] = {}
+            made_up: dict[int, set[str]] = {}
             for meeting_id, here, guest, reason, name, member_id in seats.tuples():
                 if guest:
                     guests[meeting_id] += 1
@@ -115,9 +123,11 @@ async def meeting_rows(sessions: async_sessionmaker[AsyncSession], scope: Scope,
                     present[meeting_id] += 1
                 elif scope.member_id in (None, member_id):  # a member's rows name no colleague
                     absent.setdefault(meeting_id, []).append((name, reason))
-        last = meetings[-1].id
+                    if (meeting_id, member_id) in makeups:
+                        made_up.setdefault(meeting_id, set()).add(name)
+        last = (meetings[-1].day, meetings[-1].id)
         yield [MeetingRow(m, names.get(m.org_id, ""), present[m.id], absent.get(m.id, []),
-                          expected[m.id], guests[m.id])
+                          expected[m.id], guests[m.id], frozenset(made_up.get(m.id, ())))
                for m in meetings]
         if len(meetings) < CHUNK:
             return

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, delete, or_, select
+from sqlalchemy import ColumnElement, and_, bindparam, delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Meeting, MeetingAttendance, Member, Role, StudyRecord
@@ -33,6 +33,20 @@ CREDITED: ColumnElement[bool] = or_(
     and_(Meeting.kind.in_(CREDITS_WITH_STUDY_KINDS), Meeting.study_item.is_not(None),
          Meeting.study_item != ""))
 COMMITTEE = (Role.secretary, Role.committee)  # a 支委会's members
+
+# Built once: every /study runs the first, every study record saved by hand the second.
+_MADE_UP = select(StudyRecord.makeup_for_id).where(
+    StudyRecord.member_id == bindparam("member_id"), StudyRecord.makeup_for_id.is_not(None),
+    StudyRecord.deleted_at.is_(None))
+_PENDING_MAKEUPS = (
+    select(Meeting).join(MeetingAttendance, MeetingAttendance.meeting_id == Meeting.id)
+    .where(MeetingAttendance.member_id == bindparam("member_id"), MeetingAttendance.present.is_(False),
+           Meeting.deleted_at.is_(None), CREDITED, Meeting.id.not_in(_MADE_UP))
+    .order_by(Meeting.day, Meeting.id))
+_CREDIT_ON = select(StudyRecord).where(
+    StudyRecord.member_id == bindparam("member_id"), StudyRecord.study_date == bindparam("day"),
+    StudyRecord.form == bindparam("form"), StudyRecord.meeting_id.is_not(None),
+    StudyRecord.deleted_at.is_(None)).limit(1)
 
 
 @dataclass
@@ -256,10 +270,7 @@ class MeetingRepository:
 
     async def credit_on(self, member_id: int, day: date, form: str) -> StudyRecord | None:
         """The member's meeting credit for that day and form, if any."""
-        return await self.session.scalar(select(StudyRecord).where(
-            StudyRecord.member_id == member_id, StudyRecord.study_date == day,
-            StudyRecord.form == form, StudyRecord.meeting_id.is_not(None),
-            StudyRecord.deleted_at.is_(None)).limit(1))
+        return await self.session.scalar(_CREDIT_ON, {"member_id": member_id, "day": day, "form": form})
 
     async def attended(self, member_id: int, limit: int = 10) -> list[tuple[Meeting, int]]:
         """The meetings the member is credited for, newest first, with the credited minutes."""
@@ -278,14 +289,7 @@ class MeetingRepository:
     async def pending_makeups(self, member_id: int) -> list[Meeting]:
         """Meetings the member missed and has not made up yet, oldest first (only meetings that
         credit study hours: missing a 支委会 with no study item leaves nothing to make up)."""
-        made = select(StudyRecord.makeup_for_id).where(
-            StudyRecord.member_id == member_id, StudyRecord.makeup_for_id.is_not(None),
-            StudyRecord.deleted_at.is_(None))
-        return list(await self.session.scalars(
-            select(Meeting).join(MeetingAttendance, MeetingAttendance.meeting_id == Meeting.id)
-            .where(MeetingAttendance.member_id == member_id, MeetingAttendance.present.is_(False),
-                   Meeting.deleted_at.is_(None), CREDITED, Meeting.id.not_in(made))
-            .order_by(Meeting.day, Meeting.id)))
+        return list(await self.session.scalars(_PENDING_MAKEUPS, {"member_id": member_id}))
 
     async def absentees_since(self, day: date) -> list[tuple[Meeting, int]]:
         """(meeting, member id) of every absence from a meeting held on or after ``day`` that

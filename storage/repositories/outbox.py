@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -59,27 +59,36 @@ class OutboxRepository:
                 select(TABLE.c.key).where(TABLE.c.key.in_(keys[start:start + 500]))))
         return found
 
-    async def due(self, now: datetime, platform: str, limit: int = 100) -> list[OutboxMessage]:
-        return list(await self.session.scalars(
-            select(OutboxMessage)
-            .where(OutboxMessage.status == OutboxStatus.pending, OutboxMessage.not_before <= now,
-                   OutboxMessage.platform == platform)
-            .order_by(OutboxMessage.not_before, OutboxMessage.id).limit(limit)))
+    async def claim(self, now: datetime, platform: str, until: datetime,
+                    limit: int = 20) -> list[OutboxMessage]:
+        """Take up to ``limit`` due messages to send, leased until ``until`` (their ``not_before``:
+        a lease never closed, its sender dead, runs out and the message is due again). Rows
+        another deliverer is taking at this moment are skipped, not waited for (PostgreSQL's
+        ``FOR UPDATE SKIP LOCKED``), so deliverers never take the same message."""
+        due = (select(OutboxMessage.id)
+               .where(OutboxMessage.status == OutboxStatus.pending, OutboxMessage.not_before <= now,
+                      OutboxMessage.platform == platform)
+               .order_by(OutboxMessage.not_before, OutboxMessage.id).limit(limit)
+               .with_for_update(skip_locked=True))
+        taken = await self.session.scalars(
+            update(OutboxMessage).where(OutboxMessage.id.in_(due.scalar_subquery()))
+            .values(not_before=until).returning(OutboxMessage),
+            execution_options={"synchronize_session": False})
+        return sorted(taken, key=lambda m: m.id)
 
     async def next_due(self, platform: str) -> datetime | None:
         return await self.session.scalar(
             select(func.min(OutboxMessage.not_before))
             .where(OutboxMessage.status == OutboxStatus.pending, OutboxMessage.platform == platform))
 
-    async def lease(self, message_id: int, now: datetime, until: datetime) -> bool:
-        """Take the message to send it: False if another deliverer took it first. A lease that is
-        never closed (the sender died) runs out at ``until`` and the message is due again."""
-        result = await self.session.execute(
-            update(OutboxMessage)
-            .where(OutboxMessage.id == message_id, OutboxMessage.status == OutboxStatus.pending,
-                   OutboxMessage.not_before <= now)
-            .values(not_before=until))
-        return result.rowcount == 1  # type: ignore[attr-defined]
+    async def sent_since(self, platform: str, since: datetime) -> list[tuple[str, datetime]]:
+        """(chat, when) of the messages sent since ``since``: what the platform's windows still
+        count, whichever process sent them."""
+        rows = await self.session.execute(
+            select(OutboxMessage.chat_id, OutboxMessage.sent_at)
+            .where(OutboxMessage.platform == platform, OutboxMessage.status == OutboxStatus.sent,
+                   OutboxMessage.sent_at >= since))
+        return [(chat, at) for chat, at in rows if at is not None]
 
     async def mark_sent(self, message_id: int, at: datetime) -> None:
         await self._set(message_id, status=OutboxStatus.sent, sent_at=at,
@@ -93,9 +102,24 @@ class OutboxRepository:
         await self._set(message_id, status=OutboxStatus.failed, last_error=error[:300],
                         attempts=OutboxMessage.attempts + 1)
 
-    async def defer(self, message_id: int, not_before: datetime) -> None:
-        """Later, without counting an attempt (its chat is at its limit just now)."""
-        await self._set(message_id, not_before=not_before)
+    async def defer(self, message_id: int, lease: datetime, not_before: datetime) -> bool:
+        """Later, without counting an attempt (its chat is at its limit just now), and given back:
+        only while the lease ``lease`` (its ``not_before`` when claimed) is still the message's,
+        so a lease another deliverer took since is never shortened."""
+        result = await self.session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == message_id, OutboxMessage.status == OutboxStatus.pending,
+                   OutboxMessage.not_before == lease)
+            .values(not_before=not_before))
+        return result.rowcount == 1  # type: ignore[attr-defined]
+
+    async def prune(self, before: datetime) -> int:
+        """Forget sent and failed messages created before ``before`` (the retention)."""
+        result = await self.session.execute(
+            delete(OutboxMessage).where(
+                OutboxMessage.status.in_((OutboxStatus.sent, OutboxStatus.failed)),
+                OutboxMessage.created_at < before))
+        return result.rowcount or 0  # type: ignore[attr-defined]
 
     async def _set(self, message_id: int, **values: Any) -> None:
         await self.session.execute(

@@ -15,6 +15,7 @@ from sqlalchemy import ColumnElement, and_, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.files.attachments import AttachmentRepository
+from storage.measures import measure_count
 from storage.models import (
     AttachmentOwner,
     AuditLog,
@@ -136,6 +137,8 @@ class ProblemRepository:
         write its history row. None, with nothing written, when the problem is no longer in
         ``expected`` (someone else acted first)."""
         before = snapshot(problem)
+        if changes and "measures" in changes:  # an UPDATE statement: no ORM event counts them
+            changes = {**changes, "measure_items": measure_count(changes["measures"])}
         result = await self.session.execute(
             update(Problem)
             .where(Problem.id == problem.id, Problem.status == expected, Problem.deleted_at.is_(None))

@@ -2,6 +2,7 @@
 
 Buttons are shown with the selectors the core gave them (``[1] 自学``, ``[A] 今天``, ``[#1]`` for a
 push); every line typed goes to the core as it is, and the core decides what it presses.
+``/file PATH`` sends a file of this computer (a roster, the calendar …) as a phone sends one.
 """
 
 from __future__ import annotations
@@ -14,10 +15,24 @@ from typing import TextIO
 
 from bot.adapters.console import PLATFORM
 from handlers.core import selectors
-from handlers.core.events import Incoming, Reply
+from handlers.core.events import FileRef, Incoming, Reply
+from handlers.core.file_source import FileGone
 from handlers.core.router import Core
 
 QUIT = {"/quit", "/exit", "退出"}
+FILE_COMMAND = "/file "
+
+
+class LocalFiles:
+    """The console's ``FileSource``: the file at the path typed after ``/file``."""
+
+    platform = PLATFORM
+
+    async def fetch(self, file_id: str) -> bytes:
+        try:
+            return await asyncio.to_thread(Path(file_id).expanduser().read_bytes)
+        except OSError as error:
+            raise FileGone(str(error)) from error
 
 
 class ConsoleChat:
@@ -29,6 +44,8 @@ class ConsoleChat:
         self.user_name = user_name
         self.out = out
         self.files_dir = files_dir
+        if core.files is not None and PLATFORM not in core.files.sources:
+            core.files.register(LocalFiles())
 
     def _print(self, text: str) -> None:  # used by ConsoleSender too
         self.out.write(text + "\n")
@@ -50,8 +67,13 @@ class ConsoleChat:
             self._print("   " + self.t(selectors.hint(reply.buttons)))
 
     def _event(self, line: str) -> Incoming:
-        return Incoming(platform=PLATFORM, user_id=self.user_id, user_name=self.user_name,
-                        chat_id=self.user_id, is_private=True, text=line)
+        """A typed line; ``/file PATH`` sends that file of this computer, as a phone sends one."""
+        base = dict(platform=PLATFORM, user_id=self.user_id, user_name=self.user_name,
+                    chat_id=self.user_id, is_private=True)
+        if line.startswith(FILE_COMMAND):
+            path = line[len(FILE_COMMAND):].strip()
+            return Incoming(**base, file=FileRef(path, Path(path).name))  # type: ignore[arg-type]
+        return Incoming(**base, text=line)  # type: ignore[arg-type]
 
     async def send(self, line: str) -> None:
         """Handle one typed line as the user's message or button press."""

@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import signal
+from collections.abc import Coroutine, Iterator
+from typing import Any
 from urllib.parse import urlsplit
+
+import uvicorn
 
 from telegram import (
     Bot,
@@ -16,20 +22,28 @@ from telegram import (
 from telegram.error import TelegramError
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHandler
 
+from bot.adapters.telegram import PLATFORM
 from bot.adapters.telegram.adapter import follow, render, to_incoming
 from bot.adapters.telegram.files import TelegramFiles
 from bot.adapters.telegram.ordering import PerUserUpdateProcessor
 from bot.adapters.telegram.sender import TelegramSender
+from bot.adapters.telegram.webhook import Webhook
 from bot.config import Settings
 from bot.runtime.app import App, build_app, check_schema
 from bot.runtime.downloads import Downloads
+from bot.runtime.inbox import Inbox
+from bot.runtime.leadership import Leadership
 from bot.runtime.pushes import Pushes
+from handlers.core.events import Incoming, Outcome
 from handlers.core.features import Registry
 from handlers.core.i18n import Translator
 from handlers.core.policy import Where
 
 log = logging.getLogger(__name__)
 MENU_DESCRIPTION = 256  # characters Telegram takes for a command's description
+ALLOWED_UPDATES = ["message", "callback_query"]
+POLLER_LOCK = "telegram-poller"  # one long poll per bot: Telegram answers a second with 409
+PUSHES_LOCK = "pushes"  # the planner, the deliverer and the pruning: on one process
 
 
 async def set_menus(bot: Bot, registry: Registry, t: Translator) -> None:
@@ -45,33 +59,155 @@ async def set_menus(bot: Bot, registry: Registry, t: Translator) -> None:
         log.warning("could not set the command menus: %s", error)
 
 
+class WebhookWithoutSecret(RuntimeError):
+    """Webhook mode asked for with no secret: anyone could post updates as anyone."""
+
+
 def run_telegram(settings: Settings) -> None:
     """Serve until stopped: long polling, or a webhook when BRANCHBOT_TELEGRAM_WEBHOOK_URL is set.
 
-    Refuses to start (SchemaOutOfDate) on a database that needs ``branchbot db upgrade``.
+    Refuses to start (SchemaOutOfDate) on a database that needs ``branchbot db upgrade``, and
+    (WebhookWithoutSecret) a webhook without BRANCHBOT_TELEGRAM_WEBHOOK_SECRET: every worker
+    must register and check the same secret, so none can make one up for itself.
     """
+    if settings.telegram_webhook_url and not settings.telegram_webhook_secret:
+        raise WebhookWithoutSecret("BRANCHBOT_TELEGRAM_WEBHOOK_SECRET")
     asyncio.run(check_schema(settings.database_url))
-    application = build_application(build_app(settings), pushes=settings.pushes_enabled)
     if settings.telegram_webhook_url:
-        application.run_webhook(
-            listen=settings.telegram_webhook_listen,
-            port=settings.telegram_webhook_port,
-            url_path=_webhook_path(settings.telegram_webhook_url),
-            webhook_url=settings.telegram_webhook_url,
-            secret_token=settings.telegram_webhook_secret,
-            allowed_updates=["message", "callback_query"],
-        )
+        asyncio.run(until_stopped(serve_webhook(settings)))
     else:
-        application.run_polling(allowed_updates=["message", "callback_query"])
+        asyncio.run(until_stopped(serve_polling(settings)))
+
+
+async def until_stopped(serving: Coroutine[Any, Any, None]) -> None:
+    """Run ``serving`` until SIGTERM or SIGINT, which cancel it (it cleans up as it unwinds)."""
+    task = asyncio.ensure_future(serving)
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, task.cancel)
+    try:
+        await task
+    except asyncio.CancelledError:
+        log.info("stopped")
+
+
+async def serve_polling(settings: Settings) -> None:
+    """Long polling, by one process at a time: another `run` stands by (it logs so) and takes
+    over within seconds of the poller's death (``bot.runtime.leadership``)."""
+    bot_app = build_app(settings)
+    poller = Leadership(settings.database_url, POLLER_LOCK)
+
+    async def poll() -> None:
+        application = build_application(bot_app, pushes=settings.pushes_enabled,
+                                         close_app=False)
+        await application.initialize()
+        try:
+            if application.post_init is not None:
+                await application.post_init(application)
+            assert application.updater is not None
+            await application.updater.start_polling(allowed_updates=ALLOWED_UPDATES)
+            await application.start()
+            await asyncio.Event().wait()  # until cancelled
+        finally:
+            if application.updater is not None and application.updater.running:
+                await application.updater.stop()
+            if application.running:
+                await application.stop()
+            if application.post_stop is not None:
+                await application.post_stop(application)
+            await application.shutdown()
+
+    try:
+        await poller.run(poll)
+    finally:
+        await bot_app.close()
 
 
 def _webhook_path(url: str) -> str:
-    return urlsplit(url).path.lstrip("/")
+    return "/" + urlsplit(url).path.lstrip("/")
 
 
-def build_application(bot_app: App, *, pushes: bool = True) -> Application:
+async def serve_webhook(settings: Settings) -> None:
+    """The webhook (``bot.adapters.telegram.webhook``): every update stored before it is
+    answered, handled through the inbox; the scheduled pushes on whichever worker leads."""
+    assert settings.telegram_webhook_url and settings.telegram_webhook_secret
+    bot_app = build_app(settings)
+    application = build_application(bot_app, pushes=False, close_app=False)
+    await application.initialize()
+    bot = application.bot
+
+    async def answer(payload: dict[str, Any], event: Incoming, outcome: Outcome) -> None:
+        await reply(application, Update.de_json(payload, bot), event, outcome)
+
+    inbox = Inbox(bot_app.core, bot_app.engine, PLATFORM,
+                  lambda payload: to_incoming(Update.de_json(payload, bot)), answer)
+    leader = Leadership(settings.database_url, PUSHES_LOCK)
+    background: list[asyncio.Task[None]] = [
+        asyncio.create_task(inbox.recover_forever(), name="inbox-recovery"),
+        asyncio.create_task(bot_app.files.retry_forever(), name="file-downloads")]
+    if settings.pushes_enabled:
+        background.append(asyncio.create_task(
+            leader.run(lambda: Pushes(bot_app, TelegramSender(bot)).run()), name="pushes"))
+    webhook = Webhook(inbox, bot, settings.telegram_webhook_secret, bot_app.ping,
+                      role=lambda: leader.role if settings.pushes_enabled else "answers only")
+    server = _Server(uvicorn.Config(
+        webhook.asgi(_webhook_path(settings.telegram_webhook_url)),
+        host=settings.telegram_webhook_listen, port=settings.telegram_webhook_port,
+        log_level="warning", lifespan="off"))
+    try:
+        await set_menus(bot, bot_app.core.registry, bot_app.core.config.texts)
+        await bot.set_webhook(settings.telegram_webhook_url,
+                              secret_token=settings.telegram_webhook_secret,
+                              allowed_updates=ALLOWED_UPDATES)
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):  # stop taking updates, finish, then go
+            loop.add_signal_handler(signum, lambda: setattr(server, "should_exit", True))
+        await server.serve()
+    finally:
+        webhook.closing = True
+        server.should_exit = True
+        await inbox.finish(timeout=10)
+        for task in background:
+            task.cancel()
+        await asyncio.gather(*background, return_exceptions=True)
+        await application.shutdown()
+        await bot_app.close()
+
+
+class _Server(uvicorn.Server):
+    """uvicorn without its own signal handlers: the worker's (above) decide what a signal does."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+async def reply(application: Application, update: Update, event: Incoming,
+                outcome: Outcome) -> None:
+    """Show ``outcome`` for ``update``: its replies, the pressed button answered last (so a press
+    is "done" once its spinner stops), then a long job's follow-up."""
+    last: str | None = None
+    try:
+        for each in outcome.replies:
+            last = await render(application, event, each) or last
+    finally:
+        if update.callback_query is not None:
+            await update.callback_query.answer(outcome.notice)
+    if outcome.followup is not None:
+        await follow(application, event, outcome.followup, last)
+
+
+def application_builder(token: str, base_url: str, base_file_url: str) -> ApplicationBuilder:
+    """PTB's builder as branchbot serves with it: its HTTP transport, and each user's updates in
+    order while different users' run at once (bench/floor_bot.py builds on the same)."""
+    return (ApplicationBuilder().token(token).base_url(base_url).base_file_url(base_file_url)
+            .concurrent_updates(PerUserUpdateProcessor()))
+
+
+def build_application(bot_app: App, *, pushes: bool = True, close_app: bool = True) -> Application:
     """A PTB Application that feeds every update through ``bot_app.core``; with ``pushes``, it also
-    runs the scheduled pushes (planner and deliverer) while it runs."""
+    runs the scheduled pushes (planner and deliverer) while it runs; with ``close_app``, its
+    shutdown closes ``bot_app`` too."""
     settings = bot_app.settings
     assert settings.telegram_token is not None
 
@@ -79,17 +215,7 @@ def build_application(bot_app: App, *, pushes: bool = True) -> Application:
         event = to_incoming(update)
         if event is None:
             return
-        outcome = await bot_app.core.handle(event)
-        last: str | None = None
-        try:
-            for reply in outcome.replies:
-                last = await render(context.application, event, reply) or last
-        finally:
-            # Answered last, so a button press is "done" once its spinner stops.
-            if update.callback_query is not None:
-                await update.callback_query.answer(outcome.notice)
-        if outcome.followup is not None:
-            await follow(context.application, event, outcome.followup, last)
+        await reply(application, update, event, await bot_app.core.handle(event))
 
     async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         if isinstance(context.error, TelegramError):
@@ -113,14 +239,12 @@ def build_application(bot_app: App, *, pushes: bool = True) -> Application:
             await running.stop()
 
     async def post_shutdown(application: Application) -> None:
-        await bot_app.close()
+        if close_app:
+            await bot_app.close()
 
     application = (
-        ApplicationBuilder()
-        .token(settings.telegram_token)
-        .base_url(settings.telegram_base_url)
-        .base_file_url(settings.telegram_base_file_url)
-        .concurrent_updates(PerUserUpdateProcessor())
+        application_builder(settings.telegram_token, settings.telegram_base_url,
+                            settings.telegram_base_file_url)
         .post_init(post_init)
         .post_stop(post_stop)
         .post_shutdown(post_shutdown)

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from handlers.core.i18n import DEFAULT_TEXTS as t  # TODO(#14 integration): the reader's translator
+from handlers.core.i18n import DEFAULT_TEXTS as t  # the shipped templates are built in the default language
 from handlers.reports.documents import drafts, official_docx
 
 # The appendix table: (header catalogue key, placeholder of the branch, width share).
@@ -32,6 +32,7 @@ def _loop(doc: Any, name: str, lead_level: int) -> None:
 
 def _branch_table(doc: Any) -> None:
     official_docx.add_body(doc, "{%p if show_branches %}")
+    official_docx.add_blank(doc)
     official_docx.add_heading(doc, 1, t("doc.h_appendix"))
     width = len(BRANCH_COLUMNS)
     rows = [["{%tr for b in branches %}"] + [""] * (width - 1),

@@ -11,16 +11,19 @@
 from __future__ import annotations
 
 import io
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
 from handlers.core.formats import month_day
-from handlers.core.i18n import DEFAULT_TEXTS as t  # TODO(#14 integration): the reader's translator
-from handlers.reports.charts import cjk_font
+from handlers.core.i18n import Translator
 from handlers.reports.documents.writing import share
 
+CJK_FAMILY = "Noto Sans CJK SC"
+_font_lock = threading.Lock()
+_font_ready = False
 MAX_SERIES = 8  # bars per week; more branches: the first ones (the caller's order) are drawn
 LABELS_UP_TO = 48  # value labels on the bars while there are at most this many
 COLOURS = ("#C0392B", "#2E86C1", "#28B463", "#D68910", "#7D3C98", "#17A589", "#5D6D7E", "#CB4335")
@@ -56,13 +59,27 @@ class BranchProgress:
         return self.reported / self.members if self.members else 0.0
 
 
+def cjk_font() -> str:
+    """Register the bundled CJK font (the ``noto-cjk-sans-otc`` package, so charts look the same
+    on every machine) with matplotlib once, and return its family name."""
+    global _font_ready
+    with _font_lock:
+        if not _font_ready:
+            import noto_cjk_sans_otc
+            from matplotlib import font_manager
+
+            font_manager.fontManager.addfont(str(noto_cjk_sans_otc.FONT_PATH))
+            _font_ready = True
+    return CJK_FAMILY
+
+
 def mondays(start: date, end: date) -> tuple[date, ...]:
     """Every Monday from the week of ``start`` to the week of ``end``."""
     first = start - timedelta(days=start.weekday())
     return tuple(first + timedelta(weeks=i) for i in range((end - first).days // 7 + 1))
 
 
-def week_label(monday: date) -> str:
+def week_label(t: Translator, monday: date) -> str:
     return t("doc.chart_week", day=month_day(monday))
 
 
@@ -89,7 +106,7 @@ def _partial_week(chart: WeeklyChart) -> int | None:
     return None
 
 
-def _bars(ax: Any, chart: WeeklyChart, values: Sequence[Sequence[float]], partial: int | None,
+def _bars(t: Translator, ax: Any, chart: WeeklyChart, values: Sequence[Sequence[float]], partial: int | None,
           *, integer: bool, family: str) -> None:
     from matplotlib.ticker import MaxNLocator
 
@@ -106,7 +123,7 @@ def _bars(ax: Any, chart: WeeklyChart, values: Sequence[Sequence[float]], partia
         if drawn * len(chart.weeks) <= LABELS_UP_TO:
             ax.bar_label(bars, labels=[_label(v, integer) for v in heights], fontsize=7, padding=1,
                          fontfamily=family)
-    ax.set_xticks(list(positions), [week_label(w) for w in chart.weeks], fontfamily=family, fontsize=8,
+    ax.set_xticks(list(positions), [week_label(t, w) for w in chart.weeks], fontfamily=family, fontsize=8,
                   rotation=30 if len(chart.weeks) > 6 else 0, ha="right" if len(chart.weeks) > 6 else "center")
     ax.set_xlim(-0.6, len(chart.weeks) - 0.4)
     ax.set_ylim(bottom=0)
@@ -129,13 +146,13 @@ def _label(value: float, integer: bool) -> str:
     return f"{int(value)}" if integer else f"{round(value, 1):g}"
 
 
-def weekly_png(chart: WeeklyChart) -> bytes:
+def weekly_png(t: Translator, chart: WeeklyChart) -> bytes:
     """Study hours and visits per week, grouped bars per series, as PNG bytes (CPU work: run it
     in a worker thread)."""
-    return _png(weekly_figure(chart))
+    return _png(weekly_figure(t, chart))
 
 
-def weekly_figure(chart: WeeklyChart) -> Any:
+def weekly_figure(t: Translator, chart: WeeklyChart) -> Any:
     """The matplotlib Figure of ``weekly_png``."""
     family = cjk_font()
     left_out = max(len(chart.series) - MAX_SERIES, 0)
@@ -148,7 +165,7 @@ def weekly_figure(chart: WeeklyChart) -> Any:
     visits = [[float(s.visits.get(w, 0)) for w in chart.weeks] for s in chart.series]
     for ax, values, key, integer in ((axes[0], hours, "doc.chart_hours", False),
                                      (axes[1], visits, "doc.chart_visits", True)):
-        _bars(ax, chart, values, partial, integer=integer, family=family)
+        _bars(t, ax, chart, values, partial, integer=integer, family=family)
         ax.set_title(t(key), fontfamily=family, fontsize=12, loc="left")
     if len(chart.series) > 1:  # one legend for both panels, above them, covering no bar
         handles, labels = axes[0].get_legend_handles_labels()
@@ -164,15 +181,15 @@ def weekly_figure(chart: WeeklyChart) -> Any:
     return fig
 
 
-def office_png(title: str, period: str, branches: Sequence[BranchProgress]) -> bytes:
+def office_png(t: Translator, title: str, period: str, branches: Sequence[BranchProgress]) -> bytes:
     """Participation per branch, highest first, beside the problem funnel per branch (PNG)."""
-    return _png(office_figure(title, period, branches))
+    return _png(office_figure(t, title, period, branches))
 
 
-def office_figure(title: str, period: str, branches: Sequence[BranchProgress]) -> Any:
+def office_figure(t: Translator, title: str, period: str, branches: Sequence[BranchProgress]) -> Any:
     """The matplotlib Figure of ``office_png``."""
     family = cjk_font()
-    ordered = sorted(branches, key=lambda b: (-b.participation, b.name))
+    ordered = sorted(branches, key=lambda b: -b.participation)  # ties keep the caller's order
     height = max(3.5, 1.6 + 0.38 * len(ordered))
     fig = _figure(12, height)
     fig.suptitle(t("doc.chart_office_title", title=title, period=period), fontfamily=family, fontsize=15)
@@ -181,21 +198,21 @@ def office_figure(title: str, period: str, branches: Sequence[BranchProgress]) -
     rates = [b.participation * 100 for b in ordered]
     colours = [COLOURS[0] if r >= 80 else COLOURS[3] if r >= 50 else COLOURS[1] for r in rates]
     bars = left.barh(ys, rates, color=colours, height=0.7)
-    left.bar_label(bars, labels=[f"{b.reported}/{b.members}（{share(b.reported, b.members)}）" for b in ordered],
+    left.bar_label(bars, labels=[f"{b.reported}/{b.members}（{share(t, b.reported, b.members)}）" for b in ordered],
                    fontsize=8, padding=2, fontfamily=family)
     left.set_xlim(0, 125)
     left.set_xticks([0, 25, 50, 75, 100], ["0", "25%", "50%", "75%", "100%"])
     left.set_title(t("doc.chart_participation"), fontfamily=family, fontsize=12, loc="left")
     left.set_yticks(ys, [b.name for b in ordered], fontfamily=family, fontsize=9)
     left.invert_yaxis()
-    _funnel(right, ordered, ys, family)
+    _funnel(t, right, ordered, ys, family)
     for ax in (left, right):
         ax.grid(axis="x", alpha=0.3)
         ax.set_axisbelow(True)
     return fig
 
 
-def _funnel(ax: Any, ordered: Sequence[BranchProgress], ys: list[int], family: str) -> None:
+def _funnel(t: Translator, ax: Any, ordered: Sequence[BranchProgress], ys: list[int], family: str) -> None:
     from matplotlib.ticker import MaxNLocator
 
     stages = (("doc.chart_found", lambda b: b.found), ("doc.chart_accepted", lambda b: b.accepted),
@@ -211,4 +228,5 @@ def _funnel(ax: Any, ordered: Sequence[BranchProgress], ys: list[int], family: s
     top = max((b.found for b in ordered), default=0)
     ax.set_xlim(0, max(top * 1.15, 1))
     ax.set_title(t("doc.chart_funnel"), fontfamily=family, fontsize=12, loc="left")
-    ax.legend(prop={"family": family, "size": 8}, loc="lower right", framealpha=0.9)
+    ax.legend(prop={"family": family, "size": 8}, loc="lower center", bbox_to_anchor=(0.5, 1.06), ncols=3,
+              frameon=False)  # above the panel, covering no bar

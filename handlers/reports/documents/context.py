@@ -75,7 +75,8 @@ class ProblemFigures:
     found_in_period: int = 0
     pending: int = 0  # 待确认
     rectifying: int = 0  # 整改中 (reopened ones included)
-    closure_requested: int = 0  # 提请销项 / 申请销号
+    awaiting_closure: int = 0  # 申请销号 now: waiting for the decision
+    closure_requested: int = 0  # 提请销项: closure asked, decided or not (申请销号 and 已销号)
     closed: int = 0  # 已销号
     closed_in_period: int = 0
     measures: int = 0  # 整改措施 条数
@@ -84,7 +85,7 @@ class ProblemFigures:
 
     @property
     def accepted(self) -> int:
-        return self.rectifying + self.closure_requested + self.closed
+        return self.rectifying + self.awaiting_closure + self.closed
 
     @property
     def rate(self) -> float | None:

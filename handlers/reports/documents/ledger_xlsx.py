@@ -19,7 +19,7 @@ from __future__ import annotations
 import math
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from enum import Enum
 from pathlib import Path
@@ -27,7 +27,7 @@ from typing import Any
 
 import xlsxwriter
 
-from handlers.core.i18n import DEFAULT_TEXTS as t  # TODO(#14 integration): the reader's translator
+from handlers.core.i18n import Translator
 from handlers.reports.documents.dates import document_date, document_period
 
 FONT = "宋体"
@@ -45,6 +45,7 @@ class Kind(str, Enum):
     integer = "integer"
     hours = "hours"  # one decimal
     percent = "percent"  # a ratio 0…1 shown as 33%
+    flag = "flag"  # True shown as 是, False left blank
 
 
 @dataclass(frozen=True)
@@ -64,6 +65,7 @@ class StudyRow:
     content: str
     reflection: str = ""
     source: str = ""  # 本人登记, or the meeting that credited it
+    branch: str = ""  # the office's ledger: each row's branch
 
 
 @dataclass(frozen=True)
@@ -76,6 +78,7 @@ class VisitRow:
     heard: str
     solved: int = 0
     topic: str = ""
+    branch: str = ""  # the office's ledger: each row's branch
 
 
 @dataclass(frozen=True)
@@ -94,6 +97,7 @@ class ProblemRow:
     percent: float | None = None  # 完成比例, 0…1
     closed_on: date | None = None  # only while the problem is 已销号
     reopened: bool = False  # 回潮: closed once, then reopened
+    branch: str = ""  # the office's ledger: each row's branch
 
 
 @dataclass(frozen=True)
@@ -104,6 +108,7 @@ class CommitmentRow:
     state: str  # 已兑现 / 仍在推进
     deeds: str = ""
     reported_on: date | None = None
+    branch: str = ""  # the office's ledger: each row's branch
 
 
 @dataclass(frozen=True)
@@ -114,6 +119,7 @@ class ShuxueRow:
     research: str
     deeds: str
     answered_on: date
+    branch: str = ""  # the office's ledger: each row's branch
 
 
 @dataclass(frozen=True)
@@ -132,6 +138,7 @@ class MeetingRow:
     absent: str  # 缺席及原因: "张三（公差）、李四（病假）"
     makeups: str  # 补学: "张三已补学；李四未补学"
     musts: str  # 四必有: 齐全 / 缺记录
+    branch: str = ""  # the office's ledger: each row's branch
 
 
 @dataclass(frozen=True)
@@ -159,10 +166,7 @@ class SheetSpec:
     order: Callable[[Any], date] | None  # the date rows must come in order of
     totals: bool = True  # a 合计 row (with the ``total`` columns summed, if any)
     title: str = ""  # catalogue key of the ledger's name in the title row, when not the sheet's
-
-
-def _yes_no(flag: bool) -> str:
-    return t("doc.xl_yes") if flag else ""
+    one_page: bool = False  # fitted to one page whole (汇总), not only one page wide
 
 
 def _time_span(row: MeetingRow) -> str:
@@ -204,7 +208,7 @@ PROBLEMS = SheetSpec("doc.xl_sheet_problems", (
     Column("doc.xl_col_percent", 7, Kind.percent, lambda r: r.percent),
     Column("doc.xl_col_status", 9, Kind.text, lambda r: r.status),
     Column("doc.xl_col_closed_on", 11, Kind.date, lambda r: r.closed_on),
-    Column("doc.xl_col_reopened", 6, Kind.text, lambda r: _yes_no(r.reopened)),
+    Column("doc.xl_col_reopened", 6, Kind.flag, lambda r: r.reopened),
 ), order=lambda r: r.found_on)
 
 COMMITMENTS = SheetSpec("doc.xl_sheet_commitments", (
@@ -245,9 +249,17 @@ SUMMARY = SheetSpec("doc.xl_sheet_summary", (
     Column("doc.xl_col_figure", 26, Kind.text, lambda r: r.figure),
     Column("doc.xl_col_value", 12, Kind.text, lambda r: r.value, kind_of=lambda r: r.kind),
     Column("doc.xl_col_definition", 80, Kind.text, lambda r: r.definition),
-), order=None, totals=False, title="doc.xl_title_summary")
+), order=None, totals=False, title="doc.xl_title_summary", one_page=True)
 
 NUMBER_WIDTH = 6  # the 序号 column
+BRANCH_COLUMN = Column("doc.xl_col_branch", 16, Kind.text, lambda r: r.branch)
+
+
+def with_branch(spec: SheetSpec) -> SheetSpec:
+    """The sheet with a 支部 column after 序号: the office's ledger of several branches."""
+    if spec is SUMMARY:
+        return spec
+    return replace(spec, columns=(BRANCH_COLUMN, *spec.columns))
 
 
 def problem_number(branch: str, sequence: int) -> str:
@@ -277,7 +289,8 @@ def lines_needed(text: str, width: float) -> int:
 class LedgerWriter:
     """One workbook; ``sheet`` writes a sheet from an iterable of rows, then ``close``."""
 
-    def __init__(self, path: Path, title: LedgerTitle) -> None:
+    def __init__(self, t: Translator, path: Path, title: LedgerTitle) -> None:
+        self.t = t
         self.path = path
         self.title = title
         self.book = xlsxwriter.Workbook(str(path), {
@@ -292,6 +305,7 @@ class LedgerWriter:
             "header": self.book.add_format({**base, "bold": True, "align": "center", "valign": "vcenter",
                                             "bg_color": "#D9D9D9"}),
             Kind.text: self.book.add_format(base),
+            Kind.flag: self.book.add_format({**base, "align": "center"}),
             Kind.date: self.book.add_format({**base, "num_format": "yyyy-mm-dd", "align": "center"}),
             Kind.integer: self.book.add_format({**base, "num_format": "0", "align": "center"}),
             Kind.hours: self.book.add_format({**base, "num_format": "0.0", "align": "center"}),
@@ -301,14 +315,14 @@ class LedgerWriter:
             "total_integer": self.book.add_format({**base, "bold": True, "num_format": "0", "align": "center"}),
         }
 
-    def _page_setup(self, sheet: Any) -> None:
+    def _page_setup(self, sheet: Any, spec: SheetSpec) -> None:
         sheet.set_paper(A4)
         sheet.set_landscape()
-        sheet.fit_to_pages(1, 0)  # one page wide, as many pages tall as it takes
+        sheet.fit_to_pages(1, 1 if spec.one_page else 0)  # one page wide, as many tall as it takes
         sheet.repeat_rows(0, HEADER_ROWS - 1)
         sheet.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.6)
         sheet.center_horizontally()
-        sheet.set_footer(t("doc.xl_footer"))
+        sheet.set_footer(self.t("doc.xl_footer"))
         sheet.freeze_panes(HEADER_ROWS, 0)
         sheet.hide_gridlines(0)
 
@@ -316,14 +330,14 @@ class LedgerWriter:
         last = len(widths) - 1
         title = self.title
         sheet.set_row(0, 30)
-        sheet.merge_range(0, 0, 0, last, t("doc.xl_title", branch=title.branch,
-                                                          ledger=t(spec.title or spec.name)),
+        sheet.merge_range(0, 0, 0, last, self.t("doc.xl_title", branch=title.branch,
+                                                          ledger=self.t(spec.title or spec.name)),
                           self.formats["title"])
         sheet.set_row(1, 20)
-        sheet.merge_range(1, 0, 1, last, t("doc.xl_subtitle",
+        sheet.merge_range(1, 0, 1, last, self.t("doc.xl_subtitle",
                                            period=document_period(title.period_start, title.period_end),
                                            made_on=document_date(title.made_on)), self.formats["subtitle"])
-        headers = [t("doc.xl_col_no")] + [t(c.header) for c in spec.columns]
+        headers = [self.t("doc.xl_col_no")] + [self.t(c.header) for c in spec.columns]
         sheet.set_row(2, LINE_HEIGHT * max(lines_needed(h, w) for h, w in zip(headers, widths, strict=True))
                       + PADDING)
         for col, header in enumerate(headers):
@@ -331,10 +345,12 @@ class LedgerWriter:
 
     def _cell(self, sheet: Any, row: int, col: int, kind: Kind, value: Any) -> None:
         fmt = self.formats[kind]
-        if value is None or value == "":
+        if value is None or value == "" or value is False:
             sheet.write_blank(row, col, None, fmt)
         elif kind is Kind.date:
             sheet.write_datetime(row, col, value, fmt)
+        elif kind is Kind.flag:
+            sheet.write_string(row, col, self.t("doc.xl_yes"), fmt)
         elif kind is Kind.text:
             sheet.write_string(row, col, str(value)[:MAX_TEXT], fmt)
         else:
@@ -342,41 +358,25 @@ class LedgerWriter:
 
     def sheet(self, spec: SheetSpec, rows: Iterable[Any]) -> int:
         """Write one sheet; returns the number of rows written."""
+        writing = self.open(spec)
+        writing.add(rows)
+        return writing.finish()
+
+    def open(self, spec: SheetSpec) -> SheetWriter:
+        """Start a sheet whose rows come in batches (``add``), as the database pages them out."""
         widths = [NUMBER_WIDTH] + [c.width for c in spec.columns]
-        sheet = self.book.add_worksheet(t(spec.name))
+        sheet = self.book.add_worksheet(self.t(spec.name))
         for col, width in enumerate(widths):
             sheet.set_column(col, col, width)
-        self._page_setup(sheet)
+        self._page_setup(sheet, spec)
         self._head(sheet, spec, widths)
-        sums = [0.0] * len(spec.columns)
-        previous: date | None = None
-        n = 0
-        for n, item in enumerate(rows, start=1):
-            if spec.order is not None:
-                day = spec.order(item)
-                if previous is not None and day < previous:
-                    raise ValueError(f"{spec.name}: row {n} ({day}) comes before row {n - 1} ({previous})")
-                previous = day
-            values = [c.value(item) for c in spec.columns]
-            kinds = [c.kind_of(item) if c.kind_of else c.kind for c in spec.columns]
-            excel_row = HEADER_ROWS + n - 1
-            lines = max([1] + [lines_needed(str(v), w) for v, w, k in zip(values, widths[1:], kinds, strict=True)
-                               if k is Kind.text and v])
-            sheet.set_row(excel_row, LINE_HEIGHT * lines + PADDING)
-            sheet.write_number(excel_row, 0, n, self.formats[Kind.integer])
-            for i, (value, kind) in enumerate(zip(values, kinds, strict=True)):
-                self._cell(sheet, excel_row, i + 1, kind, value)
-                if spec.columns[i].total and value:
-                    sums[i] += value
-        if spec.totals:
-            self._totals(sheet, spec, n, sums)
-        return n
+        return SheetWriter(self, sheet, spec, widths)
 
     def _totals(self, sheet: Any, spec: SheetSpec, count: int, sums: list[float]) -> None:
         row = HEADER_ROWS + count
         sheet.set_row(row, LINE_HEIGHT + PADDING)
-        sheet.write_string(row, 0, t("doc.xl_total"), self.formats["total"])
-        sheet.write_string(row, 1, t("doc.xl_total_rows", n=count), self.formats["total"])
+        sheet.write_string(row, 0, self.t("doc.xl_total"), self.formats["total"])
+        sheet.write_string(row, 1, self.t("doc.xl_total_rows", n=count), self.formats["total"])
         first, last = HEADER_ROWS + 1, HEADER_ROWS + count  # 1-based Excel rows of the data
         for i, column in enumerate(spec.columns[1:], start=1):
             col = i + 1
@@ -393,18 +393,57 @@ class LedgerWriter:
         return self.path
 
 
-def write_ledger(path: Path, title: LedgerTitle, *, summary: Iterable[SummaryRow] = (),
+class SheetWriter:
+    """One sheet being written: rows numbered (序号) and checked to come in date order, the
+    ``total`` columns summed for the 合计 row."""
+
+    def __init__(self, ledger: LedgerWriter, sheet: Any, spec: SheetSpec, widths: Sequence[float]) -> None:
+        self.ledger, self.sheet, self.spec, self.widths = ledger, sheet, spec, widths
+        self.sums = [0.0] * len(spec.columns)
+        self.previous: date | None = None
+        self.n = 0
+
+    def add(self, rows: Iterable[Any]) -> None:
+        spec, formats = self.spec, self.ledger.formats
+        for item in rows:
+            self.n += 1
+            n = self.n
+            if spec.order is not None:
+                day = spec.order(item)
+                if self.previous is not None and day < self.previous:
+                    raise ValueError(f"{spec.name}: row {n} ({day}) comes before row {n - 1} ({self.previous})")
+                self.previous = day
+            values = [c.value(item) for c in spec.columns]
+            kinds = [c.kind_of(item) if c.kind_of else c.kind for c in spec.columns]
+            excel_row = HEADER_ROWS + n - 1
+            lines = max([1] + [lines_needed(str(v), w) for v, w, k in zip(values, self.widths[1:], kinds, strict=True)
+                               if k is Kind.text and v])
+            self.sheet.set_row(excel_row, LINE_HEIGHT * lines + PADDING)
+            self.sheet.write_number(excel_row, 0, n, formats[Kind.integer])
+            for i, (value, kind) in enumerate(zip(values, kinds, strict=True)):
+                self.ledger._cell(self.sheet, excel_row, i + 1, kind, value)
+                if spec.columns[i].total and value:
+                    self.sums[i] += value
+
+    def finish(self) -> int:
+        """The 合计 row (if the sheet has one); returns the rows written."""
+        if self.spec.totals:
+            self.ledger._totals(self.sheet, self.spec, self.n, self.sums)
+        return self.n
+
+
+def write_ledger(t: Translator, path: Path, title: LedgerTitle, *, by_branch: bool = False, summary: Iterable[SummaryRow] = (),
                  study: Iterable[StudyRow] = (), visits: Iterable[VisitRow] = (),
                  problems: Iterable[ProblemRow] = (), commitments: Iterable[CommitmentRow] = (),
                  shuxue: Iterable[ShuxueRow] = (), meetings: Iterable[MeetingRow] = ()) -> dict[str, int]:
     """The whole ledger at ``path``: 汇总 first, then one sheet per kind of record. Returns the
     rows written per sheet (by sheet name). CPU and file work: run it in a worker thread."""
-    writer = LedgerWriter(path, title)
+    writer = LedgerWriter(t, path, title)
     written = {}
     try:
         for spec, rows in ((SUMMARY, summary), (STUDY, study), (VISITS, visits), (PROBLEMS, problems),
                            (COMMITMENTS, commitments), (SHUXUE, shuxue), (MEETINGS, meetings)):
-            written[t(spec.name)] = writer.sheet(spec, rows)
+            written[t(spec.name)] = writer.sheet(with_branch(spec) if by_branch else spec, rows)
     finally:
         writer.close()
     return written

@@ -21,7 +21,7 @@ from typing import Any
 from docx import Document
 from docx.enum.section import WD_ORIENT
 from docx.enum.style import WD_STYLE_TYPE
-from docx.enum.table import WD_TABLE_ALIGNMENT
+from docx.enum.table import WD_CELL_VERTICAL_ALIGNMENT, WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING
 from docx.oxml import OxmlElement, parse_xml
 from docx.oxml.ns import nsdecls, qn
@@ -327,6 +327,7 @@ def add_table(doc: Any, header: Sequence[str], rows: Sequence[Sequence[str]],
     for row, values, bold in [(header_row, header, True)] + [(table.rows[i + 1], r, False)
                                                            for i, r in enumerate(rows)]:
         for cell, value in zip(row.cells, values, strict=True):
+            cell.vertical_alignment = WD_CELL_VERTICAL_ALIGNMENT.CENTER
             paragraph = cell.paragraphs[0]
             paragraph.style = doc.styles[TABLE_STYLE.name]
             run = paragraph.add_run(value)

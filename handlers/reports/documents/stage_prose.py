@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from handlers.core.i18n import DEFAULT_TEXTS as t  # TODO(#14 integration): the reader's translator
+from handlers.core.i18n import Translator
 from handlers.reports.documents.context import (
     BranchFigures,
     DraftScope,
@@ -25,12 +25,14 @@ from handlers.reports.documents.writing import (
     sentence,
     share,
 )
+from storage.vocabulary import CENTRE_GROUP_FORM, JOINT_FORM, ORG_LIFE_FORMS, READING_CLASS
 
-MEETING_FORMS = ("三会一课", "主题党日")
-CENTRE_GROUP, JOINT = "中心组学习", "联组学习"
-READING, LECTURE = "读书班", "专题党课"
+MEETING_FORMS = ORG_LIFE_FORMS  # "依托三会一课、主题党日": said together
+CENTRE_GROUP, JOINT, READING = CENTRE_GROUP_FORM, JOINT_FORM, READING_CLASS
+LECTURE = "专题党课"
 SELF_STUDY_FORMS = ("自学", "线上学习")
 SLOWEST = 3  # branches named among the slowest
+BEHIND_HOURS = 0.6  # at equal participation, a branch under this share of the most hours per member lags
 LISTED_MEETINGS = 5  # incomplete meetings named one by one
 MILESTONES = 6
 
@@ -39,14 +41,14 @@ def _office(c: StageSummaryContext) -> bool:
     return c.scope is DraftScope.office
 
 
-def opening(c: StageSummaryContext) -> str:
+def opening(t: Translator, c: StageSummaryContext) -> str:
     """"局主题教育自2023年9月15日启动以来" or "2023年10月1日至10月31日"."""
     if c.since_start and c.campaign_start is not None:
         return t("doc.since_start", organisation=c.organisation, start=document_date(c.campaign_start))
     return t("doc.in_period", period=document_period(c.period_start, c.period_end))
 
 
-def _mobilised(c: StageSummaryContext) -> str:
+def _mobilised(t: Translator, c: StageSummaryContext) -> str:
     if not _office(c) or not c.organisations:
         return ""
     if c.organisations_active == c.organisations:
@@ -56,18 +58,18 @@ def _mobilised(c: StageSummaryContext) -> str:
     return t("doc.orgs_none_active")
 
 
-def _participation(c: StageSummaryContext) -> str:
+def _participation(t: Translator, c: StageSummaryContext) -> str:
     if not c.members:
         return t("doc.no_members")
     if c.reported == c.members:
         return t("doc.all_reported", members=c.members)
     if c.reported:
         return t("doc.some_reported", members=c.members, reported=c.reported,
-                 rate=share(c.reported, c.members))
+                 rate=share(t, c.reported, c.members))
     return t("doc.none_reported", members=c.members)
 
 
-def _headline(c: StageSummaryContext) -> list[str]:
+def _headline(t: Translator, c: StageSummaryContext) -> list[str]:
     s, r, p = c.study, c.research, c.problems
     clauses = []
     if s.hours:
@@ -90,28 +92,51 @@ def _ranked(c: StageSummaryContext) -> list[BranchFigures]:
                                                b.visits, b.name))
 
 
-def _uneven(c: StageSummaryContext) -> bool:
+def _hours_of(b: BranchFigures) -> float:
+    return b.hours_per_member or 0.0
+
+
+def _behind(c: StageSummaryContext) -> list[BranchFigures]:
+    """The slowest branches (at most ``SLOWEST``, slowest first): below the best participation,
+    or, where every branch has the same, studying under ``BEHIND_HOURS`` of the most hours per
+    member. None when the branches keep pace."""
     ranked = _ranked(c)
-    return len(ranked) > 1 and ranked[0].participation != ranked[-1].participation
+    if len(ranked) < 2:
+        return []
+    best_rate = max(b.participation or 0.0 for b in ranked)
+    best_hours = max(_hours_of(b) for b in ranked)
+    return [b for b in ranked if (b.participation or 0.0) < best_rate
+            or _hours_of(b) < BEHIND_HOURS * best_hours][:SLOWEST]
 
 
-def overall(c: StageSummaryContext) -> list[Para]:
+def _uneven(c: StageSummaryContext) -> bool:
+    return bool(_behind(c))
+
+
+def _spread(t: Translator, c: StageSummaryContext) -> str:
+    """"有热有冷": the highest and lowest participation, or hours per member when the rates are equal."""
+    ranked = _ranked(c)
+    top, bottom = ranked[-1], ranked[0]
+    if top.participation != bottom.participation:
+        return t("doc.overall_spread", top=top.name, top_rate=share(t, top.reported, top.members),
+                 bottom=bottom.name, bottom_rate=share(t, bottom.reported, bottom.members))
+    return t("doc.overall_spread_hours", top=top.name, top_hours=number(_hours_of(top)), bottom=bottom.name,
+             bottom_hours=number(_hours_of(bottom)))
+
+
+def overall(t: Translator, c: StageSummaryContext) -> list[Para]:
     """一、总体开展情况: start and mobilisation; participation and the headline figures; the
     spread between branches."""
     work = t("doc.overall_work") if _office(c) else t("doc.overall_work_branch")
-    first = sentence([opening(c), work, _mobilised(c)])
+    first = sentence([opening(t, c), work, _mobilised(t, c)])
     out = [Para("", first)]
-    out.append(Para("", sentence([_participation(c), *_headline(c)])))
+    out.append(Para("", sentence([_participation(t, c), *_headline(t, c)])))
     if _office(c) and _uneven(c):
-        ranked = _ranked(c)
-        top, bottom = ranked[-1], ranked[0]
-        out.append(Para("", t("doc.overall_spread", top=top.name,
-                              top_rate=share(top.reported, top.members), bottom=bottom.name,
-                              bottom_rate=share(bottom.reported, bottom.members))))
+        out.append(Para("", _spread(t, c)))
     return out
 
 
-def _group_study(c: StageSummaryContext) -> str:
+def _group_study(t: Translator, c: StageSummaryContext) -> str:
     by_form = c.study.sessions_by_form
     meetings = sum(by_form.get(form, 0) for form in MEETING_FORMS)
     others = [(form, n) for form, n in by_form.items()
@@ -128,7 +153,7 @@ def _group_study(c: StageSummaryContext) -> str:
                      if c.study.attendances else ""])
 
 
-def _reading(c: StageSummaryContext) -> str:
+def _reading(t: Translator, c: StageSummaryContext) -> str:
     s = c.study
     if not s.reading_days:
         return ""
@@ -144,7 +169,7 @@ def _reading(c: StageSummaryContext) -> str:
     return sentence(clauses)
 
 
-def _shuxue(c: StageSummaryContext) -> str:
+def _shuxue(t: Translator, c: StageSummaryContext) -> str:
     s = c.study
     if not s.shuxue_answers:
         return ""
@@ -156,36 +181,38 @@ def _shuxue(c: StageSummaryContext) -> str:
     return sentence([first, t("doc.shuxue_answers", n=s.shuxue_answers)])
 
 
-def _lectures(c: StageSummaryContext) -> str:
+def _lectures(t: Translator, c: StageSummaryContext) -> str:
     s = c.study
     lectures = s.lectures or c.study.sessions_by_form.get(LECTURE, 0)
     if not lectures and not s.lecturers:
         return ""
     clauses = [t("doc.lectures", n=lectures) if lectures else ""]
-    if s.secretaries and len(s.lecturers) >= s.secretaries:
+    if s.secretaries == 1 and s.lecturers:
+        clauses.append(t("doc.lecturers_one"))
+    elif s.secretaries and len(s.lecturers) >= s.secretaries:
         clauses.append(t("doc.lecturers_all", n=len(s.lecturers)))
     elif s.lecturers:
-        clauses.append(t("doc.lecturers_some", n=len(s.lecturers), names=names(s.lecturers)))
+        clauses.append(t("doc.lecturers_some", n=len(s.lecturers), names=names(t, s.lecturers)))
         if s.secretaries:
             clauses.append(t("doc.lecturers_left", n=s.secretaries - len(s.lecturers)))
     return sentence(clauses)
 
 
-def _self_study(c: StageSummaryContext) -> str:
+def _self_study(t: Translator, c: StageSummaryContext) -> str:
     hours = sum(c.study.hours_by_form.get(form, 0.0) for form in SELF_STUDY_FORMS)
     return t("doc.self_study", hours=number(hours)) if hours else ""
 
 
-def study(c: StageSummaryContext) -> list[Para]:
+def study(t: Translator, c: StageSummaryContext) -> list[Para]:
     """(一) 理论学习: group sessions by form, 读书班, 述学, 党课 and 双讲双听, self-study."""
     items = [(t(lead), text) for lead, text in (
-        ("doc.lead_group_study", _group_study(c)), ("doc.lead_reading", _reading(c)),
-        ("doc.lead_shuxue", _shuxue(c)), ("doc.lead_lectures", _lectures(c)),
-        ("doc.lead_self_study", _self_study(c))) if text]
-    return numbered(items, "level3") or [Para("", t("doc.study_none"))]
+        ("doc.lead_group_study", _group_study(t, c)), ("doc.lead_reading", _reading(t, c)),
+        ("doc.lead_shuxue", _shuxue(t, c)), ("doc.lead_lectures", _lectures(t, c)),
+        ("doc.lead_self_study", _self_study(t, c))) if text]
+    return numbered(t, items, "level3") or [Para("", t("doc.study_none"))]
 
 
-def _topics(c: StageSummaryContext) -> str:
+def _topics(t: Translator, c: StageSummaryContext) -> str:
     r = c.research
     clauses = []
     if r.topics:
@@ -196,7 +223,7 @@ def _topics(c: StageSummaryContext) -> str:
     return sentence(clauses)
 
 
-def _pairs(c: StageSummaryContext) -> str:
+def _pairs(t: Translator, c: StageSummaryContext) -> str:
     r = c.research
     if not r.paired_villages:
         return ""
@@ -210,14 +237,14 @@ def _pairs(c: StageSummaryContext) -> str:
     return sentence(clauses)
 
 
-def _visits(c: StageSummaryContext) -> str:
+def _visits(t: Translator, c: StageSummaryContext) -> str:
     r = c.research
     if not r.visits:
         return ""
     return sentence([t("doc.visits", n=r.visits), t("doc.visits_solved", n=r.solved) if r.solved else ""])
 
 
-def _commitments(c: StageSummaryContext) -> str:
+def _commitments(t: Translator, c: StageSummaryContext) -> str:
     r = c.research
     if not r.commitments:
         return ""
@@ -228,15 +255,15 @@ def _commitments(c: StageSummaryContext) -> str:
     return sentence([t("doc.commitments", n=r.commitments), kept])
 
 
-def research(c: StageSummaryContext) -> list[Para]:
+def research(t: Translator, c: StageSummaryContext) -> list[Para]:
     """(二) 调查研究: topics and trips, paired villages, visits and problems solved, commitments."""
     items = [(t(lead), text) for lead, text in (
-        ("doc.lead_topics", _topics(c)), ("doc.lead_pairs", _pairs(c)), ("doc.lead_visits", _visits(c)),
-        ("doc.lead_commitments", _commitments(c))) if text]
-    return numbered(items, "level3") or [Para("", t("doc.research_none"))]
+        ("doc.lead_topics", _topics(t, c)), ("doc.lead_pairs", _pairs(t, c)), ("doc.lead_visits", _visits(t, c)),
+        ("doc.lead_commitments", _commitments(t, c))) if text]
+    return numbered(t, items, "level3") or [Para("", t("doc.research_none"))]
 
 
-def problems(c: StageSummaryContext) -> list[Para]:
+def problems(t: Translator, c: StageSummaryContext) -> list[Para]:
     """(三) 检视整改: found; accepted, measures, in progress, closure requested, closed, 整改率."""
     p = c.problems
     if not p.listed:
@@ -248,7 +275,7 @@ def problems(c: StageSummaryContext) -> list[Para]:
                       t("doc.problems_pending", n=p.pending) if p.pending else ""])
     items = [(t("doc.lead_problems_found"), found)]
     if p.accepted:
-        closed = (t("doc.problems_closed", n=p.closed, rate=share(p.closed, p.accepted)) if p.closed
+        closed = (t("doc.problems_closed", n=p.closed, rate=share(t, p.closed, p.accepted)) if p.closed
                   else t("doc.problems_none_closed"))
         items.append((t("doc.lead_problems_fixing"), sentence([
             t("doc.problems_accepted", n=p.accepted),
@@ -257,10 +284,10 @@ def problems(c: StageSummaryContext) -> list[Para]:
             t("doc.problems_requested", n=p.closure_requested) if p.closure_requested else "",
             closed,
             t("doc.problems_closed_now", n=p.closed_in_period) if p.closed_in_period else ""])))
-    return numbered(items, "level3")
+    return numbered(t, items, "level3")
 
 
-def org_life(c: StageSummaryContext) -> list[Para]:
+def org_life(t: Translator, c: StageSummaryContext) -> list[Para]:
     """组织生活: meetings by type, the 四必有, absences and make-ups."""
     o = c.org_life
     if not o.meetings:
@@ -277,29 +304,29 @@ def org_life(c: StageSummaryContext) -> list[Para]:
     return [Para("", sentence(clauses))]
 
 
-def _slowest(c: StageSummaryContext) -> str:
+def _slowest(t: Translator, c: StageSummaryContext) -> str:
     if _office(c):
-        if not _uneven(c):
+        slow = _behind(c)
+        if not slow:
             return ""
-        ranked = _ranked(c)
-        best = ranked[-1].participation
-        slow = [b for b in ranked if b.participation != best][:SLOWEST]
+        same_rate = len({b.participation for b in _ranked(c)}) == 1  # then the rate says nothing
         return t("doc.gap_slowest", branches="、".join(
-            t("doc.gap_branch", name=b.name, rate=share(b.reported, b.members),
-              hours=number(b.hours_per_member or 0.0), visits=b.visits) for b in slow))
+            t("doc.gap_branch_hours" if same_rate else "doc.gap_branch", name=b.name,
+              rate=share(t, b.reported, b.members), hours=number(_hours_of(b)), visits=b.visits)
+            for b in slow))
     if c.not_reported:
-        return t("doc.gap_not_reported", n=len(c.not_reported), names=names(c.not_reported))
+        return t("doc.gap_not_reported", n=len(c.not_reported), names=names(t, c.not_reported))
     return ""
 
 
-def _no_shuxue(c: StageSummaryContext) -> str:
+def _no_shuxue(t: Translator, c: StageSummaryContext) -> str:
     if _office(c):
         silent = [b.name for b in c.branches if b.members and not b.shuxue_periods]
-        return t("doc.gap_no_shuxue", n=len(silent), names=names(silent)) if silent else ""
+        return t("doc.gap_no_shuxue", n=len(silent), names=names(t, silent)) if silent else ""
     return t("doc.gap_no_shuxue_branch") if c.members and not c.study.shuxue_answers else ""
 
 
-def _reading_late(c: StageSummaryContext) -> str:
+def _reading_late(t: Translator, c: StageSummaryContext) -> str:
     s = c.study
     late = (s.reading_target_days and s.reading_days < s.reading_target_days
             and s.reading_due is not None and s.reading_due < c.written_on)
@@ -309,7 +336,7 @@ def _reading_late(c: StageSummaryContext) -> str:
              target=number(s.reading_target_days))
 
 
-def _meetings_gap(c: StageSummaryContext) -> str:
+def _meetings_gap(t: Translator, c: StageSummaryContext) -> str:
     o = c.org_life
     clauses = []
     if o.incomplete:
@@ -320,11 +347,11 @@ def _meetings_gap(c: StageSummaryContext) -> str:
         clauses.append(t("doc.gap_musts", n=len(o.incomplete), meetings=listed + more))
     if o.makeups_outstanding:
         people = [m.name for m in o.makeups_outstanding]
-        clauses.append(t("doc.gap_makeups", n=len(people), names=names(sorted(set(people), key=people.index))))
+        clauses.append(t("doc.gap_makeups", n=len(people), names=names(t, sorted(set(people), key=people.index))))
     return "；".join(clauses) + "。" if clauses else ""
 
 
-def _problems_gap(c: StageSummaryContext) -> str:
+def _problems_gap(t: Translator, c: StageSummaryContext) -> str:
     p = c.problems
     clauses = []
     if p.overdue:
@@ -337,7 +364,7 @@ def _problems_gap(c: StageSummaryContext) -> str:
     return "；".join(clauses) + "。" if clauses else ""
 
 
-def _pairs_gap(c: StageSummaryContext) -> str:
+def _pairs_gap(t: Translator, c: StageSummaryContext) -> str:
     r = c.research
     if not (r.paired_villages and r.covered_villages < r.paired_villages
             and r.round_due is not None and r.round_due < c.written_on):
@@ -346,7 +373,7 @@ def _pairs_gap(c: StageSummaryContext) -> str:
              left=r.paired_villages - r.covered_villages)
 
 
-def _nothing_recorded(c: StageSummaryContext) -> str:
+def _nothing_recorded(t: Translator, c: StageSummaryContext) -> str:
     """Whole parts of the work with no record at all: no visits, no meetings."""
     if not c.members:
         return ""
@@ -359,39 +386,36 @@ def _with_full_stop(text: str) -> str:
     return text if not text or text.endswith("。") else text + "。"
 
 
-def shortfalls(c: StageSummaryContext) -> list[Para]:
+def shortfalls(t: Translator, c: StageSummaryContext) -> list[Para]:
     """三、存在不足, from the data: the slowest branches by name (a branch's: who has not
     reported), no 述学, incomplete meetings and make-ups, overdue and reopened problems, late
     读书班 and visits."""
     items = [(t(lead), _with_full_stop(text)) for lead, text in (
-        ("doc.lead_gap_uneven" if _office(c) else "doc.lead_gap_members", _slowest(c)),
-        ("doc.lead_gap_shuxue", _no_shuxue(c)), ("doc.lead_gap_reading", _reading_late(c)),
-        ("doc.lead_gap_meetings", _meetings_gap(c)), ("doc.lead_gap_problems", _problems_gap(c)),
-        ("doc.lead_gap_pairs", _pairs_gap(c)), ("doc.lead_gap_nothing", _nothing_recorded(c))) if text]
-    return numbered(items, "level2") or [Para("", t("doc.gap_none"))]
+        ("doc.lead_gap_uneven" if _office(c) else "doc.lead_gap_members", _slowest(t, c)),
+        ("doc.lead_gap_shuxue", _no_shuxue(t, c)), ("doc.lead_gap_reading", _reading_late(t, c)),
+        ("doc.lead_gap_meetings", _meetings_gap(t, c)), ("doc.lead_gap_problems", _problems_gap(t, c)),
+        ("doc.lead_gap_pairs", _pairs_gap(t, c)), ("doc.lead_gap_nothing", _nothing_recorded(t, c))) if text]
+    return numbered(t, items, "level2") or [Para("", t("doc.gap_none"))]
 
 
-def _plan_study(c: StageSummaryContext) -> list[str]:
+def _plan_study(t: Translator, c: StageSummaryContext) -> list[str]:
     s, clauses = c.study, []
     if s.reading_target_days and s.reading_days < s.reading_target_days:
         due = (t("doc.plan_reading_due", due=document_date(s.reading_due))
                if s.reading_due is not None and s.reading_due >= c.written_on else "")
         clauses.append(t("doc.plan_reading", left=number(s.reading_target_days - s.reading_days)) + due)
     if _office(c) and _uneven(c):
-        ranked = _ranked(c)
-        best = ranked[-1].participation
-        slow = [b.name for b in ranked if b.participation != best][:SLOWEST]
-        clauses.append(t("doc.plan_guide_branches", names="、".join(slow)))
+        clauses.append(t("doc.plan_guide_branches", names="、".join(b.name for b in _behind(c))))
     if c.not_reported:
         clauses.append(t("doc.plan_not_reported", n=len(c.not_reported)))
     if c.org_life.makeups_outstanding:
         clauses.append(t("doc.plan_makeups", n=len(c.org_life.makeups_outstanding)))
-    if _no_shuxue(c):
+    if _no_shuxue(t, c):
         clauses.append(t("doc.plan_shuxue") if _office(c) else t("doc.plan_shuxue_branch"))
     return clauses or [t("doc.plan_study_default")]
 
 
-def _plan_research(c: StageSummaryContext) -> list[str]:
+def _plan_research(t: Translator, c: StageSummaryContext) -> list[str]:
     r, clauses = c.research, []
     if r.paired_villages:
         left = r.paired_villages - r.covered_villages
@@ -401,14 +425,14 @@ def _plan_research(c: StageSummaryContext) -> list[str]:
     return clauses or [t("doc.plan_research_default")]
 
 
-def _plan_problems(c: StageSummaryContext) -> list[str]:
+def _plan_problems(t: Translator, c: StageSummaryContext) -> list[str]:
     p, clauses = c.problems, []
     if p.pending:
         clauses.append(t("doc.plan_pending", n=p.pending))
     if p.rectifying:
         clauses.append(t("doc.plan_rectifying", n=p.rectifying))
-    if p.closure_requested:
-        clauses.append(t("doc.plan_requested", n=p.closure_requested))
+    if p.awaiting_closure:
+        clauses.append(t("doc.plan_requested", n=p.awaiting_closure))
     if p.overdue:
         clauses.append(t("doc.plan_overdue", n=p.overdue))
     if p.reopened:
@@ -418,23 +442,23 @@ def _plan_problems(c: StageSummaryContext) -> list[str]:
     return clauses or [t("doc.plan_problems_default")]
 
 
-def _plan_meetings(c: StageSummaryContext) -> list[str]:
+def _plan_meetings(t: Translator, c: StageSummaryContext) -> list[str]:
     incomplete = len(c.org_life.incomplete)
     return [t("doc.plan_musts", n=incomplete) if incomplete else t("doc.plan_meetings_default")]
 
 
-def _plan_milestones(c: StageSummaryContext) -> list[str]:
+def _plan_milestones(t: Translator, c: StageSummaryContext) -> list[str]:
     coming = sorted((m for m in c.milestones if m.day >= c.written_on), key=lambda m: m.day)
     return [t("doc.plan_milestone", day=document_date(m.day), title=m.title) for m in coming[:MILESTONES]]
 
 
-def plan(c: StageSummaryContext) -> list[Para]:
+def plan(t: Translator, c: StageSummaryContext) -> list[Para]:
     """四下一步计划: the calendar's coming milestones and what the shortfalls call for."""
     groups: Sequence[tuple[str, list[str]]] = (
-        ("doc.lead_plan_study", _plan_study(c)), ("doc.lead_plan_research", _plan_research(c)),
-        ("doc.lead_plan_problems", _plan_problems(c)), ("doc.lead_plan_meetings", _plan_meetings(c)),
-        ("doc.lead_plan_milestones", _plan_milestones(c)), ("doc.lead_plan_archive", [t("doc.plan_archive")]))
-    return numbered([(t(lead), ordinal_clauses(clauses)) for lead, clauses in groups if clauses], "level2")
+        ("doc.lead_plan_study", _plan_study(t, c)), ("doc.lead_plan_research", _plan_research(t, c)),
+        ("doc.lead_plan_problems", _plan_problems(t, c)), ("doc.lead_plan_meetings", _plan_meetings(t, c)),
+        ("doc.lead_plan_milestones", _plan_milestones(t, c)), ("doc.lead_plan_archive", [t("doc.plan_archive")]))
+    return numbered(t, [(t(lead), ordinal_clauses(t, clauses)) for lead, clauses in groups if clauses], "level2")
 
 
 def branch_rows(c: StageSummaryContext) -> list[BranchFigures]:

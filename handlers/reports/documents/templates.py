@@ -26,7 +26,7 @@ from docxtpl import DocxTemplate
 from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError, UndefinedError
 from jinja2.sandbox import SandboxedEnvironment, SecurityError
 
-from handlers.core.i18n import DEFAULT_TEXTS as t  # TODO(#14 integration): the reader's translator
+from handlers.core.i18n import Translator
 
 # docxtpl's tag forms ({%p …%}, {%tr …%}, {{r …}} …) as plain Jinja, for the text check.
 _DOCXTPL_TAG = re.compile(r"(\{%|\{\{)(?:p|tr|tc|r)\s")
@@ -63,7 +63,7 @@ def _line_of(exc: BaseException) -> int | None:
     return lines[-1] if lines else None
 
 
-def _where(paragraphs: list[str], line: int | None) -> str:
+def _where(t: Translator, paragraphs: list[str], line: int | None) -> str:
     if line is None or not 1 <= line <= len(paragraphs):
         return t("doc.template_where_unknown")
     text = paragraphs[line - 1].strip()
@@ -95,8 +95,8 @@ def _unclosed_line(paragraphs: list[str]) -> int | None:
     return open_blocks[0][1] if open_blocks else None
 
 
-def _problem(exc: TemplateError, paragraphs: list[str], line: int | None) -> TemplateProblem:
-    where = _where(paragraphs, line)
+def _problem(t: Translator, exc: TemplateError, paragraphs: list[str], line: int | None) -> TemplateProblem:
+    where = _where(t, paragraphs, line)
     if isinstance(exc, UndefinedError):
         message = str(exc.message or "")
         match = _UNDEFINED.search(message) or _NO_ATTRIBUTE.search(message)
@@ -109,7 +109,7 @@ def _problem(exc: TemplateError, paragraphs: list[str], line: int | None) -> Tem
         message = str(exc.message or "")
         if "end of template" in message:
             line = _unclosed_line(paragraphs) or line
-            where = _where(paragraphs, line)
+            where = _where(t, paragraphs, line)
         key = ("doc.template_unclosed" if "end of template" in message
                else "doc.template_unknown_tag" if "unknown tag" in message
                else "doc.template_syntax")
@@ -118,7 +118,7 @@ def _problem(exc: TemplateError, paragraphs: list[str], line: int | None) -> Tem
                              detail=str(exc)))
 
 
-def check(template: Path | bytes, context: Mapping[str, Any]) -> None:
+def check(t: Translator, template: Path | bytes, context: Mapping[str, Any]) -> None:
     """Render the template's text (one line a paragraph) with ``context``; raise
     ``TemplateProblem`` naming the placeholder and the paragraph if it fails."""
     try:
@@ -128,22 +128,22 @@ def check(template: Path | bytes, context: Mapping[str, Any]) -> None:
     for line, paragraph in enumerate(paragraphs, start=1):
         tags = _PARAGRAPH_TAG.findall(paragraph)
         if tags and (len(tags) > 1 or paragraph.strip() != tags[0]):
-            raise TemplateProblem(t("doc.template_tag_alone", where=_where(paragraphs, line), tag=tags[0]))
+            raise TemplateProblem(t("doc.template_tag_alone", where=_where(t, paragraphs, line), tag=tags[0]))
     text = "\n".join(_DOCXTPL_TAG.sub(r"\1 ", p) for p in paragraphs)
     env = _environment()
     try:
         compiled = env.from_string(text)
     except TemplateSyntaxError as exc:
-        raise _problem(exc, paragraphs, exc.lineno) from exc
+        raise _problem(t, exc, paragraphs, exc.lineno) from exc
     try:
         compiled.render(dict(context))
     except TemplateError as exc:
-        raise _problem(exc, paragraphs, _line_of(exc)) from exc
+        raise _problem(t, exc, paragraphs, _line_of(exc)) from exc
 
 
-def render(template: Path | bytes, context: Mapping[str, Any]) -> bytes:
+def render(t: Translator, template: Path | bytes, context: Mapping[str, Any]) -> bytes:
     """The rendered .docx; ``TemplateProblem`` for a template that does not fit the context."""
-    check(template, context)
+    check(t, template, context)
     document = DocxTemplate(_source(template))
     try:
         document.render(dict(context), jinja_env=_environment(), autoescape=True)

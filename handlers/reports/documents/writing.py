@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from handlers.core.i18n import DEFAULT_TEXTS as t  # TODO(#14 integration): the reader's translator
+from handlers.core.i18n import Translator
 
 NUMERALS = "一二三四五六七八九十"
 
@@ -33,14 +33,14 @@ def sentence(clauses: Iterable[str]) -> str:
     return "，".join(kept) + "。" if kept else ""
 
 
-def ordinal_clauses(clauses: Sequence[str]) -> str:
+def ordinal_clauses(t: Translator, clauses: Sequence[str]) -> str:
     """"一是…；二是…。" (a single clause stands alone)."""
     if len(clauses) == 1:
         return clauses[0] + "。"
     return "；".join(t("doc.nth", n=numeral(i)) + c for i, c in enumerate(clauses, start=1)) + "。"
 
 
-def numbered(items: Sequence[tuple[str, str]], style: str) -> list[Para]:
+def numbered(t: Translator, items: Sequence[tuple[str, str]], style: str) -> list[Para]:
     """(lead, text) pairs numbered in order: ``level3`` "1．…", ``level2`` "（一）…"."""
     key = "doc.lead_third" if style == "level3" else "doc.lead_second"
     return [Para(t(key, n=i if style == "level3" else numeral(i), lead=lead), text)
@@ -52,7 +52,7 @@ def number(value: float) -> str:
     return f"{round(value, 1):g}"
 
 
-def share(part: int, whole: int) -> str:
+def share(t: Translator, part: int, whole: int) -> str:
     """A percentage that never reads 100% while someone is missing, nor 0% while someone is there."""
     if whole <= 0:
         return t("report.none")
@@ -64,7 +64,7 @@ def share(part: int, whole: int) -> str:
     return f"{value}%"
 
 
-def names(items: Sequence[str], limit: int = 10) -> str:
+def names(t: Translator, items: Sequence[str], limit: int = 10) -> str:
     """"张三、李四、王五" and "等" when more than ``limit``."""
     shown = "、".join(items[:limit])
     return shown + (t("doc.and_more") if len(items) > limit else "")

@@ -4,7 +4,7 @@ fetched while the platform still has it (Telegram ids keep working for the same 
 media id older than 3 days is marked failed at the first try, and the record says so)
 
 Revision ID: 0012
-Revises: 0009
+Revises: 0011
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from __future__ import annotations
 from alembic import op
 
 revision = '0012'
-down_revision = '0009'
+down_revision = '0011'
 branch_labels = None
 depends_on = None
 
