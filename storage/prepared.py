@@ -16,6 +16,7 @@ statements of its own, and SQLAlchemy's adapter begins the transaction there.
 from __future__ import annotations
 
 import sqlite3
+import weakref
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -29,20 +30,21 @@ _Binds = list[tuple[str, Callable[[Any], Any] | None]]
 
 
 class Prepared:
-    """One DML statement; ``await prepared.run(session, params)`` returns the rows it changed."""
+    """One DML statement (or one per dialect, by name: an upsert is written in each database's
+    own words); ``await prepared.run(session, params)`` returns the rows it changed."""
 
-    def __init__(self, statement: Statement) -> None:
-        self.statement = statement
+    def __init__(self, statement: Statement | Mapping[str, Statement]) -> None:
+        self.statements = statement if isinstance(statement, Mapping) else None
+        self.statement = statement if not isinstance(statement, Mapping) else None
         self._compiled: dict[tuple[str, frozenset[str]], tuple[str, _Binds]] = {}
 
     async def run(self, session: AsyncSession, params: Mapping[str, Any]) -> int:
-        connection = await session.connection()
-        sql, binds = self._compile(connection.dialect, params)
-        if connection.dialect.name != "sqlite":
-            result = await session.execute(self.statement, dict(params))
+        dialect, driver = await _connection(session)
+        statement = self._for(dialect)
+        sql, binds = self._compile(statement, dialect, params)
+        if driver is None:
+            result = await session.execute(statement, dict(params))
             return result.rowcount  # type: ignore[attr-defined, no-any-return]
-        driver = (await connection.get_raw_connection()).driver_connection
-        assert driver is not None
         values = [params[name] if process is None else process(params[name]) for name, process in binds]
         try:
             cursor = await driver.execute(sql, values)
@@ -50,13 +52,20 @@ class Prepared:
             raise DBAPIError.instance(sql, values, error, sqlite3.Error) from error
         return cursor.rowcount  # type: ignore[no-any-return]
 
-    def _compile(self, dialect: Dialect, params: Mapping[str, Any]) -> tuple[str, _Binds]:
+    def _for(self, dialect: Dialect) -> Statement:
+        if self.statements is None:
+            assert self.statement is not None
+            return self.statement
+        return self.statements[dialect.name]
+
+    def _compile(self, statement: Statement, dialect: Dialect,
+                 params: Mapping[str, Any]) -> tuple[str, _Binds]:
         """The SQL for these parameter names and its positional binds with their processors;
         KeyError (on every database alike) for a column left to a Python-side default."""
         key = (dialect.name, frozenset(params))
         found = self._compiled.get(key)
         if found is None:
-            compiled = self.statement.compile(dialect=dialect, column_keys=sorted(key[1]))
+            compiled = statement.compile(dialect=dialect, column_keys=sorted(key[1]))
             names = compiled.positiontup or []
             missing = set(names) - key[1]  # a column default SQLAlchemy would fill
             if missing:
@@ -64,3 +73,24 @@ class Prepared:
             binds = [(name, compiled.binds[name].type.bind_processor(dialect)) for name in names]
             found = self._compiled[key] = (compiled.string, binds)
         return found
+
+
+_CONNECTION = "prepared_connection"  # session.info: (its transaction, weakly: no cycle to free
+# the session by, then the dialect and the SQLite driver)
+
+
+async def _connection(session: AsyncSession) -> tuple[Dialect, Any]:
+    """The session's dialect and, on SQLite, its driver connection: looked up once a transaction
+    (the transaction keeps its connection until it ends)."""
+    found = session.info.get(_CONNECTION)
+    transaction = session.sync_session.get_transaction()
+    if found is not None and transaction is not None and found[0]() is transaction:
+        return found[1], found[2]
+    connection = await session.connection()
+    driver = None
+    if connection.dialect.name == "sqlite":
+        driver = (await connection.get_raw_connection()).driver_connection
+        assert driver is not None
+    session.info[_CONNECTION] = (weakref.ref(session.sync_session.get_transaction()),
+                                 connection.dialect, driver)
+    return connection.dialect, driver

@@ -171,10 +171,11 @@ async def test_a_meeting_recorded_once(polling: Application, api: FakeBotApi, ap
     calls = await api.say(SECRETARY, "/summary 本月")
     assert t("meeting.spot_head") in texts(calls)
     assert "支部党员大会 1/1、支委会 0/1" in texts(calls)
-    await api.say(SECRETARY, "/report 台账 本月", timeout=20, settle=1.5)
+    await api.say(SECRETARY, "/report 台账 本月", timeout=40, settle=1.5)
     (document,) = api.documents
-    rows = list(load_workbook(io.BytesIO(document.content))["组织生活"].iter_rows(values_only=True))
-    assert rows[0][:3] == ("支部", "日期", "会议类型") and len(rows) == 3
-    by_kind = {row[2]: row for row in rows[1:]}
-    assert by_kind["支部党员大会"][5:] == (17, "成员01（病假）、成员02（公差）、成员03（事假）", "齐全")
-    assert by_kind["支委会"][5:] == (1, None, "缺程序、记录")  # the committee only; an empty cell
+    rows = list(load_workbook(io.BytesIO(document.content))["组织生活"].iter_rows(min_row=3, values_only=True))
+    assert rows[0][:4] == ("序号", "日期", "起止时间", "会议类型") and len(rows) == 4  # header, 2 meetings, 合计
+    by_kind = {row[3]: row for row in rows[1:3]}
+    # 实到, 列席, 缺席及原因, 补学, 四必有
+    assert by_kind["支部党员大会"][9:14:2] == (17, "成员01（病假）、成员02（公差）、成员03（事假）", "齐全")
+    assert by_kind["支委会"][9:14:2] == (1, None, "缺程序、记录")  # the committee only; an empty cell

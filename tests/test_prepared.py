@@ -80,3 +80,23 @@ async def test_a_column_left_to_a_python_default_is_refused_not_left_empty(db_ur
                 await _MOVE.run(session, {"who": "1", "step": "date"})
     finally:
         await engine.dispose()
+
+
+async def test_one_session_through_commits_and_rollbacks_writes_in_each_transaction(
+        db_url: str) -> None:
+    engine = create_engine(db_url)
+    try:
+        async with session_factory(engine)() as session:
+            await _INSERT.run(session, _row("1"))
+            await session.rollback()  # undone: the next statement is in a new transaction
+            await _INSERT.run(session, _row("2"))
+            await session.commit()
+            await _INSERT.run(session, _row("3"))
+            await session.commit()
+            await _DROP.run(session, {"who": "2"})
+            await session.rollback()
+        async with session_factory(engine)() as session:
+            users = (await session.execute(select(DialogState.platform_user_id))).scalars().all()
+        assert sorted(users) == ["2", "3"]
+    finally:
+        await engine.dispose()

@@ -32,4 +32,4 @@ async def test_report_progress_and_file_over_telegram(polling: Application, api:
     (document,) = api.documents
     assert document.file_name.startswith("机关第一党支部台账_") and document.file_name.endswith(".xlsx")
     book = load_workbook(io.BytesIO(document.content))
-    assert book.sheetnames[0] == "学习台账"
+    assert book.sheetnames[0] == "汇总" and book.sheetnames[1] == "学习台账"

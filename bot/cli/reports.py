@@ -22,6 +22,7 @@ from handlers.reports.periods import (
     campaign_span,
     parse_period,
 )
+from handlers.reports.summary import bureau as bureau_summary
 from handlers.reports.summary import rollup
 from handlers.reports.summary import summary as branch_summary
 from handlers.reports.text import branch_text, pages, rollup_text
@@ -97,7 +98,9 @@ async def summary(branch: str | None, start: str | None, end: str | None, word: 
         if everyone:
             rows = await rollup(session, period, settings.tz)
             header = t("report.rollup_header", period=period.shown(t))
-            return "\n".join(rollup_text(t, rows, header, page) for page in range(1, pages(len(rows)) + 1))
+            overall = await bureau_summary(session, rows, header, period, settings.tz)  # above page 1
+            return "\n".join(rollup_text(t, rows, header, page, overall if page == 1 else None)
+                             for page in range(1, pages(len(rows)) + 1))
         found = await branch_summary(session, scope, title, period, settings.tz)
         return "\n".join(branch_text(t, found, page) for page in range(1, pages(len(found.members)) + 1))
 

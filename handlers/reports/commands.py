@@ -25,7 +25,7 @@ from handlers.reports.periods import (
     from_button,
     parse_period,
 )
-from handlers.reports.summary import rollup, summary
+from handlers.reports.summary import bureau, rollup, summary
 from handlers.reports.text import branch_text, member_text, pages, rollup_text
 from storage.db import Sessions
 from storage.models import Member, OrgKind
@@ -110,7 +110,7 @@ async def _rollup_reply(ctx: Context, period: Period, page: int, edit: bool = Fa
     total = pages(len(rows))
     page = min(max(page, 1), total)
     header = ctx.t("report.rollup_header", period=period.shown(ctx.t))
-    overall = await summary(ctx.session, Scope(None), header, period, ctx.config.tz, members=False)
+    overall = await bureau(ctx.session, rows, header, period, ctx.config.tz)
     text = rollup_text(ctx.t, rows, header, page, overall) + await org_life.summary_block(
         ctx.t, ctx.session, Scope(None), period)
     return Reply(text, edit=edit, buttons=_page_buttons(ctx.t, None, period, page, total))

@@ -110,7 +110,7 @@ def summary_rows(t: Translator, totals: Totals) -> list[xl.SummaryRow]:
         ("study_hours", round(totals.study_hours, 1), k.hours),
         ("group_sessions", totals.group_sessions, k.integer),
         ("group_attendances", totals.group_attendances, k.integer),
-        ("reading_days", totals.reading_days, k.hours), ("visits", totals.visits, k.integer),
+        ("reading_days", totals.reading_days, k.integer), ("visits", totals.visits, k.integer),
         ("solved", totals.solved, k.integer), ("topics", totals.topics, k.integer),
         ("problems_found", totals.problems_found, k.integer),
         ("problems_listed", totals.problems_listed, k.integer),

@@ -42,13 +42,12 @@ class RollupRow:
 
 
 async def summary(session: Session, scope: Scope, title: str, period: Period,
-                  tz: ZoneInfo, *, compare: bool = True, members: bool = True) -> Summary:
-    """``compare=False`` leaves ``before`` empty (the files do not show the change);
-    ``members=False`` leaves out the member list (the office's roll-up lists branches)."""
+                  tz: ZoneInfo, *, compare: bool = True) -> Summary:
+    """``compare=False`` leaves ``before`` empty (the files do not show the change)."""
     now = (await figures.totals(session, scope, period, tz, by_org=False)).get(ALL, Totals())
     before = (await figures.totals(session, scope, previous(period), tz, by_org=False)).get(ALL, Totals()) \
         if compare else Totals()
-    listed = await figures.member_figures(session, scope, period, tz) if members else []
+    listed = await figures.member_figures(session, scope, period, tz)
     found = None if scope.member_id is not None else await papers.paper_figures(session, scope, period, tz)
     return Summary(title, period, now, before, listed, found)
 
@@ -57,6 +56,15 @@ def laggard_order(row: RollupRow) -> tuple[float, float, int]:
     """Laggards first: lowest participation, then fewest hours per member, then fewest visits."""
     t = row.totals
     return (t.participation or 0.0, t.hours_per_member or 0.0, t.visits)
+
+
+async def bureau(session: Session, rows: list[RollupRow], title: str, period: Period,
+                 tz: ZoneInfo) -> Summary:
+    """The office's own figures over the branches of ``rows`` (a roll-up): their totals added up
+    (no change against the period before: that would take every branch's figures again) and the
+    paper figures of every branch."""
+    found = await papers.paper_figures(session, Scope(tuple(row.org_id for row in rows)), period, tz)
+    return Summary(title, period, figures.added(row.totals for row in rows), Totals(), [], found)
 
 
 async def rollup(session: Session, period: Period, tz: ZoneInfo,

@@ -30,18 +30,26 @@ def change(t: Translator, now: float, before: float, *, as_hours: bool = False) 
     return ("+" if diff > 0 else "−") + shown
 
 
-def totals_lines(t: Translator, now: Totals, before: Totals) -> list[str]:
+def totals_lines(t: Translator, now: Totals, before: Totals | None) -> list[str]:
+    """The period's totals; with ``before``, each main figure's change against it."""
+
+    def against(now_value: float, before_value: float, *, as_hours: bool = False) -> str:
+        if before is None:
+            return ""
+        return t("report.change", change=change(t, now_value, before_value, as_hours=as_hours))
+
+    was = before or Totals()
     rate = now.rectification_rate
     return [
         t("report.line_study", hours=hours(now.study_minutes),
-          change=change(t, now.study_minutes, before.study_minutes, as_hours=True),
+          change=against(now.study_minutes, was.study_minutes, as_hours=True),
           sessions=now.group_sessions, attendances=now.group_attendances),
-        t("report.line_visits", visits=now.visits, change=change(t, now.visits, before.visits),
+        t("report.line_visits", visits=now.visits, change=against(now.visits, was.visits),
           solved=now.solved),
         t("report.line_problems", found=now.problems_found, closed=now.problems_closed_in_period,
           rate=percent(t, rate), done=now.problems_closed, accepted=now.problems_accepted),
-        t("report.line_shuxue", answers=now.shuxue_answers, change=change(t, now.shuxue_answers,
-                                                                            before.shuxue_answers),
+        t("report.line_shuxue", answers=now.shuxue_answers,
+          change=against(now.shuxue_answers, was.shuxue_answers),
           kept=now.commitments_kept, made=now.commitments),
     ]
 
@@ -165,7 +173,7 @@ def rollup_text(t: Translator, rows: list[RollupRow], header: str, page: int,
     start = (page - 1) * PAGE_SIZE
     lines = [header]
     if overall is not None:
-        lines += totals_lines(t, overall.totals, overall.before)
+        lines += totals_lines(t, overall.totals, None)
         lines += papers_lines(t, overall.papers) if overall.papers is not None else []
     lines += [t("report.rollup_legend"), t("report.members_page", page=page, pages=total_pages)]
     lines += [rollup_line(t, i, row) for i, row in enumerate(rows[start:start + PAGE_SIZE], start=start + 1)]

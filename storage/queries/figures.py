@@ -32,8 +32,8 @@ Definitions:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, fields
 from datetime import date, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -108,6 +108,19 @@ class Totals:
     @property
     def rectification_rate(self) -> float | None:
         return self.problems_closed / self.problems_accepted if self.problems_accepted else None
+
+
+def added(rows: Iterable[Totals]) -> Totals:
+    """Branches' figures together (the bureau's over its branches): every count summed, the
+    streak and 述学期数 the longest of them. (A member belongs to one branch, so 人数, 参与 add up;
+    调研课题 are each branch's own.)"""
+    out = Totals()
+    for row in rows:
+        for f in fields(Totals):
+            here, there = getattr(out, f.name), getattr(row, f.name)
+            summed = max(here, there) if f.name in ("shuxue_streak", "shuxue_periods") else here + there
+            setattr(out, f.name, summed)
+    return out
 
 
 @dataclass
