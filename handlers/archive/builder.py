@@ -176,7 +176,7 @@ class _Branch:
         b = self.b
         period = Period(b.request.period.start, b.request.period.end, "range")
         request = Request(Scope((self.org_id,)), self.name, period, b.request.tz,
-                          ("xlsx", "docx"), texts=self.t)
+                          ("xlsx", "docx"), texts=self.t, today=b.request.period.end)
         async for _, document in produce(b.sessions, request):
             if document is None:
                 continue
