@@ -17,6 +17,8 @@ import random
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import update
+
 from bot.adapters.console import PLATFORM as CONSOLE
 from bot.demo.evidence import add_sample_evidence
 from handlers.core.i18n import DEFAULT_TEXTS
@@ -34,6 +36,7 @@ from storage.models import (
     Milestone,
     OrgKind,
     Problem,
+    ProblemEvent,
     ProblemStatus,
     Role,
     StudyRecord,
@@ -315,6 +318,9 @@ async def _problem_states(session: Session, today: date) -> None:
             "deadline": today + timedelta(deadline_days), "measures": "梳理原因，制定整改措施，明确时限",
             "visit_id": None})
         problem.created_at = _moment(today - timedelta(days=30))
+        await session.execute(update(ProblemEvent).where(  # reported when it was found
+            ProblemEvent.problem_id == problem.id, ProblemEvent.action == "report")
+            .values(at=problem.created_at))
         for action, days_ago, percent in path:
             to = target(problem.status, action)
             assert to is not None, (problem.status, action)
