@@ -19,6 +19,8 @@ import random
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import update
+
 from bot.adapters.console import PLATFORM as CONSOLE
 from bot.adapters.wecom_bot import PLATFORM as WECOM_BOT
 from bot.demo.evidence import add_sample_evidence
@@ -37,6 +39,7 @@ from storage.models import (
     Milestone,
     OrgKind,
     Problem,
+    ProblemEvent,
     ProblemStatus,
     Role,
     StudyRecord,
@@ -329,6 +332,9 @@ async def _problem_states(session: Session, today: date) -> None:
             "deadline": today + timedelta(deadline_days), "measures": "梳理原因，制定整改措施，明确时限",
             "visit_id": None})
         problem.created_at = _moment(today - timedelta(days=30))
+        await session.execute(update(ProblemEvent).where(  # reported when it was found
+            ProblemEvent.problem_id == problem.id, ProblemEvent.action == "report")
+            .values(at=problem.created_at))
         for action, days_ago, percent in path:
             to = target(problem.status, action)
             assert to is not None, (problem.status, action)

@@ -56,11 +56,12 @@ class ConsoleChat:
             self._print("  ✓ " + reply.answered.answer)
             if not reply.text and reply.document is None:
                 return
-        self._print("🤖 " + reply.text.replace("\n", "\n   "))
+        if reply.text:
+            self._print("🤖 " + reply.text.replace("\n", "\n   "))
         if reply.document is not None:  # its name is sanitized (OutDocument): no folder in it
             path = Path(self.files_dir) / reply.document.file_name
             path.write_bytes(reply.document.content)
-            self._print(f"   📎 {path}")
+            self._print(f"{'   ' if reply.text else '🤖 '}📎 {path}")
         flat = [button for row in reply.buttons for button in row]
         if flat:
             self._print("   " + "  ".join(selectors.line(b) for b in flat))
