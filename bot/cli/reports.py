@@ -131,7 +131,7 @@ async def report(branch: str | None, start: str | None, end: str | None, word: s
             period, scope, title, everyone = await period_and_target(
                 session, settings.tz, branch, start, end, word)
         request = Request(scope, title, period, settings.tz, formats or FORMATS, side_by_side=everyone,
-                          texts=t, today=today, template=template,
+                          texts=t, today=utcnow().astimezone(settings.tz).date(), template=template,
                           target_hours=settings.study_target_hours)
         one_file = len(request.formats) == 1 and out.suffix.lower() == f".{request.formats[0]}"
         if not one_file:
