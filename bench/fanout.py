@@ -85,7 +85,7 @@ async def main() -> None:
     sessions = session_factory(engine)
     async with sessions() as session, session.begin():
         result = await plan(session, PLANNED_AT,
-                            PlanConfig(platform="telegram", tz=SH, texts=t))
+                            PlanConfig(platforms=("telegram",), tz=SH, texts=t))
     expected = args.members + args.groups
     print(f"planned {result.added} messages ({args.groups} group prompts, "
           f"{result.added - args.groups} private reminders)")

@@ -93,6 +93,10 @@ class Member(Base):
     role: Mapped[Role] = mapped_column(Enum(Role, native_enum=False, length=16), default=Role.member)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     party_group: Mapped[str | None] = mapped_column(String(50))  # 党小组, from the roster
+    # Where pushes reach a member known on several platforms: the one they chose, else the one
+    # they used last (storage.queries.reach).
+    preferred_platform: Mapped[str | None] = mapped_column(String(16))
+    last_platform: Mapped[str | None] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     org: Mapped[Organization] = relationship()

@@ -24,10 +24,10 @@ def telegram_settings(db_url: str, api: FakeBotApi, **extra: object) -> Settings
                          **extra)
 
 
-async def start_polling(db_url: str, api: FakeBotApi, *, pushes: bool = False) -> Application:
-    """Our Telegram adapter polling ``api``; scheduled pushes only when a test asks for them
-    (they would otherwise depend on the day and hour the suite runs)."""
-    application = build_application(build_app(telegram_settings(db_url, api)), pushes=pushes)
+async def start_polling(db_url: str, api: FakeBotApi) -> Application:
+    """Our Telegram adapter polling ``api``, without scheduled pushes (they would depend on the
+    day and hour the suite runs)."""
+    application = build_application(build_app(telegram_settings(db_url, api)))
     await application.initialize()
     await application.start()
     await application.updater.start_polling(poll_interval=0, timeout=5)

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import csv
 import os
+import re
+import signal
 import sqlite3
 import subprocess
 import sys
+from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -39,6 +43,35 @@ def cli(tmp_path: Path, *args: str, stdin: str = "", env: dict[str, str] | None 
                           capture_output=True, env=full_env, timeout=120)
 
 
+@contextlib.asynccontextmanager
+async def run_process(tmp_path: Path, env: dict[str, str]) -> AsyncIterator[subprocess.Popen[bytes]]:
+    """`branchbot run` as its own process, configured by ``env`` alone; Ctrl-C on the way out,
+    after which it must have stopped cleanly: exit code 0, no traceback in its output."""
+    log = tmp_path / "bot.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen([sys.executable, "-m", "bot.cli", "run"], cwd=tmp_path,
+                                   env=env, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        yield process
+    finally:
+        process.send_signal(signal.SIGINT)
+        for _ in range(200):
+            if process.poll() is not None:
+                break
+            await asyncio.sleep(0.05)
+    assert process.poll() == 0
+    assert "Traceback" not in log.read_text(encoding="utf-8", errors="replace")
+
+
+INFO_LINE = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} INFO ")
+
+
+def said(stderr: str) -> list[str]:
+    """What a process told its operator on stderr, the INFO log of what it did before left out
+    (a platform refusing the credentials answers after the process started)."""
+    return [line for line in stderr.strip().splitlines() if not INFO_LINE.match(line)]
+
+
 def query(tmp_path: Path, sql: str, db: str = "bb.db") -> list[tuple]:
     with sqlite3.connect(tmp_path / db) as connection:
         return connection.execute(sql).fetchall()
@@ -53,10 +86,10 @@ def _queue_shuxue_reminder(tmp_path: Path, name: str) -> None:
         try:
             async with session_factory(engine)() as session, session.begin():
                 today = utcnow().date()
-                audience = await load_audience(session, CONSOLE, today)
+                audience = await load_audience(session, (CONSOLE,), today)
                 person = next(p for b in audience.branches for p in b.people if p.name == name)
                 period = today - timedelta(days=today.weekday())
-                reminder = shuxue_reminder(t, "shuxue_remind", person, period, CONSOLE,
+                reminder = shuxue_reminder(t, "shuxue_remind", person, period,
                                            utcnow() - timedelta(minutes=1))
                 assert await OutboxRepository(session).enqueue([reminder]) == 1
         finally:

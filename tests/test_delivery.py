@@ -95,3 +95,35 @@ async def test_gives_up_after_max_attempts(app: App, api: FakeBotApi) -> None:
         (row,) = await session.scalars(select(OutboxMessage))
     assert row.status is OutboxStatus.failed and row.attempts == 3 and "gave up" in (row.last_error or "")
     assert [c for c in api.calls if c.method == "sendMessage" and c.error is None] == []
+
+
+def test_a_members_minute_and_hour_limits_hold_on_wecom() -> None:
+    """WeCom's app and AI bot: at most 30 messages a minute and 1,000 an hour to a member; a
+    group robot 20 a minute. Counted on a clock that moves only when told."""
+    from bot.adapters.wecom.sender import WECOM_LIMITS
+    from bot.adapters.wecom_bot.run import AIBOT_LIMITS
+    from bot.runtime.delivery import RateLimiter
+
+    for limits in (WECOM_LIMITS, AIBOT_LIMITS):
+        now = [0.0]
+        limiter = RateLimiter(limits, lambda: now[0])
+        sent: list[float] = []
+        while now[0] < 2 * 3600:  # two hours of a member who is sent all the bot can
+            wait = limiter.chat_wait("LiNa", is_group=False)
+            if wait > 0:
+                now[0] += wait
+                continue
+            limiter.record("LiNa")
+            sent.append(now[0])
+        for i, at in enumerate(sent):
+            in_minute = sum(1 for other in sent[i:i + 40] if other < at + 60)
+            in_hour = sum(1 for other in sent[i:i + 1100] if other < at + 3600)
+            assert in_minute <= 30 and in_hour <= 1000
+        assert 1900 <= len(sent) <= 2000  # and not much slower than that
+        now[0], group = 0.0, []
+        for _ in range(60):
+            wait = limiter.chat_wait("robot:1", is_group=True)
+            now[0] += wait
+            limiter.record("robot:1")
+            group.append(now[0])
+        assert all(sum(1 for other in group if at <= other < at + 60) <= 20 for at in group)

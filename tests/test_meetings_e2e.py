@@ -132,8 +132,8 @@ async def test_a_meeting_recorded_once(polling: Application, api: FakeBotApi, ap
     day = WorkCalendar().next_workday(credits[0].study_date + timedelta(days=5))
     now = at_local(day, time(9, 0), TZ)
     async with session_factory(app.engine)() as session, session.begin():
-        await plan(session, now, PlanConfig(platform="telegram", tz=TZ, texts=t))
-        await plan(session, now + timedelta(minutes=1), PlanConfig(platform="telegram", tz=TZ, texts=t))
+        await plan(session, now, PlanConfig(platforms=("telegram",), tz=TZ, texts=t))
+        await plan(session, now + timedelta(minutes=1), PlanConfig(platforms=("telegram",), tz=TZ, texts=t))
     nudges = await _rows(db_url, OutboxMessage, OutboxMessage.kind == "makeup")
     assert [n.chat_id for n in nudges] == ["2003"]
 

@@ -35,7 +35,7 @@ from storage.repositories.outbox import OutboxRepository, Planned
 from tests.conftest import Branch
 
 SH = ZoneInfo("Asia/Shanghai")
-CONFIG = PlanConfig(platform="telegram", tz=SH, texts=t)
+CONFIG = PlanConfig(platforms=("telegram",), tz=SH, texts=t)
 MONDAY = date(2023, 11, 13)
 
 
@@ -141,11 +141,11 @@ async def test_downtime_within_grace_sends_once_and_older_is_dropped(week: Week,
 
 async def test_quiet_hours_hold_a_late_catch_up_until_morning(week: Week) -> None:
     async with session_factory(week.app.engine)() as session, session.begin():
-        await plan(session, sh(MONDAY, 9, 0), PlanConfig(platform="telegram", tz=SH, texts=t,
+        await plan(session, sh(MONDAY, 9, 0), PlanConfig(platforms=("telegram",), tz=SH, texts=t,
                                                           grace=timedelta(hours=14)))
     tuesday = MONDAY + timedelta(days=1)
     async with session_factory(week.app.engine)() as session, session.begin():
-        await plan(session, sh(tuesday, 23, 30), PlanConfig(platform="telegram", tz=SH, texts=t,
+        await plan(session, sh(tuesday, 23, 30), PlanConfig(platforms=("telegram",), tz=SH, texts=t,
                                                             grace=timedelta(hours=6)))
         late = list(await session.scalars(select(OutboxMessage).where(
             OutboxMessage.kind == "shuxue_remind")))

@@ -3,16 +3,12 @@ configured by environment variables only; `branchbot group set-webhook`; missing
 
 from __future__ import annotations
 
-import asyncio
 import os
-import signal
-import subprocess
-import sys
 from pathlib import Path
 
 from handlers.core.i18n import DEFAULT_TEXTS as t
 from tests.conftest import Branch
-from tests.test_cli import cli, query
+from tests.test_cli import cli, query, run_process
 from tests.test_telegram_e2e import free_port, wait_listening
 from tests.wecom_support import USER, join, texts
 from tests.wecomapi import AES_KEY, AGENT_ID, CORP_ID, TOKEN, FakeWeCom
@@ -31,24 +27,12 @@ async def test_run_serves_the_callback_url(fake: FakeWeCom, db_url: str, branch:
         "BRANCHBOT_PUSHES_ENABLED": "true",
         "PYTHONPATH": str(Path(__file__).resolve().parents[1]),
     })
-    log = tmp_path / "bot.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen([sys.executable, "-m", "bot.cli", "run"], cwd=tmp_path,
-                                   env=env, stdout=out, stderr=subprocess.STDOUT)
-    try:
+    async with run_process(tmp_path, env):
         await wait_listening(port, timeout=30)
         fake.callback_url = f"http://127.0.0.1:{port}/wx/cb"
         await join(fake, branch.org.invite_code)
         calls = await fake.say(USER, "/study")
         assert "请选择学习形式" in texts(calls)
-    finally:
-        process.send_signal(signal.SIGINT)
-        for _ in range(200):
-            if process.poll() is not None:
-                break
-            await asyncio.sleep(0.05)
-    assert process.poll() == 0
-    assert "Traceback" not in log.read_text(encoding="utf-8", errors="replace")
 
 
 def test_run_names_the_missing_wecom_settings(tmp_path: Path) -> None:

@@ -54,10 +54,10 @@ async def test_the_weekly_prompt_reaches_the_group_robot(fake: FakeWeCom, api: W
         await OrgRepository(session).set_group_webhook(
             branch.org.id, platform=PLATFORM, chat_id=robot_chat_id(branch.org.id),
             webhook_url=fake.robot_url(ROBOT_KEY), by_member_id=branch.secretary.id)
-    pushes = Pushes(bot_app, WeComSender(WeComBot(bot_app.core, api)), WECOM_LIMITS)
+    pushes = Pushes(bot_app, (WeComSender(WeComBot(bot_app.core, api)), WECOM_LIMITS))
     try:
         assert (await pushes.tick()).added == 1
-        assert await pushes.deliverer.drain() == 1
+        assert await pushes.deliverers[0].drain() == 1
         (prompt,) = fake.robot_messages(ROBOT_KEY)
         assert prompt.startswith("📣 本周述学")
         assert t("wecom.robot_start", label=t("push.shuxue_button"), command="/start shuxue") in prompt
@@ -87,9 +87,9 @@ async def test_members_by_the_app_and_errors_by_their_code(fake: FakeWeCom, api:
                     is_group=True),
         ])
     fake.fail_next("webhook/send", 45009)  # the robot's 20 a minute, used up elsewhere
-    pushes = Pushes(bot_app, WeComSender(WeComBot(bot_app.core, api)), WECOM_LIMITS)
+    pushes = Pushes(bot_app, (WeComSender(WeComBot(bot_app.core, api)), WECOM_LIMITS))
     try:
-        await pushes.deliverer.drain()
+        await pushes.deliverers[0].drain()
         assert fake.last_card("LiNa").keys == {t("push.shuxue_button"): "/start shuxue"}
         assert await statuses(pushes) == {
             "LiNa": (OutboxStatus.sent, None),

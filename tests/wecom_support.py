@@ -31,7 +31,8 @@ def wecom_settings(db_url: str, fake: FakeWeCom, **extra: object) -> Settings:
 async def serving(db_url: str, fake: FakeWeCom) -> AsyncIterator[WeComBot]:
     """The callback server on 127.0.0.1 (a free port), without scheduled pushes."""
     settings = wecom_settings(db_url, fake)
-    asgi, bot = build_asgi(build_app(settings), wecom_api(settings), pushes=False)
+    bot_app = build_app(settings)
+    asgi, bot = build_asgi(bot_app, wecom_api(settings))
     server = uvicorn.Server(uvicorn.Config(asgi, host="127.0.0.1", port=0, log_level="warning",
                                            lifespan="on"))
     task = asyncio.create_task(server.serve())
@@ -45,12 +46,13 @@ async def serving(db_url: str, fake: FakeWeCom) -> AsyncIterator[WeComBot]:
     finally:
         server.should_exit = True
         await task
+        await bot_app.close()
 
 
-def numbered_choice(call: Call, label: str) -> str | None:
+def numbered_choice(text: str, label: str) -> str | None:
     """The selector a numbered text shows for ``label`` (``[2] 自学``, ``[3]`` for a list's 3)."""
-    found = re.search(rf"^\[([^\]]+)\] {re.escape(label)}$", call.text, re.MULTILINE)
-    if found is None and re.search(rf"^\[{re.escape(label)}\]$", call.text, re.MULTILINE):
+    found = re.search(rf"^\[([^\]]+)\] {re.escape(label)}$", text, re.MULTILINE)
+    if found is None and re.search(rf"^\[{re.escape(label)}\]$", text, re.MULTILINE):
         return label
     return found.group(1) if found else None
 
@@ -61,7 +63,7 @@ async def choose(fake: FakeWeCom, label: str, user: str = USER) -> list[Call]:
     for call in reversed(fake.sent_to(user)):
         if label in call.labels():
             return await fake.press(user, label)
-        selector = numbered_choice(call, label)
+        selector = numbered_choice(call.text, label)
         if selector is not None:
             return await fake.say(user, selector)
     raise AssertionError(f"no choice {label!r} offered to {user}")

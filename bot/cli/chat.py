@@ -107,7 +107,7 @@ async def _chat(app: App, as_name: str | None) -> None:
             async with session_factory(app.engine)() as session, session.begin():
                 user_id, user_name = await _console_account(session, as_name)
         console = ConsoleChat(app.core, user_id=user_id, user_name=user_name)
-        pushes = Pushes(app, ConsoleSender(console), limits=UNLIMITED) \
+        pushes = Pushes(app, (ConsoleSender(console), UNLIMITED)) \
             if app.settings.pushes_enabled else None
         if pushes is not None:
             await pushes.start()

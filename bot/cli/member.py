@@ -14,6 +14,7 @@ from handlers.membership import approval
 from handlers.membership.roster import RosterError, import_roster
 from storage.db import Session
 from storage.repositories.join_requests import JoinRequestRepository
+from storage.repositories.members import MemberRepository
 from storage.types import utcnow
 
 
@@ -60,6 +61,32 @@ async def member_approve(request_id: int) -> None:
 @run_async
 async def member_reject(request_id: int) -> None:
     await _decide(request_id, approve=False)
+
+
+@member.command("prefer", help=DEFAULT_TEXTS("cli.help_member_prefer"))
+@click.argument("name")
+@click.argument("platform")
+@run_async
+async def member_prefer(name: str, platform: str) -> None:
+    """Where the member's pushes go when they are on several platforms (``auto``: the one
+    they used last)."""
+    t = texts()
+
+    async def preferring(session: Session) -> str:
+        found = await MemberRepository(session).by_name(name)
+        if len(found) != 1:
+            raise CliError(t("cli.no_such_member", name=name) if not found
+                           else t("cli.prefer_ambiguous", name=name, count=len(found)))
+        person = found[0]
+        if platform == "auto":
+            person.preferred_platform = None
+            return t("cli.prefer_auto", name=person.name)
+        if await MemberRepository(session).identity_on(person.id, platform) is None:
+            raise CliError(t("cli.prefer_not_there", name=person.name, platform=platform))
+        person.preferred_platform = platform
+        return t("cli.prefer_set", name=person.name, platform=platform)
+
+    click.echo(await with_session(build_app(load_settings()), preferring))
 
 
 async def _decide(request_id: int, *, approve: bool) -> None:

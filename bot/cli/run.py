@@ -1,15 +1,16 @@
-"""`branchbot run`: the bot on the configured platform."""
+"""`branchbot run`: the bot on the configured platforms (BRANCHBOT_PLATFORMS, or
+BRANCHBOT_PLATFORM), all in this one process; the console chat for ``console``."""
 
 from __future__ import annotations
 
 import click
 
-from bot.adapters.telegram.run import WebhookWithoutSecret, run_telegram
-from bot.adapters.wecom.run import missing_settings, run_wecom
 from bot.cli.chat import console_chat
 from bot.cli.common import CliError, load_settings, run_async, schema_out_of_date, texts
-from bot.config import Settings
+from bot.config import SettingsError
 from bot.runtime.app import SchemaOutOfDate
+from bot.runtime.multi import run_platforms
+from bot.runtime.platforms import CredentialsRefused, platform
 from handlers.core.i18n import DEFAULT_TEXTS
 
 
@@ -17,28 +18,23 @@ from handlers.core.i18n import DEFAULT_TEXTS
 def run() -> None:
     t = texts()
     settings = load_settings()
-    if settings.platform == "console":
+    if settings.platform_names == ("console",):
         run_async(console_chat)(None)
         return
-    if settings.platform == "wecom":
-        _run_wecom(settings)
-        return
-    if not settings.telegram_token:
-        raise CliError(t("cli.no_token"))
-    try:
-        run_telegram(settings)
-    except SchemaOutOfDate as error:
-        raise schema_out_of_date() from error
-    except WebhookWithoutSecret as error:
-        raise CliError(t("cli.webhook_no_secret")) from error
-
-
-def _run_wecom(settings: Settings) -> None:
-    t = texts()
-    missing = missing_settings(settings)
+    entries = [platform(name) for name in settings.platform_names]
+    missing = [name for entry in entries for name in entry.missing(settings)]
     if missing:
-        raise CliError(t("wecom.missing_settings", fields="、".join(missing)))
+        raise CliError(t("cli.missing_settings", fields="、".join(missing)))
+    for entry in entries:
+        if (refused := entry.refusal(settings)) is not None:
+            raise CliError(t(refused))
     try:
-        run_wecom(settings)
+        run_platforms(settings)
     except SchemaOutOfDate as error:
         raise schema_out_of_date() from error
+    except SettingsError as error:  # a platform's setting it could not take
+        raise CliError(t("cli.bad_setting", field=error.name, reason=error.reason)) from error
+    except CredentialsRefused as error:
+        raise CliError(t("cli.credentials_refused", reason=str(error))) from error
+    except OSError as error:  # a port in use, an address that does not resolve
+        raise CliError(t("cli.cannot_start", error=str(error) or type(error).__name__)) from error

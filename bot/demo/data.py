@@ -8,7 +8,9 @@ before the bot (imported as the office imports a sheet) and after; problems alon
 Its members are bound on the console by the demo data itself (the operator binding roster rows,
 as ``branchbot chat --as`` does), so anyone can try the bot without an account; a few rows carry
 sample platform accounts; and a newcomer's join request waits for 王建国's approval
-(``branchbot demo --as 王建国``, then ``/pending``).
+(``branchbot demo --as 王建国``, then ``/pending``). 王建国 is on the WeCom AI bot too, with
+机关第一党支部's WeCom group bound there, and chose to get his pushes on the console
+(``branchbot member prefer``): several platforms in one process.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import update
 
 from bot.adapters.console import PLATFORM as CONSOLE
+from bot.adapters.wecom_bot import PLATFORM as WECOM_BOT
 from bot.demo.evidence import add_sample_evidence
 from handlers.core.i18n import DEFAULT_TEXTS
 from handlers.imports.sheets import PAIRINGS, SHUXUE, TOPICS, import_sheet
@@ -89,6 +92,7 @@ CONTENTS = ("二十大报告第三部分", "关于调查研究的论述", "党�
 PARTY_GROUPS = {"王建国": "第一党小组", "李娜": "第一党小组", "张伟": "第一党小组",
                 "刘洋": "第二党小组", "陈静": "第二党小组", "杨帆": "第二党小组"}
 CAMPAIGN_DAYS = 30  # the campaign began this many days before today
+DEMO_WECOM_GROUP = "wrkDemoGroup0001"  # 机关第一党支部's group, as the AI bot knows it
 DEMO_TZ = ZoneInfo("Asia/Shanghai")  # when the imported 述学 were "answered" (noon of their day)
 
 
@@ -168,6 +172,16 @@ async def create_demo(session: Session, today: date, seed: int = 2023,
     if store is not None:
         await add_sample_evidence(session, store, utcnow())
     await _newcomer_asks(session)
+    await _also_on_the_ai_bot(session)
+
+
+async def _also_on_the_ai_bot(session: Session) -> None:
+    members, orgs = MemberRepository(session), OrgRepository(session)
+    (secretary,) = await members.by_name("王建国")
+    await members.bind(secretary, platform=WECOM_BOT, user_id="wangjianguo", display_name=None)
+    secretary.preferred_platform = CONSOLE
+    await orgs.bind_group(secretary.org, platform=WECOM_BOT, chat_id=DEMO_WECOM_GROUP,
+                          title="机关第一党支部", by=secretary)
 
 
 async def _meeting(session: Session, by: Member, kind: str, day: date, guests: list[Member],

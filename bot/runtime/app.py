@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -28,6 +29,8 @@ class App:
     engine: AsyncEngine
     core: Core
     files: FileIntake  # the file store; adapters register their FileSource with it
+    # What this process does for the pushes (a worker's /healthz tells): the runner sets it.
+    pushes_role: Callable[[], str] = lambda: "answers only"
 
     async def ping(self) -> None:
         """Raises unless the database answers now (a worker's health check)."""
@@ -49,18 +52,9 @@ def build_app(settings: Settings, file_settings: FileSettings | None = None) -> 
                         dialog_timeout=timedelta(minutes=settings.dialog_timeout_minutes),
                         quiet_start=parse_hhmm(quiet_start), quiet_end=parse_hhmm(quiet_end),
                         report_template=settings.report_template,
-                        study_target_hours=settings.study_target_hours)
+                        study_target_hours=settings.study_target_hours,
+                        platforms=settings.platform_names)
     return App(settings, engine, Core(sessions, config, files=files), files)
-
-
-async def check_schema(url: str) -> None:
-    """``require_current_schema`` on the database at ``url``, on an engine of its own (before a
-    platform's library starts its own event loop)."""
-    engine = create_engine(url)
-    try:
-        await require_current_schema(engine)
-    finally:
-        await engine.dispose()
 
 
 async def require_current_schema(engine: AsyncEngine) -> None:

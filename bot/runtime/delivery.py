@@ -42,20 +42,39 @@ class PermanentFailure(Exception):
 
 
 class Sender(Protocol):
+    """A platform's way out. A sender may also have a ``ready`` attribute: while it is False
+    (a process standing by for a connection another one holds) its deliverer leaves the outbox
+    alone."""
+
     platform: str
 
     async def send(self, chat_id: str, reply: Reply) -> None: ...
 
 
+def is_ready(sender: Sender) -> bool:
+    return bool(getattr(sender, "ready", True))
+
+
+def is_held(sender: Sender) -> bool:
+    """A sender that only the process holding its platform's one connection can use (it has
+    ``ready``): its deliverer runs in every process and sends where the connection is, not
+    only on the pushes' leader."""
+    return hasattr(sender, "ready")
+
+
 @dataclass(frozen=True)
 class Limits:
-    """Sliding-window limits; the defaults are Telegram's."""
+    """Sliding-window limits; the defaults are Telegram's. ``per_chat_minute`` and
+    ``per_chat_hour`` (None: no such limit) hold for every chat, private or group."""
 
     per_second: int = 30
     per_chat_second: int = 1
     per_group_minute: int = 20
     group_window: float = 60.0  # seconds ("a minute"; shorter only in tests)
     margin: float = 0.05  # seconds added to each window, for clock and network jitter
+    per_chat_minute: int | None = None
+    per_chat_hour: int | None = None
+    hour_window: float = 3600.0  # seconds ("an hour"; shorter only in tests)
 
 
 class RateLimiter:
@@ -76,11 +95,23 @@ class RateLimiter:
 
     def chat_wait(self, chat_id: str, is_group: bool) -> float:
         """Seconds until this chat may get another message."""
+        limits, now = self.limits, self.clock()
+        windows = [(limits.per_chat_minute, limits.group_window),
+                   (limits.per_chat_hour, limits.hour_window),
+                   (limits.per_group_minute, limits.group_window) if is_group
+                   else (limits.per_chat_second, 1.0)]
+        held = [(limit, window + limits.margin) for limit, window in windows if limit is not None]
         times = self._chats.setdefault(chat_id, deque())
-        if is_group:
-            window = self.limits.group_window + self.limits.margin
-            return self._wait(times, self.limits.per_group_minute, window, self.clock())
-        return self._wait(times, self.limits.per_chat_second, 1 + self.limits.margin, self.clock())
+        longest = max(window for _, window in held)
+        while times and times[0] <= now - longest:
+            times.popleft()
+        return max(self._wait_within(times, limit, window, now) for limit, window in held)
+
+    @staticmethod
+    def _wait_within(times: deque[float], limit: int, window: float, now: float) -> float:
+        """Seconds until fewer than ``limit`` of ``times`` (oldest first) lie in the window."""
+        recent = [at for at in times if at > now - window]
+        return 0.0 if len(recent) < limit else recent[len(recent) - limit] + window - now
 
     def overall_wait(self) -> float:
         now = self.clock()
@@ -113,6 +144,7 @@ class Deliverer:
         loop_clock = monotonic or (lambda: asyncio.get_running_loop().time())
         self.limiter = RateLimiter(limits, loop_clock)
         self._wake = asyncio.Event()
+        self._counted = False  # the limiter holds what was sent lately (by any process)
 
     def wake(self) -> None:
         """Something new is in the outbox."""
@@ -140,20 +172,26 @@ class Deliverer:
                 await asyncio.sleep(5)
 
     async def count_recent(self) -> None:
-        """Count in the limiter what any process sent within the longest window."""
-        window = max(self.limiter.limits.group_window, 1.0) + self.limiter.limits.margin
+        """Count in the limiter (anew) what any process sent within the longest window."""
+        limits = self.limiter.limits
+        window = max(limits.group_window, 1.0,
+                     limits.hour_window if limits.per_chat_hour is not None else 0.0) + limits.margin
         now = self.now()
         async with self.sessions() as session:
             sent = await OutboxRepository(session).sent_since(
                 self.sender.platform, now - timedelta(seconds=window))
+        self.limiter = RateLimiter(limits, self.limiter.clock)
         for chat_id, at in sorted(sent, key=lambda pair: pair[1]):
             self.limiter.record(chat_id, ago=max(0.0, (now - at).total_seconds()))
+        self._counted = True
 
     async def _sleep_until_due(self) -> None:
         async with self.sessions() as session:
             due = await OutboxRepository(session).next_due(self.sender.platform)
         timeout = IDLE_LOOK if due is None else min(
             IDLE_LOOK, max(0.05, (due - self.now()).total_seconds()))
+        if not is_ready(self.sender):
+            timeout = min(timeout, 1.0)  # look again soon: this process may take over
         self._wake.clear()
         try:
             await asyncio.wait_for(self._wake.wait(), timeout)
@@ -163,6 +201,11 @@ class Deliverer:
     async def drain(self) -> int:
         """Send everything due now; returns how many messages were handled."""
         handled = 0
+        if not is_ready(self.sender):
+            self._counted = False  # another process sends meanwhile: count again once ready
+            return handled
+        if not self._counted:
+            await self.count_recent()
         while True:
             now = self.now()
             lease = now + LEASE

@@ -4,7 +4,7 @@ while someone holds or waits for it."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Hashable
+from collections.abc import AsyncIterator, Awaitable, Callable, Hashable
 from contextlib import asynccontextmanager
 
 
@@ -26,3 +26,30 @@ class InOrder:
                 del self._locks[key]
             else:
                 self._locks[key] = (lock, holders - 1)
+
+
+class Background:
+    """Events handed off to be handled in the background, each key's one after another (an
+    adapter that answers its platform at once and the core afterwards); ``drain`` waits for them
+    all (at shutdown, and in tests)."""
+
+    def __init__(self) -> None:
+        self._order = InOrder()
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    @property
+    def busy(self) -> bool:
+        return bool(self._tasks)
+
+    def start(self, key: Hashable, work: Callable[[], Awaitable[None]]) -> None:
+        async def in_turn() -> None:
+            async with self._order.turn(key):
+                await work()
+
+        task = asyncio.create_task(in_turn())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def drain(self) -> None:
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)

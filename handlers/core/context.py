@@ -30,6 +30,9 @@ class CoreConfig:
     quiet_end: time = time(8, 0)
     report_template: Path | None = None  # the office's own 阶段性总结 template (docx)
     study_target_hours: int = 32  # a member's yearly study target
+    # The platforms this process runs, in the configured order: a member known on several is
+    # told things on one of them (``storage.queries.reach``). Empty: the event's platform only.
+    platforms: tuple[str, ...] = ()
 
 
 @dataclass
@@ -50,6 +53,12 @@ class Context:
     def t(self) -> Translator:
         """The texts in the user's language."""
         return self.config.texts
+
+    @property
+    def platforms(self) -> tuple[str, ...]:
+        """Where the people this event concerns can be told: the event's platform first."""
+        here = self.event.platform
+        return (here, *(p for p in self.config.platforms if p != here))
 
     @property
     def today(self) -> date:

@@ -145,6 +145,8 @@ class Core:
                 # authenticated, or by an approved join request (a pending one has no row here).
                 # Their dialog state comes with it, in the same statement.
                 member, state = await sender(session, event.platform, event.user_id)
+                if member is not None and member.last_platform != event.platform:
+                    member.last_platform = event.platform  # where their pushes go next
                 ctx = Context(session, event, member, self.config, utcnow(), self.registry,
                               files=self.files, fetched=fetched)
                 outcome = await self._dispatch(ctx, state)

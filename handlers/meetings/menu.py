@@ -148,11 +148,11 @@ async def dispute_sent(ctx: Context, data: dict[str, Any]) -> list[Reply]:
     if meeting is None or member is None:
         return [Reply(ctx.t("meeting.not_found"))]
     recipients = await RecipientRepository(ctx.session).find(
-        ctx.event.platform, members=[meeting.created_by_id], secretaries_of=meeting.org_id)
+        ctx.platforms, members=[meeting.created_by_id], secretaries_of=meeting.org_id)
     send_at = after_quiet_hours(ctx.now, ctx.config.tz, ctx.config.quiet_start, ctx.config.quiet_end)
     text = ctx.t("meeting.dispute_note", name=member.name, meeting=data["headline"], note=data["note"])
     key = f"meeting_dispute:{meeting.id}:{member.id}:{ctx.now.isoformat()}"
-    planned = [Planned(f"{key}:{to.member_id}", "meeting", ctx.event.platform, to.chat_id,
+    planned = [Planned(f"{key}:{to.member_id}", "meeting", to.platform, to.chat_id,
                        payload(text), send_at, False, to.org_id, to.member_id)
                for to in recipients]
     ctx.enqueued = await OutboxRepository(ctx.session).enqueue(planned) > 0 or ctx.enqueued

@@ -22,10 +22,10 @@ from storage.repositories.outbox import OutboxRepository, Planned
 from storage.repositories.recipients import RecipientRepository
 
 
-async def _chats(ctx: Context, member_ids: list[int]) -> dict[int, tuple[str, int]]:
-    """member id → (private chat id on this platform, org id)."""
-    found = await RecipientRepository(ctx.session).find(ctx.event.platform, members=member_ids)
-    return {r.member_id: (r.chat_id, r.org_id) for r in found}
+async def _chats(ctx: Context, member_ids: list[int]) -> dict[int, tuple[str, str, int]]:
+    """member id → (platform, private chat id there, org id)."""
+    found = await RecipientRepository(ctx.session).find(ctx.platforms, members=member_ids)
+    return {r.member_id: (r.platform, r.chat_id, r.org_id) for r in found}
 
 
 async def announce(ctx: Context, meeting: Meeting) -> int:
@@ -34,7 +34,7 @@ async def announce(ctx: Context, meeting: Meeting) -> int:
     repo = MeetingRepository(ctx.session)
     seats = await repo.seats(meeting.id)
     secretaries = [r.member_id for r in await RecipientRepository(ctx.session).find(
-        ctx.event.platform, secretaries_of=meeting.org_id, exclude=ctx.member.id)]
+        ctx.platforms, secretaries_of=meeting.org_id, exclude=ctx.member.id)]
     chats = await _chats(ctx, [s.member_id for s in seats] + secretaries)
     send_at = after_quiet_hours(ctx.now, ctx.config.tz, ctx.config.quiet_start, ctx.config.quiet_end)
     minutes = duration(meeting)
@@ -43,8 +43,8 @@ async def announce(ctx: Context, meeting: Meeting) -> int:
 
     def add(key: str, member_id: int, text: str, button: Button | None = None) -> None:
         if member_id in chats:
-            chat, org_id = chats[member_id]
-            planned.append(Planned(key, "meeting", ctx.event.platform, chat,
+            platform, chat, org_id = chats[member_id]
+            planned.append(Planned(key, "meeting", platform, chat,
                                    payload(text, ((button,),) if button else ()), send_at, False,
                                    org_id, member_id))
 
@@ -76,8 +76,8 @@ async def tell_removed(ctx: Context, meeting: Meeting, member_ids: list[int],
     chats = await _chats(ctx, member_ids)
     send_at = after_quiet_hours(ctx.now, ctx.config.tz, ctx.config.quiet_start, ctx.config.quiet_end)
     planned = [Planned(f"meeting_removed:{meeting.id}:{member_id}:{ctx.now.isoformat()}", "meeting",
-                       ctx.event.platform, chat, payload(ctx.t(why, meeting=headline(meeting))),
+                       platform, chat, payload(ctx.t(why, meeting=headline(meeting))),
                        send_at, False, org_id, member_id)
-               for member_id, (chat, org_id) in chats.items()]
+               for member_id, (platform, chat, org_id) in chats.items()]
     added = await OutboxRepository(ctx.session).enqueue(planned)
     ctx.enqueued = ctx.enqueued or added > 0

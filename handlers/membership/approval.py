@@ -31,6 +31,7 @@ from storage.vocabulary import ROLE_NAMES
 ENTITY = "join_request"
 ROLE_SHOWN = {role: name for name, role in ROLE_NAMES.items()}
 PLATFORM_NAMES = {"telegram": "join.platform_telegram", "wecom": "join.platform_wecom",
+                  "wecom_bot": "join.platform_wecom_bot",
                   "console": "join.platform_console", "dingtalk": "join.platform_dingtalk",
                   "feishu": "join.platform_feishu"}
 STATUS_SHOWN = {JoinStatus.pending: "join.status_pending", JoinStatus.approved: "join.status_approved",

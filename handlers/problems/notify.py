@@ -31,14 +31,14 @@ async def _recipients(ctx: Context, problem: Problem, action: Action) -> list[Re
     if action in TO_APPROVERS:
         own = action is Action.request_closure and \
             await ProblemRepository(ctx.session).owner_role(problem) is Role.secretary
-        found = await find(ctx.event.platform, secretaries_of=problem.org_id,
+        found = await find(ctx.platforms, secretaries_of=problem.org_id,
                            committee_of=problem.org_id if own else None, office=own,
                            exclude=ctx.member.id)
         return [r for r in found if r.member_id != problem.owner_id] if own else found
     members = [problem.owner_id] if action in TO_OWNER and problem.owner_id is not None else []
     if action is Action.reject:
         members.append(problem.reporter_id)
-    return await find(ctx.event.platform, members=members, exclude=ctx.member.id,
+    return await find(ctx.platforms, members=members, exclude=ctx.member.id,
                       office=action is Action.accept and problem.kind == COORDINATION_KIND)
 
 
@@ -52,7 +52,6 @@ def _hint(t: Translator, action: Action, role: Role) -> str:
 async def notify(ctx: Context, problem: Problem, event: ProblemEvent, action: Action) -> None:
     if ctx.member is None:
         return
-    platform = ctx.event.platform
     send_at = after_quiet_hours(ctx.now, ctx.config.tz, ctx.config.quiet_start,
                                 ctx.config.quiet_end)
     planned = []
@@ -60,7 +59,7 @@ async def notify(ctx: Context, problem: Problem, event: ProblemEvent, action: Ac
         text = ctx.t("problem.notify", problem=short(problem.description), actor=ctx.member.name,
                  action=ctx.t(ACTION_TEXT[action.value]), note=f"：{event.note}" if event.note else "",
                  hint=_hint(ctx.t, action, to.role))
-        planned.append(Planned(f"problem:{event.id}:{to.member_id}", "problem", platform,
+        planned.append(Planned(f"problem:{event.id}:{to.member_id}", "problem", to.platform,
                                to.chat_id, payload(text), send_at, False, to.org_id, to.member_id))
     added = await OutboxRepository(ctx.session).enqueue(planned)
     ctx.enqueued = ctx.enqueued or added > 0

@@ -1,8 +1,9 @@
-"""Who the pushes go to: branches, their groups and members on one platform, leave, and the
-working days (statutory holidays, 调休, the office's days off)."""
+"""Who the pushes go to: branches, their groups and members on the running platforms (a member
+on one of them only), leave, and the working days (statutory holidays, 调休, the office's days off)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -19,14 +20,15 @@ class Person:
     name: str
     role: Role
     org_id: int
-    chat_id: str  # their private chat with the bot on this platform
+    platform: str  # where they are reached (their preferred platform of those running)
+    chat_id: str  # their private chat with the bot there
 
 
 @dataclass
 class Branch:
     org: Organization
     rhythm: Rhythm
-    groups: list[str] = field(default_factory=list)
+    groups: list[tuple[str, str]] = field(default_factory=list)  # (platform, chat id)
     people: list[Person] = field(default_factory=list)
 
     @property
@@ -68,16 +70,16 @@ class Audience:
         self._branches = {b.org.id: b for b in self.branches}
 
 
-async def load_audience(session: Session, platform: str, today: date) -> Audience:
-    rows = await audience_rows(session, platform, today)
+async def load_audience(session: Session, platforms: Sequence[str], today: date) -> Audience:
+    rows = await audience_rows(session, platforms, today)
     branches = {org.id: Branch(org, rhythm) for org in rows.branches
                 if (rhythm := rhythm_of(rows.schedules.get(org.id))) is not None}
-    for org_id, chat_id in rows.groups:
+    for org_id, platform, chat_id in rows.groups:
         if org_id in branches:
-            branches[org_id].groups.append(chat_id)
+            branches[org_id].groups.append((platform, chat_id))
     offices: list[Person] = []
     for row in rows.people:
-        person = Person(row.member_id, row.name, row.role, row.org_id, row.chat_id)
+        person = Person(row.member_id, row.name, row.role, row.org_id, row.platform, row.chat_id)
         if row.role is Role.office:
             offices.append(person)
         elif row.org_id in branches:

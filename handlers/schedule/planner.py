@@ -54,7 +54,7 @@ SECRETARY_AFTER_DAYS = 3  # overdue this long: the secretary hears too
 
 @dataclass(frozen=True)
 class PlanConfig:
-    platform: str
+    platforms: tuple[str, ...]  # the running ones: a member's pushes go to one of them
     tz: ZoneInfo
     grace: timedelta = timedelta(hours=6)
     quiet_start: time = time(22, 0)
@@ -71,10 +71,10 @@ class PlanResult:
     dropped: list[str]
 
 
-def shuxue_reminder(t: Translator, key_kind: str, person: Person, period: date, platform: str,
+def shuxue_reminder(t: Translator, key_kind: str, person: Person, period: date,
                     send_at: datetime) -> Planned:
     """A member's private 述学 reminder; ``key_kind`` tells the first from the one sent again."""
-    return Planned(f"{key_kind}:{person.member_id}:{period}", "shuxue_remind", platform,
+    return Planned(f"{key_kind}:{person.member_id}:{period}", "shuxue_remind", person.platform,
                    person.chat_id,
                    payload(t("push.shuxue_remind", period=month_day(period)),
                            ((Button(t("push.shuxue_button"), start="shuxue"),),)),
@@ -91,13 +91,14 @@ class _Plan:
 
     def to_person(self, key: str, kind: str, person: Person, text: str,
                   buttons: tuple[tuple[Button, ...], ...] = ()) -> None:
-        self.messages.append(Planned(key, kind, self.cfg.platform, person.chat_id,
+        self.messages.append(Planned(key, kind, person.platform, person.chat_id,
                                      payload(text, buttons), self.send_at, False, person.org_id,
                                      person.member_id))
 
-    def to_group(self, key: str, kind: str, chat_id: str, org_id: int, text: str,
+    def to_group(self, key: str, kind: str, group: tuple[str, str], org_id: int, text: str,
                  buttons: tuple[tuple[Button, ...], ...] = ()) -> None:
-        self.messages.append(Planned(key, kind, self.cfg.platform, chat_id,
+        platform, chat_id = group
+        self.messages.append(Planned(key, kind, platform, chat_id,
                                      payload(text, buttons), self.send_at, True, org_id))
 
 
@@ -107,7 +108,7 @@ async def plan(session: Session, now: datetime, cfg: PlanConfig, *,
     述学 prompts that fell due between ``now - look_back`` and the grace window and were never sent."""
     start = now - cfg.grace
     today = now.astimezone(cfg.tz).date()
-    audience = await load_audience(session, cfg.platform, today)
+    audience = await load_audience(session, cfg.platforms, today)
     plan_ = _Plan(cfg, now)
     await _shuxue(session, plan_, audience, start, now)
     for day in _nudge_days(cfg, audience, start, now):
@@ -152,9 +153,9 @@ async def _shuxue(session: Session, plan_: _Plan, audience: Audience, start: dat
     cfg = plan_.cfg
     for branch in audience.branches:
         for period, _when in prompt_periods(branch.rhythm, start, end, cfg.tz, audience.calendar):
-            for chat_id in branch.groups:
-                plan_.to_group(f"shuxue_prompt:{branch.org.id}:{period}:{chat_id}", "shuxue_prompt",
-                               chat_id, branch.org.id,
+            for group in branch.groups:
+                plan_.to_group(f"shuxue_prompt:{branch.org.id}:{period}:{group[1]}", "shuxue_prompt",
+                               group, branch.org.id,
                                plan_.t("push.shuxue_prompt", period=month_day(period)),
                                ((Button(plan_.t("push.shuxue_button"), start="shuxue"),),))
         for period, _ in prompt_periods(branch.rhythm, start - timedelta(days=14), end, cfg.tz,
@@ -171,7 +172,7 @@ async def _remind_and_digest(session: Session, plan_: _Plan, audience: Audience,
     missing = [p for p in branch.people if p.member_id not in answered]
     for person in missing:
         if not audience.on_leave(person.member_id, day):
-            plan_.messages.append(shuxue_reminder(plan_.t, "shuxue_remind", person, period, plan_.cfg.platform,
+            plan_.messages.append(shuxue_reminder(plan_.t, "shuxue_remind", person, period,
                                                   plan_.send_at))
     done = [p.name for p in branch.people if p.member_id in answered]
     text = plan_.t("push.shuxue_digest", org=branch.org.name, period=month_day(period), done=len(done),

@@ -33,13 +33,13 @@ async def nudge_again(ctx: Context, pressed: RemindAgain) -> Outcome:
     org_id, period = pressed.org_id, pressed.period
     if ctx.member is None or not leads(ctx.member, org_id):
         return Outcome(notice=ctx.t("push.not_your_branch"))
-    audience = await load_audience(ctx.session, ctx.event.platform, ctx.today)
+    audience = await load_audience(ctx.session, ctx.platforms, ctx.today)
     branch = next((b for b in audience.branches if b.org.id == org_id), None)
     if branch is None or not _is_open(branch.rhythm, period, ctx, audience.calendar):
         return Outcome(notice=ctx.t("button.stale"))
     answered = await ShuxueRepository(ctx.session).answered(org_id, period)
     send_at = after_quiet_hours(ctx.now, ctx.config.tz, ctx.config.quiet_start, ctx.config.quiet_end)
-    planned = [shuxue_reminder(ctx.t, "shuxue_remind2", p, period, ctx.event.platform, send_at)
+    planned = [shuxue_reminder(ctx.t, "shuxue_remind2", p, period, send_at)
                for p in branch.people
                if p.member_id not in answered and not audience.on_leave(p.member_id, ctx.today)]
     added = await OutboxRepository(ctx.session).enqueue(planned)

@@ -1,9 +1,10 @@
-"""Who the pushes can reach on a platform: branches with their rhythm and groups, members with a
-private chat, holidays and leaves."""
+"""Who the pushes can reach on the running platforms: branches with their rhythm and groups,
+members with a private chat (one platform each: ``storage.queries.reach``), holidays and leaves."""
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -13,7 +14,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage.models import (
     GroupChat,
     Holiday,
-    Identity,
     Leave,
     Member,
     Organization,
@@ -21,16 +21,18 @@ from storage.models import (
     Role,
     ShuxueSchedule,
 )
+from storage.queries.reach import choose, identities_on, names
 
 
 @dataclass(frozen=True)
 class Reachable:
-    """An active member with a private chat on the platform."""
+    """An active member with a private chat on one of the platforms."""
 
     member_id: int
     name: str
     role: Role
     org_id: int
+    platform: str
     chat_id: str
 
 
@@ -38,23 +40,24 @@ class Reachable:
 class AudienceRows:
     branches: list[Organization]  # in creation order
     schedules: dict[int, ShuxueSchedule]  # by org id: the branches that set a rhythm
-    groups: list[tuple[int, str]]  # (org id, chat id) of the bound group chats
+    groups: list[tuple[int, str, str]]  # (org id, platform, chat id) of the bound group chats
     people: list[Reachable]  # in roster order
     holidays: frozenset[date]
     leaves: dict[int, list[tuple[date, date]]]  # by member: (first, last day) of leave not over
 
 
-async def audience_rows(session: AsyncSession, platform: str, today: date) -> AudienceRows:
+async def audience_rows(session: AsyncSession, platforms: Sequence[str],
+                        today: date) -> AudienceRows:
     branches = list(await session.scalars(
         select(Organization).where(Organization.kind == OrgKind.branch).order_by(Organization.id)))
     schedules = {s.org_id: s for s in await session.scalars(select(ShuxueSchedule))}
     groups = list((await session.execute(
-        select(GroupChat.org_id, GroupChat.chat_id).where(GroupChat.platform == platform)
-        .order_by(GroupChat.id))).tuples())
-    people = [Reachable(*row) for row in (await session.execute(
-        select(Member.id, Member.name, Member.role, Member.org_id, Identity.platform_user_id)
-        .join(Identity, Identity.member_id == Member.id)
-        .where(Identity.platform == platform, Member.active).order_by(Member.id))).tuples()]
+        select(GroupChat.org_id, GroupChat.platform, GroupChat.chat_id)
+        .where(GroupChat.platform.in_(names(platforms))).order_by(GroupChat.id))).tuples())
+    reach = choose((await session.execute(identities_on(platforms))).tuples(), platforms)
+    people = [Reachable(m.id, m.name, m.role, m.org_id, reach[m.id].platform, reach[m.id].chat_id)
+              for m in await session.scalars(
+                  select(Member).where(Member.id.in_(list(reach))).order_by(Member.id))]
     holidays = frozenset(await session.scalars(select(Holiday.day)))
     leaves: dict[int, list[tuple[date, date]]] = defaultdict(list)
     for member_id, start, until in (await session.execute(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
@@ -91,10 +91,14 @@ class MemberRepository:
                            display_name: str | None) -> bool:
         """Bind the account to the member unless the account is bound already or the member has
         an identity on the platform (both held by unique constraints, so two workers binding
-        at once bind once); False then."""
-        return await insert_new(self.session, Identity.__table__, member_id=member_id,
-                                platform=platform, platform_user_id=user_id,
-                                display_name=_fit(display_name)) is not None
+        at once bind once); False then. The platform they joined on is the one they used last."""
+        bound = await insert_new(self.session, Identity.__table__, member_id=member_id,
+                                 platform=platform, platform_user_id=user_id,
+                                 display_name=_fit(display_name)) is not None
+        if bound:
+            await self.session.execute(update(Member).where(Member.id == member_id)
+                                       .values(last_platform=platform))
+        return bound
 
 
 def _fit(display_name: str | None) -> str | None:

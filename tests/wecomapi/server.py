@@ -6,6 +6,9 @@ It records every call (``calls``), keeps what each user and robot was sent, hand
 codes for interactive cards and honours each once, enforces a robot's 20 messages a minute, and
 can be told to answer a method with an errcode (``fail_next``) or to expire the access token.
 Simplification: a card's response code does not expire after 72 h (``expire_codes`` does that).
+
+``host`` and ``prefix`` serve it as a private deployment does (政务微信: its own host name and
+API path): a request to another Host or path is refused, so the bot must use the configured base.
 """
 
 from __future__ import annotations
@@ -82,6 +85,8 @@ class FakeWeCom:
     uploads: dict[str, Upload] = field(default_factory=dict)
     callback_url: str = ""  # the bot's, set by the test
     crypt: MsgCrypt = field(default_factory=lambda: MsgCrypt(TOKEN, AES_KEY, CORP_ID))
+    host: str = "127.0.0.1"  # the Host it answers to (it listens on 127.0.0.1)
+    prefix: str = "/cgi-bin"
 
     def __post_init__(self) -> None:
         self._port = 0
@@ -100,10 +105,10 @@ class FakeWeCom:
     # --- lifecycle ---------------------------------------------------------------------------
 
     async def __aenter__(self) -> FakeWeCom:
-        app = web.Application()
-        app.router.add_get("/cgi-bin/gettoken", self._gettoken)
-        app.router.add_get("/cgi-bin/media/get", self._media_get)
-        app.router.add_post("/cgi-bin/{method:.+}", self._method)
+        app = web.Application(middlewares=[self._only_our_host])
+        app.router.add_get(f"{self.prefix}/gettoken", self._gettoken)
+        app.router.add_get(f"{self.prefix}/media/get", self._media_get)
+        app.router.add_post(f"{self.prefix}/{{method:.+}}", self._method)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -120,7 +125,13 @@ class FakeWeCom:
 
     @property
     def base_url(self) -> str:
-        return f"http://127.0.0.1:{self._port}/cgi-bin"
+        return f"http://{self.host}:{self._port}{self.prefix}"
+
+    @web.middleware
+    async def _only_our_host(self, request: web.Request, handler: Any) -> web.StreamResponse:
+        if request.host != f"{self.host}:{self._port}":
+            return web.Response(status=421, text="misdirected request")
+        return await handler(request)
 
     def robot_url(self, key: str) -> str:
         return f"{self.base_url}/webhook/send?key={key}"

@@ -20,6 +20,7 @@ from typing import Any, Literal
 import httpx
 
 from bot.adapters.dingtalk.config import DingTalkConfig
+from bot.runtime import platforms
 from bot.adapters.dingtalk.events import SessionWebhook
 from bot.adapters.dingtalk.limits import SendLimiter
 from bot.adapters.dingtalk.messages import Card, Message, Target, ToGroup, ToUser
@@ -39,7 +40,7 @@ class DingTalkError(Exception):
         self.status, self.code, self.message, self.temporary = status, code, message, temporary
 
 
-class CredentialsRefused(DingTalkError):
+class CredentialsRefused(DingTalkError, platforms.CredentialsRefused):
     """The client id or secret is wrong: nothing will work until the configuration is fixed."""
 
 

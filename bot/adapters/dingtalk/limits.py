@@ -16,12 +16,14 @@ from bot.adapters.dingtalk.messages import Target, ToGroup
 @dataclass(frozen=True)
 class RobotLimits:
     """Defaults: 20 a minute per group, the custom robot's published limit (DingTalk publishes none
-    for the app robot, which reports flow control per call); 20 a minute per member; 20 a second
-    for the app, half the per-API rate DingTalk documents for third-party apps."""
+    for the app robot, which reports flow control per call); 60 a minute per member (a dialog at
+    a person's pace sends up to two messages a step, and a member's answer is never held back
+    behind a guess: DingTalk's own flow control, reported per call, pauses the member); 20 a
+    second for the app, half the per-API rate DingTalk documents for third-party apps."""
 
     per_app_second: int = 20
     per_group_minute: int = 20
-    per_user_minute: int = 20
+    per_user_minute: int = 60
     minute: float = 60.0  # shorter only in tests
     margin: float = 0.05  # seconds added to each window for clock and network jitter
 

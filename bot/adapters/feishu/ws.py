@@ -36,6 +36,7 @@ from websockets.exceptions import InvalidStatus, WebSocketException
 
 from bot.adapters.feishu import frames
 from bot.adapters.feishu.dispatch import Answer, Dispatcher
+from bot.runtime.platforms import CredentialsRefused
 
 log = logging.getLogger(__name__)
 ENDPOINT_PATH = "/callback/ws/endpoint"
@@ -46,7 +47,7 @@ PART_TTL = 5.0  # seconds a split event's parts wait for the rest
 MAX_FRAME = 1024 * 1024
 
 
-class FeishuConnectError(Exception):
+class FeishuConnectError(CredentialsRefused):
     """The long connection cannot be had: bad credentials, too many connections, or the
     server's reconnect count exhausted."""
 

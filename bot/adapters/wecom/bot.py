@@ -8,19 +8,18 @@ is a ``GroupChat`` with chat id ``robot:<branch id>`` and the robot's ``webhook_
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import AsyncIterator
-from dataclasses import replace
 from urllib.parse import urlsplit
 
 import httpx
 
+from bot.adapters import replies
 from bot.adapters.wecom import PLATFORM, render
 from bot.adapters.wecom.api import WeComApi, WeComError
 from bot.adapters.wecom.callback import Callback
 from bot.runtime.delivery import PermanentFailure
-from bot.runtime.in_order import InOrder
+from bot.runtime.in_order import Background
 from handlers.core.events import Incoming, Reply
 from handlers.core.i18n import Translator
 from handlers.core.router import Core
@@ -38,8 +37,7 @@ class WeComBot:
 
     def __init__(self, core: Core, api: WeComApi) -> None:
         self.core, self.api = core, api
-        self._users = InOrder()
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._work = Background()
 
     @property
     def t(self) -> Translator:
@@ -48,19 +46,15 @@ class WeComBot:
 
     async def accept(self, callback: Callback) -> None:
         """Queue a callback; the HTTP answer does not wait for it."""
-        task = asyncio.create_task(self._in_order(callback))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._work.start(callback.event.user_id, lambda: self._logged(callback))
 
     async def drain(self) -> None:
         """Wait for the callbacks being handled (at shutdown, and in tests)."""
-        while self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        await self._work.drain()
 
-    async def _in_order(self, callback: Callback) -> None:
+    async def _logged(self, callback: Callback) -> None:
         try:
-            async with self._users.turn(callback.event.user_id):
-                await self.handle(callback)
+            await self.handle(callback)
         except (WeComError, httpx.HTTPError) as error:
             log.warning("WeCom API error answering %s: %s", callback.event.user_id, error)
         except Exception:
@@ -108,16 +102,8 @@ class WeComBot:
             log.info("could not update the pressed card of %s: %s", userid, error)
 
     async def follow(self, event: Incoming, followup: AsyncIterator[Reply]) -> None:
-        """A long job (a report): its files as they come, and of its progress lines only the
-        last (a WeCom text message cannot be edited)."""
-        progress: Reply | None = None
-        async for reply in followup:
-            if reply.edit and reply.document is None:
-                progress = replace(reply, edit=False)
-                continue
-            await self.send_private(event.user_id, replace(reply, edit=False))
-        if progress is not None:
-            await self.send_private(event.user_id, progress)
+        """A long job (a report): a WeCom text message cannot be edited."""
+        await replies.follow(followup, lambda reply: self.send_private(event.user_id, reply))
 
     async def send_private(self, userid: str, reply: Reply) -> None:
         if reply.document is not None:

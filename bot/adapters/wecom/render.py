@@ -11,12 +11,11 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import replace
 from typing import Any
 
 from bot.adapters import split
-from handlers.core import selectors
-from handlers.core.events import Button, Incoming, Reply
+from bot.adapters.replies import button_key, flat, following, from_key, numbered
+from handlers.core.events import Reply
 from handlers.core.i18n import Translator
 
 JSON = dict[str, Any]
@@ -27,16 +26,8 @@ KEY_BYTES = 1024  # a button's key
 TEXT_BYTES = 2048  # a text message, from the app or a robot
 
 
-def button_key(button: Button) -> str:
-    return f"/start {button.start}" if button.start is not None else button.data or ""
-
-
-def _flat(reply: Reply) -> list[Button]:
-    return [button for row in reply.buttons for button in row]
-
-
 def fits_card(reply: Reply) -> bool:
-    buttons = _flat(reply)
+    buttons = flat(reply)
     title, _, body = reply.text.partition("\n")
     return (0 < len(buttons) <= CARD_BUTTONS and len(title) <= TITLE_CHARS
             and len(body) <= BODY_CHARS
@@ -49,18 +40,11 @@ def card(userid: str, reply: Reply) -> JSON:
         "card_type": "button_interaction",
         "main_title": {"title": title},
         "task_id": f"bb_{uuid.uuid4().hex}",
-        "button_list": [{"text": b.label, "style": 1, "key": button_key(b)} for b in _flat(reply)],
+        "button_list": [{"text": b.label, "style": 1, "key": button_key(b)} for b in flat(reply)],
     }
     if body.strip():
         template["sub_title_text"] = body.strip()
     return {"touser": userid, "msgtype": "template_card", "template_card": template}
-
-
-def numbered(t: Translator, reply: Reply) -> str:
-    """The reply as text, its buttons with the selectors the core gave them (typed back, the
-    core decides what they press)."""
-    lines = [selectors.line(b) for b in _flat(reply)]
-    return "\n".join([reply.text, "", *lines, t(selectors.hint(reply.buttons))])
 
 
 def pieces(content: str, limit: int = TEXT_BYTES) -> list[str]:
@@ -75,22 +59,9 @@ def texts(userid: str, content: str) -> list[JSON]:
 
 def robot_texts(t: Translator, reply: Reply) -> list[JSON]:
     lines = [reply.text] + [t("wecom.robot_start", label=b.label, command=f"/start {b.start}")
-                            for b in _flat(reply) if b.start is not None]
+                            for b in flat(reply) if b.start is not None]
     return [{"msgtype": "text", "text": {"content": piece}} for piece in pieces("\n".join(lines))]
 
 
-def following(reply: Reply) -> Reply | None:
-    """What a reply sends as a new message once its answer is on the pressed card: the rest of
-    it, or nothing when the answer was all it had to say."""
-    if reply.answered is None:
-        return reply
-    if not reply.text and reply.document is None:
-        return None
-    return replace(reply, answered=None, edit=False)
-
-
-def from_key(event: Incoming, key: str, message_id: str | None) -> Incoming:
-    """A pressed button's key as the core's event: a callback, or ``/start <payload>`` typed."""
-    if key.startswith("/"):
-        return replace(event, text=key, callback_data=None, message_id=None)
-    return replace(event, text=None, callback_data=key, message_id=message_id)
+__all__ = ["button_key", "card", "fits_card", "following", "from_key", "numbered", "pieces",
+           "robot_texts", "texts"]

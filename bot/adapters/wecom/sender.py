@@ -10,9 +10,11 @@ from bot.adapters.wecom.bot import ROBOT_PREFIX, WeComBot
 from bot.runtime.delivery import Limits
 from handlers.core.events import Reply
 
-# A member gets at most 30 messages a minute from an app, a group robot 20 a minute; WeCom drops
-# what goes over without a word. The 1 s margin makes the per-member window 2 s: 30 a minute.
-WECOM_LIMITS = Limits(per_second=20, per_chat_second=1, per_group_minute=20, margin=1.0)
+# A member gets at most 30 messages a minute and 1,000 an hour from an app, a group robot 20 a
+# minute; WeCom drops what goes over without a word. The 1 s margin spaces a member's messages
+# 2 s apart (so a burst never crowds the minute) and widens every window a little.
+WECOM_LIMITS = Limits(per_second=20, per_chat_second=1, per_group_minute=20, margin=1.0,
+                      per_chat_minute=30, per_chat_hour=1000)
 
 
 class WeComSender:

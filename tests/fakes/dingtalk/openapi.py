@@ -78,6 +78,7 @@ class OpenApi:
         self.robot_code, self.template_id = robot_code, template_id
         self.calls: list[Call] = []
         self.sent: list[Sent] = []
+        self.timeline: list[Sent | FakeCard] = []  # messages and cards, in the order they came
         self.cards: dict[str, FakeCard] = {}
         self.uploads: dict[str, tuple[str, bytes]] = {}
         self.groups: set[str] = set()
@@ -179,7 +180,7 @@ class OpenApi:
         param = json.loads(call.body["msgParam"])
         for user in users:
             if user not in invalid and user not in controlled:
-                self.sent.append(Sent("openapi", user, call.body["msgKey"], param))
+                self._deliver(Sent("openapi", user, call.body["msgKey"], param))
         return web.json_response({"processQueryKey": f"pqk{next(self._numbers)}",
                                   "invalidStaffIdList": invalid, "flowControlledStaffIdList": controlled})
 
@@ -202,8 +203,12 @@ class OpenApi:
             return self._refuse(call, 400, "invalid.openConversationId", "无效的openConversationId")
         if self._too_fast(group):
             return self._refuse(call, 429, "send.too.fast", "发送太快")
-        self.sent.append(Sent("openapi", group, call.body["msgKey"], json.loads(call.body["msgParam"])))
+        self._deliver(Sent("openapi", group, call.body["msgKey"], json.loads(call.body["msgParam"])))
         return web.json_response({"processQueryKey": f"pqk{next(self._numbers)}"})
+
+    def _deliver(self, sent: Sent) -> None:
+        self.sent.append(sent)
+        self.timeline.append(sent)
 
     def session_webhook(self, conversation: str, seconds: float) -> tuple[str, int]:
         """A new session webhook for ``conversation`` and its expiry (epoch milliseconds)."""
@@ -231,7 +236,7 @@ class OpenApi:
         if session.conversation in self.groups and self._too_fast(session.conversation):
             call.code = "660026"
             return web.json_response({"errcode": 660026, "errmsg": "sending too many messages per minute"})
-        self.sent.append(Sent("webhook", session.conversation, kind, part))
+        self._deliver(Sent("webhook", session.conversation, kind, part))
         return web.json_response({"errcode": 0, "errmsg": "ok"})
 
     # --- interactive cards ---------------------------------------------------------------------
@@ -259,6 +264,7 @@ class OpenApi:
         if delivered:
             self.cards[body["outTrackId"]] = FakeCard(body["outTrackId"], space_type, space_id,
                                                       dict(params), [dict(params)])
+            self.timeline.append(self.cards[body["outTrackId"]])
         return web.json_response({"success": True, "result": {
             "outTrackId": body["outTrackId"],
             "deliverResults": [{"spaceType": space_type, "spaceId": space_id, "success": delivered,
