@@ -41,6 +41,19 @@ def ensure_venv(extras: str) -> None:
     stamp.touch()
 
 
+# The suite mostly waits (subprocesses, loopback HTTP, PostgreSQL), so on two cores three workers
+# beat two; worksteal evens out the slow tests (the Unicode walk, the process tests).
+PARALLEL = ["-n", "3", "--dist", "worksteal"]
+OWN_CHOICE = ("--numprocesses", "--pdb", "--trace", "--co", "--collect-only", "no:xdist", "-pno:xdist")
+
+
+def pytest_args(rest: list[str]) -> list[str]:
+    """``rest`` on PARALLEL's workers, unless it picks its own (``-n 0``, ``-p no:xdist``) or
+    asks for something workers cannot do (a debugger, only collecting)."""
+    own = any(arg.split("=")[0] in OWN_CHOICE or arg.startswith("-n") for arg in rest)
+    return rest if own else [*PARALLEL, *rest]
+
+
 def main(argv: list[str]) -> int:
     if not argv or argv[0] not in ("demo", "test", "bench"):
         print(__doc__)
@@ -50,7 +63,7 @@ def main(argv: list[str]) -> int:
     if task == "demo":
         command = [str(BIN / "branchbot"), "demo", *rest]
     elif task == "test":
-        command = [str(BIN / "python"), "-m", "pytest", *rest]
+        command = [str(BIN / "python"), "-m", "pytest", *pytest_args(rest)]
     else:
         command = [str(BIN / "python"), "bench/dialogs.py", *rest]
     return subprocess.call(command, cwd=ROOT)
