@@ -516,6 +516,9 @@ class OutboxMessage(Base):
     last_error: Mapped[str | None] = mapped_column(String(300))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(default=None)
+    # When a deliverer took it for sending; cleared once it writes the outcome. Set, the message
+    # may have reached the platform already (its sender killed before marking it sent).
+    claimed_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
 class DialogState(Base):

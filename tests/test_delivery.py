@@ -7,13 +7,15 @@ import asyncio
 from collections import Counter
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 from telegram import Bot
 from telegram.request import HTTPXRequest
 
 from bot.adapters.telegram.sender import TelegramSender
 from bot.runtime.app import App
-from bot.runtime.delivery import Deliverer, Limits
+from bot.runtime.delivery import LEASE, Deliverer, Limits
+from handlers.core.events import Reply
 from storage.db import session_factory
 from storage.models import OutboxMessage, OutboxStatus
 from storage.repositories.outbox import OutboxRepository, Planned
@@ -95,6 +97,42 @@ async def test_gives_up_after_max_attempts(app: App, api: FakeBotApi) -> None:
         (row,) = await session.scalars(select(OutboxMessage))
     assert row.status is OutboxStatus.failed and row.attempts == 3 and "gave up" in (row.last_error or "")
     assert [c for c in api.calls if c.method == "sendMessage" and c.error is None] == []
+
+
+class NoSender:
+    platform = "telegram"
+
+    async def send(self, chat_id: str, reply: Reply) -> None:
+        raise AssertionError("only counting here")
+
+
+async def test_a_message_a_killed_deliverer_had_in_flight_counts_as_sent(app: App) -> None:
+    """Killed between the platform taking a message and marking it sent, a deliverer leaves it
+    leased with no ``sent_at``: the next one (a new leader) counts it in its windows as sent
+    just now, until the lease's holder writes an outcome."""
+    await fill(app, [("4200", False), ("4201", False), ("4202", False)])
+    now = utcnow()
+    async with session_factory(app.engine)() as session, session.begin():
+        outbox = OutboxRepository(session)
+        in_flight, given_back = await outbox.claim(now, "telegram", now + LEASE, limit=2)
+        assert await outbox.defer(given_back.id, now + LEASE, now)  # not sent: given back
+    clock = {"seconds": 100.0}
+    deliverer = Deliverer(app.core.sessions, NoSender(), limits=Limits(per_second=1),
+                          monotonic=lambda: clock["seconds"])
+    await deliverer.count_recent()
+    limiter = deliverer.limiter
+    assert limiter.chat_wait(in_flight.chat_id, is_group=False) == pytest.approx(1.05)
+    assert limiter.overall_wait() == pytest.approx(1.05)  # the overall window counts it too
+    assert limiter.chat_wait(given_back.chat_id, is_group=False) == 0
+    assert limiter.chat_wait("4202", is_group=False) == 0  # never taken
+
+    async with session_factory(app.engine)() as session, session.begin():
+        await OutboxRepository(session).mark_sent(in_flight.id, now - timedelta(seconds=5))
+    await deliverer.count_recent()  # now counted as sent when it was: out of the second's window
+    assert deliverer.limiter.overall_wait() == 0
+    assert deliverer.limiter.chat_wait(in_flight.chat_id, is_group=False) == 0
+    async with session_factory(app.engine)() as session:
+        assert await OutboxRepository(session).in_flight("telegram", now - LEASE) == []
 
 
 def test_a_members_minute_and_hour_limits_hold_on_wecom() -> None:

@@ -6,7 +6,8 @@ Messages are claimed (leased) a few at a time with ``FOR UPDATE SKIP LOCKED``, s
 never take the same one. The limits are those of the platform, not of this process: one process
 delivers at a time (the pushes' leader), and a deliverer starting (a restart, a new leader) first
 counts what was sent within the windows from the outbox's ``sent_at``, so its windows go on where
-the last deliverer's left off.
+the last deliverer's left off; a message another deliverer took and never marked (killed with it in
+flight) counts as sent at that moment, the latest it may have reached the platform.
 """
 
 from __future__ import annotations
@@ -172,17 +173,24 @@ class Deliverer:
                 await asyncio.sleep(5)
 
     async def count_recent(self) -> None:
-        """Count in the limiter (anew) what any process sent within the longest window."""
+        """Count in the limiter (anew) what any process sent within the longest window, and
+        what any process took for sending under a lease and never marked: sent, as far as the
+        platform may know, at any moment until now, so counted as sent now."""
         limits = self.limiter.limits
-        window = max(limits.group_window, 1.0,
-                     limits.hour_window if limits.per_chat_hour is not None else 0.0) + limits.margin
+        window = timedelta(seconds=max(
+            limits.group_window, 1.0,
+            limits.hour_window if limits.per_chat_hour is not None else 0.0) + limits.margin)
         now = self.now()
         async with self.sessions() as session:
-            sent = await OutboxRepository(session).sent_since(
-                self.sender.platform, now - timedelta(seconds=window))
+            outbox = OutboxRepository(session)
+            sent = await outbox.sent_since(self.sender.platform, now - window)
+            # a message taken as long ago as a lease lasts may have gone out just now
+            in_flight = await outbox.in_flight(self.sender.platform, now - max(window, LEASE))
         self.limiter = RateLimiter(limits, self.limiter.clock)
         for chat_id, at in sorted(sent, key=lambda pair: pair[1]):
             self.limiter.record(chat_id, ago=max(0.0, (now - at).total_seconds()))
+        for chat_id in in_flight:
+            self.limiter.record(chat_id)
         self._counted = True
 
     async def _sleep_until_due(self) -> None:

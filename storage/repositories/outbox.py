@@ -72,7 +72,7 @@ class OutboxRepository:
                .with_for_update(skip_locked=True))
         taken = await self.session.scalars(
             update(OutboxMessage).where(OutboxMessage.id.in_(due.scalar_subquery()))
-            .values(not_before=until).returning(OutboxMessage),
+            .values(not_before=until, claimed_at=now).returning(OutboxMessage),
             execution_options={"synchronize_session": False})
         return sorted(taken, key=lambda m: m.id)
 
@@ -90,17 +90,26 @@ class OutboxRepository:
                    OutboxMessage.sent_at >= since))
         return [(chat, at) for chat, at in rows if at is not None]
 
+    async def in_flight(self, platform: str, since: datetime) -> list[str]:
+        """The chats of messages taken for sending since ``since`` whose outcome was never
+        written: a sender killed between the platform taking one and marking it sent leaves it
+        so, and the platform's windows count it (whichever process took it)."""
+        return list(await self.session.scalars(
+            select(OutboxMessage.chat_id)
+            .where(OutboxMessage.platform == platform, OutboxMessage.status == OutboxStatus.pending,
+                   OutboxMessage.claimed_at >= since)))
+
     async def mark_sent(self, message_id: int, at: datetime) -> None:
-        await self._set(message_id, status=OutboxStatus.sent, sent_at=at,
+        await self._set(message_id, status=OutboxStatus.sent, sent_at=at, claimed_at=None,
                         attempts=OutboxMessage.attempts + 1)
 
     async def retry_later(self, message_id: int, not_before: datetime, error: str) -> None:
         await self._set(message_id, not_before=not_before, last_error=error[:300],
-                        attempts=OutboxMessage.attempts + 1)
+                        claimed_at=None, attempts=OutboxMessage.attempts + 1)
 
     async def mark_failed(self, message_id: int, error: str) -> None:
         await self._set(message_id, status=OutboxStatus.failed, last_error=error[:300],
-                        attempts=OutboxMessage.attempts + 1)
+                        claimed_at=None, attempts=OutboxMessage.attempts + 1)
 
     async def defer(self, message_id: int, lease: datetime, not_before: datetime) -> bool:
         """Later, without counting an attempt (its chat is at its limit just now), and given back:
@@ -110,7 +119,7 @@ class OutboxRepository:
             update(OutboxMessage)
             .where(OutboxMessage.id == message_id, OutboxMessage.status == OutboxStatus.pending,
                    OutboxMessage.not_before == lease)
-            .values(not_before=not_before))
+            .values(not_before=not_before, claimed_at=None))
         return result.rowcount == 1  # type: ignore[attr-defined]
 
     async def prune(self, before: datetime) -> int:
