@@ -411,8 +411,8 @@ async def test_failed_webhook_deliveries_are_retried_in_order_when_asked(api: Fa
     app.router.add_post("/hook", hook)
     runner = web.AppRunner(app)
     await runner.setup()
-    port = free_port()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    port = runner.addresses[0][1]
     try:
         api.retry_failed_webhooks(delay=0.01, attempts=3)
         async with Bot(api.token, base_url=api.base_url) as bot:
