@@ -48,14 +48,18 @@ def _sqlite_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
 async def db_url(request: pytest.FixtureRequest, _sqlite_root: Path) -> AsyncIterator[str]:
     """A fresh, migrated database of each kind."""
     factory = await _factory(request.param, _sqlite_root)
-    yield await factory.new()
+    url = await factory.new()
+    yield url
+    await factory.drop(url)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 async def empty_db_url(request: pytest.FixtureRequest, _sqlite_root: Path) -> AsyncIterator[str]:
     """A fresh database of each kind with no schema at all."""
     factory = await _factory(request.param, _sqlite_root)
-    yield await factory.new(migrated=False)
+    url = await factory.new(migrated=False)
+    yield url
+    await factory.drop(url)
 
 
 @pytest.fixture(scope="session", autouse=True)
