@@ -43,6 +43,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from storage.models import DailyTally, DailyTopic, StudyRecord, Visit
+from storage.prepared import Prepared
 from storage.vocabulary import CENTRE_GROUP_FORM, GROUP_FORMS, JOINT_FORM, ORG_LIFE_FORMS, READING_CLASS
 
 TALLY_COLUMNS = ("study_minutes", "study_records", "group_sessions", "group_attendances",
@@ -62,7 +63,7 @@ def day_rows(study_where: Sequence[Any] = (), visit_where: Sequence[Any] = ()) -
     visits = select(Visit.org_id, Visit.visit_date, null(), literal(0), literal(0), literal(1),
                     Visit.solved_count).where(Visit.deleted_at.is_(None), *visit_where)
     rows = union_all(study, visits).subquery()
-    group, reading = rows.c.form.in_(GROUP_FORMS), rows.c.form == READING_CLASS
+    group, reading = _one_of(rows.c.form, GROUP_FORMS), rows.c.form == READING_CLASS
 
     def sessions_of(condition: Any) -> Any:  # a form a day is one session
         return func.count(distinct(case((condition, rows.c.form))))
@@ -76,11 +77,17 @@ def day_rows(study_where: Sequence[Any] = (), visit_where: Sequence[Any] = ()) -
                    func.coalesce(func.sum(case((reading, 1), else_=0)), 0).label("reading_attendances"),
                    func.coalesce(func.sum(rows.c.is_visit), 0).label("visits"),
                    func.coalesce(func.sum(rows.c.solved), 0).label("solved"),
-                   sessions_of(rows.c.form.in_(ORG_LIFE_FORMS)).label("org_life_sessions"),
+                   sessions_of(_one_of(rows.c.form, ORG_LIFE_FORMS)).label("org_life_sessions"),
                    sessions_of(rows.c.form == CENTRE_GROUP_FORM).label("centre_sessions"),
                    sessions_of(rows.c.form == JOINT_FORM).label("joint_sessions"),
                    func.coalesce(func.max(case((reading, rows.c.minutes), else_=0)), 0).label("reading_longest"))
             .group_by(rows.c.org_id, rows.c.day))
+
+
+def _one_of(column: Any, values: Iterable[str]) -> Any:
+    """``column IN (…)`` with the values written out (no list expanded at execution: the
+    statement can be compiled once, ``storage.prepared``)."""
+    return column.in_([literal(value) for value in values])
 
 
 def topic_rows(visit_where: Sequence[Any] = ()) -> Select[Any]:
@@ -97,17 +104,17 @@ _COLUMNS = ", ".join(TALLY_COLUMNS)
 # Take the (org_id, day) row's lock, creating the row if need be: one statement, so two first
 # records of a day cannot both create it. Plain SQL that SQLite and PostgreSQL both speak (their
 # ON CONFLICT constructs in SQLAlchemy cannot be cached, and this runs with every record saved).
-_LOCK_DAY = text(f"INSERT INTO daily_tallies (org_id, day, {_COLUMNS}) "
+_LOCK_DAY = Prepared(text(f"INSERT INTO daily_tallies (org_id, day, {_COLUMNS}) "
                  f"VALUES (:org_id, :day{', 0' * len(TALLY_COLUMNS)}) "
-                 "ON CONFLICT (org_id, day) DO UPDATE SET study_records = 0").bindparams(_ORG, _DAY)
-_CLEAR_DAY = delete(DailyTally).where(DailyTally.org_id == _ORG, DailyTally.day == _DAY)
-_COUNT_DAY = insert(DailyTally).from_select(
+                 "ON CONFLICT (org_id, day) DO UPDATE SET study_records = 0").bindparams(_ORG, _DAY))
+_CLEAR_DAY = Prepared(delete(DailyTally).where(DailyTally.org_id == _ORG, DailyTally.day == _DAY))
+_COUNT_DAY = Prepared(insert(DailyTally).from_select(
     ["org_id", "day", *TALLY_COLUMNS],
     day_rows([StudyRecord.org_id == _ORG, StudyRecord.study_date == _DAY],
-             [Visit.org_id == _ORG, Visit.visit_date == _DAY]))
-_CLEAR_TOPICS = delete(DailyTopic).where(DailyTopic.org_id == _ORG, DailyTopic.day == _DAY)
-_COUNT_TOPICS = insert(DailyTopic).from_select(["org_id", "day", "topic", "visits"],
-                                               topic_rows([Visit.org_id == _ORG, Visit.visit_date == _DAY]))
+             [Visit.org_id == _ORG, Visit.visit_date == _DAY])))
+_CLEAR_TOPICS = Prepared(delete(DailyTopic).where(DailyTopic.org_id == _ORG, DailyTopic.day == _DAY))
+_COUNT_TOPICS = Prepared(insert(DailyTopic).from_select(
+    ["org_id", "day", "topic", "visits"], topic_rows([Visit.org_id == _ORG, Visit.visit_date == _DAY])))
 
 
 def recount(connection: Connection, keys: Iterable[tuple[int, date]],
@@ -126,10 +133,10 @@ def recount(connection: Connection, keys: Iterable[tuple[int, date]],
     for org_id, day in sorted(keys | topic_keys):
         key = {"org_id": org_id, "day": day}
         for statement in (_LOCK_DAY, _CLEAR_DAY, _COUNT_DAY):
-            connection.execute(statement, key)
+            statement.run_sync(connection, key)
         if (org_id, day) in topic_keys:
-            connection.execute(_CLEAR_TOPICS, key)
-            connection.execute(_COUNT_TOPICS, key)
+            _CLEAR_TOPICS.run_sync(connection, key)
+            _COUNT_TOPICS.run_sync(connection, key)
 
 
 def _lock_tables(connection: Connection) -> None:
