@@ -12,8 +12,9 @@ defaults are not applied here, so a statement names every column it fills (refus
 every database).
 
 On any other database (or SQLite in memory, whose connection lives on aiosqlite's thread) the
-statement goes through the session as usual: asyncpg keeps prepared statements of its own, and
-SQLAlchemy's adapter begins the transaction there.
+statement goes through the session's connection as a Core statement (no autoflush, as on SQLite):
+asyncpg keeps prepared statements of its own, and SQLAlchemy's adapter begins the transaction
+there.
 
 A query of an entity's columns (``columns_of``) gives its rows back as the session's own
 persistent objects (``loaded``), as an ORM query would, at a fraction of the ORM's loading cost.
@@ -100,10 +101,10 @@ class Prepared:
 
     async def run(self, session: AsyncSession, params: Mapping[str, Any]) -> int:
         dialect, raw = await _connection(session)
-        if raw is None:
+        if raw is None:  # on the session's connection, as on SQLite: no autoflush, no ORM
             self._sql(dialect, params)  # the same KeyError for a missing column on every database
-            result = await session.execute(self.statement, dict(params))
-            return result.rowcount  # type: ignore[attr-defined, no-any-return]
+            result = await (await session.connection()).execute(self.statement, dict(params))
+            return result.rowcount
         return self._sql(dialect, params).execute(raw, params).rowcount
 
     def run_sync(self, connection: Connection, params: Mapping[str, Any]) -> int:
@@ -135,7 +136,7 @@ class PreparedQuery:
     async def first(self, session: AsyncSession, params: Mapping[str, Any]) -> tuple[Any, ...] | None:
         dialect, raw = await _connection(session)
         if raw is None:
-            found = (await session.execute(self.statement, dict(params))).first()
+            found = (await (await session.connection()).execute(self.statement, dict(params))).first()
             return None if found is None else tuple(found)
         sql = self._sql(dialect)
         values = sql.execute(raw, params).fetchone()
@@ -144,7 +145,8 @@ class PreparedQuery:
     async def all(self, session: AsyncSession, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
         dialect, raw = await _connection(session)
         if raw is None:
-            return [tuple(row) for row in await session.execute(self.statement, dict(params))]
+            rows = await (await session.connection()).execute(self.statement, dict(params))
+            return [tuple(row) for row in rows]
         sql = self._sql(dialect)
         return [sql.row(values) for values in sql.execute(raw, params).fetchall()]
 

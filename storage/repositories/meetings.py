@@ -103,7 +103,7 @@ class MeetingRepository:
         self.session.add_all(MeetingAttendance(meeting_id=meeting.id, member_id=m, present=True,
                                                guest=False) for m in expected)
         await self.session.flush()
-        add_audit(self.session, actor, "create", Meeting.entity, meeting.id, None, snapshot(meeting))
+        await add_audit(self.session, actor, "create", Meeting.entity, meeting.id, None, snapshot(meeting))
         return meeting
 
     async def reseat(self, meeting: Meeting, expected: list[int], actor: Member) -> bool:
@@ -125,7 +125,7 @@ class MeetingRepository:
             else:
                 self.session.add(MeetingAttendance(meeting_id=meeting.id, member_id=member_id,
                                                    present=True, guest=False))
-        add_audit(self.session, actor, "reseat", Meeting.entity, meeting.id,
+        await add_audit(self.session, actor, "reseat", Meeting.entity, meeting.id,
                   {"left": gone}, {"joined": joined})
         await self.session.flush()
         return True
@@ -140,10 +140,10 @@ class MeetingRepository:
             setattr(meeting, key, value)
         await self.session.flush()
         if (after := snapshot(meeting)) != before:
-            add_audit(self.session, actor, "update", Meeting.entity, meeting.id, before, after)
+            await add_audit(self.session, actor, "update", Meeting.entity, meeting.id, before, after)
 
     async def delete(self, meeting: Meeting, actor: Member) -> None:
-        add_audit(self.session, actor, "delete", Meeting.entity, meeting.id, snapshot(meeting), None)
+        await add_audit(self.session, actor, "delete", Meeting.entity, meeting.id, snapshot(meeting), None)
         meeting.deleted_at = utcnow()
         await self.session.flush()
 
@@ -180,7 +180,7 @@ class MeetingRepository:
             return
         before = {"member_id": member_id, "present": seat.present, "reason": seat.absence_reason}
         seat.present, seat.absence_reason = present, None if present else reason
-        add_audit(self.session, actor, "attendance", Meeting.entity, meeting.id, before,
+        await add_audit(self.session, actor, "attendance", Meeting.entity, meeting.id, before,
                     {"member_id": member_id, "present": present, "reason": seat.absence_reason})
         await self.session.flush()
 
@@ -189,7 +189,7 @@ class MeetingRepository:
             return False
         self.session.add(MeetingAttendance(meeting_id=meeting.id, member_id=member_id,
                                            present=True, guest=True))
-        add_audit(self.session, actor, "guest", Meeting.entity, meeting.id, None,
+        await add_audit(self.session, actor, "guest", Meeting.entity, meeting.id, None,
                   {"member_id": member_id})
         await self.session.flush()
         return True
@@ -198,7 +198,7 @@ class MeetingRepository:
         await self.session.execute(delete(MeetingAttendance).where(
             MeetingAttendance.meeting_id == meeting.id, MeetingAttendance.member_id == member_id,
             MeetingAttendance.guest))
-        add_audit(self.session, actor, "guest_removed", Meeting.entity, meeting.id,
+        await add_audit(self.session, actor, "guest_removed", Meeting.entity, meeting.id,
                   {"member_id": member_id}, None)
         await self.session.flush()
 
@@ -223,27 +223,27 @@ class MeetingRepository:
         for credit in await self.session.scalars(select(StudyRecord).where(
                 StudyRecord.meeting_id == meeting.id, StudyRecord.deleted_at.is_(None))):
             if present.pop(credit.member_id, None) is None:
-                add_audit(self.session, actor, "delete", StudyRecord.entity, credit.id, snapshot(credit), None)
+                await add_audit(self.session, actor, "delete", StudyRecord.entity, credit.id, snapshot(credit), None)
                 credit.deleted_at = utcnow()
                 done.removed.append(credit.member_id)
-            elif self._apply(credit, want, actor):
+            elif await self._apply(credit, want, actor):
                 done.changed.append(credit.member_id)
         for member_id, org_id in present.items():
             hand = await self.hand_logged(member_id, meeting.day, form)
             if hand is not None:
-                self._apply(hand, {**want, "meeting_id": meeting.id}, actor)
+                await self._apply(hand, {**want, "meeting_id": meeting.id}, actor)
                 done.adopted.append(member_id)
                 continue
             credit = StudyRecord(member_id=member_id, org_id=org_id, meeting_id=meeting.id,
                                  content=content, **want)
             self.session.add(credit)
             await self.session.flush()
-            add_audit(self.session, actor, "create", StudyRecord.entity, credit.id, None, snapshot(credit))
+            await add_audit(self.session, actor, "create", StudyRecord.entity, credit.id, None, snapshot(credit))
             done.created.append(member_id)
         await self.session.flush()
         return done
 
-    def _apply(self, record: StudyRecord, values: dict[str, Any], actor: Member) -> bool:
+    async def _apply(self, record: StudyRecord, values: dict[str, Any], actor: Member) -> bool:
         before = snapshot(record)
         for key, value in values.items():
             setattr(record, key, value)
@@ -251,7 +251,7 @@ class MeetingRepository:
                               for k, v in values.items()}}
         if after == before:
             return False
-        add_audit(self.session, actor, "update", StudyRecord.entity, record.id, before, after)
+        await add_audit(self.session, actor, "update", StudyRecord.entity, record.id, before, after)
         return True
 
     async def adopted_by(self, meeting: Meeting) -> set[int]:
