@@ -24,11 +24,11 @@ from __future__ import annotations
 
 import sqlite3
 import weakref
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sqlalchemy import Column
+from sqlalchemy import Column, literal
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -126,7 +126,8 @@ class Prepared:
 
 class PreparedQuery:
     """One SELECT; ``first`` and ``all`` return its rows as tuples, each value as its column's
-    type reads it (JSON decoded, UTC times, enums)."""
+    type reads it (JSON decoded, UTC times, enums). Unlike a query through the session it does not
+    flush first: it reads what is written, so it is for reads where nothing is pending."""
 
     def __init__(self, statement: Select[Any], params: Sequence[str]) -> None:
         self.statement = statement
@@ -156,6 +157,12 @@ class PreparedQuery:
             found = self._compiled[dialect.name] = _compile(
                 self.statement, dialect, self._given, self.statement.selected_columns)
         return found
+
+
+def one_of(column: Any, values: Iterable[Any]) -> Any:
+    """``column IN (…)`` with the values written in the statement, so that it compiles once (an
+    IN list of values given at execution is expanded then, and refused here)."""
+    return column.in_([literal(value) for value in values])
 
 
 _Entity = TypeVar("_Entity")

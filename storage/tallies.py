@@ -43,7 +43,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from storage.models import DailyTally, DailyTopic, StudyRecord, Visit
-from storage.prepared import Prepared
+from storage.prepared import Prepared, one_of
 from storage.vocabulary import CENTRE_GROUP_FORM, GROUP_FORMS, JOINT_FORM, ORG_LIFE_FORMS, READING_CLASS
 
 TALLY_COLUMNS = ("study_minutes", "study_records", "group_sessions", "group_attendances",
@@ -63,7 +63,7 @@ def day_rows(study_where: Sequence[Any] = (), visit_where: Sequence[Any] = ()) -
     visits = select(Visit.org_id, Visit.visit_date, null(), literal(0), literal(0), literal(1),
                     Visit.solved_count).where(Visit.deleted_at.is_(None), *visit_where)
     rows = union_all(study, visits).subquery()
-    group, reading = _one_of(rows.c.form, GROUP_FORMS), rows.c.form == READING_CLASS
+    group, reading = one_of(rows.c.form, GROUP_FORMS), rows.c.form == READING_CLASS
 
     def sessions_of(condition: Any) -> Any:  # a form a day is one session
         return func.count(distinct(case((condition, rows.c.form))))
@@ -77,17 +77,11 @@ def day_rows(study_where: Sequence[Any] = (), visit_where: Sequence[Any] = ()) -
                    func.coalesce(func.sum(case((reading, 1), else_=0)), 0).label("reading_attendances"),
                    func.coalesce(func.sum(rows.c.is_visit), 0).label("visits"),
                    func.coalesce(func.sum(rows.c.solved), 0).label("solved"),
-                   sessions_of(_one_of(rows.c.form, ORG_LIFE_FORMS)).label("org_life_sessions"),
+                   sessions_of(one_of(rows.c.form, ORG_LIFE_FORMS)).label("org_life_sessions"),
                    sessions_of(rows.c.form == CENTRE_GROUP_FORM).label("centre_sessions"),
                    sessions_of(rows.c.form == JOINT_FORM).label("joint_sessions"),
                    func.coalesce(func.max(case((reading, rows.c.minutes), else_=0)), 0).label("reading_longest"))
             .group_by(rows.c.org_id, rows.c.day))
-
-
-def _one_of(column: Any, values: Iterable[str]) -> Any:
-    """``column IN (…)`` with the values written out (no list expanded at execution: the
-    statement can be compiled once, ``storage.prepared``)."""
-    return column.in_([literal(value) for value in values])
 
 
 def topic_rows(visit_where: Sequence[Any] = ()) -> Select[Any]:

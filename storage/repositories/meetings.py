@@ -18,6 +18,7 @@ from sqlalchemy import ColumnElement, and_, bindparam, delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Meeting, MeetingAttendance, Member, Role, StudyRecord
+from storage.prepared import PreparedQuery, columns_of, loaded, one_of
 from storage.repositories.records import add_audit, snapshot
 from storage.types import utcnow
 from storage.vocabulary import (
@@ -29,8 +30,8 @@ from storage.vocabulary import (
 # The meeting credits its attendees' study hours: its type always does, or it had a study item
 # (the same rule as ``handlers.meetings.rules.credits_hours``, here as SQL for the queries).
 CREDITED: ColumnElement[bool] = or_(
-    Meeting.kind.in_(CREDITS_ALWAYS_KINDS),
-    and_(Meeting.kind.in_(CREDITS_WITH_STUDY_KINDS), Meeting.study_item.is_not(None),
+    one_of(Meeting.kind, CREDITS_ALWAYS_KINDS),
+    and_(one_of(Meeting.kind, CREDITS_WITH_STUDY_KINDS), Meeting.study_item.is_not(None),
          Meeting.study_item != ""))
 COMMITTEE = (Role.secretary, Role.committee)  # a 支委会's members
 
@@ -38,15 +39,15 @@ COMMITTEE = (Role.secretary, Role.committee)  # a 支委会's members
 _MADE_UP = select(StudyRecord.makeup_for_id).where(
     StudyRecord.member_id == bindparam("member_id"), StudyRecord.makeup_for_id.is_not(None),
     StudyRecord.deleted_at.is_(None))
-_PENDING_MAKEUPS = (
-    select(Meeting).join(MeetingAttendance, MeetingAttendance.meeting_id == Meeting.id)
+_PENDING_MAKEUPS = PreparedQuery(
+    select(*columns_of(Meeting)).join(MeetingAttendance, MeetingAttendance.meeting_id == Meeting.id)
     .where(MeetingAttendance.member_id == bindparam("member_id"), MeetingAttendance.present.is_(False),
            Meeting.deleted_at.is_(None), CREDITED, Meeting.id.not_in(_MADE_UP))
-    .order_by(Meeting.day, Meeting.id))
-_CREDIT_ON = select(StudyRecord).where(
+    .order_by(Meeting.day, Meeting.id), ("member_id",))
+_CREDIT_ON = PreparedQuery(select(*columns_of(StudyRecord)).where(
     StudyRecord.member_id == bindparam("member_id"), StudyRecord.study_date == bindparam("day"),
     StudyRecord.form == bindparam("form"), StudyRecord.meeting_id.is_not(None),
-    StudyRecord.deleted_at.is_(None)).limit(1)
+    StudyRecord.deleted_at.is_(None)).limit(1), ("member_id", "day", "form"))
 
 
 @dataclass
@@ -270,7 +271,8 @@ class MeetingRepository:
 
     async def credit_on(self, member_id: int, day: date, form: str) -> StudyRecord | None:
         """The member's meeting credit for that day and form, if any."""
-        return await self.session.scalar(_CREDIT_ON, {"member_id": member_id, "day": day, "form": form})
+        row = await _CREDIT_ON.first(self.session, {"member_id": member_id, "day": day, "form": form})
+        return None if row is None else loaded(self.session, StudyRecord, row)
 
     async def attended(self, member_id: int, limit: int = 10) -> list[tuple[Meeting, int]]:
         """The meetings the member is credited for, newest first, with the credited minutes."""
@@ -289,7 +291,8 @@ class MeetingRepository:
     async def pending_makeups(self, member_id: int) -> list[Meeting]:
         """Meetings the member missed and has not made up yet, oldest first (only meetings that
         credit study hours: missing a 支委会 with no study item leaves nothing to make up)."""
-        return list(await self.session.scalars(_PENDING_MAKEUPS, {"member_id": member_id}))
+        rows = await _PENDING_MAKEUPS.all(self.session, {"member_id": member_id})
+        return [loaded(self.session, Meeting, row) for row in rows]
 
     async def absentees_since(self, day: date) -> list[tuple[Meeting, int]]:
         """(meeting, member id) of every absence from a meeting held on or after ``day`` that
