@@ -136,19 +136,19 @@ class PreparedQuery:
 
     async def first(self, session: AsyncSession, params: Mapping[str, Any]) -> tuple[Any, ...] | None:
         dialect, raw = await _connection(session)
+        sql = self._sql(dialect)  # compiled on every database alike: the same refusals
         if raw is None:
             found = (await (await session.connection()).execute(self.statement, dict(params))).first()
             return None if found is None else tuple(found)
-        sql = self._sql(dialect)
         values = sql.execute(raw, params).fetchone()
         return None if values is None else sql.row(values)
 
     async def all(self, session: AsyncSession, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
         dialect, raw = await _connection(session)
+        sql = self._sql(dialect)
         if raw is None:
             rows = await (await session.connection()).execute(self.statement, dict(params))
             return [tuple(row) for row in rows]
-        sql = self._sql(dialect)
         return [sql.row(values) for values in sql.execute(raw, params).fetchall()]
 
     def _sql(self, dialect: Dialect) -> _Sql:
