@@ -40,6 +40,7 @@ from sqlalchemy import (
     union_all,
 )
 from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
 from storage.models import DailyTally, DailyTopic, StudyRecord, Visit
@@ -204,12 +205,24 @@ class TalliedSession(Session):
 _PENDING = "tallies_pending"
 
 
+def _pending(session: Session) -> dict[type, set[tuple[int, date]]]:
+    return session.info.setdefault(_PENDING, {StudyRecord: set(), Visit: set()})  # type: ignore[no-any-return]
+
+
 @event.listens_for(TalliedSession, "after_flush")
 def _note_touched(session: Session, _context: Any) -> None:
-    keys = _touched_keys(session)
-    pending = session.info.setdefault(_PENDING, {StudyRecord: set(), Visit: set()})
-    for kind, touched in keys.items():
+    pending = _pending(session)
+    for kind, touched in _touched_keys(session).items():
         pending[kind] |= touched
+
+
+def note_inserted(session: AsyncSession, record: object) -> None:
+    """A record written around the flush (``storage.prepared.PreparedInsert``): its day is
+    recounted at commit as a flushed record's is."""
+    counted = _COUNTED.get(type(record))
+    if counted is not None:
+        day = getattr(record, counted[0])
+        _pending(session.sync_session)[type(record)].add((record.org_id, day))  # type: ignore[attr-defined]
 
 
 @event.listens_for(TalliedSession, "before_commit")

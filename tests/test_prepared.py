@@ -3,19 +3,34 @@ as the statement run through the session."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import bindparam, delete, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from storage.db import Session, create_engine, session_factory
-from storage.models import AuditLog, DialogState, HandledEvent, Member, Organization, OrgKind, Role
+from storage.models import (
+    AuditLog,
+    Commitment,
+    DailyTally,
+    DialogState,
+    HandledEvent,
+    Member,
+    Organization,
+    OrgKind,
+    Problem,
+    ProblemStatus,
+    Role,
+    StudyRecord,
+    Visit,
+)
 from storage.prepared import Prepared, PreparedQuery, columns_of, loaded, one_of
 from storage.queries.sender import sender
 from storage.repositories.audit import audit
 from storage.repositories.members import MemberRepository
 from storage.repositories.orgs import OrgRepository
+from storage.repositories.records import RecordRepository, snapshot
 
 TABLE = DialogState.__table__
 _INSERT = Prepared(insert(TABLE))
@@ -211,5 +226,52 @@ async def test_an_audit_row_is_written_at_once_in_the_transaction(db_url: str) -
             assert [(r.action, r.entity_id, r.after) for r in rows] == [("request", 7, {"name": "李娜"})]
             await session.rollback()  # undone with the transaction
             assert (await session.execute(select(AuditLog))).first() is None
+    finally:
+        await engine.dispose()
+
+
+_RECORDS: list[tuple[type, dict[str, object]]] = [
+    (StudyRecord, {"form": "集中学习", "study_date": date(2026, 11, 30), "minutes": 90, "content": "《选读》"}),
+    (Visit, {"kind": "走访", "visit_date": date(2026, 11, 30), "place": "东村", "whom": "村委会",
+             "heard": "道路失修", "topic": "基层治理"}),
+    (Problem, {"description": "道路失修", "source": "走访", "kind": "民生", "owner_name": "王建国",
+               "deadline": date(2026, 12, 31), "measures": "1.修路；2.复查"}),
+    (Commitment, {"content": "每月走访一次"}),
+]
+_WRITTEN_AT = {"id", "created_at", "updated_at"}
+
+
+@pytest.mark.parametrize(("model", "values"), _RECORDS, ids=[m.__name__ for m, _ in _RECORDS])
+async def test_a_record_written_at_once_is_what_a_flush_writes(
+        db_url: str, model: type, values: dict[str, object]) -> None:
+    """RecordRepository.create writes around the unit of work: the same row (defaults, the model's
+    own rules such as a problem's 措施条数), the session's own object, the day's tallies recounted."""
+    engine = create_engine(db_url)
+    sessions = session_factory(engine)
+    try:
+        async with sessions() as session, session.begin():
+            await _branch(session)
+            li = (await session.execute(select(Member).where(Member.name == "李娜"))).scalar_one()
+            made = await RecordRepository(session).create(model, li, dict(values))
+            flushed = model(org_id=li.org_id, **{model.owner: li.id}, **values)
+            session.add(flushed)
+            await session.flush()
+            assert made in session and made.id is not None and made.id != flushed.id
+            assert (await session.get(model, made.id)) is made
+            made_id, flushed_id = made.id, flushed.id
+        async with sessions() as session:
+            rows = {row.id: row for row in (await session.execute(select(model))).scalars()}
+            mine, theirs = snapshot(rows[made_id]), snapshot(rows[flushed_id])
+            assert {k: v for k, v in mine.items() if k not in _WRITTEN_AT} == {
+                k: v for k, v in theirs.items() if k not in _WRITTEN_AT}
+            assert rows[made_id].created_at is not None and rows[made_id].updated_at is not None
+            audited = (await session.execute(select(AuditLog).where(AuditLog.entity_id == made_id,
+                                                                    AuditLog.entity == model.entity))).scalars().all()
+            assert [(a.action, a.after["id"]) for a in audited] == [("create", made_id)]
+            if model is StudyRecord:
+                tally = (await session.execute(select(DailyTally))).scalar_one()
+                assert (tally.study_records, tally.study_minutes) == (2, 180)  # both counted
+            if model is Problem:
+                assert rows[made_id].measure_items == 2 and rows[made_id].status is ProblemStatus.pending
     finally:
         await engine.dispose()

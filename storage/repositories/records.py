@@ -28,11 +28,16 @@ from storage.models import (
     StudyRecord,
     Visit,
 )
+from storage.prepared import PreparedInsert
 from storage.repositories.audit import audit
+from storage.tallies import note_inserted
 from storage.types import utcnow
 
 Record = StudyRecord | Visit | Problem | Commitment
 _SKIP = {"created_at", "updated_at"}
+
+# Every member's record is written by one statement (the confirmation's hot path).
+_INSERTS = {model: PreparedInsert(model) for model in (StudyRecord, Visit, Problem, Commitment)}
 
 # When a member may no longer change or delete a record of theirs, per kind; the one definition.
 LOCKS: dict[type, ColumnElement[bool]] = {
@@ -85,9 +90,11 @@ class RecordRepository:
         await add_audit(self.session, actor, action, entity, entity_id, before, after)
 
     async def create(self, model: type[Record], member: Member, values: dict[str, Any]) -> Record:
+        """A new record of the member's (made as the model makes it: its attribute rules apply),
+        written at once; its day's tallies are recounted at commit."""
         record = model(org_id=member.org_id, **{model.owner: member.id}, **values)
-        self.session.add(record)
-        await self.session.flush()
+        await _INSERTS[model].add(self.session, record)
+        note_inserted(self.session, record)
         if isinstance(record, Problem):
             self.session.add(ProblemEvent(problem_id=record.id, actor_id=member.id, action="report",
                                           to_status=ProblemStatus.pending))
