@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import weakref
 from typing import Any, TypeAlias
 
 from sqlalchemy import event, text
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -21,6 +22,9 @@ from storage.tallies import TalliedSession
 # session per incoming event, and the factory that makes them.
 Session: TypeAlias = AsyncSession
 Sessions: TypeAlias = async_sessionmaker[AsyncSession]
+
+
+_INLINE: weakref.WeakSet[Engine] = weakref.WeakSet()  # engines whose SQLite calls run inline
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -43,10 +47,13 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         kwargs = {"pool_size": 1, "max_overflow": 0, **kwargs}
-        if parsed.database and parsed.database != ":memory:":
-            kwargs.setdefault("async_creator", inline_creator(parsed.database))
+        inline = bool(parsed.database and parsed.database != ":memory:") and "async_creator" not in kwargs
+        if inline:
+            kwargs["async_creator"] = inline_creator(parsed.database)
         engine = create_async_engine(url, **kwargs)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        if inline:
+            _INLINE.add(engine.sync_engine)
         return engine
     # A pooled connection the server ended (a restart, a failover, pg_terminate_backend) is
     # found out before an update uses it, not by the update.
@@ -99,6 +106,18 @@ def sqlite_file(url: str) -> str | None:
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     """Sessions that keep the daily tallies in step with the records (``storage.tallies``)."""
     return async_sessionmaker(engine, expire_on_commit=False, sync_session_class=TalliedSession)
+
+
+async def close(session: AsyncSession) -> None:
+    """End a session. On a SQLite file (called inline: nothing to wait for, nothing a
+    cancellation could interrupt) in place; elsewhere as ``async with session`` ends it, in a task
+    of its own that a cancellation cannot abandon halfway (its connection back in the pool). The
+    task costs two turns of the event loop: the one session every event opens closes here."""
+    if session.bind.sync_engine in _INLINE:
+        await session.close()
+    else:
+        async with session:
+            pass
 
 
 async def ping(engine: AsyncEngine) -> None:

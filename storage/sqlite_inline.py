@@ -24,6 +24,13 @@ class InlineSqliteConnection(aiosqlite.Connection):
             raise ValueError("Connection closed")
         return fn(*args, **kwargs)
 
+    @property
+    def sqlite(self) -> sqlite3.Connection:
+        """The sqlite3 connection itself, for statements run straight on it (``storage.prepared``)."""
+        if self._connection is None:
+            raise ValueError("Connection closed")
+        return self._connection
+
     async def _connect(self) -> InlineSqliteConnection:
         if self._connection is None:
             self._connection = self._connector()

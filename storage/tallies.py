@@ -40,9 +40,11 @@ from sqlalchemy import (
     union_all,
 )
 from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
 from storage.models import DailyTally, DailyTopic, StudyRecord, Visit
+from storage.prepared import Prepared, one_of
 from storage.vocabulary import CENTRE_GROUP_FORM, GROUP_FORMS, JOINT_FORM, ORG_LIFE_FORMS, READING_CLASS
 
 TALLY_COLUMNS = ("study_minutes", "study_records", "group_sessions", "group_attendances",
@@ -62,7 +64,7 @@ def day_rows(study_where: Sequence[Any] = (), visit_where: Sequence[Any] = ()) -
     visits = select(Visit.org_id, Visit.visit_date, null(), literal(0), literal(0), literal(1),
                     Visit.solved_count).where(Visit.deleted_at.is_(None), *visit_where)
     rows = union_all(study, visits).subquery()
-    group, reading = rows.c.form.in_(GROUP_FORMS), rows.c.form == READING_CLASS
+    group, reading = one_of(rows.c.form, GROUP_FORMS), rows.c.form == READING_CLASS
 
     def sessions_of(condition: Any) -> Any:  # a form a day is one session
         return func.count(distinct(case((condition, rows.c.form))))
@@ -76,7 +78,7 @@ def day_rows(study_where: Sequence[Any] = (), visit_where: Sequence[Any] = ()) -
                    func.coalesce(func.sum(case((reading, 1), else_=0)), 0).label("reading_attendances"),
                    func.coalesce(func.sum(rows.c.is_visit), 0).label("visits"),
                    func.coalesce(func.sum(rows.c.solved), 0).label("solved"),
-                   sessions_of(rows.c.form.in_(ORG_LIFE_FORMS)).label("org_life_sessions"),
+                   sessions_of(one_of(rows.c.form, ORG_LIFE_FORMS)).label("org_life_sessions"),
                    sessions_of(rows.c.form == CENTRE_GROUP_FORM).label("centre_sessions"),
                    sessions_of(rows.c.form == JOINT_FORM).label("joint_sessions"),
                    func.coalesce(func.max(case((reading, rows.c.minutes), else_=0)), 0).label("reading_longest"))
@@ -97,17 +99,17 @@ _COLUMNS = ", ".join(TALLY_COLUMNS)
 # Take the (org_id, day) row's lock, creating the row if need be: one statement, so two first
 # records of a day cannot both create it. Plain SQL that SQLite and PostgreSQL both speak (their
 # ON CONFLICT constructs in SQLAlchemy cannot be cached, and this runs with every record saved).
-_LOCK_DAY = text(f"INSERT INTO daily_tallies (org_id, day, {_COLUMNS}) "
+_LOCK_DAY = Prepared(text(f"INSERT INTO daily_tallies (org_id, day, {_COLUMNS}) "
                  f"VALUES (:org_id, :day{', 0' * len(TALLY_COLUMNS)}) "
-                 "ON CONFLICT (org_id, day) DO UPDATE SET study_records = 0").bindparams(_ORG, _DAY)
-_CLEAR_DAY = delete(DailyTally).where(DailyTally.org_id == _ORG, DailyTally.day == _DAY)
-_COUNT_DAY = insert(DailyTally).from_select(
+                 "ON CONFLICT (org_id, day) DO UPDATE SET study_records = 0").bindparams(_ORG, _DAY))
+_CLEAR_DAY = Prepared(delete(DailyTally).where(DailyTally.org_id == _ORG, DailyTally.day == _DAY))
+_COUNT_DAY = Prepared(insert(DailyTally).from_select(
     ["org_id", "day", *TALLY_COLUMNS],
     day_rows([StudyRecord.org_id == _ORG, StudyRecord.study_date == _DAY],
-             [Visit.org_id == _ORG, Visit.visit_date == _DAY]))
-_CLEAR_TOPICS = delete(DailyTopic).where(DailyTopic.org_id == _ORG, DailyTopic.day == _DAY)
-_COUNT_TOPICS = insert(DailyTopic).from_select(["org_id", "day", "topic", "visits"],
-                                               topic_rows([Visit.org_id == _ORG, Visit.visit_date == _DAY]))
+             [Visit.org_id == _ORG, Visit.visit_date == _DAY])))
+_CLEAR_TOPICS = Prepared(delete(DailyTopic).where(DailyTopic.org_id == _ORG, DailyTopic.day == _DAY))
+_COUNT_TOPICS = Prepared(insert(DailyTopic).from_select(
+    ["org_id", "day", "topic", "visits"], topic_rows([Visit.org_id == _ORG, Visit.visit_date == _DAY])))
 
 
 def recount(connection: Connection, keys: Iterable[tuple[int, date]],
@@ -126,10 +128,10 @@ def recount(connection: Connection, keys: Iterable[tuple[int, date]],
     for org_id, day in sorted(keys | topic_keys):
         key = {"org_id": org_id, "day": day}
         for statement in (_LOCK_DAY, _CLEAR_DAY, _COUNT_DAY):
-            connection.execute(statement, key)
+            statement.run_sync(connection, key)
         if (org_id, day) in topic_keys:
-            connection.execute(_CLEAR_TOPICS, key)
-            connection.execute(_COUNT_TOPICS, key)
+            _CLEAR_TOPICS.run_sync(connection, key)
+            _COUNT_TOPICS.run_sync(connection, key)
 
 
 def _lock_tables(connection: Connection) -> None:
@@ -203,12 +205,24 @@ class TalliedSession(Session):
 _PENDING = "tallies_pending"
 
 
+def _pending(session: Session) -> dict[type, set[tuple[int, date]]]:
+    return session.info.setdefault(_PENDING, {StudyRecord: set(), Visit: set()})  # type: ignore[no-any-return]
+
+
 @event.listens_for(TalliedSession, "after_flush")
 def _note_touched(session: Session, _context: Any) -> None:
-    keys = _touched_keys(session)
-    pending = session.info.setdefault(_PENDING, {StudyRecord: set(), Visit: set()})
-    for kind, touched in keys.items():
+    pending = _pending(session)
+    for kind, touched in _touched_keys(session).items():
         pending[kind] |= touched
+
+
+def note_inserted(session: AsyncSession, record: object) -> None:
+    """A record written around the flush (``storage.prepared.PreparedInsert``): its day is
+    recounted at commit as a flushed record's is."""
+    counted = _COUNTED.get(type(record))
+    if counted is not None:
+        day = getattr(record, counted[0])
+        _pending(session.sync_session)[type(record)].add((record.org_id, day))  # type: ignore[attr-defined]
 
 
 @event.listens_for(TalliedSession, "before_commit")

@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 
+from bot.adapters.wecom.bot import robot_chat_id
 from bot.adapters.wecom.run import WeComAdapter
 from bot.adapters.wecom_bot.run import WeComAiBotAdapter
 from bot.runtime.app import build_app
@@ -22,7 +23,7 @@ from bot.runtime.pushes import plan_config
 from handlers.core.i18n import DEFAULT_TEXTS as t
 from handlers.schedule.planner import plan
 from storage.db import session_factory
-from storage.models import Member, OutboxMessage, OutboxStatus, ShuxueSchedule
+from storage.models import GroupChat, Member, OutboxMessage, OutboxStatus, ShuxueSchedule
 from storage.repositories.recipients import RecipientRepository
 from storage.types import utcnow
 from tests import wecom_bot_support, wecom_support
@@ -147,3 +148,37 @@ def test_a_port_in_use_is_one_line(tmp_path: Path) -> None:
             "BRANCHBOT_WECOM_PORT": str(port), "BRANCHBOT_PUSHES_ENABLED": "false"})
     assert result.returncode == 1 and "无法启动" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+async def test_a_branch_group_bound_two_ways_reads_each_prompt_once(db_url: str, branch: Branch) -> None:
+    """The branch's 支部群 holds both the WeCom group robot and the AI bot: the 述学 prompt goes
+    there once, through the first of the running platforms; the other branch's group still gets
+    its own."""
+    bot_app = build_app(make_settings(db_url, quiet_hours="00:00-00:00"))
+    try:
+        local = (utcnow() - timedelta(minutes=30)).astimezone(bot_app.settings.tz)
+        async with session_factory(bot_app.engine)() as session, session.begin():
+            for org in (branch.org, branch.other):
+                session.add(ShuxueSchedule(org_id=org.id, weekday=local.weekday(),
+                                           time=f"{local.hour:02d}:{local.minute:02d}", every_weeks=1))
+            session.add_all([
+                GroupChat(org_id=branch.org.id, platform="wecom", chat_id=robot_chat_id(branch.org.id),
+                          bound_by_id=branch.secretary.id,
+                          webhook_url="https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=k1"),
+                GroupChat(org_id=branch.org.id, platform="wecom_bot", chat_id="wrkBranchGroup",
+                          bound_by_id=branch.secretary.id),
+                GroupChat(org_id=branch.other.id, platform="wecom", chat_id=robot_chat_id(branch.other.id),
+                          bound_by_id=branch.secretary.id,
+                          webhook_url="https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=k2")])
+        for platforms, theirs in ((("wecom_bot", "wecom"), ("wecom_bot", "wrkBranchGroup")),
+                                  (("wecom", "wecom_bot"), ("wecom", robot_chat_id(branch.org.id)))):
+            async with session_factory(bot_app.engine)() as session, session.begin():
+                await session.execute(delete(OutboxMessage))
+                await plan(session, utcnow(), plan_config(bot_app, platforms))
+            async with session_factory(bot_app.engine)() as session:
+                prompts = sorted((r.org_id, r.platform, r.chat_id) for r in await session.scalars(
+                    select(OutboxMessage).where(OutboxMessage.kind == "shuxue_prompt")))
+            assert prompts == sorted([(branch.org.id, *theirs),
+                                      (branch.other.id, "wecom", robot_chat_id(branch.other.id))])
+    finally:
+        await bot_app.close()

@@ -19,6 +19,8 @@ from telegram.ext import Application
 from bot.runtime.app import build_app
 from handlers.core.i18n import DEFAULT_TEXTS as t
 from storage.db import session_factory
+from storage.queries.ledgers import problem_rows as ledger_problem_rows
+from storage.queries.scope import DateRange, Scope
 from storage.models import (
     OutboxMessage,
     Problem,
@@ -53,6 +55,18 @@ async def problem_rows(db_url: str) -> tuple[Problem, list[ProblemEvent], list[P
             events = list(await session.scalars(select(ProblemEvent).order_by(ProblemEvent.id)))
             evidence = list(await session.scalars(select(ProblemEvidence).order_by(ProblemEvidence.id)))
             return problem, events, evidence
+    finally:
+        await bot_app.close()
+
+
+async def ledger_percent(db_url: str, branch: Branch) -> int | None:
+    """The 完成比例 the branch's 问题清单 ledger shows for its one problem."""
+    bot_app = build_app(make_settings(db_url))
+    try:
+        async with session_factory(bot_app.engine)() as session:
+            period = DateRange(today() - timedelta(days=30), today())
+            (row,) = (await session.execute(ledger_problem_rows(Scope((branch.org.id,)), period, TZ))).all()
+            return row[14]  # type: ignore[no-any-return]
     finally:
         await bot_app.close()
 
@@ -137,6 +151,7 @@ async def test_the_closed_loop_over_telegram(polling: Application, api: FakeBotA
     assert t("problem.done_reopen") in texts(calls)
 
     problem, events, evidence = await problem_rows(db_url)
+    assert await ledger_percent(db_url, branch) is None  # came back: the 80% before 销号 is not now
     assert problem.status is ProblemStatus.rectifying and problem.owner_id == branch.roster_only.id
     assert problem.deadline == today() + timedelta(days=14)
     assert [e.action for e in events] == [

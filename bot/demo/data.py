@@ -122,7 +122,7 @@ async def _newcomer_asks(session: Session) -> None:
         org_id=branch.id, member_id=row.id, name=name, platform=CONSOLE, user_id=NEWCOMER_ACCOUNT,
         display_name=name, username=None)
     assert request is not None
-    audit(session, actor_id=None, action="request", entity="join_request", entity_id=request.id,
+    await audit(session, actor_id=None, action="request", entity="join_request", entity_id=request.id,
           after={"member_id": row.id, "platform": CONSOLE, "platform_user_id": NEWCOMER_ACCOUNT})
 
 

@@ -19,7 +19,7 @@ from handlers.core.features import Feature, Registry, discover
 from handlers.core.file_intake import Fetched, FileIntake
 from handlers.core.selectors import Offer
 from handlers.dialogs import engine
-from storage.db import ConnectionLost, Session, Sessions, connection_lost
+from storage.db import ConnectionLost, Session, Sessions, close, connection_lost
 from storage.locks import lock_member
 from storage.queries.pushed import newest_push_buttons
 from storage.queries.sender import sender
@@ -132,46 +132,53 @@ class Core:
 
     async def _handle_once(self, platform: str, user_id: str, take: Take,
                            taken: list[Incoming], fetched: Fetched | None) -> Handled:
-        async with self.sessions() as session:
+        session = self.sessions()
+        try:
+            return await self._handle_in(session, platform, user_id, take, taken, fetched)
+        finally:
+            await close(session)
+
+    async def _handle_in(self, session: Session, platform: str, user_id: str, take: Take,
+                         taken: list[Incoming], fetched: Fetched | None) -> Handled:
+        try:
+            await lock_member(session, platform, user_id)
+            event = await take(session)
+            if event is None:
+                return Handled(None, Outcome())
+            taken.append(event)
+            if fetched is None:  # taken from the inbox: its file is fetched now
+                fetched = await self._fetch(event)
+            # Only a bound identity is a member: one bound by a roster account the platform
+            # authenticated, or by an approved join request (a pending one has no row here).
+            # Their dialog state comes with it, in the same statement.
+            member, state = await sender(session, event.platform, event.user_id)
+            if member is not None and member.last_platform != event.platform:
+                member.last_platform = event.platform  # where their pushes go next
+            ctx = Context(session, event, member, self.config, utcnow(), self.registry,
+                          files=self.files, fetched=fetched)
+            outcome = await self._dispatch(ctx, state)
             try:
-                await lock_member(session, platform, user_id)
-                event = await take(session)
-                if event is None:
-                    return Handled(None, Outcome())
-                taken.append(event)
-                if fetched is None:  # taken from the inbox: its file is fetched now
-                    fetched = await self._fetch(event)
-                # Only a bound identity is a member: one bound by a roster account the platform
-                # authenticated, or by an approved join request (a pending one has no row here).
-                # Their dialog state comes with it, in the same statement.
-                member, state = await sender(session, event.platform, event.user_id)
-                if member is not None and member.last_platform != event.platform:
-                    member.last_platform = event.platform  # where their pushes go next
-                ctx = Context(session, event, member, self.config, utcnow(), self.registry,
-                              files=self.files, fetched=fetched)
-                outcome = await self._dispatch(ctx, state)
-                try:
-                    await session.commit()
-                except Exception as error:
-                    if connection_lost(error):
-                        raise CommitUnknown(Handled(event, outcome)) from error
-                    raise
-                if ctx.followup is not None:
-                    outcome.followup = ctx.followup(self.sessions)
-                if ctx.enqueued and self.on_enqueue is not None:
-                    self.on_enqueue()
-                return Handled(event, outcome)
-            except (StaleState, CommitUnknown):
-                await _rollback(session)
-                raise
+                await session.commit()
             except Exception as error:
-                await _rollback(session)
                 if connection_lost(error):
-                    raise ConnectionLost(str(error)) from error
-                log.exception("failed to handle %s", taken or f"an event of {platform}:{user_id}")
-                if not taken:
-                    raise
-                return Handled(taken[0], self._sorry(taken[0]))
+                    raise CommitUnknown(Handled(event, outcome)) from error
+                raise
+            if ctx.followup is not None:
+                outcome.followup = ctx.followup(self.sessions)
+            if ctx.enqueued and self.on_enqueue is not None:
+                self.on_enqueue()
+            return Handled(event, outcome)
+        except (StaleState, CommitUnknown):
+            await _rollback(session)
+            raise
+        except Exception as error:
+            await _rollback(session)
+            if connection_lost(error):
+                raise ConnectionLost(str(error)) from error
+            log.exception("failed to handle %s", taken or f"an event of {platform}:{user_id}")
+            if not taken:
+                raise
+            return Handled(taken[0], self._sorry(taken[0]))
 
     def _sorry(self, event: Incoming) -> Outcome:
         sorry = self.config.texts("error.internal")  # the user's language, as ctx.t

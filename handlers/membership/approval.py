@@ -122,7 +122,7 @@ async def tell_of_claim(t: Translator, session: Session, row: Member, *, platfor
                         user_id: str, display_name: str | None, send_at: datetime) -> int:
     """Someone tried to claim a roster row already bound on their platform: its approvers hear
     of it once per (row, account), and the attempt is audited."""
-    audit(session, actor_id=None, action="claim_refused", entity="member", entity_id=row.id,
+    await audit(session, actor_id=None, action="claim_refused", entity="member", entity_id=row.id,
           after={"platform": platform, "platform_user_id": user_id, "display_name": display_name})
     org = await OrgRepository(session).get(row.org_id)
     assert org is not None
@@ -190,7 +190,7 @@ async def decide(t: Translator, session: Session, request: JoinRequest, *, appro
     outbox = OutboxRepository(session)
     actor = by.id if by else None
     if not approve:
-        audit(session, actor_id=actor, action="reject", entity=ENTITY, entity_id=request.id,
+        await audit(session, actor_id=actor, action="reject", entity=ENTITY, entity_id=request.id,
               before=before, after=snapshot(request))
         added = await outbox.enqueue([_to_requester(request, "rejected", t(
             "join.rejected_notice", name=request.name, org=org.name), send_at, None)])
@@ -199,19 +199,19 @@ async def decide(t: Translator, session: Session, request: JoinRequest, *, appro
     if member is None:
         await repo.settle(request.id, JoinStatus.superseded)
         await session.refresh(request)
-        audit(session, actor_id=actor, action="void", entity=ENTITY, entity_id=request.id,
+        await audit(session, actor_id=actor, action="void", entity=ENTITY, entity_id=request.id,
               before=before, after=snapshot(request))
         added = await outbox.enqueue([_to_requester(request, "superseded", t(
             "join.superseded_notice", name=request.name), send_at, None)])
         return Decided(t("join.decided_taken", name=request.name), added > 0)
     assert member is not None
-    audit(session, actor_id=actor, action="approve", entity=ENTITY, entity_id=request.id,
+    await audit(session, actor_id=actor, action="approve", entity=ENTITY, entity_id=request.id,
           before=before, after={**snapshot(request), "member_id": member.id})
     planned = [_to_requester(request, "approved", t("join.approved_notice", name=member.name,
                                                     org=org.name), send_at, member.id)]
     for other in await repo.others_for_row(member.id, request.platform, request.id):
         await repo.settle(other.id, JoinStatus.superseded)
-        audit(session, actor_id=actor, action="void", entity=ENTITY, entity_id=other.id,
+        await audit(session, actor_id=actor, action="void", entity=ENTITY, entity_id=other.id,
               before=snapshot(other), after={**snapshot(other), "status": JoinStatus.superseded.value})
         planned.append(_to_requester(other, "superseded", t("join.superseded_notice", name=other.name),
                                      send_at, None))

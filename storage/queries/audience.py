@@ -21,7 +21,7 @@ from storage.models import (
     Role,
     ShuxueSchedule,
 )
-from storage.queries.reach import choose, identities_on, names
+from storage.queries.reach import choose, identities_on, names, one_platform_per_branch
 
 
 @dataclass(frozen=True)
@@ -51,9 +51,9 @@ async def audience_rows(session: AsyncSession, platforms: Sequence[str],
     branches = list(await session.scalars(
         select(Organization).where(Organization.kind == OrgKind.branch).order_by(Organization.id)))
     schedules = {s.org_id: s for s in await session.scalars(select(ShuxueSchedule))}
-    groups = list((await session.execute(
+    groups = one_platform_per_branch((await session.execute(
         select(GroupChat.org_id, GroupChat.platform, GroupChat.chat_id)
-        .where(GroupChat.platform.in_(names(platforms))).order_by(GroupChat.id))).tuples())
+        .where(GroupChat.platform.in_(names(platforms))).order_by(GroupChat.id))).tuples(), platforms)
     reach = choose((await session.execute(identities_on(platforms))).tuples(), platforms)
     people = [Reachable(m.id, m.name, m.role, m.org_id, reach[m.id].platform, reach[m.id].chat_id)
               for m in await session.scalars(

@@ -58,7 +58,8 @@ def visit_rows(scope: Scope, period: DateRange, _tz: ZoneInfo) -> Select[Any]:
 
 def problem_rows(scope: Scope, period: DateRange, tz: ZoneInfo) -> Select[Any]:
     """(branch, its number in the branch's list, reporter, found, description, source, kind, owner,
-    deadline, measures, status, latest progress note, latest 完成比例, closed at, once closed).
+    deadline, measures, status, latest progress note, latest 完成比例 (since the last 回潮), closed
+    at, once closed).
 
     The number counts every live problem of the branch in the order reported, so it stays the
     same whatever the period or the reader."""
@@ -80,10 +81,16 @@ def problem_rows(scope: Scope, period: DateRange, tz: ZoneInfo) -> Select[Any]:
                                  ProblemEvent.to_status == ProblemStatus.closed)
     note = and_(ProblemEvent.note.is_not(None), ProblemEvent.note != "",
                 ProblemEvent.action.in_(("update", "request_closure", "send_back", "reopen")))
+    # 完成比例 reported since the problem last came back (回潮): a reopened problem is not as
+    # done as it was before it was closed
+    reopened = (select(func.coalesce(func.max(ProblemEvent.id), 0))
+                .where(ProblemEvent.problem_id == Problem.id, ProblemEvent.action == "reopen")
+                .correlate(Problem).scalar_subquery())
     return (select(Problem.id, Problem.created_at, Organization.name, numbered.c.seq, Member.name,
                    Problem.created_at, Problem.description, Problem.source, Problem.kind, Problem.owner_name,
                    Problem.deadline, Problem.measures, Problem.status, latest(ProblemEvent.note, note),
-                   latest(ProblemEvent.percent, ProblemEvent.percent.is_not(None)), closed_at, once_closed)
+                   latest(ProblemEvent.percent, ProblemEvent.percent.is_not(None), ProblemEvent.id > reopened),
+                   closed_at, once_closed)
             .join(numbered, numbered.c.pid == Problem.id)
             .join(Member, Member.id == Problem.reporter_id)
             .join(Organization, Organization.id == Problem.org_id)

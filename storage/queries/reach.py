@@ -1,7 +1,11 @@
 """Where a member known on several platforms is reached: one platform per member, so a push is
 sent once. Their chosen platform (``members.preferred_platform``) if they have an identity there,
 else the one they used last (``members.last_platform``), else the first of ``platforms`` (the
-running ones, in the order configured) they have an identity on."""
+running ones, in the order configured) they have an identity on.
+
+A branch's group pushes likewise go through one platform: the first of ``platforms`` it has a
+group chat bound on. A branch has one 支部群; bound two ways into it (a WeCom group's robot and the
+AI bot in the same group) it would otherwise read every prompt twice."""
 
 from __future__ import annotations
 
@@ -49,3 +53,15 @@ def choose(rows: Iterable[tuple[int, str, str, str | None, str | None]],
         platform = next(p for p in (preferred, last, *platforms) if p is not None and p in chats)
         reach[member_id] = Reach(platform, chats[platform])
     return reach
+
+
+def one_platform_per_branch(groups: Iterable[tuple[int, str, str]],
+                            platforms: Sequence[str]) -> list[tuple[int, str, str]]:
+    """The (branch id, platform, chat id) group chats a branch's group pushes go to: those on the
+    first of ``platforms`` the branch has any on, in the order given."""
+    groups = list(groups)
+    bound: dict[int, set[str]] = {}
+    for org_id, platform, _ in groups:
+        bound.setdefault(org_id, set()).add(platform)
+    first = {org_id: next(p for p in names(platforms) if p in on) for org_id, on in bound.items()}
+    return [group for group in groups if group[1] == first[group[0]]]

@@ -18,6 +18,7 @@ from sqlalchemy import ColumnElement, and_, bindparam, delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Meeting, MeetingAttendance, Member, Role, StudyRecord
+from storage.prepared import PreparedQuery, columns_of, loaded, one_of
 from storage.repositories.records import add_audit, snapshot
 from storage.types import utcnow
 from storage.vocabulary import (
@@ -29,8 +30,8 @@ from storage.vocabulary import (
 # The meeting credits its attendees' study hours: its type always does, or it had a study item
 # (the same rule as ``handlers.meetings.rules.credits_hours``, here as SQL for the queries).
 CREDITED: ColumnElement[bool] = or_(
-    Meeting.kind.in_(CREDITS_ALWAYS_KINDS),
-    and_(Meeting.kind.in_(CREDITS_WITH_STUDY_KINDS), Meeting.study_item.is_not(None),
+    one_of(Meeting.kind, CREDITS_ALWAYS_KINDS),
+    and_(one_of(Meeting.kind, CREDITS_WITH_STUDY_KINDS), Meeting.study_item.is_not(None),
          Meeting.study_item != ""))
 COMMITTEE = (Role.secretary, Role.committee)  # a 支委会's members
 
@@ -38,15 +39,15 @@ COMMITTEE = (Role.secretary, Role.committee)  # a 支委会's members
 _MADE_UP = select(StudyRecord.makeup_for_id).where(
     StudyRecord.member_id == bindparam("member_id"), StudyRecord.makeup_for_id.is_not(None),
     StudyRecord.deleted_at.is_(None))
-_PENDING_MAKEUPS = (
-    select(Meeting).join(MeetingAttendance, MeetingAttendance.meeting_id == Meeting.id)
+_PENDING_MAKEUPS = PreparedQuery(
+    select(*columns_of(Meeting)).join(MeetingAttendance, MeetingAttendance.meeting_id == Meeting.id)
     .where(MeetingAttendance.member_id == bindparam("member_id"), MeetingAttendance.present.is_(False),
            Meeting.deleted_at.is_(None), CREDITED, Meeting.id.not_in(_MADE_UP))
-    .order_by(Meeting.day, Meeting.id))
-_CREDIT_ON = select(StudyRecord).where(
+    .order_by(Meeting.day, Meeting.id), ("member_id",))
+_CREDIT_ON = PreparedQuery(select(*columns_of(StudyRecord)).where(
     StudyRecord.member_id == bindparam("member_id"), StudyRecord.study_date == bindparam("day"),
     StudyRecord.form == bindparam("form"), StudyRecord.meeting_id.is_not(None),
-    StudyRecord.deleted_at.is_(None)).limit(1)
+    StudyRecord.deleted_at.is_(None)).limit(1), ("member_id", "day", "form"))
 
 
 @dataclass
@@ -103,7 +104,7 @@ class MeetingRepository:
         self.session.add_all(MeetingAttendance(meeting_id=meeting.id, member_id=m, present=True,
                                                guest=False) for m in expected)
         await self.session.flush()
-        add_audit(self.session, actor, "create", Meeting.entity, meeting.id, None, snapshot(meeting))
+        await add_audit(self.session, actor, "create", Meeting.entity, meeting.id, None, snapshot(meeting))
         return meeting
 
     async def reseat(self, meeting: Meeting, expected: list[int], actor: Member) -> bool:
@@ -125,7 +126,7 @@ class MeetingRepository:
             else:
                 self.session.add(MeetingAttendance(meeting_id=meeting.id, member_id=member_id,
                                                    present=True, guest=False))
-        add_audit(self.session, actor, "reseat", Meeting.entity, meeting.id,
+        await add_audit(self.session, actor, "reseat", Meeting.entity, meeting.id,
                   {"left": gone}, {"joined": joined})
         await self.session.flush()
         return True
@@ -140,10 +141,10 @@ class MeetingRepository:
             setattr(meeting, key, value)
         await self.session.flush()
         if (after := snapshot(meeting)) != before:
-            add_audit(self.session, actor, "update", Meeting.entity, meeting.id, before, after)
+            await add_audit(self.session, actor, "update", Meeting.entity, meeting.id, before, after)
 
     async def delete(self, meeting: Meeting, actor: Member) -> None:
-        add_audit(self.session, actor, "delete", Meeting.entity, meeting.id, snapshot(meeting), None)
+        await add_audit(self.session, actor, "delete", Meeting.entity, meeting.id, snapshot(meeting), None)
         meeting.deleted_at = utcnow()
         await self.session.flush()
 
@@ -180,7 +181,7 @@ class MeetingRepository:
             return
         before = {"member_id": member_id, "present": seat.present, "reason": seat.absence_reason}
         seat.present, seat.absence_reason = present, None if present else reason
-        add_audit(self.session, actor, "attendance", Meeting.entity, meeting.id, before,
+        await add_audit(self.session, actor, "attendance", Meeting.entity, meeting.id, before,
                     {"member_id": member_id, "present": present, "reason": seat.absence_reason})
         await self.session.flush()
 
@@ -189,7 +190,7 @@ class MeetingRepository:
             return False
         self.session.add(MeetingAttendance(meeting_id=meeting.id, member_id=member_id,
                                            present=True, guest=True))
-        add_audit(self.session, actor, "guest", Meeting.entity, meeting.id, None,
+        await add_audit(self.session, actor, "guest", Meeting.entity, meeting.id, None,
                   {"member_id": member_id})
         await self.session.flush()
         return True
@@ -198,7 +199,7 @@ class MeetingRepository:
         await self.session.execute(delete(MeetingAttendance).where(
             MeetingAttendance.meeting_id == meeting.id, MeetingAttendance.member_id == member_id,
             MeetingAttendance.guest))
-        add_audit(self.session, actor, "guest_removed", Meeting.entity, meeting.id,
+        await add_audit(self.session, actor, "guest_removed", Meeting.entity, meeting.id,
                   {"member_id": member_id}, None)
         await self.session.flush()
 
@@ -223,27 +224,27 @@ class MeetingRepository:
         for credit in await self.session.scalars(select(StudyRecord).where(
                 StudyRecord.meeting_id == meeting.id, StudyRecord.deleted_at.is_(None))):
             if present.pop(credit.member_id, None) is None:
-                add_audit(self.session, actor, "delete", StudyRecord.entity, credit.id, snapshot(credit), None)
+                await add_audit(self.session, actor, "delete", StudyRecord.entity, credit.id, snapshot(credit), None)
                 credit.deleted_at = utcnow()
                 done.removed.append(credit.member_id)
-            elif self._apply(credit, want, actor):
+            elif await self._apply(credit, want, actor):
                 done.changed.append(credit.member_id)
         for member_id, org_id in present.items():
             hand = await self.hand_logged(member_id, meeting.day, form)
             if hand is not None:
-                self._apply(hand, {**want, "meeting_id": meeting.id}, actor)
+                await self._apply(hand, {**want, "meeting_id": meeting.id}, actor)
                 done.adopted.append(member_id)
                 continue
             credit = StudyRecord(member_id=member_id, org_id=org_id, meeting_id=meeting.id,
                                  content=content, **want)
             self.session.add(credit)
             await self.session.flush()
-            add_audit(self.session, actor, "create", StudyRecord.entity, credit.id, None, snapshot(credit))
+            await add_audit(self.session, actor, "create", StudyRecord.entity, credit.id, None, snapshot(credit))
             done.created.append(member_id)
         await self.session.flush()
         return done
 
-    def _apply(self, record: StudyRecord, values: dict[str, Any], actor: Member) -> bool:
+    async def _apply(self, record: StudyRecord, values: dict[str, Any], actor: Member) -> bool:
         before = snapshot(record)
         for key, value in values.items():
             setattr(record, key, value)
@@ -251,7 +252,7 @@ class MeetingRepository:
                               for k, v in values.items()}}
         if after == before:
             return False
-        add_audit(self.session, actor, "update", StudyRecord.entity, record.id, before, after)
+        await add_audit(self.session, actor, "update", StudyRecord.entity, record.id, before, after)
         return True
 
     async def adopted_by(self, meeting: Meeting) -> set[int]:
@@ -270,7 +271,8 @@ class MeetingRepository:
 
     async def credit_on(self, member_id: int, day: date, form: str) -> StudyRecord | None:
         """The member's meeting credit for that day and form, if any."""
-        return await self.session.scalar(_CREDIT_ON, {"member_id": member_id, "day": day, "form": form})
+        row = await _CREDIT_ON.first(self.session, {"member_id": member_id, "day": day, "form": form})
+        return None if row is None else loaded(self.session, StudyRecord, row)
 
     async def attended(self, member_id: int, limit: int = 10) -> list[tuple[Meeting, int]]:
         """The meetings the member is credited for, newest first, with the credited minutes."""
@@ -289,7 +291,8 @@ class MeetingRepository:
     async def pending_makeups(self, member_id: int) -> list[Meeting]:
         """Meetings the member missed and has not made up yet, oldest first (only meetings that
         credit study hours: missing a 支委会 with no study item leaves nothing to make up)."""
-        return list(await self.session.scalars(_PENDING_MAKEUPS, {"member_id": member_id}))
+        rows = await _PENDING_MAKEUPS.all(self.session, {"member_id": member_id})
+        return [loaded(self.session, Meeting, row) for row in rows]
 
     async def absentees_since(self, day: date) -> list[tuple[Meeting, int]]:
         """(meeting, member id) of every absence from a meeting held on or after ``day`` that

@@ -18,7 +18,6 @@ from storage.files.attachments import AttachmentRepository
 from storage.measures import measure_count
 from storage.models import (
     AttachmentOwner,
-    AuditLog,
     Member,
     Organization,
     Problem,
@@ -27,7 +26,7 @@ from storage.models import (
     ProblemStatus,
     Role,
 )
-from storage.repositories.records import snapshot
+from storage.repositories.records import add_audit, snapshot
 from storage.types import utcnow
 from storage.vocabulary import COORDINATION_KIND, OPEN
 
@@ -153,8 +152,7 @@ class ProblemRepository:
         await self.session.flush()
         await self.session.refresh(problem)
         if changes:
-            self.session.add(AuditLog(actor_id=actor.id, action=action, entity="problem",
-                                      entity_id=problem.id, before=before, after=snapshot(problem)))
+            await add_audit(self.session, actor, action, "problem", problem.id, before, snapshot(problem))
         return event
 
     async def add_evidence(self, event: ProblemEvent, files: list[dict[str, Any]], *,

@@ -19,7 +19,6 @@ from sqlalchemy import ColumnElement, false, inspect, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import (
-    AuditLog,
     Commitment,
     CommitmentReport,
     Member,
@@ -29,10 +28,16 @@ from storage.models import (
     StudyRecord,
     Visit,
 )
+from storage.prepared import PreparedInsert
+from storage.repositories.audit import audit
+from storage.tallies import note_inserted
 from storage.types import utcnow
 
 Record = StudyRecord | Visit | Problem | Commitment
 _SKIP = {"created_at", "updated_at"}
+
+# Every member's record is written by one statement (the confirmation's hot path).
+_INSERTS = {model: PreparedInsert(model) for model in (StudyRecord, Visit, Problem, Commitment)}
 
 # When a member may no longer change or delete a record of theirs, per kind; the one definition.
 LOCKS: dict[type, ColumnElement[bool]] = {
@@ -69,29 +74,31 @@ def snapshot(obj: object) -> dict[str, Any]:
     return out
 
 
-def add_audit(session: AsyncSession, actor: Member, action: str, entity: str, entity_id: int,
-              before: dict[str, Any] | None, after: dict[str, Any] | None) -> None:
+async def add_audit(session: AsyncSession, actor: Member, action: str, entity: str, entity_id: int,
+                    before: dict[str, Any] | None, after: dict[str, Any] | None) -> None:
     """One audit row: who did what to which record, with the record before and after."""
-    session.add(AuditLog(actor_id=actor.id, action=action, entity=entity, entity_id=entity_id,
-                         before=before, after=after))
+    await audit(session, actor_id=actor.id, action=action, entity=entity, entity_id=entity_id,
+                before=before, after=after)
 
 
 class RecordRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    def _audit(self, actor: Member, action: str, entity: str, entity_id: int,
+    async def _audit(self, actor: Member, action: str, entity: str, entity_id: int,
                before: dict[str, Any] | None, after: dict[str, Any] | None) -> None:
-        add_audit(self.session, actor, action, entity, entity_id, before, after)
+        await add_audit(self.session, actor, action, entity, entity_id, before, after)
 
     async def create(self, model: type[Record], member: Member, values: dict[str, Any]) -> Record:
+        """A new record of the member's (made as the model makes it: its attribute rules apply),
+        written at once; its day's tallies are recounted at commit."""
         record = model(org_id=member.org_id, **{model.owner: member.id}, **values)
-        self.session.add(record)
-        await self.session.flush()
+        await _INSERTS[model].add(self.session, record)
+        note_inserted(self.session, record)
         if isinstance(record, Problem):
             self.session.add(ProblemEvent(problem_id=record.id, actor_id=member.id, action="report",
                                           to_status=ProblemStatus.pending))
-        self._audit(member, "create", model.entity, record.id, None, snapshot(record))
+        await self._audit(member, "create", model.entity, record.id, None, snapshot(record))
         return record
 
     async def get_owned(self, model: type[Record], record_id: int, member: Member) -> Record | None:
@@ -128,7 +135,7 @@ class RecordRepository:
         await self.session.flush()
         after = snapshot(record)
         if after != before:
-            self._audit(actor, "update", record.entity, record.id, before, after)
+            await self._audit(actor, "update", record.entity, record.id, before, after)
             if isinstance(record, Problem):
                 self.session.add(ProblemEvent(problem_id=record.id, actor_id=actor.id,
                                               action="edit", from_status=record.status,
@@ -137,7 +144,7 @@ class RecordRepository:
     async def delete(self, record: Record, actor: Member) -> None:
         before = snapshot(record)
         record.deleted_at = utcnow()
-        self._audit(actor, "delete", record.entity, record.id, before, None)
+        await self._audit(actor, "delete", record.entity, record.id, before, None)
         await self.session.flush()
 
     async def recent(self, member: Member, models: Iterable[type[Record]],
@@ -167,5 +174,5 @@ class RecordRepository:
         before = snapshot(commitment)
         commitment.kept = commitment.kept or kept
         await self.session.flush()
-        self._audit(member, "report", Commitment.entity, commitment.id, before, snapshot(commitment))
+        await self._audit(member, "report", Commitment.entity, commitment.id, before, snapshot(commitment))
         return report
