@@ -17,6 +17,7 @@ backup. ``restore`` checks every hash first, then fills a fresh database and a s
 from __future__ import annotations
 
 import asyncio
+import enum
 import hashlib
 import os
 import sqlite3
@@ -45,8 +46,34 @@ DATABASE_FILES = {"sqlite": "database.sqlite3", "postgresql": "database.pgdump"}
 Dialect = Literal["sqlite", "postgresql"]
 
 
+class Refused(enum.Enum):
+    """Why a backup or restore cannot be done. The CLI tells each in the operator's language
+    (``backup.<name>`` in the catalogue), with the error's ``details``; the English below is for
+    logs."""
+
+    out_not_empty = "{path} is not empty"
+    other_database = "the backup is of a {backup} database, not {database}"
+    damaged = "{path} in the backup is damaged or missing"
+    not_fresh = "{path} exists: restore only into a fresh database"
+    tables_exist = "the database has tables: restore only into a fresh database"
+    wrong_content = "{path} does not hold the file {stored}"
+    no_manifest = "{path} holds no manifest.json: not a backup, or an unfinished one"
+    unreadable_manifest = "manifest.json cannot be read: {detail}"
+    other_format = "backup format {found} is not {expected}"
+    foreign_path = "manifest.json names {named!r} where {belongs!r} belongs"
+    unsupported_database = "cannot back up a {name} database"
+    in_memory = "an in-memory SQLite database has nothing to back up or restore to"
+    no_database_file = "{path} does not exist"
+    tool_missing = "{tool} is not installed (the PostgreSQL client tools)"
+    tool_failed = "{tool} failed: {detail}"
+
+
 class BackupError(Exception):
-    """A backup or restore that cannot be done; the message says why."""
+    """A backup or restore that cannot be done: ``refused`` says why, ``details`` what it names."""
+
+    def __init__(self, refused: Refused, **details: object) -> None:
+        super().__init__(refused.value.format(**details))
+        self.refused, self.details = refused, details
 
 
 class ManifestEntry(BaseModel):
@@ -73,7 +100,7 @@ async def backup(database_url: str, store: FileStore, out: Path) -> Manifest:
     """Back the database at ``database_url`` and the files it lists up into ``out`` (a new or
     empty folder)."""
     if out.exists() and any(out.iterdir()):
-        raise BackupError(f"{out} is not empty")
+        raise BackupError(Refused.out_not_empty, path=out)
     dialect = _dialect(database_url)
     out.mkdir(parents=True, exist_ok=True)
     database = out / DATABASE_FILES[dialect]
@@ -104,44 +131,44 @@ async def restore(source: Path, database_url: str, store: FileStore) -> Manifest
     manifest = read_manifest(source)
     dialect = _dialect(database_url)
     if dialect != manifest.dialect:
-        raise BackupError(f"the backup is of a {manifest.dialect} database, not {dialect}")
+        raise BackupError(Refused.other_database, backup=manifest.dialect, database=dialect)
     for entry in [manifest.database, *manifest.files]:
         found = await _entry(source, source / entry.path)
         if (found.sha256, found.size) != (entry.sha256, entry.size):
-            raise BackupError(f"{entry.path} in the backup is damaged or missing")
+            raise BackupError(Refused.damaged, path=entry.path)
     database = source / manifest.database.path
     if dialect == "sqlite":
         target = _sqlite_path(database_url)
         if target.exists() and target.stat().st_size > 0:
-            raise BackupError(f"{target} exists: restore only into a fresh database")
+            raise BackupError(Refused.not_fresh, path=target)
         await asyncio.to_thread(_sqlite_copy, database, target)
     else:
         await _pg_restore(database_url, database)
     for entry in manifest.files:
         stored = await store.put(_read_chunks(source / entry.path), limits=NO_LIMITS)
         if stored.key != entry.key:
-            raise BackupError(f"{entry.path} does not hold the file {entry.key}")
+            raise BackupError(Refused.wrong_content, path=entry.path, stored=entry.key)
     return manifest
 
 
 def read_manifest(source: Path) -> Manifest:
     path = source / MANIFEST
     if not path.is_file():
-        raise BackupError(f"{source} holds no {MANIFEST}: not a backup, or an unfinished one")
+        raise BackupError(Refused.no_manifest, path=source)
     try:
         manifest = Manifest.model_validate_json(path.read_text(encoding="utf-8"))
     except ValidationError as error:
-        raise BackupError(f"{MANIFEST} cannot be read: {error}") from None
+        raise BackupError(Refused.unreadable_manifest, detail=error) from None
     if manifest.format != FORMAT:
-        raise BackupError(f"backup format {manifest.format} is not {FORMAT}")
+        raise BackupError(Refused.other_format, found=manifest.format, expected=FORMAT)
     expected = [(manifest.database.path, DATABASE_FILES[manifest.dialect])]
     try:
         expected += [(entry.path, _backup_path(entry.key)) for entry in manifest.files]
     except ValueError as error:
-        raise BackupError(f"{MANIFEST}: {error}") from None
+        raise BackupError(Refused.unreadable_manifest, detail=error) from None
     for named, belongs in expected:  # nothing in a manifest names a path outside the backup
         if named != belongs:
-            raise BackupError(f"{MANIFEST} names {named!r} where {belongs!r} belongs")
+            raise BackupError(Refused.foreign_path, named=named, belongs=belongs)
     return manifest
 
 
@@ -152,21 +179,21 @@ def _backup_path(key: str) -> str:
 def _dialect(database_url: str) -> Dialect:
     name = make_url(database_url).get_backend_name()
     if name not in DATABASE_FILES:
-        raise BackupError(f"cannot back up a {name} database")
+        raise BackupError(Refused.unsupported_database, name=name)
     return "sqlite" if name == "sqlite" else "postgresql"
 
 
 def _sqlite_path(database_url: str) -> Path:
     database = make_url(database_url).database
     if not database or database == ":memory:":
-        raise BackupError("an in-memory SQLite database has nothing to back up or restore to")
+        raise BackupError(Refused.in_memory)
     return Path(database)
 
 
 def _sqlite_copy(source: Path, target: Path) -> None:
     """SQLite's online backup: a consistent copy while others go on writing."""
     if not source.is_file():
-        raise BackupError(f"{source} does not exist")
+        raise BackupError(Refused.no_database_file, path=source)
     with closing(sqlite3.connect(source)) as origin, closing(sqlite3.connect(target)) as copy:
         origin.backup(copy)
 
@@ -221,7 +248,7 @@ async def _pg_restore(database_url: str, dump: Path) -> None:
     finally:
         await engine.dispose()
     if tables:
-        raise BackupError("the database has tables: restore only into a fresh database")
+        raise BackupError(Refused.tables_exist)
     url = make_url(database_url)
     await _run_pg_tool(database_url, "pg_restore", "--no-password", "--exit-on-error",
                        "--single-transaction", "--no-owner", "--no-privileges",
@@ -236,10 +263,11 @@ async def _run_pg_tool(database_url: str, tool: str, *arguments: str) -> None:
             tool, *arguments, env=_libpq_environment(make_url(database_url)),
             stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
     except FileNotFoundError:
-        raise BackupError(f"{tool} is not installed (the PostgreSQL client tools)") from None
+        raise BackupError(Refused.tool_missing, tool=tool) from None
     _, errors = await process.communicate()
     if process.returncode != 0:
-        raise BackupError(f"{tool} failed: {errors.decode(errors='replace').strip()}")
+        raise BackupError(Refused.tool_failed, tool=tool,
+                          detail=errors.decode(errors="replace").strip())
 
 
 def _libpq_environment(url: URL) -> dict[str, str]:

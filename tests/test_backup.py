@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
+import string
 from collections.abc import AsyncIterator
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -15,8 +17,10 @@ import pytest
 from sqlalchemy import inspect, select, text
 from sqlalchemy.engine import make_url
 
+from bot.cli.files import refusal
 from bot.runtime.app import App
-from storage.backup import BackupError, backup, read_manifest, restore
+from handlers.core.i18n import DEFAULT_TEXTS
+from storage.backup import BackupError, Refused, backup, read_manifest, restore
 from storage.db import create_engine, session_factory
 from storage.files.downloads import (
     ClaimedDownload,
@@ -263,3 +267,11 @@ def test_the_pg_tools_get_the_password_in_their_environment_only() -> None:
                                                "PGDATABASE", "PGSSLMODE")} == {
         "PGHOST": "db.internal", "PGPORT": "6543", "PGUSER": "bot", "PGPASSWORD": "s@cret",
         "PGDATABASE": "branchbot", "PGSSLMODE": "require"}
+
+
+def test_every_refusal_is_told_in_chinese_with_what_it_names() -> None:
+    for refused in Refused:
+        named = {field for _, field, _, _ in string.Formatter().parse(refused.value) if field}
+        told = refusal(DEFAULT_TEXTS, BackupError(refused, **{field: f"《{field}》" for field in named}))
+        assert re.search("[\u4e00-\u9fff]", told) and not re.search("[a-z]{4,} [a-z]{3,}", told), told
+        assert all(f"《{field}》" in told for field in named), (refused, told)

@@ -52,6 +52,7 @@ def test_archive_backup_and_restore_on_the_demo(tmp_path: Path) -> None:
     assert "已备份到 backup：数据库和 4 个文件" in backed.stdout
     again = cli(tmp_path, "backup", "--out", "backup", env=store)
     assert again.returncode == 1 and again.stderr.startswith("Error: 备份失败：")
+    assert "backup 不是空文件夹" in again.stderr and "is not empty" not in again.stderr  # in Chinese
     assert "Traceback" not in again.stderr
 
     fresh = {"BRANCHBOT_FILES_DIR": str(tmp_path / "restored_files")}
@@ -62,5 +63,6 @@ def test_archive_backup_and_restore_on_the_demo(tmp_path: Path) -> None:
     assert _files(tmp_path / "restored_files") == kept
     twice = cli(tmp_path, "restore", "backup", env=fresh, db="restored.db")
     assert twice.returncode == 1 and "恢复失败：" in twice.stderr and "Traceback" not in twice.stderr
+    assert "restored.db 已存在：只能恢复到一个全新的数据库" in twice.stderr
     nothing = cli(tmp_path, "restore", "nowhere", env=fresh, db="other.db")
-    assert nothing.returncode == 1 and "恢复失败：" in nothing.stderr
+    assert nothing.returncode == 1 and "恢复失败：nowhere 中没有 manifest.json" in nothing.stderr

@@ -50,6 +50,11 @@ async def archive(out: Path, branch: str | None, start: str | None, end: str | N
         await app.close()
 
 
+def refusal(t: Translator, error: BackupError) -> str:
+    """Why, in the operator's language."""
+    return t(f"backup.{error.refused.name}", **error.details)
+
+
 @click.command(help=DEFAULT_TEXTS("cli.help_backup"))
 @click.option("--out", "out", type=click.Path(path_type=Path), required=True,
               help=DEFAULT_TEXTS("cli.opt_backup_out"))
@@ -60,7 +65,7 @@ async def backup_command(out: Path) -> None:
     try:
         manifest = await backup(settings.database_url, store, out)
     except BackupError as error:
-        raise CliError(t("cli.backup_failed", reason=str(error))) from error
+        raise CliError(t("cli.backup_failed", reason=refusal(t, error))) from error
     finally:
         await store.close()
     click.echo(t("cli.backup_done", path=out, files=len(manifest.files)))
@@ -78,7 +83,7 @@ async def restore_command(source: Path) -> None:
     try:
         manifest = await restore(source, settings.database_url, store)
     except BackupError as error:
-        raise CliError(t("cli.restore_failed", reason=str(error))) from error
+        raise CliError(t("cli.restore_failed", reason=refusal(t, error))) from error
     finally:
         await store.close()
     click.echo(t("cli.restore_done", files=len(manifest.files),
