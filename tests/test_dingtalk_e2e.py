@@ -46,6 +46,13 @@ async def test_a_message_delivered_twice_is_answered_once(db_url: str, branch: B
         assert len(chat.items()) == answers  # acknowledged, not answered again
 
 
+async def test_an_at_in_the_group_with_no_command_gets_the_groups_hint(db_url: str, branch: Branch) -> None:
+    async with FakeDingTalk() as fake, ds.serving(db_url, fake) as (bot_app, _):
+        await _joined(fake, bot_app, branch)
+        group = ds.Chat(fake, ds.USER, "李娜", group=ds.GROUP)
+        assert ds.texts(await group.say("怎么填述学？")) == t("help.group")
+
+
 async def test_a_press_updates_its_card_and_a_stale_one_is_told(db_url: str, branch: Branch) -> None:
     async with FakeDingTalk() as fake, ds.serving(db_url, fake) as (bot_app, _):
         chat = await _joined(fake, bot_app, branch)

@@ -19,6 +19,7 @@ from bot.runtime.app import App
 from bot.runtime.delivery import PermanentFailure, TemporaryFailure
 from handlers.core.events import OutDocument, Reply
 from handlers.core.file_source import FileGone
+from handlers.core.i18n import DEFAULT_TEXTS as t
 from tests import feishu_support as fs
 from tests.conftest import Branch
 from tests.fakes.feishu.server import APP_ID, APP_SECRET, FakeFeishu
@@ -75,6 +76,7 @@ async def test_a_press_in_a_group_card_is_the_pressers(db_url: str, branch: Bran
     async with FakeFeishu() as fake, fs.serving(db_url, fake) as (bot_app, served):
         await _joined(fake, bot_app, served, branch)
         group = fs.Chat(fake, served, group=fs.GROUP)
+        assert fs.texts(await group.say("怎么填述学？")) == t("help.group")  # an @, no command
         await group.say("/visit")
         private = fs.Chat(fake, served)
         before = len(private.items())

@@ -97,6 +97,7 @@ async def test_bindgroup_and_the_shuxue_prompt_with_its_button_in_the_group(
         assert await in_group.say("/bindgroup 000000") == t("bindgroup.bad_code")
         assert await in_group.say(f"/bindgroup {branch.org.invite_code}") == t(
             "bindgroup.done", org=branch.org.name)
+        assert await in_group.say("怎么填述学？") == t("help.group")  # an @ with no command: a hint
         member = Chat(fake, adapter)
         await join(member, branch.org.invite_code)
         app = build_app(aibot_settings(db_url, fake, quiet_hours="00:00-00:00"))

@@ -49,6 +49,9 @@ class Incoming:
     chat_title: str | None = None
     event_id: str | None = None  # the platform's id of this event, to drop a redelivered one
     accounts: tuple[Account, ...] = ()  # what the platform authenticates of the sender
+    # A group message the platform delivers because it names the bot (an @): answered even when
+    # it is no command. The bot reads nothing else of a group's conversation.
+    addressed: bool = False
 
 
 @dataclass(frozen=True)

@@ -232,8 +232,8 @@ class Core:
                 again = await engine.ask_again(ctx, self.registry.dialogs.get(state.dialog), state)
                 return Outcome([Reply(ctx.t("command.unknown", name=name))] + ([again] if again else []))
             return Outcome(expired + await self.registry.command(ctx, name, args))
-        if not ev.is_private:
-            return Outcome()  # the bot does not read group conversation
+        if not ev.is_private:  # the bot does not read group conversation, but answers an @
+            return Outcome([Reply(ctx.t("help.group"))] if ev.addressed else [])
         return await self._typed(ctx, state, expired)
 
     async def _typed(self, ctx: Context, state: DialogState | None, expired: list[Reply]) -> Outcome:

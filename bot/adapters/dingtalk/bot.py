@@ -57,7 +57,8 @@ def incoming(message: RobotMessage) -> Incoming:
         platform=PLATFORM, user_id=message.sender_staff_id, user_name=message.sender_nick,
         chat_id=chat_of(message), is_private=not message.is_group, text=message.text,
         file=FileRef(attachment.download_code, attachment.file_name) if attachment else None,
-        chat_title=message.conversation_title, event_id=message.msg_id)
+        chat_title=message.conversation_title, event_id=message.msg_id,
+        addressed=message.is_group)  # a robot hears in a group only the messages that @ it
 
 
 def pressed(press: CardPress, name: str) -> Incoming:

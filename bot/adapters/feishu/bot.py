@@ -68,7 +68,7 @@ def incoming(message: MessageEvent) -> Incoming:
     return Incoming(platform=PLATFORM, user_id=message.sender.open_id, user_name="",
                     chat_id=message.chat_id if group else message.sender.open_id,
                     is_private=not group, text=addressed_text(message), file=file,
-                    event_id=message.message_id)
+                    event_id=message.message_id, addressed=group and bool(message.mentions))
 
 
 def pressed(action: CardAction) -> Incoming:

@@ -54,8 +54,8 @@ def to_incoming(event: TextMessage | CardEvent) -> Incoming:
     incoming = Incoming(platform=PLATFORM, user_id=event.user_id, user_name=event.user_id,
                         chat_id=event.conversation_id, is_private=private,
                         event_id=event.msgid, accounts=(Account("wecom", event.user_id),))
-    if isinstance(event, TextMessage):
-        return replace(incoming, text=event.text)
+    if isinstance(event, TextMessage):  # in a group, only a message that @s the bot comes
+        return replace(incoming, text=event.text, addressed=not private)
     pressed = app_render.from_key(incoming, event.key, event.task_id)
     if pressed.text is not None and not private:
         return replace(pressed, chat_id=event.user_id, is_private=True)
