@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import signal
 
@@ -80,6 +81,14 @@ async def serve(app: App, adapters: list[Adapter], stop: asyncio.Event) -> None:
         await app.close()
 
 
+def _freeze_startup() -> None:
+    """What start-up built (the modules, the app, the adapters) lives as long as the process: it
+    is moved out of the cyclic collector's way, so that each collection walks only what came after
+    (measured: about 5% of the bot's CPU per update in bench/dialogs.py's stream)."""
+    gc.collect()
+    gc.freeze()
+
+
 def run_platforms(settings: Settings) -> None:
     """Serve every platform of ``settings.platform_names``. Refuses to start (SchemaOutOfDate)
     on a database that needs ``branchbot db upgrade``."""
@@ -95,7 +104,9 @@ def run_platforms(settings: Settings) -> None:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
         try:
-            await serve(app, [platform(name).build(app) for name in settings.platform_names], stop)
+            adapters = [platform(name).build(app) for name in settings.platform_names]
+            _freeze_startup()
+            await serve(app, adapters, stop)
         finally:
             for sig in (signal.SIGINT, signal.SIGTERM):
                 with contextlib.suppress(ValueError, RuntimeError):
