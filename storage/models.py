@@ -641,6 +641,8 @@ class AccountKind(str, enum.Enum):
     telegram = "telegram"  # Telegram's numeric user id
     telegram_username = "telegram_username"  # @username, lowercase, without the @
     phone = "phone"  # a mobile number, +<country><number>
+    dingtalk = "dingtalk"  # 钉钉 userid (the Stream's senderStaffId), as DingTalk sends it
+    feishu = "feishu"  # 飞书 user_id (tenant-wide, the console's 用户ID), as Feishu sends it
 
 
 class MemberAccount(Base):

@@ -1,7 +1,8 @@
 """Joining without taking a role by typing a name (#11 item 1), in-process on SQLite and
 PostgreSQL: requests, who approves them, deciding once, a bound row not claimed again, the audit
-log, /pending, and group chats bound to another branch. The adapters' own paths (accounts
-Telegram and WeCom vouch for, the console) are in test_joining_e2e.py."""
+log, /pending, group chats bound to another branch, and the roster's platform accounts. The
+adapters' own paths (accounts Telegram, WeCom, DingTalk and Feishu vouch for, the console) are
+in test_joining_e2e.py."""
 
 from __future__ import annotations
 
@@ -12,6 +13,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from bot.adapters.dingtalk.bot import pressed as dingtalk_pressed
+from bot.adapters.dingtalk.events import CardPress
+from bot.adapters.feishu.bot import pressed as feishu_pressed
+from bot.adapters.feishu.events import CardAction, EventHeader, UserIds
 from bot.runtime.app import App, build_app
 from handlers.core.buttons import JoinDecision
 from handlers.core.events import Account, Incoming
@@ -323,6 +328,56 @@ async def test_the_roster_carries_platform_accounts(app: App, branch: Branch, tm
     assert await count(app, Member, Member.name.in_(("周九", "吴十", "郑一", "王二"))) == 0
 
 
+async def test_the_roster_carries_dingtalk_and_feishu_accounts(app: App, branch: Branch,
+                                                               tmp_path: Path) -> None:
+    header = ["姓名", "支部", "角色", "钉钉账号", "飞书账号"]
+    roster = write_csv(tmp_path / "r.csv", [
+        header,
+        ["钱七", "机关第一党支部", "支委", " QianQi07 ", "5d9bdxxx"],
+        ["孙八", "机关第一党支部", "党员", "qianqi07", "u273y71"],  # another userid: case counts
+        ["李娜", "机关第一党支部", "党员", "", ""],
+    ])
+    assert await imported(app, roster) == 2
+    qian = (await rows(app, Member, Member.name == "钱七"))[0]
+    sun = (await rows(app, Member, Member.name == "孙八"))[0]
+    held = {(a.member_id, a.kind, a.value) for a in await rows(app, MemberAccount,
+                                                                MemberAccount.kind.in_(("dingtalk", "feishu")))}
+    assert held == {(qian.id, AccountKind.dingtalk, "QianQi07"), (qian.id, AccountKind.feishu, "5d9bdxxx"),
+                    (sun.id, AccountKind.dingtalk, "qianqi07"), (sun.id, AccountKind.feishu, "u273y71")}
+    assert qian.role is Role.committee
+    # The aliases of the columns, and every bad cell named by its line.
+    bad = write_csv(tmp_path / "bad.csv", [
+        ["姓名", "支部", "角色", "钉钉ID", "Lark"],
+        ["周九", "机关第一党支部", "党员", "有 空格", "ou_7d8a6e6df7621556ce0d21922b676706"],  # an open_id
+        ["郑一", "机关第一党支部", "党员", "d" * 65, "1.2345678901234568e+17"],  # Excel's long number
+        ["王二", "机关第一党支部", "党员", "zheng1", "飞书"],
+        ["吴十", "机关第一党支部", "党员", "zheng1", "wushi"],
+    ])
+    with pytest.raises(RosterError) as refused:
+        await imported(app, bad)
+    assert refused.value.problems == [
+        t("roster.bad_dingtalk", line=2, value="有 空格"),
+        t("roster.bad_feishu", line=2, value="ou_7d8a6e6df7621556ce0d21922b676706"),
+        t("roster.bad_dingtalk", line=3, value="d" * 65),
+        t("roster.bad_feishu", line=3, value="1.2345678901234568e+17"),
+        t("roster.bad_feishu", line=4, value="飞书"),
+        t("roster.account_repeated", line=5, column="钉钉ID", value="zheng1", other=4)]
+    assert "第2行：钉钉账号“有 空格”格式不对" in refused.value.problems[0]
+    taken = write_csv(tmp_path / "taken.csv", [
+        ["姓名", "支部", "角色", "钉钉", "feishu"],
+        ["吴十", "机关第一党支部", "党员", "QianQi07", ""],  # 钱七's userid
+        ["李娜", "机关第一党支部", "党员", "", "u273y71"],  # 孙八's user_id
+    ])
+    with pytest.raises(RosterError) as refused:
+        await imported(app, taken)
+    assert refused.value.problems == [
+        t("roster.account_taken", line=2, column="钉钉", value="QianQi07", holder="钱七",
+          org="机关第一党支部"),
+        t("roster.account_taken", line=3, column="feishu", value="u273y71", holder="孙八",
+          org="机关第一党支部")]
+    assert await count(app, Member, Member.name.in_(("周九", "郑一", "王二", "吴十"))) == 0
+
+
 @pytest.mark.parametrize(("cell", "read"), [
     ("13812345678", "+8613812345678"), ("138-1234-5678", "+8613812345678"),
     ("+86 138 1234 5678", "+8613812345678"), ("8613812345678", "+8613812345678"),
@@ -355,3 +410,24 @@ def test_only_what_the_platform_vouches_for_counts() -> None:
     typed = Incoming(platform="telegram", user_id="7", user_name="x", chat_id="7", is_private=True,
                      text="13812345678")
     assert accounts.attested(typed) == []
+    others = Incoming(platform="dingtalk", user_id="QianQi07", user_name="x", chat_id="QianQi07",
+                      is_private=True, text="zhangsan",
+                      accounts=(Account("dingtalk", "QianQi07"), Account("feishu", "u273y71"),
+                                Account("dingtalk", "有 空格"), Account("feishu", "ou_123")))
+    assert accounts.attested(others) == [(AccountKind.dingtalk, "QianQi07"), (AccountKind.feishu, "u273y71")]
+
+
+def test_a_press_carries_the_account_the_platform_gives_the_presser() -> None:
+    """A card press on DingTalk carries the presser's userid; on Feishu the operator's user_id
+    when the app may read it (nothing otherwise); never an id from the card's own content."""
+    press = CardPress(out_track_id="t1", user_id="QianQi07", space_type="IM_ROBOT", space_id="QianQi07",
+                      action_ids=(), params={"value": "/start join-u273y71"}, message_id="m1")
+    assert dingtalk_pressed(press, "钱七").accounts == (Account("dingtalk", "QianQi07"),)
+    header = EventHeader("e1", "card.action.trigger", 0, "cli_a", "tenant", "token")
+
+    def action(operator: UserIds) -> CardAction:
+        return CardAction(header=header, operator=operator, token="c-1", open_message_id="om_1",
+                          open_chat_id=None, tag="button", value={"k": "/start", "user_id": "other"})
+    with_id = feishu_pressed(action(UserIds("ou_qian", user_id="u273y71")))
+    assert accounts.attested(with_id) == [(AccountKind.feishu, "u273y71")]
+    assert feishu_pressed(action(UserIds("ou_qian"))).accounts == ()

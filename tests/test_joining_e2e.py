@@ -1,7 +1,8 @@
 """Joining through the real adapters (#11 item 1), on SQLite and PostgreSQL: Telegram over the
 loopback Bot API (the stranger with the secretary's name, the id, the @username and the shared
 contact Telegram vouches for), WeCom callbacks over the loopback fake (the userid it
-authenticates), the console and the command line as processes through a pipe."""
+authenticates), DingTalk's Stream and Feishu's long connection over theirs (the userid, the
+user_id), the console and the command line as processes through a pipe."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from telegram.ext import Application
 
 from bot.runtime.app import build_app
 from handlers.core.i18n import DEFAULT_TEXTS as t
+from handlers.membership.roster import import_table
 from storage.db import session_factory
 from storage.models import (
     AccountKind,
@@ -26,8 +28,12 @@ from storage.models import (
 )
 from storage.repositories.accounts import AccountRepository
 from storage.repositories.members import MemberRepository
+from tests import dingtalk_support as ds
+from tests import feishu_support as fs
 from tests.botapi import FakeBotApi
 from tests.conftest import SECRETARY_TELEGRAM_USERNAME, Branch, make_settings
+from tests.fakes.dingtalk.server import FakeDingTalk
+from tests.fakes.feishu.server import FakeFeishu
 from tests.telegram_support import join, texts
 from tests.test_cli import cli, query
 from tests.wecom_support import choose, serving
@@ -197,6 +203,85 @@ async def test_a_wecom_member_is_approved_and_told_on_wecom(fake: FakeWeCom, bra
     told = await rows(db_url, OutboxMessage, OutboxMessage.kind == "join_approved")
     assert [(m.platform, m.chat_id) for m in told] == [("wecom", "ZhangSan")]
     assert "张三，你已加入“机关第一党支部”" in told[0].payload["text"]
+
+
+async def roster(db_url: str, *lines: list[str]) -> int:
+    """Import roster lines (姓名, 支部, 角色, 钉钉账号, 飞书账号) as ``member import`` does."""
+    async def work(session: object) -> int:
+        return await import_table(t, session, [["姓名", "支部", "角色", "钉钉账号", "飞书账号"], *lines])  # type: ignore[arg-type]
+    return await setup(db_url, work)  # type: ignore[return-value]
+
+
+async def secretary_on_telegram(db_url: str, branch: Branch) -> None:
+    async def work(session: object) -> None:
+        await MemberRepository(session).bind(branch.secretary, platform="telegram",  # type: ignore[arg-type]
+                                             user_id="7", display_name="王书记")
+    await setup(db_url, work)
+
+
+async def test_a_dingtalk_userid_on_the_roster_binds_at_once_and_a_stranger_asks(
+        db_url: str, branch: Branch) -> None:
+    await secretary_on_telegram(db_url, branch)
+    assert await roster(db_url, ["钱七", "机关第一党支部", "支委", "QianQi07", ""]) == 1
+    code = branch.org.invite_code
+    async with FakeDingTalk() as fake, ds.serving(db_url, fake):
+        qian = ds.Chat(fake, "QianQi07", "钱七")
+        assert t("join.welcome_account", name="钱七", org="机关第一党支部", platform="钉钉") in ds.texts(
+            await qian.say(f"/join {code}"))
+        assert "请选择学习形式" in ds.texts(await qian.say("/study"))
+        # The same letters in other capitals are another DingTalk userid: a request, not 钱七's row.
+        other = ds.Chat(fake, "qianqi07", "钱七")
+        assert "请确认你的真实姓名" in ds.texts(await other.say(f"/join {code}"))
+        # A stranger typing the roster's account as their name is asking as someone new.
+        stranger = ds.Chat(fake, "zhangsan", "张三")
+        assert "请确认你的真实姓名" in ds.texts(await stranger.say(f"/join {code}"))
+        said = ds.texts(await stranger.say("QianQi07"))
+        assert "已提交申请：以“QianQi07”加入“机关第一党支部”" in said
+        assert ds.texts(await stranger.say("/study")) == t("auth.not_member")
+    qian_row = (await rows(db_url, Member, Member.name == "钱七"))[0]
+    assert qian_row.role is Role.committee  # the roster's role, at once
+    bound = [(i.platform_user_id, i.member_id) for i in await rows(db_url, Identity, Identity.platform == "dingtalk")]
+    assert bound == [("QianQi07", qian_row.id)]
+    (request,) = await rows(db_url, JoinRequest)
+    assert (request.platform_user_id, request.member_id, request.status) == ("zhangsan", None, JoinStatus.pending)
+    (asked,) = await rows(db_url, OutboxMessage, OutboxMessage.kind == "join_request")
+    assert (asked.platform, asked.chat_id) == ("telegram", "7")
+    assert "申请人：张三（钉钉：zhangsan）" in asked.payload["text"]
+
+
+async def test_a_feishu_user_id_on_the_roster_binds_and_without_one_it_is_a_request(
+        db_url: str, branch: Branch) -> None:
+    qian_open_id = "ou_qianqi07000000001"  # the fake's user_id: the 8 characters after ou_
+    await secretary_on_telegram(db_url, branch)
+    assert await roster(db_url, ["钱七", "机关第一党支部", "支委", "", "qianqi07"],
+                        ["李娜", "机关第一党支部", "党员", "", "lina0000"]) == 1
+    code = branch.org.invite_code
+    async with FakeFeishu() as fake, fs.serving(db_url, fake) as (_, served):
+        qian = fs.Chat(fake, served, user=qian_open_id)
+        assert t("join.welcome_account", name="钱七", org="机关第一党支部", platform="飞书") in fs.texts(
+            await qian.say(f"/join {code}"))
+        assert "请选择学习形式" in fs.texts(await qian.say("/study"))
+        # Without the permission to read user ids Feishu sends only the open_id: 李娜 asks.
+        fake.user_ids_readable = False
+        lina = fs.Chat(fake, served)
+        assert "请确认你的真实姓名" in fs.texts(await lina.say(f"/join {code}"))
+        assert "已提交申请：以“李娜”加入“机关第一党支部”" in fs.texts(await lina.say("李娜"))
+        # A stranger typing 钱七's user_id proves nothing either.
+        fake.user_ids_readable = True
+        stranger = fs.Chat(fake, served, user="ou_stranger0000000001")
+        await stranger.say(f"/join {code}")
+        assert "已提交申请：以“qianqi07”加入" in fs.texts(await stranger.say("qianqi07"))
+    qian_row = (await rows(db_url, Member, Member.name == "钱七"))[0]
+    assert qian_row.role is Role.committee
+    bound = [(i.platform_user_id, i.member_id) for i in await rows(db_url, Identity, Identity.platform == "feishu")]
+    assert bound == [(qian_open_id, qian_row.id)]  # the chat stays the open_id's
+    asked = {(r.platform_user_id, r.member_id, r.status) for r in await rows(db_url, JoinRequest)}
+    assert asked == {(fs.USER, branch.roster_only.id, JoinStatus.pending),
+                     ("ou_stranger0000000001", None, JoinStatus.pending)}
+    told = [m.payload["text"] for m in await rows(db_url, OutboxMessage, OutboxMessage.kind == "join_request")]
+    # 李娜's row holds accounts the applicant did not show: her approver is warned, kind by kind.
+    assert any(t("join.note_accounts", kinds="Telegram ID、企业微信账号、飞书账号") in text
+               and f"申请人：—（飞书：{fs.USER}）" in text for text in told)
 
 
 def test_the_console_and_the_command_line_join_by_approval(tmp_path: Path) -> None:

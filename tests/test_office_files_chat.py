@@ -18,7 +18,7 @@ from bot.runtime.app import App, build_app
 from handlers.core.file_source import FileGone
 from handlers.core.i18n import DEFAULT_TEXTS as t
 from storage.db import session_factory
-from storage.models import Campaign, Member, OrgKind, Pairing, ResearchTopic, Role
+from storage.models import AccountKind, Campaign, Member, MemberAccount, OrgKind, Pairing, ResearchTopic, Role
 from storage.repositories.members import MemberRepository
 from storage.repositories.orgs import OrgRepository
 from tests.botapi import FakeBotApi
@@ -163,10 +163,14 @@ async def test_templates_are_blank_and_import_once_filled(app: App, branch: Bran
         headers[name] = list(rows[0])
     await office.send_file(files.add(xlsx([headers["结对"], ["机关第一党支部", "王书记", "东明村"]])), "结对.xlsx")
     assert office.text.startswith("✅ 结对名单已导入")
-    filled = [["李四" if h == "姓名" else "机关第一党支部" if h == "支部" else "党员" if h == "角色" else ""
-               for h in headers["名册"]]]
+    cells = {"姓名": "李四", "支部": "机关第一党支部", "角色": "党员", "钉钉账号": "LiSi01", "飞书账号": "u273y71"}
+    filled = [[cells.get(h, "") for h in headers["名册"]]]
     await office.send_file(files.add(xlsx([headers["名册"], *filled])), "名册.xlsx")
     assert office.text == "✅ 名册已导入，新增 1 人。"
+    async with session_factory(app.engine)() as session:
+        held = (await session.execute(select(MemberAccount.kind, MemberAccount.value).join(
+            Member, Member.id == MemberAccount.member_id).where(Member.name == "李四"))).tuples().all()
+    assert sorted(held) == [(AccountKind.dingtalk, "LiSi01"), (AccountKind.feishu, "u273y71")]
     await office.say("/template 日历")
     (reply,) = office.replies
     assert reply.document is not None and reply.document.file_name == "主题教育日历.toml"

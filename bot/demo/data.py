@@ -82,7 +82,9 @@ DEMO_MEMBER = "李娜"
 # Sample roster accounts (as ``branchbot member import`` reads them): someone writing from one
 # of these accounts is bound at once.
 ACCOUNTS = {"王建国": ((AccountKind.wecom, "wangjianguo"), (AccountKind.phone, "+8613800000001")),
-            "赵敏": ((AccountKind.telegram_username, "zhaomin_demo"),)}
+            "赵敏": ((AccountKind.telegram_username, "zhaomin_demo"),),
+            "张伟": ((AccountKind.dingtalk, "zhangwei01"),),
+            "黄海": ((AccountKind.feishu, "huanghai"),)}
 # On the roster, not on the console yet, and asking to join: the request 王建国 decides.
 NEWCOMER = ("孙晓", "机关第一党支部")
 NEWCOMER_ACCOUNT = "visitor-1"

@@ -29,7 +29,9 @@ class Account:
     """An account of the sender that the platform vouches for with this event: ``kind`` is one of
     ``storage.models.AccountKind``'s values ("wecom": the userid WeCom authenticated; "telegram":
     the numeric id; "telegram_username": the @username Telegram reports now; "phone": a number
-    the platform attests is the sender's, such as their own shared contact). Never typed text."""
+    the platform attests is the sender's, such as their own shared contact; "dingtalk": the
+    userid DingTalk sends as senderStaffId; "feishu": the tenant's user_id Feishu sends). Never
+    typed text."""
 
     kind: str
     value: str

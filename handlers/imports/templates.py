@@ -61,7 +61,7 @@ class Template:
 
 TEMPLATES: dict[str, Template] = {
     "名册": Template("名册模板.xlsx", _sheet("名册", ("姓名", "支部", "角色", "党小组", "企业微信账号",
-                                                 "Telegram", "手机号"))),
+                                                 "钉钉账号", "飞书账号", "Telegram", "手机号"))),
     "结对": Template("结对名单模板.xlsx", _sheet("结对名单", ("支部", "姓名", "结对居村"))),
     "课题": Template("调研课题模板.xlsx", _sheet("调研课题", ("支部", "课题", "负责人", "结题日期"))),
     "述学": Template("述学记录模板.xlsx", _sheet("述学记录", ("支部", "姓名", "述学日期", "自学情况", "调研情况",

@@ -1,5 +1,6 @@
 """Platform accounts, read the same way from a roster cell and from what a platform attests,
-so that they match: a WeCom userid, a Telegram id or @username, a mobile number.
+so that they match: a WeCom userid, a Telegram id or @username, a mobile number, a DingTalk
+userid, a Feishu user_id.
 
 A typed value never counts as an account: only ``Incoming.accounts`` (what the adapter says the
 platform authenticated) is matched against the roster.
@@ -8,6 +9,7 @@ platform authenticated) is matched against the roster.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from handlers.core.events import Incoming
 from storage.models import AccountKind
@@ -20,11 +22,32 @@ _TELEGRAM_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{3,31}")  # 4–32 (fragment.c
 _SEPARATORS = re.compile(r"[\s\-()（）]")
 _MAINLAND_MOBILE = re.compile(r"1[3-9][0-9]{9}")
 _INTERNATIONAL = re.compile(r"[1-9][0-9]{7,14}")  # E.164: up to 15 digits with the country code
+# A DingTalk userid (1–64 characters) and a Feishu user_id (up to 64, no spaces): an office's own
+# ids or generated ones. Neither platform documents them as case-insensitive (WeCom does its
+# userid), so they are compared exactly; a spreadsheet's number in exponent form is refused.
+_TENANT_ID = re.compile(r"[A-Za-z0-9_.@-]{1,64}")
+_OPEN_ID_PREFIX = "ou_"  # Feishu's per-app open_id, never what an office means by 用户ID
 
 
 def wecom(text: str) -> str | None:
     value = text.strip()
     return value.lower() if _WECOM.fullmatch(value) else None
+
+
+def _exact(text: str) -> str | None:
+    value = text.strip()
+    return value if _TENANT_ID.fullmatch(value) else None
+
+
+def dingtalk(text: str) -> str | None:
+    """A DingTalk userid (staffId), case kept."""
+    return _exact(text)
+
+
+def feishu(text: str) -> str | None:
+    """A Feishu user_id, case kept; an open_id (``ou_…``, per app) is refused."""
+    value = _exact(text)
+    return None if value is None or value.startswith(_OPEN_ID_PREFIX) else value
 
 
 def telegram(text: str) -> Claim | None:
@@ -57,24 +80,35 @@ def phone(text: str, *, international: bool = False) -> str | None:
     return "+" + digits if _INTERNATIONAL.fullmatch(digits) else None
 
 
+def _telegram_id(value: str) -> str | None:
+    return value if _TELEGRAM_ID.fullmatch(value) else None
+
+
+def _telegram_name(value: str) -> str | None:
+    name = value.lstrip("@")
+    return name.lower() if _TELEGRAM_NAME.fullmatch(name) else None
+
+
+def _platform_phone(value: str) -> str | None:
+    return phone(value, international=True)
+
+
+# How each kind reads as a platform sends it.
+_ATTESTED: dict[AccountKind, Callable[[str], str | None]] = {
+    AccountKind.wecom: wecom, AccountKind.telegram: _telegram_id,
+    AccountKind.telegram_username: _telegram_name, AccountKind.phone: _platform_phone,
+    AccountKind.dingtalk: dingtalk, AccountKind.feishu: feishu}
+_KINDS = {kind.value: kind for kind in _ATTESTED}
+
+
 def attested(event: Incoming) -> list[Claim]:
     """The sender's accounts the platform vouched for with ``event``, normalized."""
     claims: list[Claim] = []
     for account in event.accounts:
-        found: Claim | None = None
-        if account.kind == AccountKind.wecom.value:
-            value = wecom(account.value)
-            found = (AccountKind.wecom, value) if value else None
-        elif account.kind == AccountKind.telegram.value:
-            found = (AccountKind.telegram, account.value) if _TELEGRAM_ID.fullmatch(account.value) else None
-        elif account.kind == AccountKind.telegram_username.value:
-            name = account.value.lstrip("@")
-            found = (AccountKind.telegram_username, name.lower()) if _TELEGRAM_NAME.fullmatch(name) else None
-        elif account.kind == AccountKind.phone.value:
-            number = phone(account.value, international=True)
-            found = (AccountKind.phone, number) if number else None
-        if found is not None:
-            claims.append(found)
+        kind = _KINDS.get(account.kind)
+        value = _ATTESTED[kind](account.value) if kind is not None else None
+        if kind is not None and value is not None:
+            claims.append((kind, value))
     return claims
 
 

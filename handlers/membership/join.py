@@ -1,8 +1,8 @@
 """Joining a branch. A role never comes from typing a name:
 
-- an account the platform authenticated (a WeCom userid, a Telegram id, the @username Telegram
-  reports now, the sender's own shared phone number) that is on the roster binds to that row at
-  once (``bind_by_account``);
+- an account the platform authenticated (a WeCom or DingTalk userid, a Feishu user_id, a
+  Telegram id, the @username Telegram reports now, the sender's own shared phone number) that is
+  on the roster binds to that row at once (``bind_by_account``);
 - otherwise the person gives their name (the join dialog) and that is a *request*
   (``handlers.membership.approval``): the approvers decide, and until then the identity has no
   role. A roster row already bound on the platform cannot be claimed again; its approvers hear

@@ -1,5 +1,6 @@
 """Roster import (名册导入): name, branch, role per row, optionally the 党小组 and the person's
-platform accounts (企业微信账号, Telegram, 手机号), from .xlsx or .csv. All rows or none.
+platform accounts (企业微信账号, 钉钉账号, 飞书账号, Telegram, 手机号), from .xlsx or .csv. All
+rows or none.
 
 An account belongs to one member: a file naming one twice, or one already registered to someone
 else, is refused. An empty account cell leaves what the member had.
@@ -7,6 +8,7 @@ else, is refused. An empty account cell leaves what the member had.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,6 +26,8 @@ ROLE_WORDS: dict[str, Role] = {**ROLE_NAMES, "书记": Role.secretary, "支委�
 HEADERS = {"name": ("姓名", "name"), "branch": ("支部", "所在支部", "branch"), "role": ("角色", "身份", "role")}
 # Optional columns: the platform accounts (their first name is how a refusal names the column).
 ACCOUNT_HEADERS = {"wecom": ("企业微信账号", "企业微信", "企业微信id", "userid", "wecom"),
+                   "dingtalk": ("钉钉账号", "钉钉", "钉钉id", "dingtalk"),
+                   "feishu": ("飞书账号", "飞书", "飞书id", "feishu", "lark"),
                    "telegram": ("telegram", "tg", "电报"),
                    "phone": ("手机号", "手机", "手机号码", "mobile", "phone")}
 OPTIONAL_HEADERS = {"party_group": ("党小组", "所在党小组", "party_group")}
@@ -31,18 +35,22 @@ MAX_NAME = 50
 MAX_PARTY_GROUP = 50
 
 
-def _wecom(text: str) -> tuple[AccountKind, str] | None:
-    value = accounts.wecom(text)
-    return None if value is None else (AccountKind.wecom, value)
+Cell = Callable[[str], tuple[AccountKind, str] | None]
 
 
-def _phone(text: str) -> tuple[AccountKind, str] | None:
-    value = accounts.phone(text)
-    return None if value is None else (AccountKind.phone, value)
+def _as(kind: AccountKind, read: Callable[[str], str | None]) -> Cell:
+    def cell(text: str) -> tuple[AccountKind, str] | None:
+        value = read(text)
+        return None if value is None else (kind, value)
+    return cell
 
 
-ACCOUNT_READERS = {"wecom": (_wecom, "roster.bad_wecom"), "telegram": (accounts.telegram, "roster.bad_telegram"),
-                   "phone": (_phone, "roster.bad_phone")}
+ACCOUNT_READERS: dict[str, tuple[Cell, str]] = {
+    "wecom": (_as(AccountKind.wecom, accounts.wecom), "roster.bad_wecom"),
+    "dingtalk": (_as(AccountKind.dingtalk, accounts.dingtalk), "roster.bad_dingtalk"),
+    "feishu": (_as(AccountKind.feishu, accounts.feishu), "roster.bad_feishu"),
+    "telegram": (accounts.telegram, "roster.bad_telegram"),
+    "phone": (_as(AccountKind.phone, accounts.phone), "roster.bad_phone")}
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""Roster rows' platform accounts (企业微信账号, Telegram, 手机号): one member per account."""
+"""Roster rows' platform accounts (企业微信账号, 钉钉账号, 飞书账号, Telegram, 手机号): one member
+per account."""
 
 from __future__ import annotations
 

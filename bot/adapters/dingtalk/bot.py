@@ -31,7 +31,7 @@ from bot.adapters.dingtalk.events import CardPress, RobotMessage, SessionWebhook
 from bot.adapters.dingtalk.events import Incoming as StreamEvent
 from bot.adapters.dingtalk.messages import File, Target, Text, ToGroup, ToUser
 from bot.runtime.in_order import InOrder
-from handlers.core.events import FileRef, Incoming, Reply
+from handlers.core.events import Account, FileRef, Incoming, Reply
 from handlers.core.i18n import Translator
 from handlers.core.router import Core
 
@@ -51,6 +51,12 @@ def chat_of(message: RobotMessage) -> str:
     return GROUP_PREFIX + message.conversation_id if message.is_group else message.sender_staff_id
 
 
+def staff_account(staff_id: str) -> tuple[Account, ...]:
+    """The sender's userid as DingTalk authenticated it (the Stream is the app's own connection,
+    and a press carries the presser's userid from DingTalk, not from the card)."""
+    return (Account("dingtalk", staff_id),)
+
+
 def incoming(message: RobotMessage) -> Incoming:
     attachment = message.attachments[0] if message.attachments else None
     return Incoming(
@@ -58,7 +64,8 @@ def incoming(message: RobotMessage) -> Incoming:
         chat_id=chat_of(message), is_private=not message.is_group, text=message.text,
         file=FileRef(attachment.download_code, attachment.file_name) if attachment else None,
         chat_title=message.conversation_title, event_id=message.msg_id,
-        addressed=message.is_group)  # a robot hears in a group only the messages that @ it
+        addressed=message.is_group,  # a robot hears in a group only the messages that @ it
+        accounts=staff_account(message.sender_staff_id))
 
 
 def pressed(press: CardPress, name: str) -> Incoming:
@@ -67,7 +74,8 @@ def pressed(press: CardPress, name: str) -> Incoming:
     in_group = press.space_type == "IM_GROUP" and not key.startswith(replies.START)
     event = Incoming(platform=PLATFORM, user_id=press.user_id, user_name=name,
                      chat_id=GROUP_PREFIX + press.space_id if in_group else press.user_id,
-                     is_private=not in_group, event_id=f"card:{press.message_id}")
+                     is_private=not in_group, event_id=f"card:{press.message_id}",
+                     accounts=staff_account(press.user_id))
     return replies.from_key(event, key, press.out_track_id)
 
 

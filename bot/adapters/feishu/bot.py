@@ -26,12 +26,12 @@ from bot.adapters import replies, split
 from bot.adapters.feishu import PLATFORM
 from bot.adapters.feishu.api import FeishuApi, FeishuError
 from bot.adapters.feishu.dispatch import CARD_DEADLINE
-from bot.adapters.feishu.events import CardAction, MessageEvent
+from bot.adapters.feishu.events import CardAction, MessageEvent, UserIds
 from bot.adapters.feishu.messages import (
     MAX_CARD_BODY, Button, Card, CardAnswer, File, MessageTooLarge, Text,
 )
 from bot.runtime.in_order import InOrder
-from handlers.core.events import Answered, FileRef, Incoming, Outcome, Reply
+from handlers.core.events import Account, Answered, FileRef, Incoming, Outcome, Reply
 from handlers.core.i18n import Translator
 from handlers.core.router import Core
 
@@ -58,6 +58,12 @@ def addressed_text(message: MessageEvent) -> str | None:
     return " ".join(f"@{keys[w]}" if w in keys else w for w in words)
 
 
+def user_account(ids: UserIds) -> tuple[Account, ...]:
+    """The tenant-wide user_id Feishu put in the event (only for an app with the permission to
+    read user ids), as it authenticated the sender; none without it."""
+    return (Account("feishu", ids.user_id),) if ids.user_id else ()
+
+
 def incoming(message: MessageEvent) -> Incoming:
     group = message.chat_type == "group"
     attachment = message.attachment
@@ -68,7 +74,8 @@ def incoming(message: MessageEvent) -> Incoming:
     return Incoming(platform=PLATFORM, user_id=message.sender.open_id, user_name="",
                     chat_id=message.chat_id if group else message.sender.open_id,
                     is_private=not group, text=addressed_text(message), file=file,
-                    event_id=message.message_id, addressed=group and bool(message.mentions))
+                    event_id=message.message_id, addressed=group and bool(message.mentions),
+                    accounts=user_account(message.sender))
 
 
 def pressed(action: CardAction) -> Incoming:
@@ -78,7 +85,8 @@ def pressed(action: CardAction) -> Incoming:
     user = action.operator.open_id
     event = Incoming(platform=PLATFORM, user_id=user, user_name="",
                      chat_id=action.open_chat_id or user if in_group else user,
-                     is_private=not in_group, event_id=action.header.event_id)
+                     is_private=not in_group, event_id=action.header.event_id,
+                     accounts=user_account(action.operator))
     return replies.from_key(event, key, action.open_message_id)
 
 

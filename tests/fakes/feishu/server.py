@@ -186,6 +186,8 @@ class FakeFeishu:
         self._unanswered: dict[str, tuple[str, JSON, int]] = {}  # frame id → event id, payload
         self._frame_ids = itertools.count(1)
         self._p2p: dict[str, str] = {}
+        # Events carry the sender's tenant user_id only if the app has the permission to read it.
+        self.user_ids_readable = True
         self._user_messages: dict[str, str] = {}  # message_id → chat_id, of pushed messages
         self._resources: dict[tuple[str, str], tuple[bytes, str, str]] = {}
         self._uuids: dict[str, str] = {}
@@ -238,6 +240,14 @@ class FakeFeishu:
         """The private chat between a user and the bot (made up on first use)."""
         return self._p2p.setdefault(open_id, _id("oc_"))
 
+    def user_ids(self, open_id: str) -> JSON:
+        """A person's ids as an event gives them; ``user_id`` (here the 8 characters after
+        ``ou_``) only with the permission to read it."""
+        ids = {"open_id": open_id, "union_id": "on_" + open_id[3:]}
+        if self.user_ids_readable:
+            ids["user_id"] = open_id[3:11]
+        return ids
+
     def _header(self, event_type: str, event_id: str | None, token: str | None) -> JSON:
         return {"event_id": event_id or uuid.uuid4().hex, "event_type": event_type,
                 "create_time": _ms(), "token": token or self.verification_token,
@@ -255,9 +265,8 @@ class FakeFeishu:
         body = content if content is not None else {"text": text}
         return {"schema": "2.0", "header": self._header("im.message.receive_v1", event_id, token),
                 "event": {
-                    "sender": {"sender_id": {"open_id": sender, "user_id": sender[3:11],
-                                             "union_id": "on_" + sender[3:]},
-                               "sender_type": "user", "tenant_key": TENANT_KEY},
+                    "sender": {"sender_id": self.user_ids(sender), "sender_type": "user",
+                               "tenant_key": TENANT_KEY},
                     "message": {"message_id": message_id, "root_id": "", "parent_id": "",
                                 "create_time": _ms(), "update_time": _ms(), "chat_id": chat,
                                 "chat_type": chat_type, "message_type": message_type,
@@ -273,8 +282,7 @@ class FakeFeishu:
         chat = open_chat_id or (sent.chat_id if sent else self.p2p_chat(operator))
         return {"schema": "2.0", "header": self._header("card.action.trigger", event_id, token),
                 "event": {
-                    "operator": {"tenant_key": TENANT_KEY, "open_id": operator,
-                                 "user_id": operator[3:11], "union_id": "on_" + operator[3:]},
+                    "operator": {"tenant_key": TENANT_KEY, **self.user_ids(operator)},
                     "token": "c-" + secrets.token_hex(16),
                     "action": {"value": value, "tag": tag},
                     "host": "im_message", "delivery_type": "",
