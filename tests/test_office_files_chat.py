@@ -15,11 +15,15 @@ from sqlalchemy import func, select
 from telegram.ext import Application
 
 from bot.runtime.app import App, build_app
+from handlers.core import router
+from handlers.core.events import FileRef, Incoming
 from handlers.core.file_source import FileGone
 from handlers.core.i18n import DEFAULT_TEXTS as t
-from storage.db import session_factory
+from storage.db import Session, session_factory
 from storage.models import AccountKind, Campaign, Member, MemberAccount, OrgKind, Pairing, ResearchTopic, Role
 from storage.repositories.members import MemberRepository
+from storage.queries.sender import sender
+from storage.repositories.dialogs import StaleState
 from storage.repositories.orgs import OrgRepository
 from tests.botapi import FakeBotApi
 from tests.chat_driver import CoreChat
@@ -28,6 +32,7 @@ from tests.file_samples import sheet as xlsx
 from tests.test_cli import cli
 
 SECRETARY = 7
+XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 
@@ -216,3 +221,39 @@ def test_console_file_command(tmp_path: Path) -> None:
     assert "第2行：机关第一党支部的名册上没有“无名氏”" in chat.stdout
     assert t("upload.unavailable_gone") in chat.stdout
     assert (tmp_path / "结对名单模板.xlsx").exists()
+
+
+async def test_a_file_handled_again_is_fetched_once(
+        app: App, branch: Branch, files: Files, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An update taken from the inbox has its file fetched in its transaction; handled again (the
+    dialog moved meanwhile, or the connection was lost), it is handled with the file kept the
+    first time, not downloaded twice."""
+    office = await person(app, branch, "马主任", Role.office, "office")
+    file_id = files.add(xlsx([["姓名", "支部", "角色"], ["张伟", "机关第一党支部", "党员"]]))
+    fetched: list[str] = []
+    fetch = files.fetch
+
+    async def counted(wanted: str) -> bytes:
+        fetched.append(wanted)
+        return await fetch(wanted)
+
+    lost = [StaleState()]
+
+    async def flaky_sender(session: Session, platform: str, user_id: str) -> object:
+        if lost:
+            raise lost.pop()
+        return await sender(session, platform, user_id)
+
+    monkeypatch.setattr(files, "fetch", counted)
+    monkeypatch.setattr(router, "sender", flaky_sender)
+    monkeypatch.setattr(router, "RETRY_DELAY", 0)
+    event = Incoming(platform="test", user_id=office.user_id, user_name="马主任", chat_id=office.user_id,
+                     is_private=True, file=FileRef(file_id, "名册.xlsx", XLSX_MIME), event_id="u1")
+
+    async def take(_session: Session) -> Incoming:
+        return event
+
+    handled = await app.core.handle_taken("test", office.user_id, take)
+    assert fetched == [file_id] and not lost  # lost once, handled the second time
+    assert handled.event == event and t("cli.roster_imported", added=1) in handled.outcome.replies[0].text
+    assert await count(app, Member) == 4  # the branch's two, the office's 马主任, the roster's 张伟 once

@@ -103,12 +103,15 @@ class Core:
         None when there is nothing to handle (handled already). Tried again when the database
         connection was lost or the dialog moved under it (``StaleState``): what ``take``
         recorded rolled back with the rest. ``lost``: the connection stayed lost, nothing
-        happened. ``fetched``: the event's file, already kept (else it is fetched once taken)."""
+        happened. ``fetched``: the event's file, already kept (else it is fetched once taken,
+        and once only: a retry handles it with the file kept the first time)."""
         unconfirmed: Handled | None = None  # computed, but the commit's answer never came
+        kept: dict[str | None, Fetched | None] = {}  # per event id: its file, fetched already
         for attempt in range(1, HANDLE_ATTEMPTS + 1):
             taken: list[Incoming] = []
             try:
-                handled = await self._handle_once(platform, user_id, take, taken, fetched)
+                handled = await self._handle_once(platform, user_id, take, taken,
+                                                  fetched, kept)
                 if handled.event is None and unconfirmed is not None:
                     return unconfirmed  # it had committed: nothing left to take, so answer it
                 return handled
@@ -130,24 +133,27 @@ class Core:
             return None
         return await self.files.fetch(event.platform, event.file.file_id)
 
-    async def _handle_once(self, platform: str, user_id: str, take: Take,
-                           taken: list[Incoming], fetched: Fetched | None) -> Handled:
+    async def _handle_once(self, platform: str, user_id: str, take: Take, taken: list[Incoming],
+                           fetched: Fetched | None, kept: dict[str | None, Fetched | None]) -> Handled:
         session = self.sessions()
         try:
-            return await self._handle_in(session, platform, user_id, take, taken, fetched)
+            return await self._handle_in(session, platform, user_id, take, taken, fetched, kept)
         finally:
             await close(session)
 
     async def _handle_in(self, session: Session, platform: str, user_id: str, take: Take,
-                         taken: list[Incoming], fetched: Fetched | None) -> Handled:
+                         taken: list[Incoming], fetched: Fetched | None,
+                         kept: dict[str | None, Fetched | None]) -> Handled:
         try:
             await lock_member(session, platform, user_id)
             event = await take(session)
             if event is None:
                 return Handled(None, Outcome())
             taken.append(event)
-            if fetched is None:  # taken from the inbox: its file is fetched now
-                fetched = await self._fetch(event)
+            if fetched is None:  # taken from the inbox: its file is fetched now (once)
+                if event.event_id not in kept:
+                    kept[event.event_id] = await self._fetch(event)
+                fetched = kept[event.event_id]
             # Only a bound identity is a member: one bound by a roster account the platform
             # authenticated, or by an approved join request (a pending one has no row here).
             # Their dialog state comes with it, in the same statement.
