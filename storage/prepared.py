@@ -31,7 +31,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Column, insert, literal
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.sql import Delete, Insert, Select, Update
 from sqlalchemy.sql.elements import TextClause
@@ -100,30 +100,29 @@ class Prepared:
         self._compiled: dict[tuple[str, frozenset[str]], _Sql] = {}
 
     async def run(self, session: AsyncSession, params: Mapping[str, Any]) -> int:
-        dialect, raw = await _connection(session)
-        if raw is None:  # on the session's connection, as on SQLite: no autoflush, no ORM
-            self._sql(dialect, params)  # the same KeyError for a missing column on every database
-            result = await (await session.connection()).execute(self.statement, dict(params))
-            return result.rowcount
-        return self._sql(dialect, params).execute(raw, params).rowcount
+        bound = await _connection(session)
+        sql = self._sql(bound.dialect, params)  # the same KeyError for a missing column everywhere
+        if bound.raw is None:  # on the session's connection, as on SQLite: no autoflush, no ORM
+            return (await bound.connection.execute(self.statement, dict(params))).rowcount
+        return sql.execute(bound.raw, params).rowcount
 
     async def inserted(self, session: AsyncSession, params: Mapping[str, Any]) -> int:
         """Run an INSERT of one row; the primary key the database gave it."""
-        dialect, raw = await _connection(session)
-        if raw is None:
-            self._sql(dialect, params)
-            result = await (await session.connection()).execute(self.statement, dict(params))
-            return int(result.inserted_primary_key[0])  # type: ignore[attr-defined, index]
-        cursor = self._sql(dialect, params).execute(raw, params)
+        bound = await _connection(session)
+        sql = self._sql(bound.dialect, params)
+        if bound.raw is None:
+            result = await bound.connection.execute(self.statement, dict(params))
+            return int(result.inserted_primary_key[0])  # type: ignore[index]
+        cursor = sql.execute(bound.raw, params)
         assert cursor.lastrowid is not None
         return cursor.lastrowid
 
     def run_sync(self, connection: Connection, params: Mapping[str, Any]) -> int:
         raw = _sqlite(connection)
+        sql = self._sql(connection.dialect, params)
         if raw is None:
-            self._sql(connection.dialect, params)
             return connection.execute(self.statement, dict(params)).rowcount  # type: ignore[attr-defined]
-        return self._sql(connection.dialect, params).execute(raw, params).rowcount
+        return sql.execute(raw, params).rowcount
 
     def _sql(self, dialect: Dialect, params: Mapping[str, Any]) -> _Sql:
         """The SQL for these parameter names; KeyError for a column left to a Python-side default
@@ -146,21 +145,20 @@ class PreparedQuery:
         self._compiled: dict[str, _Sql] = {}
 
     async def first(self, session: AsyncSession, params: Mapping[str, Any]) -> tuple[Any, ...] | None:
-        dialect, raw = await _connection(session)
-        sql = self._sql(dialect)  # compiled on every database alike: the same refusals
-        if raw is None:
-            found = (await (await session.connection()).execute(self.statement, dict(params))).first()
+        bound = await _connection(session)
+        sql = self._sql(bound.dialect)  # compiled on every database alike: the same refusals
+        if bound.raw is None:
+            found = (await bound.connection.execute(self.statement, dict(params))).first()
             return None if found is None else tuple(found)
-        values = sql.execute(raw, params).fetchone()
+        values = sql.execute(bound.raw, params).fetchone()
         return None if values is None else sql.row(values)
 
     async def all(self, session: AsyncSession, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
-        dialect, raw = await _connection(session)
-        sql = self._sql(dialect)
-        if raw is None:
-            rows = await (await session.connection()).execute(self.statement, dict(params))
-            return [tuple(row) for row in rows]
-        return [sql.row(values) for values in sql.execute(raw, params).fetchall()]
+        bound = await _connection(session)
+        sql = self._sql(bound.dialect)
+        if bound.raw is None:
+            return [tuple(row) for row in await bound.connection.execute(self.statement, dict(params))]
+        return [sql.row(values) for values in sql.execute(bound.raw, params).fetchall()]
 
     def _sql(self, dialect: Dialect) -> _Sql:
         found = self._compiled.get(dialect.name)
@@ -215,7 +213,7 @@ class PreparedInsert:
         table = entity.__table__
         (self._key,) = [column.key for column in table.primary_key.columns]
         self._insert = Prepared(insert(table))
-        self._columns = [(prop.key, prop.columns[0]) for prop in entity.__mapper__.column_attrs]
+        self._columns = list(zip(_keys(entity.__mapper__), columns_of(entity), strict=True))
 
     async def add(self, session: AsyncSession, obj: Any) -> None:
         assert type(obj) is self.entity
@@ -248,22 +246,31 @@ def _keys(mapper: Any) -> list[str]:
     return found
 
 
+@dataclass(frozen=True)
+class _Bound:
+    """The session's connection for its transaction: the dialect, the connection, and on a SQLite
+    file called inline its sqlite3 connection (None elsewhere)."""
+
+    dialect: Dialect
+    connection: AsyncConnection
+    raw: sqlite3.Connection | None
+
+
 _CONNECTION = "prepared_connection"  # session.info: (its transaction, weakly: no cycle to free
-# the session by, then the dialect and the sqlite3 connection)
+# the session by, then its _Bound)
 
 
-async def _connection(session: AsyncSession) -> tuple[Dialect, sqlite3.Connection | None]:
-    """The session's dialect and, on a SQLite file, its sqlite3 connection: looked up once a
-    transaction (the transaction keeps its connection until it ends)."""
+async def _connection(session: AsyncSession) -> _Bound:
+    """The session's connection, looked up once a transaction (the transaction keeps its
+    connection until it ends)."""
     found = session.info.get(_CONNECTION)
     transaction = session.sync_session.get_transaction()
     if found is not None and transaction is not None and found[0]() is transaction:
-        return found[1], found[2]
+        return found[1]  # type: ignore[no-any-return]
     connection = await session.connection()
-    raw = _sqlite(connection.sync_connection)
-    session.info[_CONNECTION] = (weakref.ref(session.sync_session.get_transaction()),
-                                 connection.dialect, raw)
-    return connection.dialect, raw
+    bound = _Bound(connection.dialect, connection, _sqlite(connection.sync_connection))
+    session.info[_CONNECTION] = (weakref.ref(session.sync_session.get_transaction()), bound)
+    return bound
 
 
 def _sqlite(connection: Connection) -> sqlite3.Connection | None:
