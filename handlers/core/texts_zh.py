@@ -718,7 +718,7 @@ TEXTS: dict[str, str] = {
     "report.fig_reading_class_days": "读书班天数",
     "report.def_reading_class_days": "举办读书班的日期数，当天最长一次不超过4小时的算半天（0.5天）",
     "report.fig_reading_class_target": "读书班目标天数",
-    "report.def_reading_class_target": "办公室日历中 [campaign] 的读书班天数（如“不少于7天”）",
+    "report.def_reading_class_target": "主题教育办公室在活动日历中定的读书班天数（如“不少于7天”）",
     "report.fig_research_topics": "调研课题",
     "report.def_research_topics": "办公室导入的调研课题个数（每个课题有负责人）",
     "report.fig_research_trips": "课题调研次数",
