@@ -16,27 +16,27 @@ from storage.models import AccountKind
 
 Claim = tuple[AccountKind, str]
 
-_WECOM = re.compile(r"[A-Za-z0-9_.@-]{1,64}")  # WeCom's userid: case-insensitive, up to 64
+# A tenant's account id: WeCom's userid (case-insensitive), a DingTalk userid (1–64 characters), a
+# Feishu user_id (up to 64, no spaces): an office's own ids or generated ones. Only WeCom documents
+# its ids as case-insensitive, so the other two are compared exactly; a spreadsheet's number in
+# exponent form is refused.
+_TENANT_ID = re.compile(r"[A-Za-z0-9_.@-]{1,64}")
 _TELEGRAM_ID = re.compile(r"[1-9][0-9]{0,15}")
 _TELEGRAM_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{3,31}")  # 4–32 (fragment.com sells 4)
 _SEPARATORS = re.compile(r"[\s\-()（）]")
 _MAINLAND_MOBILE = re.compile(r"1[3-9][0-9]{9}")
 _INTERNATIONAL = re.compile(r"[1-9][0-9]{7,14}")  # E.164: up to 15 digits with the country code
-# A DingTalk userid (1–64 characters) and a Feishu user_id (up to 64, no spaces): an office's own
-# ids or generated ones. Neither platform documents them as case-insensitive (WeCom does its
-# userid), so they are compared exactly; a spreadsheet's number in exponent form is refused.
-_TENANT_ID = re.compile(r"[A-Za-z0-9_.@-]{1,64}")
 _OPEN_ID_PREFIX = "ou_"  # Feishu's per-app open_id, never what an office means by 用户ID
-
-
-def wecom(text: str) -> str | None:
-    value = text.strip()
-    return value.lower() if _WECOM.fullmatch(value) else None
 
 
 def _exact(text: str) -> str | None:
     value = text.strip()
     return value if _TENANT_ID.fullmatch(value) else None
+
+
+def wecom(text: str) -> str | None:
+    value = _exact(text)
+    return None if value is None else value.lower()
 
 
 def dingtalk(text: str) -> str | None:
