@@ -33,6 +33,7 @@ from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm.base import instance_state
 from sqlalchemy.sql import Delete, Insert, Select, Update
 from sqlalchemy.sql.elements import TextClause
 
@@ -196,8 +197,15 @@ def loaded(session: AsyncSession | Session, entity: type[_Entity], values: Seque
         return held  # type: ignore[no-any-return]
     instance: _Entity = mapper.class_manager.new_instance()
     instance.__dict__.update(zip(keys, values, strict=True))
-    make_transient_to_detached(instance)
-    sync.add(instance)
+    # As the ORM's loader attaches a row's new object (sqlalchemy.orm.loading._instance): its
+    # identity, its session, into the identity map, and the events a load fires.
+    state = instance_state(instance)
+    state.key, state.identity_token, state.session_id = identity, None, sync.hash_key
+    sync.identity_map._add_unpresent(state, identity)
+    if mapper.class_manager.dispatch.load:
+        state.manager.dispatch.load(state, None)
+    if sync.dispatch.loaded_as_persistent:
+        sync.dispatch.loaded_as_persistent(sync, state)
     return instance
 
 
