@@ -108,16 +108,9 @@ def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False, sync_session_class=TalliedSession)
 
 
-async def close(session: AsyncSession) -> None:
-    """End a session. On a SQLite file (called inline: nothing to wait for, nothing a
-    cancellation could interrupt) in place; elsewhere as ``async with session`` ends it, in a task
-    of its own that a cancellation cannot abandon halfway (its connection back in the pool). The
-    task costs two turns of the event loop: the one session every event opens closes here."""
-    if session.bind.sync_engine in _INLINE:
-        await session.close()
-    else:
-        async with session:
-            pass
+def runs_inline(engine: AsyncEngine) -> bool:
+    """Whether ``engine`` is on a SQLite file whose calls run inline (``create_engine``)."""
+    return engine.sync_engine in _INLINE
 
 
 async def ping(engine: AsyncEngine) -> None:

@@ -161,6 +161,16 @@ class PreparedQuery:
             return [tuple(row) for row in await bound.connection.execute(self.statement, dict(params))]
         return [sql.row(values) for values in sql.execute(bound.raw, params).fetchall()]
 
+    def first_sync(self, connection: Connection, params: Mapping[str, Any]) -> tuple[Any, ...] | None:
+        """``first`` on a connection, from inside a flush or commit hook."""
+        raw = _sqlite(connection)
+        sql = self._sql(connection.dialect)
+        if raw is None:
+            found = connection.execute(self.statement, dict(params)).first()
+            return None if found is None else tuple(found)
+        values = sql.execute(raw, params).fetchone()
+        return None if values is None else sql.row(values)
+
     def _sql(self, dialect: Dialect) -> _Sql:
         found = self._compiled.get(dialect.name)
         if found is None:
@@ -266,18 +276,35 @@ class _Bound:
 
 _CONNECTION = "prepared_connection"  # session.info: (its transaction, weakly: no cycle to free
 # the session by, then its _Bound)
+_BOUND = "prepared_bound"  # session.info: the _Bound of a session bound to one connection for good
+
+
+def bind_connection(session: AsyncSession, connection: AsyncConnection) -> None:
+    """Run this session's statements on ``connection`` (the session is bound to it), whether or
+    not the session has begun a transaction of its own (``storage.event_session``)."""
+    session.info[_BOUND] = _Bound(connection.dialect, connection, _sqlite(connection.sync_connection))
+
+
+def raw_connection(session: AsyncSession) -> sqlite3.Connection | None:
+    """The sqlite3 connection of a session given one by ``bind_connection`` (None: none)."""
+    bound: _Bound | None = session.info.get(_BOUND)
+    return None if bound is None else bound.raw
 
 
 async def _connection(session: AsyncSession) -> _Bound:
     """The session's connection, looked up once a transaction (the transaction keeps its
     connection until it ends)."""
-    found = session.info.get(_CONNECTION)
+    info = session.info
+    bound: _Bound | None = info.get(_BOUND)
+    if bound is not None:
+        return bound
+    found = info.get(_CONNECTION)
     transaction = session.sync_session.get_transaction()
     if found is not None and transaction is not None and found[0]() is transaction:
         return found[1]  # type: ignore[no-any-return]
     connection = await session.connection()
     bound = _Bound(connection.dialect, connection, _sqlite(connection.sync_connection))
-    session.info[_CONNECTION] = (weakref.ref(session.sync_session.get_transaction()), bound)
+    info[_CONNECTION] = (weakref.ref(session.sync_session.get_transaction()), bound)
     return bound
 
 

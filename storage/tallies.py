@@ -6,7 +6,9 @@ add up, so the roll-up reads one row a branch a day.
 
 They are derived data and never edited by hand: every transaction that adds, changes or deletes a
 study record or a visit recounts, as it commits, each (branch, day) it touched, from the records
-themselves (``TalliedSession``). ``recount_all`` rebuilds everything from the records: after the
+themselves (``TalliedSession``); a new study record alone on its day (what a dialog saves) is
+added to its day's row instead (``add_study``: the same figures, without reading the day's other
+records, so a save costs the same on a day of a thousand records as on an empty one). ``recount_all`` rebuilds everything from the records: after the
 upgrade that creates the tables, after a bulk load, or from ``branchbot db recount``. A change to
 what a day counts (``storage.vocabulary.GROUP_FORMS``, ``day_rows``) must come with a migration
 that recounts.
@@ -37,6 +39,7 @@ from sqlalchemy import (
     null,
     select,
     text,
+    update,
     union_all,
 )
 from sqlalchemy.engine import Connection
@@ -44,7 +47,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
 from storage.models import DailyTally, DailyTopic, StudyRecord, Visit
-from storage.prepared import Prepared, one_of
+from storage.prepared import Prepared, PreparedQuery, one_of
 from storage.vocabulary import CENTRE_GROUP_FORM, GROUP_FORMS, JOINT_FORM, ORG_LIFE_FORMS, READING_CLASS
 
 TALLY_COLUMNS = ("study_minutes", "study_records", "group_sessions", "group_attendances",
@@ -110,6 +113,53 @@ _COUNT_DAY = Prepared(insert(DailyTally).from_select(
 _CLEAR_TOPICS = Prepared(delete(DailyTopic).where(DailyTopic.org_id == _ORG, DailyTopic.day == _DAY))
 _COUNT_TOPICS = Prepared(insert(DailyTopic).from_select(
     ["org_id", "day", "topic", "visits"], topic_rows([Visit.org_id == _ORG, Visit.visit_date == _DAY])))
+
+
+# A study record added: its day's row taken (created if need be) without changing it, then the
+# record's figures added to it. Its form makes a session of the day only if no other live record
+# of that form was there (what day_rows counts, one record at a time; checked once the row is
+# held, so on PostgreSQL it sees every record committed before).
+_TAKE_DAY = Prepared(text(f"INSERT INTO daily_tallies (org_id, day, {_COLUMNS}) "
+                          f"VALUES (:org_id, :day{', 0' * len(TALLY_COLUMNS)}) "
+                          "ON CONFLICT (org_id, day) DO UPDATE SET study_records = daily_tallies.study_records"
+                          ).bindparams(_ORG, _DAY))
+_OTHER_OF_FORM = PreparedQuery(
+    select(StudyRecord.id).where(StudyRecord.org_id == bindparam("record_org"),
+                                 StudyRecord.study_date == bindparam("record_day"),
+                                 StudyRecord.form == bindparam("record_form"),
+                                 StudyRecord.deleted_at.is_(None),
+                                 StudyRecord.id != bindparam("record_id")).limit(1),
+    ("record_org", "record_day", "record_form", "record_id"))
+_TALLY = DailyTally.__table__.c
+_SESSIONS = {"group_sessions": lambda form: form in GROUP_FORMS,  # the forms each session column counts
+             "reading_days": lambda form: form == READING_CLASS,
+             "org_life_sessions": lambda form: form in ORG_LIFE_FORMS,
+             "centre_sessions": lambda form: form == CENTRE_GROUP_FORM,
+             "joint_sessions": lambda form: form == JOINT_FORM}
+_ADD_STUDY = Prepared(update(DailyTally).where(
+    _TALLY.org_id == bindparam("record_org"), _TALLY.day == bindparam("record_day")).values(
+    study_minutes=_TALLY.study_minutes + bindparam("add_minutes", type_=Integer),
+    study_records=_TALLY.study_records + 1,
+    group_attendances=_TALLY.group_attendances + bindparam("add_group", type_=Integer),
+    reading_attendances=_TALLY.reading_attendances + bindparam("add_reading", type_=Integer),
+    reading_longest=case((_TALLY.reading_longest < bindparam("reading_minutes", type_=Integer),
+                          bindparam("reading_minutes", type_=Integer)), else_=_TALLY.reading_longest),
+    **{column: _TALLY[column] + bindparam(f"add_{column}", type_=Integer) for column in _SESSIONS}))
+
+
+def add_study(connection: Connection, record: StudyRecord) -> None:
+    """Add one new live study record (written in this transaction) to its day's tallies: what
+    ``recount`` of its day would come to, without reading the day's other records."""
+    key = {"record_org": record.org_id, "record_day": record.study_date}
+    _TAKE_DAY.run_sync(connection, {"org_id": record.org_id, "day": record.study_date})
+    form, minutes = record.form, record.minutes or 0
+    first = _OTHER_OF_FORM.first_sync(connection, {**key, "record_form": form,
+                                                   "record_id": record.id}) is None
+    reading = form == READING_CLASS
+    _ADD_STUDY.run_sync(connection, {
+        **key, "add_minutes": minutes, "add_group": int(form in GROUP_FORMS),
+        "add_reading": int(reading), "reading_minutes": minutes if reading else 0,
+        **{f"add_{column}": int(first and counts(form)) for column, counts in _SESSIONS.items()}})
 
 
 def recount(connection: Connection, keys: Iterable[tuple[int, date]],
@@ -216,23 +266,51 @@ def _note_touched(session: Session, _context: Any) -> None:
         pending[kind] |= touched
 
 
+_ADDED = "tallies_added"  # session.info: the new study records written by PreparedInsert
+
+
 def note_inserted(session: AsyncSession, record: object) -> None:
-    """A record written around the flush (``storage.prepared.PreparedInsert``): its day is
-    recounted at commit as a flushed record's is."""
+    """A record written around the flush (``storage.prepared.PreparedInsert``): at commit its day
+    is recounted as a flushed record's is, or, a live study record alone on its day in this
+    transaction, added to the day's tallies (``add_study``)."""
+    sync = session.sync_session
+    if isinstance(record, StudyRecord) and record.deleted_at is None:
+        sync.info.setdefault(_ADDED, []).append(record)
+        return
     counted = _COUNTED.get(type(record))
     if counted is not None:
         day = getattr(record, counted[0])
-        _pending(session.sync_session)[type(record)].add((record.org_id, day))  # type: ignore[attr-defined]
+        _pending(sync)[type(record)].add((record.org_id, day))  # type: ignore[attr-defined]
+
+
+def settle(connection: Connection, recounted: set[tuple[int, date]], topics: set[tuple[int, date]],
+           added: Sequence[StudyRecord]) -> None:
+    """Bring the tallies of the days this transaction touched up to date, in key order: the new
+    study records alone on their day (and nothing else of theirs changed) added, the rest
+    recounted."""
+    by_day: dict[tuple[int, date], list[StudyRecord]] = {}
+    for record in added:
+        by_day.setdefault((record.org_id, record.study_date), []).append(record)
+    alone = {key: records[0] for key, records in by_day.items()
+             if len(records) == 1 and key not in recounted and key not in topics}
+    recounted = recounted | (by_day.keys() - alone.keys())
+    for key in sorted(recounted | topics | alone.keys()):
+        if key in alone:
+            add_study(connection, alone[key])
+        else:
+            recount(connection, {key} & recounted, topic_keys={key} & topics)
 
 
 @event.listens_for(TalliedSession, "before_commit")
 def _recount_pending(session: Session) -> None:
     session.flush()  # the commit would flush after this hook: its records must be counted too
-    pending = session.info.pop(_PENDING, None)
-    if pending and (pending[StudyRecord] or pending[Visit]):
-        recount(session.connection(), pending[StudyRecord], topic_keys=pending[Visit])
+    pending = session.info.pop(_PENDING, None) or {StudyRecord: set(), Visit: set()}
+    added = session.info.pop(_ADDED, None) or []
+    if pending[StudyRecord] or pending[Visit] or added:
+        settle(session.connection(), pending[StudyRecord], pending[Visit], added)
 
 
 @event.listens_for(TalliedSession, "after_rollback")
 def _forget_pending(session: Session) -> None:
     session.info.pop(_PENDING, None)
+    session.info.pop(_ADDED, None)

@@ -5,19 +5,21 @@ upgrade that creates them on a database full of records. On SQLite and PostgreSQ
 from __future__ import annotations
 
 import asyncio
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
 from alembic import command
 from sqlalchemy import select, text
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from bot.runtime.app import App
 from handlers.core.i18n import DEFAULT_TEXTS as t
 from storage.db import create_engine, session_factory
 from storage.migrate import alembic_config, upgrade
-from storage.models import DailyTally, DailyTopic, StudyRecord, Visit
+from storage.models import DailyTally, DailyTopic, Member, StudyRecord, Visit
+from storage.repositories.records import RecordRepository
+from storage.vocabulary import GROUP_FORMS, READING_CLASS, STUDY_FORMS
 from storage.tallies import TALLY_COLUMNS, day_rows, recount, recount_all, topic_rows
 from tests.conftest import Branch
 from tests.test_dialogs import TODAY, joined, study_until_confirm
@@ -175,6 +177,74 @@ async def test_recount_while_a_member_is_saving(db_url: str, app: App, branch: B
     days, _ = await assert_in_step(app)
     assert days == {tally(branch.org.id, DAY, study_minutes=60, study_records=1, group_sessions=1,
                           group_attendances=1)}
+
+
+async def _create(engine: AsyncEngine, member_id: int, *records: dict[str, Any],
+                  delete_last: bool = False) -> None:
+    """New study records of a member written as the dialogs write them (``RecordRepository.create``),
+    in one transaction."""
+    async with session_factory(engine)() as session, session.begin():
+        member = await session.get(Member, member_id)
+        assert member is not None
+        made = [await RecordRepository(session).create(StudyRecord, member, {
+            "study_date": DAY, "minutes": 60, "content": "《习近平著作选读》", **values}) for values in records]
+        if delete_last:
+            made[-1].deleted_at = datetime.now(UTC)
+
+
+async def test_new_records_added_to_their_day_equal_a_recount(app: App, branch: Branch) -> None:
+    """A new record alone on its day in its transaction is added to the day's tallies rather than
+    the day recounted: every form, a form's second record (no second session), the longest
+    读书班, two records of a day at once, a record deleted before its transaction commits."""
+    me, you, org = branch.secretary.id, branch.roster_only.id, branch.org.id
+    for form in STUDY_FORMS:
+        await _create(app.engine, me, {"form": form, "minutes": 45})
+        await assert_in_step(app)
+    await _create(app.engine, you, {"form": "集中学习"})
+    await _create(app.engine, you, {"form": READING_CLASS, "minutes": 240})
+    await _create(app.engine, you, {"form": READING_CLASS, "minutes": 120})
+    await _create(app.engine, me, {"form": "联组学习", "study_date": DAY + timedelta(days=1)},
+                  {"form": "联组学习", "study_date": DAY + timedelta(days=1), "minutes": 30})
+    await _create(app.engine, you, {"form": "中心组学习", "study_date": DAY + timedelta(days=2)},
+                  delete_last=True)
+    days, _ = await assert_in_step(app)
+    groups = len(GROUP_FORMS)
+    assert days == {
+        tally(org, DAY, study_minutes=45 * len(STUDY_FORMS) + 60 + 240 + 120,
+              study_records=len(STUDY_FORMS) + 3, group_sessions=groups,
+              group_attendances=groups + 3, reading_days=1, reading_attendances=3, reading_longest=240,
+              org_life_sessions=2, centre_sessions=1, joint_sessions=1),
+        tally(org, DAY + timedelta(days=1), study_minutes=90, study_records=2, group_sessions=1,
+              group_attendances=2, joint_sessions=1)}
+
+
+async def test_two_first_records_of_a_form_at_once_make_one_session(db_url: str, app: App,
+                                                                    branch: Branch) -> None:
+    """Two members saving the day's first 集中学习 at once: the second adds to the day only once
+    the first has committed, sees the first's record, and counts no second session."""
+    if db_url.startswith("sqlite"):
+        pytest.skip("SQLite has one writer at a time: the second save waits before it writes anything")
+    org = branch.org.id
+    await _create(app.engine, branch.roster_only.id, {"form": "自学"})  # the day's row is there
+    other_engine = create_engine(db_url)
+    try:
+        async with session_factory(app.engine)() as first:
+            await first.execute(select(DailyTally).where(DailyTally.org_id == org, DailyTally.day == DAY)
+                                .with_for_update())  # the first saver, committing: the day is held
+            member = await first.get(Member, branch.secretary.id)
+            assert member is not None
+            await RecordRepository(first).create(StudyRecord, member, {
+                "form": "集中学习", "study_date": DAY, "minutes": 60, "content": "《习近平著作选读》"})
+            second = asyncio.create_task(_create(other_engine, branch.roster_only.id, {"form": "集中学习"}))
+            await asyncio.sleep(0.3)
+            assert not second.done()  # held by the first saver's lock on the day
+            await first.commit()
+            await second
+    finally:
+        await other_engine.dispose()
+    days, _ = await assert_in_step(app)
+    assert days == {tally(org, DAY, study_minutes=180, study_records=3, group_sessions=1,
+                          group_attendances=2)}
 
 
 async def test_a_failed_save_leaves_no_tally_behind(app: App, branch: Branch) -> None:

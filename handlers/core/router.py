@@ -19,7 +19,8 @@ from handlers.core.features import Feature, Registry, discover
 from handlers.core.file_intake import Fetched, FileIntake
 from handlers.core.selectors import Offer
 from handlers.dialogs import engine
-from storage.db import ConnectionLost, Session, Sessions, close, connection_lost
+from storage.db import ConnectionLost, Session, Sessions, connection_lost
+from storage.event_session import close, commit, open_session, rollback
 from storage.locks import lock_member
 from storage.queries.pushed import newest_push_buttons
 from storage.queries.sender import sender
@@ -57,7 +58,7 @@ class Handled:
 async def _rollback(session: Session) -> None:
     """Roll back; on a connection already gone there is nothing to roll back."""
     try:
-        await session.rollback()
+        await rollback(session)
     except Exception as error:  # noqa: BLE001 - whatever the dead connection raises
         log.info("rollback after a failure failed too: %r", error)
 
@@ -135,7 +136,7 @@ class Core:
 
     async def _handle_once(self, platform: str, user_id: str, take: Take, taken: list[Incoming],
                            fetched: Fetched | None, kept: dict[str | None, Fetched | None]) -> Handled:
-        session = self.sessions()
+        session = await open_session(self.sessions)
         try:
             return await self._handle_in(session, platform, user_id, take, taken, fetched, kept)
         finally:
@@ -164,7 +165,7 @@ class Core:
                           files=self.files, fetched=fetched)
             outcome = await self._dispatch(ctx, state)
             try:
-                await session.commit()
+                await commit(session)
             except Exception as error:
                 if connection_lost(error):
                     raise CommitUnknown(Handled(event, outcome)) from error
