@@ -34,9 +34,6 @@ async def open_session(sessions: async_sessionmaker[AsyncSession]) -> AsyncSessi
 async def commit(session: AsyncSession) -> None:
     """Commit the event's work: the ORM's (flushed, its commit hooks run: ``storage.tallies``) if
     it did any, then, on a SQLite file, what only the prepared statements wrote."""
-    if _CONNECTION not in session.info:
-        await session.commit()
-        return
     sync = session.sync_session
     if sync.get_transaction() is not None or sync.dirty:
         await session.commit()
@@ -46,13 +43,10 @@ async def commit(session: AsyncSession) -> None:
 
 
 async def rollback(session: AsyncSession) -> None:
-    await session.rollback()
-    _roll_back_raw(session)
-
-
-def _roll_back_raw(session: AsyncSession) -> None:
-    """What the prepared statements wrote outside the ORM's transaction, undone."""
-    raw = raw_connection(session) if _CONNECTION in session.info else None
+    """Undo the event's work so far, the ORM's and the prepared statements' alike."""
+    if session.sync_session.get_transaction() is not None:  # else the ORM has nothing to undo
+        await session.rollback()
+    raw = raw_connection(session)
     if raw is not None and raw.in_transaction:
         raw.rollback()
 
@@ -69,10 +63,7 @@ async def close(session: AsyncSession) -> None:
             pass
         return
     try:
-        if session.sync_session.get_transaction() is None:
-            session.sync_session.close()  # nothing begun: nothing to end on the database
-        else:
-            await session.close()
-        _roll_back_raw(session)
+        await rollback(session)  # what was not committed
+        session.sync_session.close()  # nothing left to end on the database: no wait, in place
     finally:
         await connection.close()

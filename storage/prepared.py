@@ -66,6 +66,10 @@ class _Sql:
         except sqlite3.Error as error:  # as SQLAlchemy raises it (IntegrityError for a duplicate)
             raise DBAPIError.instance(self.sql, values, error, sqlite3.Error) from error
 
+    def first(self, raw: sqlite3.Connection, params: Mapping[str, Any]) -> tuple[Any, ...] | None:
+        values = self.execute(raw, params).fetchone()
+        return None if values is None else self.row(values)
+
     def row(self, values: Sequence[Any]) -> tuple[Any, ...]:
         return tuple(value if process is None or value is None else process(value)
                      for value, process in zip(values, self.results, strict=True))
@@ -149,10 +153,8 @@ class PreparedQuery:
         bound = await _connection(session)
         sql = self._sql(bound.dialect)  # compiled on every database alike: the same refusals
         if bound.raw is None:
-            found = (await bound.connection.execute(self.statement, dict(params))).first()
-            return None if found is None else tuple(found)
-        values = sql.execute(bound.raw, params).fetchone()
-        return None if values is None else sql.row(values)
+            return _tuple((await bound.connection.execute(self.statement, dict(params))).first())
+        return sql.first(bound.raw, params)
 
     async def all(self, session: AsyncSession, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
         bound = await _connection(session)
@@ -166,10 +168,8 @@ class PreparedQuery:
         raw = _sqlite(connection)
         sql = self._sql(connection.dialect)
         if raw is None:
-            found = connection.execute(self.statement, dict(params)).first()
-            return None if found is None else tuple(found)
-        values = sql.execute(raw, params).fetchone()
-        return None if values is None else sql.row(values)
+            return _tuple(connection.execute(self.statement, dict(params)).first())
+        return sql.first(raw, params)
 
     def _sql(self, dialect: Dialect) -> _Sql:
         found = self._compiled.get(dialect.name)
@@ -177,6 +177,10 @@ class PreparedQuery:
             found = self._compiled[dialect.name] = _compile(
                 self.statement, dialect, self._given, self.statement.selected_columns)
         return found
+
+
+def _tuple(row: Any) -> tuple[Any, ...] | None:
+    return None if row is None else tuple(row)
 
 
 def one_of(column: Any, values: Iterable[Any]) -> Any:

@@ -8,9 +8,10 @@ They are derived data and never edited by hand: every transaction that adds, cha
 study record or a visit recounts, as it commits, each (branch, day) it touched, from the records
 themselves (``TalliedSession``); a new study record alone on its day (what a dialog saves) is
 added to its day's row instead (``add_study``: the same figures, without reading the day's other
-records, so a save costs the same on a day of a thousand records as on an empty one). ``recount_all`` rebuilds everything from the records: after the
-upgrade that creates the tables, after a bulk load, or from ``branchbot db recount``. A change to
-what a day counts (``storage.vocabulary.GROUP_FORMS``, ``day_rows``) must come with a migration
+records, so a save costs the same on a day of a thousand records as on an empty one).
+``recount_all`` rebuilds everything from the records: after the upgrade that creates the tables,
+after a bulk load, or from ``branchbot db recount``. A change to what a day counts
+(``storage.vocabulary.GROUP_FORMS``, ``SESSION_FORMS``, ``day_rows``) must come with a migration
 that recounts.
 
 What the columns count is defined once, in ``day_rows``; the reports (``handlers.reports.figures``)
@@ -55,6 +56,13 @@ TALLY_COLUMNS = ("study_minutes", "study_records", "group_sessions", "group_atte
                  "org_life_sessions", "centre_sessions", "joint_sessions", "reading_longest")
 
 
+# The columns that count a day's sessions, and the forms each counts: a form a day is one session.
+SESSION_FORMS: dict[str, tuple[str, ...]] = {
+    "group_sessions": GROUP_FORMS, "reading_days": (READING_CLASS,),
+    "org_life_sessions": ORG_LIFE_FORMS, "centre_sessions": (CENTRE_GROUP_FORM,),
+    "joint_sessions": (JOINT_FORM,)}
+
+
 def day_rows(study_where: Sequence[Any] = (), visit_where: Sequence[Any] = ()) -> Select[Any]:
     """Per (org_id, day): the ``TALLY_COLUMNS`` of the live (not deleted) study records and visits
     that match the conditions. Group study sessions count distinct forms a day (all group forms,
@@ -69,21 +77,21 @@ def day_rows(study_where: Sequence[Any] = (), visit_where: Sequence[Any] = ()) -
     rows = union_all(study, visits).subquery()
     group, reading = one_of(rows.c.form, GROUP_FORMS), rows.c.form == READING_CLASS
 
-    def sessions_of(condition: Any) -> Any:  # a form a day is one session
-        return func.count(distinct(case((condition, rows.c.form))))
+    def sessions_of(column: str) -> Any:
+        forms = one_of(rows.c.form, SESSION_FORMS[column])
+        return func.count(distinct(case((forms, rows.c.form)))).label(column)
 
     return (select(rows.c.org_id, rows.c.day,
                    func.coalesce(func.sum(rows.c.minutes), 0).label("study_minutes"),
                    func.coalesce(func.sum(rows.c.is_study), 0).label("study_records"),
-                   func.count(distinct(case((group, rows.c.form)))).label("group_sessions"),
+                   sessions_of("group_sessions"),
                    func.coalesce(func.sum(case((group, 1), else_=0)), 0).label("group_attendances"),
-                   func.count(distinct(case((reading, rows.c.form)))).label("reading_days"),
+                   sessions_of("reading_days"),
                    func.coalesce(func.sum(case((reading, 1), else_=0)), 0).label("reading_attendances"),
                    func.coalesce(func.sum(rows.c.is_visit), 0).label("visits"),
                    func.coalesce(func.sum(rows.c.solved), 0).label("solved"),
-                   sessions_of(one_of(rows.c.form, ORG_LIFE_FORMS)).label("org_life_sessions"),
-                   sessions_of(rows.c.form == CENTRE_GROUP_FORM).label("centre_sessions"),
-                   sessions_of(rows.c.form == JOINT_FORM).label("joint_sessions"),
+                   sessions_of("org_life_sessions"), sessions_of("centre_sessions"),
+                   sessions_of("joint_sessions"),
                    func.coalesce(func.max(case((reading, rows.c.minutes), else_=0)), 0).label("reading_longest"))
             .group_by(rows.c.org_id, rows.c.day))
 
@@ -99,12 +107,19 @@ def topic_rows(visit_where: Sequence[Any] = ()) -> Select[Any]:
 _ORG, _DAY = bindparam("org_id", type_=Integer), bindparam("day", type_=Date)
 _COLUMNS = ", ".join(TALLY_COLUMNS)
 
-# Take the (org_id, day) row's lock, creating the row if need be: one statement, so two first
-# records of a day cannot both create it. Plain SQL that SQLite and PostgreSQL both speak (their
-# ON CONFLICT constructs in SQLAlchemy cannot be cached, and this runs with every record saved).
-_LOCK_DAY = Prepared(text(f"INSERT INTO daily_tallies (org_id, day, {_COLUMNS}) "
-                 f"VALUES (:org_id, :day{', 0' * len(TALLY_COLUMNS)}) "
-                 "ON CONFLICT (org_id, day) DO UPDATE SET study_records = 0").bindparams(_ORG, _DAY))
+
+
+def _take_day(then: str) -> Prepared:
+    """Take the (org_id, day) row's lock, creating the row if need be, and set ``then`` on a row
+    that was there: one statement, so two first records of a day cannot both create it. Plain SQL
+    that SQLite and PostgreSQL both speak (their ON CONFLICT constructs in SQLAlchemy cannot be
+    cached, and this runs with every record saved)."""
+    return Prepared(text(f"INSERT INTO daily_tallies (org_id, day, {_COLUMNS}) "
+                         f"VALUES (:org_id, :day{', 0' * len(TALLY_COLUMNS)}) "
+                         f"ON CONFLICT (org_id, day) DO UPDATE SET {then}").bindparams(_ORG, _DAY))
+
+
+_LOCK_DAY = _take_day("study_records = 0")  # to be cleared and counted again
 _CLEAR_DAY = Prepared(delete(DailyTally).where(DailyTally.org_id == _ORG, DailyTally.day == _DAY))
 _COUNT_DAY = Prepared(insert(DailyTally).from_select(
     ["org_id", "day", *TALLY_COLUMNS],
@@ -119,10 +134,7 @@ _COUNT_TOPICS = Prepared(insert(DailyTopic).from_select(
 # record's figures added to it. Its form makes a session of the day only if no other live record
 # of that form was there (what day_rows counts, one record at a time; checked once the row is
 # held, so on PostgreSQL it sees every record committed before).
-_TAKE_DAY = Prepared(text(f"INSERT INTO daily_tallies (org_id, day, {_COLUMNS}) "
-                          f"VALUES (:org_id, :day{', 0' * len(TALLY_COLUMNS)}) "
-                          "ON CONFLICT (org_id, day) DO UPDATE SET study_records = daily_tallies.study_records"
-                          ).bindparams(_ORG, _DAY))
+_TAKE_DAY = _take_day("study_records = daily_tallies.study_records")  # held, as it was
 _OTHER_OF_FORM = PreparedQuery(
     select(StudyRecord.id).where(StudyRecord.org_id == bindparam("record_org"),
                                  StudyRecord.study_date == bindparam("record_day"),
@@ -131,11 +143,6 @@ _OTHER_OF_FORM = PreparedQuery(
                                  StudyRecord.id != bindparam("record_id")).limit(1),
     ("record_org", "record_day", "record_form", "record_id"))
 _TALLY = DailyTally.__table__.c
-_SESSIONS = {"group_sessions": lambda form: form in GROUP_FORMS,  # the forms each session column counts
-             "reading_days": lambda form: form == READING_CLASS,
-             "org_life_sessions": lambda form: form in ORG_LIFE_FORMS,
-             "centre_sessions": lambda form: form == CENTRE_GROUP_FORM,
-             "joint_sessions": lambda form: form == JOINT_FORM}
 _ADD_STUDY = Prepared(update(DailyTally).where(
     _TALLY.org_id == bindparam("record_org"), _TALLY.day == bindparam("record_day")).values(
     study_minutes=_TALLY.study_minutes + bindparam("add_minutes", type_=Integer),
@@ -144,7 +151,7 @@ _ADD_STUDY = Prepared(update(DailyTally).where(
     reading_attendances=_TALLY.reading_attendances + bindparam("add_reading", type_=Integer),
     reading_longest=case((_TALLY.reading_longest < bindparam("reading_minutes", type_=Integer),
                           bindparam("reading_minutes", type_=Integer)), else_=_TALLY.reading_longest),
-    **{column: _TALLY[column] + bindparam(f"add_{column}", type_=Integer) for column in _SESSIONS}))
+    **{column: _TALLY[column] + bindparam(f"add_{column}", type_=Integer) for column in SESSION_FORMS}))
 
 
 def add_study(connection: Connection, record: StudyRecord) -> None:
@@ -159,7 +166,7 @@ def add_study(connection: Connection, record: StudyRecord) -> None:
     _ADD_STUDY.run_sync(connection, {
         **key, "add_minutes": minutes, "add_group": int(form in GROUP_FORMS),
         "add_reading": int(reading), "reading_minutes": minutes if reading else 0,
-        **{f"add_{column}": int(first and counts(form)) for column, counts in _SESSIONS.items()}})
+        **{f"add_{column}": int(first and form in forms) for column, forms in SESSION_FORMS.items()}})
 
 
 def recount(connection: Connection, keys: Iterable[tuple[int, date]],
@@ -304,8 +311,9 @@ def settle(connection: Connection, recounted: set[tuple[int, date]], topics: set
 @event.listens_for(TalliedSession, "before_commit")
 def _recount_pending(session: Session) -> None:
     session.flush()  # the commit would flush after this hook: its records must be counted too
-    pending = session.info.pop(_PENDING, None) or {StudyRecord: set(), Visit: set()}
-    added = session.info.pop(_ADDED, None) or []
+    pending = _pending(session)
+    del session.info[_PENDING]
+    added = session.info.pop(_ADDED, [])
     if pending[StudyRecord] or pending[Visit] or added:
         settle(session.connection(), pending[StudyRecord], pending[Visit], added)
 

@@ -14,6 +14,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
+from storage.event_session import rollback
 from storage.models import HandledEvent
 from storage.prepared import Prepared
 from storage.types import utcnow
@@ -71,7 +72,7 @@ class HandledEventRepository:
             await _HANDLED.run(self.session, {"platform": platform, "event_id": event_id,
                                               "at": now, "handled_at": now})
         except IntegrityError:
-            await self.session.rollback()
+            await rollback(self.session)
             log.info("dropped redelivered %s event %s", platform, event_id)
             return False
         return True

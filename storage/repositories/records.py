@@ -86,12 +86,12 @@ class RecordRepository:
         self.session = session
 
     async def _audit(self, actor: Member, action: str, entity: str, entity_id: int,
-               before: dict[str, Any] | None, after: dict[str, Any] | None) -> None:
+                     before: dict[str, Any] | None, after: dict[str, Any] | None) -> None:
         await add_audit(self.session, actor, action, entity, entity_id, before, after)
 
     async def create(self, model: type[Record], member: Member, values: dict[str, Any]) -> Record:
         """A new record of the member's (made as the model makes it: its attribute rules apply),
-        written at once; its day's tallies are recounted at commit."""
+        written at once; its day's tallies are brought up to date at commit."""
         record = model(org_id=member.org_id, **{model.owner: member.id}, **values)
         await _INSERTS[model].add(self.session, record)
         note_inserted(self.session, record)
