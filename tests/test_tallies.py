@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, date, datetime, timedelta
+from collections.abc import Awaitable
 from typing import Any
 
 import pytest
@@ -46,6 +47,16 @@ async def assert_in_step(app: App) -> tuple[set[tuple[Any, ...]], set[tuple[Any,
         now = await stored(session)
         assert now == await recounted(session)
         return now
+
+
+async def waits_for(first: AsyncSession, second: Awaitable[Any]) -> Any:
+    """Run ``second`` while ``first`` holds the day (it must wait), then commit ``first``; what
+    ``second`` gave once it could go on."""
+    waiting = asyncio.ensure_future(second)
+    await asyncio.sleep(0.3)
+    assert not waiting.done()  # held by the first one's lock on the day
+    await first.commit()
+    return await waiting
 
 
 def tally(org_id: int, day: date, **counts: int) -> tuple[Any, ...]:
@@ -141,11 +152,7 @@ async def test_two_members_saving_at_once_are_both_counted(db_url: str, app: App
             await first.run_sync(lambda sync: recount(sync.connection(), [(branch.org.id, DAY)]))
             second.add(study(branch.roster_only.id, branch.org.id, "集中学习"))
             await second.flush()
-            committing = asyncio.create_task(second.commit())
-            await asyncio.sleep(0.3)
-            assert not committing.done()  # held by the first saver's lock on the day
-            await first.commit()
-            await committing
+            await waits_for(first, second.commit())
     finally:
         await other_engine.dispose()
     days, _ = await assert_in_step(app)
@@ -167,11 +174,7 @@ async def test_recount_while_a_member_is_saving(db_url: str, app: App, branch: B
             async def rebuild() -> int:
                 async with other_engine.begin() as connection:
                     return await connection.run_sync(recount_all)
-            rebuilding = asyncio.create_task(rebuild())
-            await asyncio.sleep(0.3)
-            assert not rebuilding.done()
-            await saving.commit()
-            assert await rebuilding == 1
+            assert await waits_for(saving, rebuild()) == 1
     finally:
         await other_engine.dispose()
     days, _ = await assert_in_step(app)
@@ -235,11 +238,7 @@ async def test_two_first_records_of_a_form_at_once_make_one_session(db_url: str,
             assert member is not None
             await RecordRepository(first).create(StudyRecord, member, {
                 "form": "集中学习", "study_date": DAY, "minutes": 60, "content": "《习近平著作选读》"})
-            second = asyncio.create_task(_create(other_engine, branch.roster_only.id, {"form": "集中学习"}))
-            await asyncio.sleep(0.3)
-            assert not second.done()  # held by the first saver's lock on the day
-            await first.commit()
-            await second
+            await waits_for(first, _create(other_engine, branch.roster_only.id, {"form": "集中学习"}))
     finally:
         await other_engine.dispose()
     days, _ = await assert_in_step(app)
