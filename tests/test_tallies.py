@@ -5,8 +5,8 @@ upgrade that creates them on a database full of records. On SQLite and PostgreSQ
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, date, datetime, timedelta
 from collections.abc import Awaitable
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
