@@ -123,7 +123,7 @@ async def tell_of_claim(t: Translator, session: Session, row: Member, *, platfor
     """Someone tried to claim a roster row already bound on their platform: its approvers hear
     of it once per (row, account), and the attempt is audited."""
     await audit(session, actor_id=None, action="claim_refused", entity="member", entity_id=row.id,
-          after={"platform": platform, "platform_user_id": user_id, "display_name": display_name})
+                after={"platform": platform, "platform_user_id": user_id, "display_name": display_name})
     org = await OrgRepository(session).get(row.org_id)
     assert org is not None
     account = t("join.applicant", name=display_name or "—", platform=platform_name(t, platform),
@@ -191,7 +191,7 @@ async def decide(t: Translator, session: Session, request: JoinRequest, *, appro
     actor = by.id if by else None
     if not approve:
         await audit(session, actor_id=actor, action="reject", entity=ENTITY, entity_id=request.id,
-              before=before, after=snapshot(request))
+                    before=before, after=snapshot(request))
         added = await outbox.enqueue([_to_requester(request, "rejected", t(
             "join.rejected_notice", name=request.name, org=org.name), send_at, None)])
         return Decided(t("join.decided_rejected", who=who, name=request.name, org=org.name), added > 0)
@@ -200,19 +200,19 @@ async def decide(t: Translator, session: Session, request: JoinRequest, *, appro
         await repo.settle(request.id, JoinStatus.superseded)
         await session.refresh(request)
         await audit(session, actor_id=actor, action="void", entity=ENTITY, entity_id=request.id,
-              before=before, after=snapshot(request))
+                    before=before, after=snapshot(request))
         added = await outbox.enqueue([_to_requester(request, "superseded", t(
             "join.superseded_notice", name=request.name), send_at, None)])
         return Decided(t("join.decided_taken", name=request.name), added > 0)
     assert member is not None
     await audit(session, actor_id=actor, action="approve", entity=ENTITY, entity_id=request.id,
-          before=before, after={**snapshot(request), "member_id": member.id})
+                before=before, after={**snapshot(request), "member_id": member.id})
     planned = [_to_requester(request, "approved", t("join.approved_notice", name=member.name,
                                                     org=org.name), send_at, member.id)]
     for other in await repo.others_for_row(member.id, request.platform, request.id):
         await repo.settle(other.id, JoinStatus.superseded)
         await audit(session, actor_id=actor, action="void", entity=ENTITY, entity_id=other.id,
-              before=snapshot(other), after={**snapshot(other), "status": JoinStatus.superseded.value})
+                    before=snapshot(other), after={**snapshot(other), "status": JoinStatus.superseded.value})
         planned.append(_to_requester(other, "superseded", t("join.superseded_notice", name=other.name),
                                      send_at, None))
     added = await outbox.enqueue(planned)

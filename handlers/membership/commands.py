@@ -118,6 +118,6 @@ async def bindgroup(ctx: Context, code: str) -> list[Reply]:
     group = await orgs.bind_group(org, platform=ev.platform, chat_id=ev.chat_id,
                                   title=ev.chat_title, by=member)
     await audit(ctx.session, actor_id=member.id, action="bind" if before is None else "rebind",
-          entity="group_chat", entity_id=group.id, before=before,
-          after={"org_id": org.id, "title": group.title, "chat_id": ev.chat_id})
+                entity="group_chat", entity_id=group.id, before=before,
+                after={"org_id": org.id, "title": group.title, "chat_id": ev.chat_id})
     return [Reply(ctx.t("bindgroup.done", org=org.name))]

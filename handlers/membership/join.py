@@ -71,7 +71,7 @@ async def bind_by_account(ctx: Context) -> list[Reply] | None:
         if kind is AccountKind.telegram:
             await repo.add_if_free(member_id, kind, value)
     await audit(ctx.session, actor_id=member_id, action="bind", entity="member", entity_id=member_id,
-          after={"platform": ev.platform, "platform_user_id": ev.user_id,
+                after={"platform": ev.platform, "platform_user_id": ev.user_id,
                  "by": sorted(kind.value for kind in kinds)})
     await _close_own_request(ctx, member_id)
     return [welcome(ctx, "join.welcome_account", member)]
@@ -85,7 +85,7 @@ async def _close_own_request(ctx: Context, member_id: int) -> None:
     if pending is not None and await requests.decide(pending.id, JoinStatus.superseded, by_id=None,
                                                       at=ctx.now):
         await audit(ctx.session, actor_id=member_id, action="void", entity=approval.ENTITY,
-              entity_id=pending.id, after=approval.snapshot(pending))
+                    entity_id=pending.id, after=approval.snapshot(pending))
 
 
 async def pending_status(ctx: Context) -> list[Reply] | None:
@@ -156,7 +156,7 @@ def _username(ctx: Context) -> str | None:
 
 async def _asked(ctx: Context, request: JoinRequest, org: Organization, row: Member | None) -> list[Reply]:
     await audit(ctx.session, actor_id=None, action="request", entity=approval.ENTITY, entity_id=request.id,
-          after=approval.snapshot(request))
+                after=approval.snapshot(request))
     ctx.enqueued |= await approval.tell_approvers(ctx.t, ctx.session, request, row, send_at(ctx)) > 0
     has_phone = row is not None and AccountKind.phone in await AccountRepository(ctx.session).of(row.id)
     return [Reply(ctx.t("join.requested", name=request.name, org=org.name,

@@ -127,7 +127,7 @@ class MeetingRepository:
                 self.session.add(MeetingAttendance(meeting_id=meeting.id, member_id=member_id,
                                                    present=True, guest=False))
         await add_audit(self.session, actor, "reseat", Meeting.entity, meeting.id,
-                  {"left": gone}, {"joined": joined})
+                        {"left": gone}, {"joined": joined})
         await self.session.flush()
         return True
 
@@ -191,7 +191,7 @@ class MeetingRepository:
         self.session.add(MeetingAttendance(meeting_id=meeting.id, member_id=member_id,
                                            present=True, guest=True))
         await add_audit(self.session, actor, "guest", Meeting.entity, meeting.id, None,
-                  {"member_id": member_id})
+                        {"member_id": member_id})
         await self.session.flush()
         return True
 
@@ -200,7 +200,7 @@ class MeetingRepository:
             MeetingAttendance.meeting_id == meeting.id, MeetingAttendance.member_id == member_id,
             MeetingAttendance.guest))
         await add_audit(self.session, actor, "guest_removed", Meeting.entity, meeting.id,
-                  {"member_id": member_id}, None)
+                        {"member_id": member_id}, None)
         await self.session.flush()
 
     async def _seat(self, meeting_id: int, member_id: int) -> MeetingAttendance | None:
