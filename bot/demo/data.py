@@ -125,7 +125,7 @@ async def _newcomer_asks(session: Session) -> None:
         display_name=name, username=None)
     assert request is not None
     await audit(session, actor_id=None, action="request", entity="join_request", entity_id=request.id,
-          after={"member_id": row.id, "platform": CONSOLE, "platform_user_id": NEWCOMER_ACCOUNT})
+                after={"member_id": row.id, "platform": CONSOLE, "platform_user_id": NEWCOMER_ACCOUNT})
 
 
 async def create_demo(session: Session, today: date, seed: int = 2023,
