@@ -294,7 +294,7 @@ def test_the_office_draft_carries_seed_000s_figures() -> None:
                    "已举办读书班集中学习5.5天", "计划7天，尚余1.5天", "已连续7周开展述学",
                    "实现“双讲双听”全覆盖", "确定调研课题34个", "开展课题调研75次", "结对居村59个，第一轮走访已全覆盖",
                    "累计开展调研走访152次", "帮助企业群众解决问题65个", "问题清单共13个问题", "制定整改措施41条",
-                   "提请销项2个", "已销号2个，整改率17%", "召开组织生活会议59次（支部党员大会12次"):
+                   "提请销项2个（其中已销号2个），整改率17%", "召开组织生活会议59次（支部党员大会12次"):
         assert phrase in text, phrase
     assert not re.search(r"\d{4}-\d{2}-\d{2}", text)  # dates as 2023年11月9日
 
@@ -313,6 +313,19 @@ def test_the_office_draft_names_the_slowest_branches_and_the_gaps() -> None:
     assert plan.index("2023年11月15日前完成读书班全部7天集中学习") < plan.index("2023年11月21日前完成调研课题结题")
     assert "已经过去的节点" not in plan
     assert "附：各支部进度对照" in text
+
+
+def test_the_problems_in_rectification_add_up_to_those_accepted() -> None:
+    """正在整改 and 提请销项 make up the 已确认: the closed ones are among the 提请销项, said as such,
+    never a third count a reader would add to the other two."""
+    problems = ProblemFigures(listed=6, pending=1, rectifying=3, awaiting_closure=1, closure_requested=2,
+                              closed=1)
+    text = text_of(drafts.render_stage_summary(T, branch_context(problems=problems)))
+    assert "已确认整改5个，正在整改3个，提请销项2个（其中已销号1个），整改率20%" in text
+    # A closed problem that came back (回潮) is no longer asked for closure: its 销号 stands alone.
+    reopened = ProblemFigures(listed=3, rectifying=2, closed=1, reopened=1)
+    text = text_of(drafts.render_stage_summary(T, branch_context(problems=reopened)))
+    assert "正在整改2个，已销号1个，整改率33%" in text and "提请销项" not in text
 
 
 def test_a_draft_claims_nothing_its_figures_contradict() -> None:

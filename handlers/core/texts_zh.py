@@ -1085,6 +1085,7 @@ TEXTS: dict[str, str] = {
     "doc.problems_rectifying": "正在整改{n}个",
     "doc.problems_requested": "提请销项{n}个",
     "doc.problems_closed": "已销号{n}个，整改率{rate}",
+    "doc.problems_requested_closed": "提请销项{requested}个（其中已销号{n}个），整改率{rate}",
     "doc.problems_none_closed": "尚无问题销号",
     "doc.problems_closed_now": "本期销号{n}个，做到完成一项、销号一个",
     "doc.org_life_none": "本期没有组织生活的登记记录。",

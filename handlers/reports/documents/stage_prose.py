@@ -275,13 +275,18 @@ def problems(t: Translator, c: StageSummaryContext) -> list[Para]:
                       t("doc.problems_pending", n=p.pending) if p.pending else ""])
     items = [(t("doc.lead_problems_found"), found)]
     if p.accepted:
-        closed = (t("doc.problems_closed", n=p.closed, rate=share(t, p.closed, p.accepted)) if p.closed
-                  else t("doc.problems_none_closed"))
+        rate = share(t, p.closed, p.accepted)
+        if p.closed and p.closed <= p.closure_requested:  # 提请销项 counts the closed ones too
+            requested, closed = "", t("doc.problems_requested_closed", requested=p.closure_requested,
+                                      n=p.closed, rate=rate)
+        else:
+            requested = t("doc.problems_requested", n=p.closure_requested) if p.closure_requested else ""
+            closed = t("doc.problems_closed", n=p.closed, rate=rate) if p.closed else t("doc.problems_none_closed")
         items.append((t("doc.lead_problems_fixing"), sentence([
             t("doc.problems_accepted", n=p.accepted),
             t("doc.problems_measures", n=p.measures) if p.measures else "",
             t("doc.problems_rectifying", n=p.rectifying) if p.rectifying else "",
-            t("doc.problems_requested", n=p.closure_requested) if p.closure_requested else "",
+            requested,
             closed,
             t("doc.problems_closed_now", n=p.closed_in_period) if p.closed_in_period else ""])))
     return numbered(t, items, "level3")
