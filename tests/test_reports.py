@@ -292,7 +292,7 @@ async def test_report_workbook_and_docx_figures(app: App, people: People) -> Non
              rate=rate(n["reported"], n["members"])) in text
     assert f"累计开展调研走访{n['visits']}次，帮助企业群众解决问题{n['solved']}个" in text
     assert f"问题清单共{n['problems_listed']}个问题" in text
-    assert f"已销号{n['problems_closed']}个，整改率{rate(n['problems_closed'], n['problems_accepted'])}" in text
+    assert f"（其中已销号{n['problems_closed']}个），整改率{rate(n['problems_closed'], n['problems_accepted'])}" in text
     assert f"共收到述学{n['shuxue_answers']}份" in text
     assert "2023年10月1日" in text and "2023-10" not in text
     assert "赵敏" not in text and "机关第二党支部" not in text
