@@ -178,8 +178,9 @@ STUDY = SheetSpec("doc.xl_sheet_study", (
     Column("doc.xl_col_name", 9, Kind.text, lambda r: r.name),
     Column("doc.xl_col_form", 11, Kind.text, lambda r: r.form),
     Column("doc.xl_col_hours", 8, Kind.hours, lambda r: r.hours, total=True),
-    Column("doc.xl_col_content", 34, Kind.text, lambda r: r.content),
-    Column("doc.xl_col_reflection", 44, Kind.text, lambda r: r.reflection),
+    # wide enough for the longest 必读书目 title on one line (《…专题摘编》: 44 units)
+    Column("doc.xl_col_content", 46, Kind.text, lambda r: r.content),
+    Column("doc.xl_col_reflection", 32, Kind.text, lambda r: r.reflection),
     Column("doc.xl_col_source", 16, Kind.text, lambda r: r.source),
 ), order=lambda r: r.day)
 
