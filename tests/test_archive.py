@@ -91,6 +91,15 @@ async def test_the_archive_holds_every_record_and_file_once(app: App, branch: Br
         else:
             assert row["归档位置"] is None and row["原文件名"] == "还在下载.jpg"
             assert row["状态"] == t("archive.state_pending")
+    # every workbook of the archive prints as the ledgers do: A4 landscape, one page wide, the
+    # header on every page, the grid drawn
+    for book_name in ("目录.xlsx", f"{root}/述学记录.xlsx", f"{root}/承诺践诺.xlsx"):
+        for sheet in load_workbook(io.BytesIO(archive.read(book_name))).worksheets:
+            setup = sheet.page_setup
+            assert (setup.orientation, setup.paperSize, setup.fitToWidth, setup.fitToHeight) == (
+                "landscape", 9, 1, 0), book_name
+            assert sheet.sheet_properties.pageSetUpPr.fitToPage and sheet.print_options.gridLines
+            assert sheet.print_title_rows == "$1:$1", book_name
     copied = [n for n in names if "/附件/" in n or "/佐证材料/" in n]
     assert len(copied) == 6 and len(set(copied)) == 6
     assert sum(1 for n in names if n.endswith("会议现场.jpg")) == 2  # once per record it is of

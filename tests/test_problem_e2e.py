@@ -197,6 +197,8 @@ def check_workbook(content: bytes, problem: Problem, events: list[ProblemEvent])
     assert header[10:] == ["佐证材料", "所属支部"]
     assert all(c.font.bold for c in sheet[1]) and sheet.freeze_panes == "A2"
     assert sheet.column_dimensions["B"].width >= 30 and sheet.column_dimensions["H"].width >= 40
+    assert (sheet.page_setup.orientation, sheet.page_setup.fitToWidth, sheet.print_title_rows) == (
+        "landscape", 1, "$1:$1")  # prints one page wide, the header on every page
     assert sheet.max_row == 2
     row = [c.value for c in sheet[2]]
     assert row[:6] == [1, problem.description, problem.source, problem.kind, problem.owner_name,

@@ -7,24 +7,32 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font
+from openpyxl.styles import Alignment, Font
 
 from handlers.core.i18n import Translator
+from handlers.reports.documents.ledger_xlsx import LINE_HEIGHT, lines_needed
+from handlers.reports.documents.printable_sheet import make_printable
 from storage.files.attachments import KeptFile
 
-RECORD_COLUMNS = (("archive.col_no", 7), ("archive.col_branch", 20), ("archive.col_kind", 10),
-                  ("archive.col_id", 9), ("archive.col_date", 12), ("archive.col_summary", 40),
-                  ("archive.col_path", 60), ("archive.col_file_count", 8),
-                  ("archive.col_files", 80))
-FILE_COLUMNS = (("archive.col_no", 7), ("archive.col_branch", 20), ("archive.col_kind", 10),
-                ("archive.col_id", 9), ("archive.col_path", 60), ("archive.col_name", 30),
-                ("archive.col_type", 18), ("archive.col_size", 12), ("archive.col_sha256", 66),
-                ("archive.col_sender", 10), ("archive.col_received", 18),
+# Widths so that a sheet prints one page wide and legible; long texts (paths, a record's files, a
+# sha256) wrap in their cells.
+RECORD_COLUMNS = (("archive.col_no", 7), ("archive.col_branch", 18), ("archive.col_kind", 8),
+                  ("archive.col_id", 8), ("archive.col_date", 12), ("archive.col_summary", 30),
+                  ("archive.col_path", 36), ("archive.col_file_count", 8),
+                  ("archive.col_files", 40))
+FILE_COLUMNS = (("archive.col_no", 7), ("archive.col_branch", 18), ("archive.col_kind", 8),
+                ("archive.col_id", 8), ("archive.col_path", 36), ("archive.col_name", 24),
+                ("archive.col_type", 16), ("archive.col_size", 10), ("archive.col_sha256", 34),
+                ("archive.col_sender", 10), ("archive.col_received", 17),
                 ("archive.col_state", 10))
+
+
+_WRAPPED = Alignment(wrap_text=True, vertical="top")
 
 
 @dataclass(frozen=True)
@@ -48,7 +56,7 @@ class Index:
         self.records = 0
         self.files = 0
 
-    def _sheet(self, title: str, columns: tuple[tuple[str, int], ...]) -> object:
+    def _sheet(self, title: str, columns: tuple[tuple[str, int], ...]) -> Any:
         sheet = self.book.create_sheet(title)
         for n, (_, width) in enumerate(columns):
             sheet.column_dimensions[chr(ord("A") + n)].width = width
@@ -59,21 +67,38 @@ class Index:
             cell = WriteOnlyCell(sheet, self.t(key))
             cell.font = bold
             header.append(cell)
+        make_printable(sheet)
         sheet.append(header)
         return sheet
 
+    def _row(self, sheet: Any, number: int, columns: tuple[tuple[str, int], ...],
+             values: list[object]) -> None:
+        """Line ``number`` of ``sheet`` (after the header), each cell wrapped in its column and
+        read from the top, the line as tall as its longest cell needs (set before it is written)."""
+        lines = max(lines_needed(str(v), width) for v, (_, width) in zip(values, columns, strict=True)
+                    if v is not None)
+        if lines > 1:
+            sheet.row_dimensions[number + 1].height = LINE_HEIGHT * lines
+        cells = []
+        for value in values:
+            cell = WriteOnlyCell(sheet, value)
+            cell.alignment = _WRAPPED
+            cells.append(cell)
+        sheet.append(cells)
+
     def record(self, row: RecordRow) -> None:
         self.records += 1
-        self.records_sheet.append([self.records, row.branch, row.kind, row.id, row.day,  # type: ignore[attr-defined]
-                                   row.summary, row.path, row.files, row.file_list])
+        self._row(self.records_sheet, self.records, RECORD_COLUMNS, [
+            self.records, row.branch, row.kind, row.id, row.day, row.summary, row.path, row.files,
+            row.file_list])
 
     def file(self, branch: str, kind: str, record_id: int, path: str | None, file: KeptFile,
              state: str, sender: str) -> None:
         self.files += 1
         received = file.received_at.astimezone(self.tz).strftime("%Y-%m-%d %H:%M")
-        self.files_sheet.append([self.files, branch, kind, record_id, path or "",  # type: ignore[attr-defined]
-                                 file.name or "", file.mime or "", file.size, file.sha256 or "",
-                                 sender, received, state])
+        self._row(self.files_sheet, self.files, FILE_COLUMNS, [
+            self.files, branch, kind, record_id, path or "", file.name or "", file.mime or "",
+            file.size, file.sha256 or "", sender, received, state])
 
     def save(self, path: Path) -> None:
         self.book.save(path)
