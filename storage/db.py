@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
-from storage.sqlite_inline import inline_creator
+from storage.sqlite_inline import ParkingPool, inline_creator
 from storage.tallies import TalliedSession
 
 # What the rest of branchbot passes around (handlers/ name these, never SQLAlchemy itself): one
@@ -50,6 +50,7 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
         inline = bool(parsed.database and parsed.database != ":memory:") and "async_creator" not in kwargs
         if inline:
             kwargs["async_creator"] = inline_creator(parsed.database)
+            kwargs.setdefault("poolclass", ParkingPool)  # events park it (storage.event_session)
         engine = create_async_engine(url, **kwargs)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         if inline:

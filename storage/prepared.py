@@ -280,18 +280,18 @@ class _Bound:
 
 _CONNECTION = "prepared_connection"  # session.info: (its transaction, weakly: no cycle to free
 # the session by, then its _Bound)
-_BOUND = "prepared_bound"  # session.info: the _Bound of a session bound to one connection for good
+BOUND = "prepared_bound"  # session.info: the _Bound of a session bound to one connection for good
 
 
 def bind_connection(session: AsyncSession, connection: AsyncConnection) -> None:
     """Run this session's statements on ``connection`` (the session is bound to it), whether or
     not the session has begun a transaction of its own (``storage.event_session``)."""
-    session.info[_BOUND] = _Bound(connection.dialect, connection, _sqlite(connection.sync_connection))
+    session.info[BOUND] = _Bound(connection.dialect, connection, _sqlite(connection.sync_connection))
 
 
 def raw_connection(session: AsyncSession) -> sqlite3.Connection | None:
     """The sqlite3 connection of a session given one by ``bind_connection`` (None: none)."""
-    bound: _Bound | None = session.info.get(_BOUND)
+    bound: _Bound | None = session.info.get(BOUND)
     return None if bound is None else bound.raw
 
 
@@ -299,7 +299,7 @@ async def _connection(session: AsyncSession) -> _Bound:
     """The session's connection, looked up once a transaction (the transaction keeps its
     connection until it ends)."""
     info = session.info
-    bound: _Bound | None = info.get(_BOUND)
+    bound: _Bound | None = info.get(BOUND)
     if bound is not None:
         return bound
     found = info.get(_CONNECTION)

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable, Generator
-from typing import Any
+from typing import Any, Protocol
 
 import aiosqlite
+from sqlalchemy.pool import AsyncAdaptedQueuePool, ConnectionPoolEntry
 
 
 class InlineSqliteConnection(aiosqlite.Connection):
@@ -53,6 +54,56 @@ def inline_creator(database: str) -> Callable[[], Any]:
     """An ``async_creator`` for ``create_async_engine`` on the SQLite file ``database``."""
 
     async def create() -> InlineSqliteConnection:
-        return await InlineSqliteConnection(lambda: sqlite3.connect(database, isolation_level=""))
+        # Used on the loop's thread only; but an engine nobody disposed may be collected on
+        # another thread, and closing the connection there must not fail.
+        return await InlineSqliteConnection(
+            lambda: sqlite3.connect(database, isolation_level="", check_same_thread=False))
 
     return create
+
+
+class Parked(Protocol):
+    """A connection its holder parked (``ParkingPool``)."""
+
+    def give_back(self) -> None:
+        """Return the connection to the pool: a plain, synchronous close (run in the greenlet
+        of whoever asked the pool for it)."""
+
+
+class ParkingPool(AsyncAdaptedQueuePool):
+    """The pool of a SQLite file's one connection, which its holder may park between uses: it
+    stays checked out, ready for the holder's next use with no checkout (``storage.event_session``
+    parks it between events while nobody else waits for it). Anybody else's checkout, and
+    ``dispose``, have it given back first, so nobody waits for a parked connection."""
+
+    _sqla_logger_namespace = "sqlalchemy.pool.impl.ParkingPool"  # with SQLAlchemy's own loggers
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._parked: Parked | None = None
+        self.waiting = 0  # checkouts waiting for the connection now
+
+    def park(self, parked: Parked) -> None:
+        assert self._parked is None and not self.waiting, "parked while another waits for it"
+        self._parked = parked
+
+    def take_parked(self) -> Parked | None:
+        """The parked connection, taken (None: none is parked)."""
+        parked, self._parked = self._parked, None
+        return parked
+
+    def _do_get(self) -> ConnectionPoolEntry:
+        parked = self.take_parked()
+        if parked is not None:
+            parked.give_back()
+        self.waiting += 1
+        try:
+            return super()._do_get()
+        finally:
+            self.waiting -= 1
+
+    def dispose(self) -> None:
+        parked = self.take_parked()
+        if parked is not None:
+            parked.give_back()
+        super().dispose()

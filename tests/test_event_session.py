@@ -5,6 +5,7 @@ begun only when used) and on PostgreSQL (a session like any other)."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
@@ -103,3 +104,76 @@ async def test_what_is_rolled_back_or_left_uncommitted_is_gone(engine: AsyncEngi
     assert await _saved(engine) == (["2"], ["机关第一党支部"])
     async with engine.connect() as connection:  # and nothing of it holds the database
         assert await connection.scalar(select(func.count()).select_from(HandledEvent)) == 1
+
+
+# Between events, on a SQLite file, the event's connection stays checked out ("parked") for the
+# next event. Nobody else may wait for it because of that, and nothing of one event reaches the next.
+
+def _sqlite_only(db_url: str) -> None:
+    if not db_url.startswith("sqlite"):
+        pytest.skip("only a SQLite file's one connection is parked between events")
+
+
+async def test_a_parked_connection_is_given_to_whoever_else_asks(db_url: str,
+                                                                 engine: AsyncEngine) -> None:
+    """The scheduler or a report asking for the connection while it is parked gets it at once
+    (no 30 s pool timeout), and the next event still finds one."""
+    _sqlite_only(db_url)
+    await _handled(engine, "1")  # parked now
+    async with asyncio.timeout(5):
+        async with session_factory(engine)() as session, session.begin():
+            session.add(Organization(name="机关第二党支部", kind=OrgKind.branch))
+        await _handled(engine, "2")
+    assert await _saved(engine) == (["1", "2"], ["机关第一党支部", "机关第二党支部"])
+
+
+async def test_an_event_ending_while_another_waits_hands_the_connection_over(
+        db_url: str, engine: AsyncEngine) -> None:
+    """Somebody waiting in the pool while an event holds the connection has it when the event
+    ends: it is not parked then."""
+    _sqlite_only(db_url)
+    session = await open_session(session_factory(engine))
+    waiter = asyncio.create_task(_saved(engine))
+    await asyncio.sleep(0.05)  # the waiter waits in the pool now
+    assert not waiter.done()
+    try:
+        await _HANDLED.run(session, {"platform": "telegram", "event_id": "1", "at": NOW, "handled_at": NOW})
+        await commit(session)
+    finally:
+        await close(session)
+    async with asyncio.timeout(5):
+        assert await waiter == (["1"], ["机关第一党支部"])
+
+
+async def test_a_failed_event_leaves_nothing_to_the_next(db_url: str, engine: AsyncEngine) -> None:
+    """What an event left undone or noted in its session (a tally pending, an object) is gone
+    when the next event takes the parked connection and session."""
+    _sqlite_only(db_url)
+    factory = session_factory(engine)
+    session = await open_session(factory)
+    try:
+        await _HANDLED.run(session, {"platform": "telegram", "event_id": "1", "at": NOW, "handled_at": NOW})
+        session.info["left_behind"] = True
+        row = await _ORG.first(session, {})
+        assert row is not None
+        loaded(session, Organization, row).name = "改了但没有提交"
+    finally:
+        await close(session)  # no commit
+    again = await open_session(factory)
+    try:
+        assert "left_behind" not in again.info and not again.sync_session.identity_map
+        await _HANDLED.run(again, {"platform": "telegram", "event_id": "2", "at": NOW, "handled_at": NOW})
+        await commit(again)
+    finally:
+        await close(again)
+    assert await _saved(engine) == (["2"], ["机关第一党支部"])
+
+
+async def test_disposing_the_engine_closes_a_parked_connection(db_url: str,
+                                                              engine: AsyncEngine) -> None:
+    _sqlite_only(db_url)
+    await _handled(engine, "1")
+    pool = engine.sync_engine.pool
+    assert pool.checkedout() == 1  # parked
+    await engine.dispose()
+    assert pool.checkedout() == 0
