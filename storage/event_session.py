@@ -21,8 +21,9 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 
 from storage.db import runs_inline
-from storage.prepared import BOUND, bind_connection, raw_connection
+from storage.prepared import BOUND, bind_connection, bound_connection, raw_connection
 from storage.sqlite_inline import ParkingPool
+from storage.tallies import forget_noted, settle_noted
 
 _EVENT = "event"  # session.info: the _Event it serves
 
@@ -72,10 +73,15 @@ def _session(sessions: async_sessionmaker[AsyncSession], connection: AsyncConnec
 
 async def commit(session: AsyncSession) -> None:
     """Commit the event's work: the ORM's (flushed, its commit hooks run: ``storage.tallies``) if
-    it did any, then, on a SQLite file, what only the prepared statements wrote."""
+    it did any, then, on a SQLite file, what only the prepared statements wrote (with the tallies
+    of the records they wrote: ``settle_noted``)."""
     sync = session.sync_session
     if sync.get_transaction() is not None or sync.dirty:
         await session.commit()
+    else:  # what the statements wrote is all there is, the records' tallies still to settle
+        connection = bound_connection(session)
+        if connection is not None:
+            settle_noted(sync, connection)
     raw = raw_connection(session)
     if raw is not None and raw.in_transaction:
         raw.commit()
@@ -85,6 +91,8 @@ async def rollback(session: AsyncSession) -> None:
     """Undo the event's work so far, the ORM's and the prepared statements' alike."""
     if session.sync_session.get_transaction() is not None:  # else the ORM has nothing to undo
         await session.rollback()
+    else:
+        forget_noted(session.sync_session)
     raw = raw_connection(session)
     if raw is not None and raw.in_transaction:
         raw.rollback()

@@ -50,7 +50,7 @@ class _Sql:
 
     sql: str
     binds: list[tuple[str, _Process]]
-    results: list[_Process]
+    results: list[tuple[int, Callable[[Any], Any]]]  # the selected columns that need processing
     constants: dict[str, Any]  # the statement's own values (literals written in it)
 
     def values(self, params: Mapping[str, Any]) -> list[Any]:
@@ -71,8 +71,14 @@ class _Sql:
         return None if values is None else self.row(values)
 
     def row(self, values: Sequence[Any]) -> tuple[Any, ...]:
-        return tuple(value if process is None or value is None else process(value)
-                     for value, process in zip(values, self.results, strict=True))
+        if not self.results:
+            return tuple(values)
+        processed = list(values)
+        for at, process in self.results:
+            value = processed[at]
+            if value is not None:
+                processed[at] = process(value)
+        return tuple(processed)
 
 
 def _compile(statement: Any, dialect: Dialect, given: frozenset[str] | None = None,
@@ -92,7 +98,8 @@ def _compile(statement: Any, dialect: Dialect, given: frozenset[str] | None = No
         if bind.expanding or bind.required or (bind.value is None and bind.callable is None):
             raise KeyError(f"no value for {name!r} in {compiled.string}")
         constants[name] = bind.effective_value
-    results = [column.type.dialect_impl(dialect).result_processor(dialect, None) for column in selected]
+    processors = [column.type.dialect_impl(dialect).result_processor(dialect, None) for column in selected]
+    results = [(at, process) for at, process in enumerate(processors) if process is not None]
     return _Sql(compiled.string, binds, results, constants)
 
 
@@ -214,8 +221,8 @@ def loaded(session: AsyncSession | Session, entity: type[_Entity], values: Seque
     # As the ORM's loader attaches a row's new object (sqlalchemy.orm.loading._instance): its
     # identity, its session, into the identity map, and the events a load fires.
     state = instance_state(instance)
-    state.key, state.identity_token, state.session_id = identity, None, sync.hash_key
-    sync.identity_map._add_unpresent(state, identity)
+    state.key, state.identity_token = identity, None
+    _attach(sync, state)
     if mapper.class_manager.dispatch.load:
         state.manager.dispatch.load(state, None)
     if sync.dispatch.loaded_as_persistent:
@@ -243,8 +250,16 @@ class PreparedInsert:
                   for key, column in self._columns if key != self._key}
         values[self._key] = await self._insert.inserted(session, values)
         obj.__dict__.update(values)
-        make_transient_to_detached(obj)
-        session.sync_session.add(obj)
+        make_transient_to_detached(obj)  # its identity, every value as loaded
+        _attach(session.sync_session, instance_state(obj))
+
+
+def _attach(sync: Session, state: Any) -> None:
+    """Make ``state`` (an object with its identity) the session's persistent object, as the ORM's
+    loader attaches a loaded row's: no ``Session.add``, whose cascade walk costs more than the
+    statement, and which would begin the ORM's transaction (``storage.event_session``)."""
+    state.session_id = sync.hash_key
+    sync.identity_map._add_unpresent(state, state.key)
 
 
 def _default(column: Column[Any]) -> Any:
@@ -287,6 +302,12 @@ def bind_connection(session: AsyncSession, connection: AsyncConnection) -> None:
     """Run this session's statements on ``connection`` (the session is bound to it), whether or
     not the session has begun a transaction of its own (``storage.event_session``)."""
     session.info[BOUND] = _Bound(connection.dialect, connection, _sqlite(connection.sync_connection))
+
+
+def bound_connection(session: AsyncSession) -> Connection | None:
+    """The connection a session was given by ``bind_connection`` (None: none)."""
+    bound: _Bound | None = session.info.get(BOUND)
+    return None if bound is None else bound.connection.sync_connection
 
 
 def raw_connection(session: AsyncSession) -> sqlite3.Connection | None:

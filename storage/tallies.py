@@ -318,7 +318,18 @@ def _recount_pending(session: Session) -> None:
         settle(session.connection(), pending[StudyRecord], pending[Visit], added)
 
 
+def settle_noted(session: Session, connection: Connection) -> None:
+    """What ``note_inserted`` noted, settled on ``connection``, for a transaction whose commit is
+    not the ORM's (``storage.event_session``: the ORM had nothing to do, so its hooks do not run)."""
+    pending = session.info.pop(_PENDING, None)
+    added = session.info.pop(_ADDED, [])
+    recounted, topics = (pending[StudyRecord], pending[Visit]) if pending else (set(), set())
+    if recounted or topics or added:
+        settle(connection, recounted, topics, added)
+
+
 @event.listens_for(TalliedSession, "after_rollback")
-def _forget_pending(session: Session) -> None:
+def forget_noted(session: Session) -> None:
+    """What the transaction noted goes with it (also for a rollback the ORM had no part in)."""
     session.info.pop(_PENDING, None)
     session.info.pop(_ADDED, None)

@@ -11,14 +11,17 @@ from typing import Any
 
 import pytest
 from alembic import command
-from sqlalchemy import select, text
+from sqlalchemy import bindparam, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from bot.runtime.app import App
 from handlers.core.i18n import DEFAULT_TEXTS as t
 from storage.db import create_engine, session_factory
+from storage.event_session import close, open_session
+from storage.event_session import commit as event_commit
 from storage.migrate import alembic_config, upgrade
 from storage.models import DailyTally, DailyTopic, Member, StudyRecord, Visit
+from storage.prepared import PreparedQuery, columns_of, loaded
 from storage.repositories.records import RecordRepository
 from storage.vocabulary import GROUP_FORMS, READING_CLASS, STUDY_FORMS
 from storage.tallies import TALLY_COLUMNS, day_rows, recount, recount_all, topic_rows
@@ -182,34 +185,55 @@ async def test_recount_while_a_member_is_saving(db_url: str, app: App, branch: B
                           group_attendances=1)}
 
 
+_MEMBER = PreparedQuery(select(*columns_of(Member)).where(Member.id == bindparam("id")), ("id",))
+
+
 async def _create(engine: AsyncEngine, member_id: int, *records: dict[str, Any],
-                  delete_last: bool = False) -> None:
+                  delete_last: bool = False, in_event: bool = False, commit: bool = True) -> None:
     """New study records of a member written as the dialogs write them (``RecordRepository.create``),
-    in one transaction."""
-    async with session_factory(engine)() as session, session.begin():
-        member = await session.get(Member, member_id)
-        assert member is not None
+    in one transaction: a factory's session (committed by the ORM), or ``in_event`` an event's
+    session as the router opens it, the member read as the router reads it (on SQLite only the
+    statements wrote anything, and they are committed as they are: ``storage.event_session``)."""
+    session = await open_session(session_factory(engine)) if in_event else session_factory(engine)()
+    try:
+        if in_event:
+            row = await _MEMBER.first(session, {"id": member_id})
+            assert row is not None
+            member = loaded(session, Member, row)
+        else:
+            found = await session.get(Member, member_id)
+            assert found is not None
+            member = found
         made = [await RecordRepository(session).create(StudyRecord, member, {
             "study_date": DAY, "minutes": 60, "content": "《习近平著作选读》", **values}) for values in records]
         if delete_last:
             made[-1].deleted_at = datetime.now(UTC)
+        if commit:
+            await (event_commit(session) if in_event else session.commit())
+    finally:
+        await (close(session) if in_event else session.close())
 
 
-async def test_new_records_added_to_their_day_equal_a_recount(app: App, branch: Branch) -> None:
+@pytest.mark.parametrize("in_event", [False, True], ids=["factory", "event"])
+async def test_new_records_added_to_their_day_equal_a_recount(app: App, branch: Branch,
+                                                              in_event: bool) -> None:
     """A new record alone on its day in its transaction is added to the day's tallies rather than
     the day recounted: every form, a form's second record (no second session), the longest
     读书班, two records of a day at once, a record deleted before its transaction commits."""
     me, you, org = branch.secretary.id, branch.roster_only.id, branch.org.id
     for form in STUDY_FORMS:
-        await _create(app.engine, me, {"form": form, "minutes": 45})
+        await _create(app.engine, me, {"form": form, "minutes": 45}, in_event=in_event)
         await assert_in_step(app)
-    await _create(app.engine, you, {"form": "集中学习"})
-    await _create(app.engine, you, {"form": READING_CLASS, "minutes": 240})
-    await _create(app.engine, you, {"form": READING_CLASS, "minutes": 120})
+    await _create(app.engine, you, {"form": "集中学习"}, in_event=in_event)
+    await _create(app.engine, you, {"form": READING_CLASS, "minutes": 240}, in_event=in_event)
+    await _create(app.engine, you, {"form": READING_CLASS, "minutes": 120}, in_event=in_event)
     await _create(app.engine, me, {"form": "联组学习", "study_date": DAY + timedelta(days=1)},
-                  {"form": "联组学习", "study_date": DAY + timedelta(days=1), "minutes": 30})
+                  {"form": "联组学习", "study_date": DAY + timedelta(days=1), "minutes": 30},
+                  in_event=in_event)
     await _create(app.engine, you, {"form": "中心组学习", "study_date": DAY + timedelta(days=2)},
-                  delete_last=True)
+                  delete_last=True, in_event=in_event)
+    await _create(app.engine, you, {"form": "中心组学习", "study_date": DAY + timedelta(days=3)},
+                  in_event=in_event, commit=False)  # never committed: nothing of it is counted
     days, _ = await assert_in_step(app)
     groups = len(GROUP_FORMS)
     assert days == {
