@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timezone
+from typing import Any
 
 from sqlalchemy import DateTime
 from sqlalchemy.engine import Dialect
@@ -14,6 +16,44 @@ class UTCDateTime(TypeDecorator[datetime]):
 
     impl = DateTime(timezone=True)
     cache_ok = True
+
+    def bind_processor(self, dialect: Dialect) -> Callable[[Any], Any] | None:
+        """On SQLite, ``process_bind_param`` and SQLAlchemy's text form of the result in one step
+        (every statement binds a time or two; the two steps cost twice this one)."""
+        if dialect.name != "sqlite":
+            return super().bind_processor(dialect)
+
+        def process(value: datetime | None) -> str | None:
+            if value is None:
+                return None
+            if value.tzinfo is None:
+                raise ValueError("naive datetime given to a UTC column")
+            if value.tzinfo is not timezone.utc:
+                value = value.astimezone(timezone.utc)
+            return value.replace(tzinfo=None).isoformat(" ", "microseconds")  # SQLAlchemy's form
+
+        return process
+
+    def result_processor(self, dialect: Dialect, coltype: object) -> Callable[[Any], Any] | None:
+        """On SQLite, the stored text read as a UTC time in one step; anything ``fromisoformat``
+        does not take is left to SQLAlchemy's own reading."""
+        if dialect.name != "sqlite":
+            return super().result_processor(dialect, coltype)
+        fallback = super().result_processor(dialect, coltype)
+        assert fallback is not None
+
+        def process(value: Any) -> datetime | None:
+            if value is None:
+                return None
+            try:
+                read = datetime.fromisoformat(value)
+            except (TypeError, ValueError):
+                return fallback(value)  # type: ignore[no-any-return]
+            if read.tzinfo is None:
+                return read.replace(tzinfo=timezone.utc)
+            return read.astimezone(timezone.utc)
+
+        return process
 
     def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:

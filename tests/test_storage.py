@@ -9,7 +9,7 @@ from pathlib import Path
 
 import aiosqlite
 import pytest
-from sqlalchemy import func, inspect, select
+from sqlalchemy import func, inspect, select, text
 
 from bot.runtime.app import App, SchemaOutOfDate, build_app, require_current_schema
 from handlers.core.events import Incoming
@@ -54,6 +54,37 @@ async def test_datetimes_come_back_aware_and_in_utc(app: App) -> None:
         row = await session.scalar(select(DialogState))
     assert row is not None and row.expires_at == shanghai_noon
     assert row.expires_at.utcoffset() == timedelta(0) and row.data == {"a": 1}
+
+
+async def test_sqlite_keeps_times_as_text_sqlalchemy_writes_and_reads_any_iso_text(
+        db_url: str, app: App) -> None:
+    """On SQLite a time is stored as SQLAlchemy's own text (naive UTC, six decimals), so rows of
+    before and after compare and sort alike; text written otherwise (SQLite's CURRENT_TIMESTAMP,
+    an ISO time with its offset) reads as the same instant in UTC; a naive time is refused."""
+    if not db_url.startswith("sqlite"):
+        pytest.skip("the stored text is SQLite's")
+    shanghai = timezone(timedelta(hours=8))
+    async with session_factory(app.engine)() as session, session.begin():
+        session.add(HandledEvent(platform="test", event_id="1",
+                                 at=datetime(2023, 11, 9, 12, 0, 5, 7, tzinfo=shanghai)))
+        session.add(HandledEvent(platform="test", event_id="2",
+                                 at=datetime(2023, 11, 9, 4, 0, tzinfo=timezone.utc)))
+    async with app.engine.connect() as connection:
+        stored = (await connection.execute(
+            text("SELECT at FROM handled_events ORDER BY event_id"))).scalars().all()
+        assert stored == ["2023-11-09 04:00:05.000007", "2023-11-09 04:00:00.000000"]
+        await connection.execute(text("INSERT INTO handled_events (platform, event_id, at) VALUES "
+                                      "('test', '3', '2023-11-09 04:00:00'), "
+                                      "('test', '4', '2023-11-09T12:00:00+08:00')"))
+        await connection.commit()
+    async with session_factory(app.engine)() as session:
+        read = (await session.scalars(select(HandledEvent.at).order_by(HandledEvent.event_id))).all()
+        assert read == [datetime(2023, 11, 9, 4, 0, 5, 7, tzinfo=timezone.utc)] + [
+            datetime(2023, 11, 9, 4, 0, tzinfo=timezone.utc)] * 3
+        assert all(at.utcoffset() == timedelta(0) for at in read)
+        session.add(HandledEvent(platform="test", event_id="5", at=datetime(2023, 11, 9, 4, 0)))
+        with pytest.raises(Exception, match="naive datetime"):
+            await session.flush()
 
 
 async def test_two_workers_confirming_at_once_save_one_record(db_url: str, branch: Branch) -> None:

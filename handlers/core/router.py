@@ -238,10 +238,24 @@ class Core:
             if state is not None and ev.is_private and name not in self.registry.commands:
                 again = await engine.ask_again(ctx, self.registry.dialogs.get(state.dialog), state)
                 return Outcome([Reply(ctx.t("command.unknown", name=name))] + ([again] if again else []))
-            return Outcome(expired + await self.registry.command(ctx, name, args))
+            replies = expired + await self.registry.command(ctx, name, args)
+            if state is not None and ev.is_private and state.dialog != engine.MENU:
+                again = await self._still_asking(ctx, state)
+                replies += [again] if again is not None else []
+            return Outcome(replies)
         if not ev.is_private:  # the bot does not read group conversation, but answers an @
             return Outcome([Reply(ctx.t("help.group"))] if ev.addressed else [])
         return await self._typed(ctx, state, expired)
+
+    async def _still_asking(self, ctx: Context, state: DialogState) -> Reply | None:
+        """The dialog's question again when a command (/help, /start) left the dialog where it
+        was, so that its buttons are the last thing the member sees; None when the command
+        moved it on (another dialog began, it was cancelled)."""
+        ev = ctx.event
+        now = await DialogRepository(ctx.session).get(ev.platform, ev.user_id)
+        if now is None or now.nonce != state.nonce:
+            return None
+        return await engine.ask_again(ctx, self.registry.dialogs.get(state.dialog), state)
 
     async def _typed(self, ctx: Context, state: DialogState | None, expired: list[Reply]) -> Outcome:
         """A line typed in the private chat: a push's ``#k``, a choice of the message in progress
