@@ -31,6 +31,8 @@ def _longest_prefix(line: str, limit: int, size: Size) -> int:
 
 
 def pieces(content: str, limit: int, size: Size = len) -> list[str]:
+    if size(content) <= limit:  # as nearly every message is: one piece, measured once
+        return [content]
     result: list[str] = []
     current: str | None = None
     for line in content.split("\n"):
