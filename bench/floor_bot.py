@@ -24,6 +24,7 @@ from telegram.ext import ContextTypes, TypeHandler
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bot.adapters.telegram.markup import InlineKeyboardJson  # noqa: E402
 from bot.adapters.telegram.run import application_builder  # noqa: E402
 
 Call = tuple[str, dict[str, Any]]  # Bot method (snake case) and its keyword arguments
@@ -36,8 +37,11 @@ def key(chat_id: int, kind: str, content: str) -> str:
 
 
 def _markup(value: dict[str, Any]) -> InlineKeyboardMarkup | ReplyKeyboardMarkup:
-    kind = InlineKeyboardMarkup if "inline_keyboard" in value else ReplyKeyboardMarkup
-    made = kind.de_json(value, None)
+    """The recorded keyboard as branchbot makes it (an inline one as its JSON: ``InlineKeyboardJson``,
+    which costs nothing to serialize), so the floor pays for sending it what branchbot does."""
+    if "inline_keyboard" in value:
+        return InlineKeyboardJson(value["inline_keyboard"])
+    made = ReplyKeyboardMarkup.de_json(value, None)
     assert made is not None
     return made
 

@@ -253,3 +253,29 @@ async def test_webhook_mode_checks_the_secret(db_url: str, api: FakeBotApi, bran
         assert await scalar_count(db_url, DialogState) == 1  # the forged /cancel did nothing
     finally:
         assert await bot.interrupt() == 0
+
+
+async def test_keyboards_reach_telegram_as_ptbs_own_objects_would_send_them(api: FakeBotApi) -> None:
+    """The adapter writes its inline keyboards straight as the Bot API's JSON
+    (``bot.adapters.telegram.markup``): what the server receives over HTTP is what PTB's
+    ``InlineKeyboardButton`` objects would have sent, a callback and a deep link alike."""
+    import json
+
+    from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
+
+    from bot.adapters.telegram.adapter import keyboard
+    from handlers.core.events import Button
+
+    api.push_message(4242, "/start")  # a chat the fake knows
+    buttons = ((Button("确认", data="d:abc:ok"), Button("取消", data="d:abc:no")),
+               (Button("去私聊", start="study"),))
+    ours = keyboard(buttons, "bb_bot")
+    theirs = InlineKeyboardMarkup([[InlineKeyboardButton("确认", callback_data="d:abc:ok"),
+                                    InlineKeyboardButton("取消", callback_data="d:abc:no")],
+                                   [InlineKeyboardButton("去私聊", url="https://t.me/bb_bot?start=study")]])
+    async with Bot(api.token, base_url=api.base_url) as bot:
+        await bot.send_message(4242, "我们的", reply_markup=ours)
+        await bot.send_message(4242, "PTB 的", reply_markup=theirs)
+    sent = [c.reply_markup for c in api.calls if c.method == "sendMessage"][-2:]
+    assert sent[0] == sent[1] == json.loads(json.dumps(theirs.to_dict()))
+    assert ours == keyboard(buttons, "bb_bot") and ours != keyboard(buttons[:1], "bb_bot")

@@ -8,7 +8,6 @@ from collections.abc import AsyncIterator
 
 from telegram import (
     Bot,
-    InlineKeyboardButton,
     InlineKeyboardMarkup,
     InputFile,
     KeyboardButton,
@@ -23,6 +22,7 @@ from telegram.ext import Application
 
 from bot.adapters import split
 from bot.adapters.telegram import PLATFORM
+from bot.adapters.telegram.markup import ButtonJson, InlineKeyboardJson
 from handlers.core.events import Account, Button, FileRef, Incoming, Reply
 
 log = logging.getLogger(__name__)
@@ -85,12 +85,15 @@ def keyboard(buttons: tuple[tuple[Button, ...], ...], bot_username: str,
         return None if share_contact is None else ReplyKeyboardMarkup(
             [[KeyboardButton(share_contact, request_contact=True)]], resize_keyboard=True,
             one_time_keyboard=True)
-    return InlineKeyboardMarkup([
-        [InlineKeyboardButton(b.label, url=f"https://t.me/{bot_username}?start={b.start}")
-         if b.start is not None else InlineKeyboardButton(b.label, callback_data=b.data)
-         for b in row]
-        for row in buttons
-    ])
+    return InlineKeyboardJson([[_button(b, bot_username) for b in row] for row in buttons])
+
+
+def _button(button: Button, bot_username: str) -> ButtonJson:
+    if button.start is not None:
+        return {"text": button.label, "url": f"https://t.me/{bot_username}?start={button.start}"}
+    if button.data is None:
+        return {"text": button.label}
+    return {"text": button.label, "callback_data": button.data}
 
 
 def shown(reply: Reply) -> str:
