@@ -445,3 +445,16 @@ async def test_help_and_unknown_commands(app: App, branch: Branch) -> None:
     assert "/study" in chat.text and "/bindgroup" not in chat.text
     await chat.say("/frobnicate")
     assert chat.text == t("command.unknown", name="frobnicate")
+
+
+async def test_help_in_a_dialog_shows_the_question_again(app: App, branch: Branch) -> None:
+    """/help or /start in the middle of a dialog answers, then asks the step's question again
+    with its buttons, so that the member sees how to go on; the dialog goes on from there."""
+    chat = await joined(app, branch)
+    await study_at_hours(chat)
+    for command in ("/help", "/START"):
+        await chat.say(command)
+        assert "/study" in chat.replies[0].text
+        assert "学习了多长时间" in chat.text and "1小时" in chat.labels
+    await chat.press("1小时")
+    assert "《习近平著作选读》" in chat.labels  # the next step: what was studied

@@ -239,7 +239,8 @@ class Core:
                 again = await engine.ask_again(ctx, self.registry.dialogs.get(state.dialog), state)
                 return Outcome([Reply(ctx.t("command.unknown", name=name))] + ([again] if again else []))
             replies = expired + await self.registry.command(ctx, name, args)
-            if state is not None and ev.is_private and state.dialog != engine.MENU:
+            if (state is not None and ev.is_private and state.dialog != engine.MENU
+                    and not any(r.buttons or r.document for r in replies)):
                 again = await self._still_asking(ctx, state)
                 replies += [again] if again is not None else []
             return Outcome(replies)
@@ -248,9 +249,10 @@ class Core:
         return await self._typed(ctx, state, expired)
 
     async def _still_asking(self, ctx: Context, state: DialogState) -> Reply | None:
-        """The dialog's question again when a command (/help, /start) left the dialog where it
-        was, so that its buttons are the last thing the member sees; None when the command
-        moved it on (another dialog began, it was cancelled)."""
+        """The dialog's question again after a command that only said something (/help,
+        /start) and left the dialog where it was, so that its buttons are the last thing the
+        member sees; None when the command moved it on (another dialog began, it was
+        cancelled)."""
         ev = ctx.event
         now = await DialogRepository(ctx.session).get(ev.platform, ev.user_id)
         if now is None or now.nonce != state.nonce:
