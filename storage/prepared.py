@@ -211,8 +211,7 @@ def loaded(session: AsyncSession | Session, entity: type[_Entity], values: Seque
     sync = session.sync_session if isinstance(session, AsyncSession) else session
     mapper = entity.__mapper__  # type: ignore[attr-defined]
     keys = _keys(mapper)
-    identity = mapper.identity_key_from_primary_key(
-        [values[keys.index(column.key)] for column in mapper.primary_key])
+    identity = (mapper._identity_class, tuple(values[at] for at in _primary_key_at(mapper)), None)
     held = sync.identity_map.get(identity)
     if held is not None:
         return held  # type: ignore[no-any-return]
@@ -274,6 +273,18 @@ def _default(column: Column[Any]) -> Any:
 
 
 _KEYS: dict[Any, list[str]] = {}
+_PRIMARY_KEY_AT: dict[Any, tuple[int, ...]] = {}
+
+
+def _primary_key_at(mapper: Any) -> tuple[int, ...]:
+    """Where the primary key's values are in a row of ``columns_of`` (the identity of the row's
+    object is ``(mapper._identity_class, primary key, None)``, as ``Mapper.identity_key_from_primary_key``
+    makes it)."""
+    found = _PRIMARY_KEY_AT.get(mapper)
+    if found is None:
+        keys = _keys(mapper)
+        found = _PRIMARY_KEY_AT[mapper] = tuple(keys.index(column.key) for column in mapper.primary_key)
+    return found
 
 
 def _keys(mapper: Any) -> list[str]:
