@@ -92,10 +92,13 @@ class ParkingPool(AsyncAdaptedQueuePool):
         parked, self._parked = self._parked, None
         return parked
 
-    def _do_get(self) -> ConnectionPoolEntry:
+    def _give_back_parked(self) -> None:
         parked = self.take_parked()
         if parked is not None:
             parked.give_back()
+
+    def _do_get(self) -> ConnectionPoolEntry:
+        self._give_back_parked()
         self.waiting += 1
         try:
             return super()._do_get()
@@ -103,7 +106,5 @@ class ParkingPool(AsyncAdaptedQueuePool):
             self.waiting -= 1
 
     def dispose(self) -> None:
-        parked = self.take_parked()
-        if parked is not None:
-            parked.give_back()
+        self._give_back_parked()
         super().dispose()

@@ -108,7 +108,6 @@ _ORG, _DAY = bindparam("org_id", type_=Integer), bindparam("day", type_=Date)
 _COLUMNS = ", ".join(TALLY_COLUMNS)
 
 
-
 def _take_day(then: str) -> Prepared:
     """Take the (org_id, day) row's lock, creating the row if need be, and set ``then`` on a row
     that was there: one statement, so two first records of a day cannot both create it. Plain SQL

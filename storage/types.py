@@ -18,12 +18,12 @@ class UTCDateTime(TypeDecorator[datetime]):
     cache_ok = True
 
     def bind_processor(self, dialect: Dialect) -> Callable[[Any], Any] | None:
-        """On SQLite, ``process_bind_param`` and SQLAlchemy's text form of the result in one step
-        (every statement binds a time or two; the two steps cost twice this one)."""
+        """On SQLite, ``process_bind_param`` then the text SQLAlchemy's DATETIME writes, in one
+        function (every statement binds a time or two; SQLAlchemy's chain costs twice this)."""
         if dialect.name != "sqlite":
             return super().bind_processor(dialect)
 
-        def process(value: datetime | None) -> str | None:
+        def process(value: datetime | None) -> str | None:  # process_bind_param's SQLite case, inline
             if value is None:
                 return None
             if value.tzinfo is None:
@@ -49,9 +49,7 @@ class UTCDateTime(TypeDecorator[datetime]):
                 read = datetime.fromisoformat(value)
             except (TypeError, ValueError):
                 return fallback(value)  # type: ignore[no-any-return]
-            if read.tzinfo is None:
-                return read.replace(tzinfo=timezone.utc)
-            return read.astimezone(timezone.utc)
+            return self.process_result_value(read, dialect)
 
         return process
 

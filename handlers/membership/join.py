@@ -72,7 +72,7 @@ async def bind_by_account(ctx: Context) -> list[Reply] | None:
             await repo.add_if_free(member_id, kind, value)
     await audit(ctx.session, actor_id=member_id, action="bind", entity="member", entity_id=member_id,
                 after={"platform": ev.platform, "platform_user_id": ev.user_id,
-                 "by": sorted(kind.value for kind in kinds)})
+                       "by": sorted(kind.value for kind in kinds)})
     await _close_own_request(ctx, member_id)
     return [welcome(ctx, "join.welcome_account", member)]
 
