@@ -100,6 +100,9 @@ async def test_the_archive_holds_every_record_and_file_once(app: App, branch: Br
                 "landscape", 9, 1, 0), book_name
             assert sheet.sheet_properties.pageSetUpPr.fitToPage and sheet.print_options.gridLines
             assert sheet.print_title_rows == "$1:$1", book_name
+            for number, cells in enumerate(sheet.iter_rows(min_row=2, values_only=True), start=2):
+                if any(isinstance(v, str) and "\n" in v for v in cells):  # wrapped: as tall as it needs
+                    assert (sheet.row_dimensions[number].height or 0) >= 30, (book_name, number)
     copied = [n for n in names if "/附件/" in n or "/佐证材料/" in n]
     assert len(copied) == 6 and len(set(copied)) == 6
     assert sum(1 for n in names if n.endswith("会议现场.jpg")) == 2  # once per record it is of

@@ -208,6 +208,8 @@ def check_workbook(content: bytes, problem: Problem, events: list[ProblemEvent])
     progress = row[7]
     assert progress.startswith("最新：") and "申请销号：已补充现场照片" in progress.split("\n")[0]
     assert progress.count("报告进展") == 2 and "完成80%" in progress and "退回整改" in progress
+    # printed, the row is as tall as its progress lines: none of them cut off
+    assert sheet.row_dimensions[2].height >= 15 * (progress.count("\n") + 1)
     assert row[8] == "整改中" and row[11] == "机关第一党支部"
     assert row[9] is None  # reopened: no longer closed (the 销号 stays in the history)
     approved = next(e for e in events if e.action == "approve")

@@ -15,8 +15,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font
 
 from handlers.core.i18n import Translator
-from handlers.reports.documents.ledger_xlsx import LINE_HEIGHT, lines_needed
-from handlers.reports.documents.printable_sheet import make_printable
+from handlers.reports.documents.printable_sheet import make_printable, row_height
 from storage.files.attachments import KeptFile
 
 # Widths so that a sheet prints one page wide and legible; long texts (paths, a record's files, a
@@ -75,10 +74,9 @@ class Index:
              values: list[object]) -> None:
         """Line ``number`` of ``sheet`` (after the header), each cell wrapped in its column and
         read from the top, the line as tall as its longest cell needs (set before it is written)."""
-        lines = max(lines_needed(str(v), width) for v, (_, width) in zip(values, columns, strict=True)
-                    if v is not None)
-        if lines > 1:
-            sheet.row_dimensions[number + 1].height = LINE_HEIGHT * lines
+        height = row_height(values, [width for _, width in columns])
+        if height is not None:
+            sheet.row_dimensions[number + 1].height = height
         cells = []
         for value in values:
             cell = WriteOnlyCell(sheet, value)

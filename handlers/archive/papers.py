@@ -19,7 +19,7 @@ from handlers.core.i18n import Translator
 from handlers.problems.views import history_line, status_text
 from handlers.reports.documents import official_docx as paper
 from handlers.reports.documents.photo_appendix import Photo, add_photos
-from handlers.reports.documents.printable_sheet import make_printable
+from handlers.reports.documents.printable_sheet import fit_rows, make_printable
 from storage.models import Commitment, CommitmentReport, Meeting, Problem, ShuxueAnswer
 from storage.repositories.meetings import Seat
 from storage.repositories.problems import HistoryLine
@@ -131,6 +131,7 @@ def _sheet(book: Workbook, title: str, headers: Sequence[tuple[str, int]],
         for cell in line:
             cell.alignment = Alignment(wrap_text=True, vertical="top")
     sheet.freeze_panes = "A2"
+    fit_rows(sheet, [width for _, width in headers])
     make_printable(sheet)
 
 

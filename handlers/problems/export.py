@@ -12,7 +12,7 @@ from openpyxl.utils import get_column_letter
 
 from handlers.core.i18n import Translator
 from handlers.problems.views import evidence_name, history_line, local_day, status_text
-from handlers.reports.documents.printable_sheet import make_printable
+from handlers.reports.documents.printable_sheet import fit_rows, make_printable
 from storage.db import Session
 from storage.models import ProblemStatus
 from storage.repositories.problems import HistoryLine, ProblemRepository
@@ -82,6 +82,7 @@ def workbook(t: Translator, table: list[Row]) -> bytes:
             if cell.column in DATE_COLUMNS:
                 cell.number_format = DATE_FORMAT
     sheet.freeze_panes = "A2"
+    fit_rows(sheet, [width for _, width in COLUMNS])
     make_printable(sheet)
     buffer = BytesIO()
     book.save(buffer)
